@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vmci.ko + vmsock.ko, out of tree.
+#   make                      build against the running kernel
+#   make KVER=6.1.0-56-amd64  build against /lib/modules/KVER/build
+#   make KDIR=/path/to/tree   build against any prepared kernel tree
+# Targets a developer uses daily: modules, check (sparse), style
+# (checkpatch), test, demo, install, dkms-install.
+
+PACKAGE   := vmci-vmsock
+VERSION   := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(CURDIR)/dkms.conf)
+KVER      ?= $(shell uname -r)
+KDIR      ?= /lib/modules/$(KVER)/build
+DESTDIR   ?=
+CHECKPATCH ?= $(firstword $(wildcard $(KDIR)/scripts/checkpatch.pl) \
+		$(wildcard /var/cache/vmci-vmsock-tests/kernel-*/src/scripts/checkpatch.pl))
+
+KBUILD = $(MAKE) -C $(KDIR) M=$(CURDIR)
+
+KERNEL_SOURCES = $(filter-out %.mod.c,$(wildcard vmci/*.[ch] vsock/*.[ch] \
+	include/vmci/*.h include/compat/*.h))
+UAPI_HEADERS = include/uapi/vmci_sockets.h
+CHECKPATCH_FLAGS = --strict --no-tree --terse --show-types \
+	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG
+
+.PHONY: all modules clean check style install install-files dkms-install \
+	dkms-remove test demo
+
+all: modules
+
+modules:
+	$(KBUILD) modules
+
+clean:
+	$(KBUILD) clean
+
+# Sparse over every object, warnings as the kernel prints them.
+check:
+	$(KBUILD) C=2 CHECK=sparse modules
+
+style:
+	@test -n "$(CHECKPATCH)" || { echo "no checkpatch.pl: set CHECKPATCH="; exit 1; }
+	$(CHECKPATCH) $(CHECKPATCH_FLAGS) -f $(KERNEL_SOURCES)
+	@# VMware's userspace API names (VMCISock_GetAFValueFd...) are ABI.
+	$(CHECKPATCH) $(CHECKPATCH_FLAGS) --ignore CAMELCASE -f $(UAPI_HEADERS)
+
+# Modules, public header, modprobe and udev policy for one kernel.
+install: modules install-files
+	$(KBUILD) INSTALL_MOD_DIR=updates modules_install
+	depmod -a $(KVER)
+
+install-files:
+	install -D -m 0644 include/uapi/vmci_sockets.h $(DESTDIR)/usr/include/vmci/vmci_sockets.h
+	install -D -m 0644 vsock/vmsock-modprobe.conf $(DESTDIR)/etc/modprobe.d/vmsock.conf
+	install -D -m 0644 vmci/vmci-blacklist-inbox.conf \
+		$(DESTDIR)/usr/share/doc/$(PACKAGE)/blacklist-inbox-vmci.conf
+	install -D -m 0644 vsock/60-vmsock.rules $(DESTDIR)/etc/udev/rules.d/60-vmsock.rules
+
+# Puts the source under /usr/src and has DKMS build and install it for
+# every kernel with headers; AUTOINSTALL covers kernels installed later.
+dkms-install: install-files
+	rm -rf $(DESTDIR)/usr/src/$(PACKAGE)-$(VERSION)
+	mkdir -p $(DESTDIR)/usr/src/$(PACKAGE)-$(VERSION)
+	cp -a Makefile Kbuild dkms.conf vmci vsock include \
+		$(DESTDIR)/usr/src/$(PACKAGE)-$(VERSION)/
+	dkms add -m $(PACKAGE) -v $(VERSION)
+	for build in /lib/modules/*/build; do \
+		test -f $$build/Makefile || continue; \
+		kver=$$(basename $$(dirname $$build)); \
+		dkms install -m $(PACKAGE) -v $(VERSION) -k $$kver || exit 1; \
+	done
+
+dkms-remove:
+	-dkms remove -m $(PACKAGE) -v $(VERSION) --all
+	rm -rf $(DESTDIR)/usr/src/$(PACKAGE)-$(VERSION)
+
+test:
+	tests/run
+
+demo:
+	tests/demo

@@ -1,0 +1,80 @@
+# Builds (once) the debug test kernel from Debian's linux-source-6.12 and
+# caches it outside the repo under a key of everything that shapes it.
+# shellcheck shell=bash
+
+KERNEL_SOURCE_PKG=linux-source-6.12
+
+# Run a long command with its output in LOG, printing a heartbeat so a
+# reader of the CI log can see that it is alive.
+run_with_heartbeat() {
+	local log=$1 what=$2 start=$SECONDS pid rc
+	shift 2
+	"$@" >"$log" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 30
+		kill -0 "$pid" 2>/dev/null &&
+			say "$what: $((SECONDS - start))s, $(wc -l <"$log") log lines"
+	done
+	wait "$pid"
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		tail -n 40 "$log" >&2
+		say "$what failed (full log: $log)"
+	fi
+	return "$rc"
+}
+
+debug_kernel_key() {
+	{
+		dpkg-query -W -f='${Version}\n' "$KERNEL_SOURCE_PKG"
+		cat "$TESTS_DIR/kernel/debug.config" "$TESTS_DIR/lib/kernel.sh"
+	} | sha256sum | cut -c1-16
+}
+
+# Fails loudly when olddefconfig silently dropped an option we asked for.
+verify_kernel_config() {
+	local cfg=$1 want=$2 line name missing=0
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=*)
+			grep -qxF "$line" "$cfg" || { echo "missing: $line"; missing=1; }
+			;;
+		"# CONFIG_"*" is not set")
+			name=${line#\# }
+			name=${name%% *}
+			grep -q "^$name=" "$cfg" && { echo "unwanted: $name"; missing=1; }
+			;;
+		esac
+	done <"$want"
+	return "$missing"
+}
+
+# Prints the path of a ready debug kernel tree (bzImage and modules built).
+debug_kernel_tree() {
+	local key dir tarball
+	key=$(debug_kernel_key) || die "$KERNEL_SOURCE_PKG is not installed"
+	dir=$CACHE_DIR/kernel-$key
+	if [ -f "$dir/.done" ]; then
+		printf '%s\n' "$dir/src"
+		return 0
+	fi
+	tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n1)
+	[ -n "$tarball" ] || die "no /usr/src/linux-source-6.12.tar.*"
+	say "building the debug test kernel into $dir (about 8-10 minutes on 2 cores)" >&2
+	rm -rf "$dir"
+	mkdir -p "$dir/src"
+	tar -xf "$tarball" -C "$dir/src" --strip-components=1 || die "cannot unpack $tarball"
+	(
+		cd "$dir/src" || exit 1
+		make -s ARCH=x86_64 tinyconfig >/dev/null &&
+			scripts/kconfig/merge_config.sh -m .config "$TESTS_DIR/kernel/debug.config" >/dev/null &&
+			make -s ARCH=x86_64 olddefconfig >/dev/null &&
+			verify_kernel_config .config "$TESTS_DIR/kernel/debug.config"
+	) >&2 || die "debug kernel configuration failed"
+	run_with_heartbeat "$dir/build.log" "kernel build" \
+		make -C "$dir/src" ARCH=x86_64 -j"$(nproc)" bzImage modules >&2 ||
+		die "debug kernel build failed"
+	touch "$dir/.done"
+	printf '%s\n' "$dir/src"
+}

@@ -1,0 +1,96 @@
+# Turns a VM's report (second serial port) and console into results.
+# shellcheck shell=bash
+
+# What must never appear in a kernel log of a passing run.
+KERNEL_REPORT_PATTERN='WARNING:|BUG:|BUG |KASAN|UBSAN|general protection|Oops|Call Trace|possible circular locking|possible recursive locking|inconsistent lock state|lockdep|suspicious RCU|sleeping function called from invalid context|unreferenced object|Kernel panic|kernel BUG|refcount_t:|list_add corruption|list_del corruption|stack-protector|segfault at'
+
+# KUnit suites our sources declare; each must report on a KUnit kernel.
+expected_kunit_suites() {
+	grep -ho '\.name = "[a-z0-9_]*"' "$REPO_DIR"/vmci/*_kunit.c "$REPO_DIR"/vsock/*_kunit.c 2>/dev/null |
+		sed 's/.*"\(.*\)"/\1/' | sort -u
+}
+
+# KTAP from /sys/kernel/debug/kunit/<suite>/results: one result per case.
+record_kunit() {
+	local label=$1 report=$2 suite
+	awk '
+		/^KTAP / { sub(/^KTAP /, "") } !/^KTAP version/ { }
+		/# Subtest: / { s = $NF; if (!top) top = s; next }
+		/^[ \t]+(not )?ok [0-9]+ / {
+			status = ($1 == "not") ? "FAIL" : "PASS"
+			name = ($1 == "not") ? $4 : $3
+			if ($0 ~ /# SKIP/) status = "SKIP"
+			print status, s "." name
+			next
+		}
+		/^(not )?ok [0-9]+ / { top = "" }
+	' "$report" >"$report.kunit"
+	while read -r status name; do
+		record "$status" "$label:kunit:$name"
+	done <"$report.kunit"
+	for suite in $(expected_kunit_suites); do
+		grep -q " $suite\." "$report.kunit" ||
+			record FAIL "$label:kunit:$suite" "suite did not report"
+	done
+}
+
+# The VM names each .gcda by the absolute path of the object it belongs
+# to, which is our build directory on this machine: put it back there and
+# let gcov summarise line coverage per source file.
+record_coverage() {
+	local label=$1 report=$2 build=$3 summary=$4 dir f
+	find "$build" -name '*.gcda' -delete
+	awk -v root="$build" '
+		/^GCDA / { file = (index($2, root) == 1) ? $2 ".b64" : ""; next }
+		/^B64 / && file { sub(/^B64 /, ""); print > file }
+	' "$report"
+	find "$build" -name '*.gcda.b64' | while read -r f; do
+		base64 -d "$f" >"${f%.b64}" && rm -f "$f"
+	done
+	for dir in vmci vsock; do
+		(cd "$build/$dir" && gcov -n -o . ./*.c 2>/dev/null) |
+			awk -v d="$dir" '/^File/ { gsub(/\047/, "", $2); f = $2 }
+				/^Lines executed/ && f ~ /^\.\// { sub(/^\.\//, d "/", f); print "  " f ": " $0 }'
+	done >"$summary"
+	if [ -s "$summary" ]; then
+		record PASS "$label:gcov_collected"
+		say "gcov line coverage ($label):"
+		cat "$summary"
+	else
+		record FAIL "$label:gcov_collected" "no coverage data came back from the VM"
+	fi
+}
+
+# check_vm_report LABEL LOGDIR [KUNIT y|n]
+check_vm_report() {
+	local label=$1 logdir=$2 kunit=${3:-n}
+	local report=$logdir/report.log console=$logdir/console.log hits
+	tr -d '\r' <"$report" >"$report.clean"
+	report=$report.clean
+
+	if grep -q '^END$' "$report"; then
+		record PASS "$label:vm_completed"
+	else
+		record FAIL "$label:vm_completed" "no END marker (crash or timeout; see $console)"
+	fi
+	grep '^RESULT ' "$report" | while read -r _ status name rest; do
+		record "$status" "$name" "${rest#\# }"
+	done
+	[ "$kunit" = y ] && record_kunit "$label" "$report"
+
+	hits=$( { grep -h '^DMESG ' "$report"; cat "$console"; } |
+		grep -E "$KERNEL_REPORT_PATTERN" | grep -v 'kmemleak: Kernel memory leak detector' | head -n 5)
+	if [ -z "$hits" ]; then
+		record PASS "$label:kernel_log_clean"
+	else
+		record FAIL "$label:kernel_log_clean" "$(echo "$hits" | head -n 1)"
+		echo "$hits" | sed 's/^/    /'
+	fi
+	if grep -q '^KMEMLEAK ' "$report" || [ "$kunit" = y ]; then
+		if grep -q '^KMEMLEAK unreferenced object' "$report"; then
+			record FAIL "$label:kmemleak_clean" "$(grep -c '^KMEMLEAK unreferenced object' "$report") leaks"
+		else
+			record PASS "$label:kmemleak_clean"
+		fi
+	fi
+}

@@ -1,0 +1,101 @@
+# Checks that need no VM: builds, sparse, checkpatch, exported symbols,
+# DKMS, the public header, version consistency.
+# shellcheck shell=bash
+
+# check_symbols LABEL HEADERS_DIR: our exports are namespaced, prefixed,
+# and share no name with the distro kernel's exports.
+check_symbols() {
+	local label=$1 hdr=$2 ours=$OUT_DIR/build-$1/Module.symvers bad clash
+	if [ ! -s "$ours" ]; then
+		record FAIL "symbols:$label" "no Module.symvers"
+		return
+	fi
+	bad=$(awk '$5 != "VMCIX" || $2 !~ /^vmcix_/ { print $2 }' "$ours")
+	clash=$(awk 'NR == FNR { mine[$2] = 1; next } ($2 in mine) { print $2 }' \
+		"$ours" "$hdr/Module.symvers")
+	if [ -n "$bad" ]; then
+		record FAIL "symbols:$label" "not in VMCIX namespace or not vmcix_: $bad"
+	elif [ -n "$clash" ]; then
+		record FAIL "symbols:$label" "clash with the kernel: $clash"
+	else
+		record PASS "symbols:$label"
+	fi
+}
+
+check_style() {
+	local checkpatch log=$OUT_DIR/checkpatch.log
+	checkpatch=$(ls "$CACHE_DIR"/checkpatch/scripts/checkpatch.pl 2>/dev/null)
+	if [ -z "$checkpatch" ]; then
+		mkdir -p "$CACHE_DIR/checkpatch"
+		tar -xf /usr/src/linux-source-6.12.tar.* -C "$CACHE_DIR/checkpatch" \
+			--strip-components=1 --wildcards '*/scripts/checkpatch.pl' \
+			'*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch' ||
+			{ record FAIL checkpatch "cannot extract checkpatch.pl"; return; }
+		checkpatch=$CACHE_DIR/checkpatch/scripts/checkpatch.pl
+	fi
+	if make -s -C "$REPO_DIR" style CHECKPATCH="$checkpatch" >"$log" 2>&1; then
+		record PASS checkpatch
+	else
+		record FAIL checkpatch "$(grep -cE 'ERROR|WARNING|CHECK' "$log") reports (log: $log)"
+		head -n 20 "$log" | sed 's/^/    /'
+	fi
+}
+
+# dkms_install_all: the install target DKMS users run, then per kernel.
+check_dkms() {
+	local hdr rel log=$OUT_DIR/dkms.log version
+	version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$REPO_DIR/dkms.conf")
+	make -s -C "$REPO_DIR" dkms-remove >/dev/null 2>&1
+	if ! make -s -C "$REPO_DIR" dkms-install >"$log" 2>&1; then
+		record FAIL "dkms:install" "make dkms-install failed (log: $log)"
+		tail -n 20 "$log" | sed 's/^/    /'
+	fi
+	for hdr in $(supported_header_dirs); do
+		rel=$(headers_release "$hdr")
+		if dkms status -m vmci-vmsock -v "$version" -k "$rel" 2>/dev/null | grep -q installed &&
+			[ -f "/lib/modules/$rel/updates/dkms/vmci.ko" -o -f "/lib/modules/$rel/updates/dkms/vmci.ko.xz" ] &&
+			[ -f "/lib/modules/$rel/updates/dkms/vmsock.ko" -o -f "/lib/modules/$rel/updates/dkms/vmsock.ko.xz" ]; then
+			record PASS "dkms:$rel"
+		else
+			record FAIL "dkms:$rel" "$(dkms status -m vmci-vmsock 2>&1 | tr '\n' ' ')"
+		fi
+	done
+	make -s -C "$REPO_DIR" dkms-remove >>"$log" 2>&1
+}
+
+check_versions() {
+	local pkg hdr
+	pkg=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$REPO_DIR/dkms.conf")
+	hdr=$(sed -n 's/^#define VMCI_VMSOCK_VERSION_STRING\t"\(.*\)"/\1/p' \
+		"$REPO_DIR/include/vmci/version_info.h")
+	if [ -n "$pkg" ] && [ "$pkg" = "$hdr" ]; then
+		record PASS "version_consistent"
+	else
+		record FAIL "version_consistent" "dkms.conf '$pkg' vs version_info.h '$hdr'"
+	fi
+}
+
+check_uapi_header() {
+	local line
+	while IFS= read -r line; do
+		case "$line" in
+		"PASS "*) record PASS "${line#PASS }" ;;
+		"FAIL "*) record FAIL "${line#FAIL }" ;;
+		*) echo "    $line" ;;
+		esac
+	done < <(bash "$TESTS_DIR/static/uapi-header.sh" 2>&1)
+}
+
+run_static_checks() {
+	local hdr rel
+	check_versions
+	check_style
+	check_uapi_header
+	for hdr in $(supported_header_dirs); do
+		rel=$(headers_release "$hdr")
+		build_modules "$rel" "$hdr" || continue
+		sparse_modules "$rel" "$hdr"
+		check_symbols "$rel" "$hdr"
+	done
+	check_dkms
+}

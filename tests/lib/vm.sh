@@ -1,0 +1,62 @@
+# Building initramfs images and booting them under QEMU (TCG).
+# shellcheck shell=bash
+
+# make_initramfs IMAGE LABEL MODULE_DIR INTREE_DIR KUNIT(y|n) GCOV(y|n) [INIT]
+# MODULE_DIR holds vmci.ko and vmsock.ko; INTREE_DIR the in-tree modules;
+# INIT the script to run as PID 1 (default: the test plan).
+make_initramfs() {
+	local image=$1 label=$2 mods=$3 intree=$4 kunit=$5 gcov=$6
+	local init=${7:-$TESTS_DIR/vm/init} root applet
+	root=$(mktemp -d)
+	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib/test,lib/intree}
+	cp /bin/busybox "$root/bin/busybox"
+	for applet in $(/bin/busybox --list); do
+		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
+	done
+	cp "$init" "$root/init"
+	find "$mods" -maxdepth 2 -name '*.ko' -exec cp {} "$root/lib/test/" \;
+	find "$OUT_DIR/user-bin" -maxdepth 1 -type f -exec cp {} "$root/lib/test/" \;
+	find "$intree" -maxdepth 1 -name '*.ko' -exec cp {} "$root/lib/intree/" \;
+	cat >"$root/etc/testplan" <<PLAN
+LABEL=$label
+KUNIT=$kunit
+GCOV=$gcov
+PLAN
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$image"
+	rm -rf "$root"
+}
+
+# Copies the in-tree VMCI/vsock modules a kernel ships, decompressed, so
+# busybox insmod can load them.
+collect_intree_modules() {
+	local moddir=$1 dest=$2 name f
+	mkdir -p "$dest"
+	for name in vmw_vmci vsock vmw_vsock_vmci_transport vsock_loopback; do
+		f=$(find "$moddir" -name "$name.ko*" | head -n1)
+		[ -n "$f" ] || die "in-tree module $name not found under $moddir"
+		case "$f" in
+		*.xz) xz -dc "$f" >"$dest/$name.ko" ;;
+		*.zst) zstd -qdc "$f" >"$dest/$name.ko" ;;
+		*) cp "$f" "$dest/$name.ko" ;;
+		esac
+	done
+}
+
+# boot_vm KERNEL INITRAMFS LOGDIR TIMEOUT_SECONDS
+# Console goes to LOGDIR/console.log (and, indented, to our stdout); the
+# structured report to LOGDIR/report.log.
+boot_vm() {
+	local kernel=$1 initrd=$2 logdir=$3 limit=$4 rc
+	mkdir -p "$logdir"
+	: >"$logdir/report.log"
+	timeout --foreground "$limit" qemu-system-x86_64 \
+		-machine pc -cpu max -smp 2 -m 2G -no-reboot -display none \
+		-monitor none -net none \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 quiet loglevel=4 panic=-1 oops=panic kasan.fault=report" \
+		-serial stdio -serial "file:$logdir/report.log" </dev/null |
+		tee "$logdir/console.log" | sed -u 's/^/  vm| /'
+	rc=${PIPESTATUS[0]}
+	[ "$rc" -eq 124 ] && say "VM timed out after ${limit}s"
+	return 0
+}

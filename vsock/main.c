@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmsock.ko: the vSockets socket family over vmci.ko.
+ *
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <vmci/version_info.h>
+
+#include "vsock_dev.h"
+
+static int __init vmsock_init(void)
+{
+	int err;
+
+	err = vmsock_dev_init();
+	if (err)
+		return err;
+	pr_info("vmsock %s loaded\n", VMCI_VMSOCK_VERSION_STRING);
+	return 0;
+}
+
+static void __exit vmsock_exit(void)
+{
+	vmsock_dev_exit();
+}
+
+module_init(vmsock_init);
+module_exit(vmsock_exit);
+
+MODULE_DESCRIPTION("vSockets over VMCI (out-of-tree, coexists with vsock)");
+MODULE_AUTHOR("The vmci-vmsock authors");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(VMCI_VMSOCK_VERSION_STRING);
+VMCIX_IMPORT_NS();
