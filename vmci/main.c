@@ -18,7 +18,7 @@ static int __init vmci_init(void)
 	err = vmci_host_dev_init();
 	if (err)
 		return err;
-	pr_info("vmci %s loaded\n", VMCI_VMSOCK_VERSION_STRING);
+	pr_info("version %s loaded\n", VMCI_VMSOCK_VERSION_STRING);
 	return 0;
 }
 

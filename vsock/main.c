@@ -18,7 +18,7 @@ static int __init vmsock_init(void)
 	err = vmsock_dev_init();
 	if (err)
 		return err;
-	pr_info("vmsock %s loaded\n", VMCI_VMSOCK_VERSION_STRING);
+	pr_info("version %s loaded\n", VMCI_VMSOCK_VERSION_STRING);
 	return 0;
 }
 
