@@ -17,7 +17,7 @@ CHECKPATCH ?= $(firstword $(wildcard $(KDIR)/scripts/checkpatch.pl) \
 
 KBUILD = $(MAKE) -C $(KDIR) M=$(CURDIR)
 
-KERNEL_SOURCES = $(filter-out %.mod.c,$(wildcard vmci/*.[ch] vsock/*.[ch] \
+KERNEL_SOURCES = $(filter-out %.mod.c,$(wildcard vmci/*.[ch] vsock/*.[ch] tests/kmod/*.[ch] \
 	include/vmci/*.h include/compat/*.h))
 UAPI_HEADERS = include/uapi/vmci_sockets.h
 CHECKPATCH_FLAGS = --strict --no-tree --terse --show-types \

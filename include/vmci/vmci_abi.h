@@ -135,6 +135,68 @@ struct vmci_queue_header {
 	u64 consumer_head;
 };
 
+/* Datagram handle creation flags. */
+#define VMCI_FLAG_DG_NONE		0x0U
+#define VMCI_FLAG_WELLKNOWN_DG_HND	0x1U
+#define VMCI_FLAG_ANYCID_DG_HND		0x2U
+#define VMCI_FLAG_DG_DELAYED_CB		0x4U
+/* Doorbell and event creation flags. */
+#define VMCI_FLAG_DELAYED_CB		0x1U
+#define VMCI_FLAG_EVENT_NONE		0x0U
+#define VMCI_FLAG_EVENT_DELAYED_CB	0x1U
+
+/* Per-context pending datagram budget (host side), and its event extra. */
+#define VMCI_MAX_DATAGRAM_AND_EVENT_QUEUE_SIZE \
+	(VMCI_MAX_DATAGRAM_QUEUE_SIZE + 1024U * (24U + 24U))
+
+/* Privilege flags: RESTRICTED may only talk to TRUSTED. */
+#define VMCI_NO_PRIVILEGE_FLAGS		0x0U
+#define VMCI_PRIVILEGE_FLAG_RESTRICTED	0x1U
+#define VMCI_PRIVILEGE_FLAG_TRUSTED	0x2U
+#define VMCI_PRIVILEGE_ALL_FLAGS	0x3U
+#define VMCI_DEFAULT_PROC_PRIVILEGE_FLAGS VMCI_NO_PRIVILEGE_FLAGS
+
+/* Events, delivered to resource VMCI_EVENT_HANDLER from context 0. */
+#define VMCI_EVENT_CTX_ID_UPDATE	0U
+#define VMCI_EVENT_CTX_REMOVED		1U
+#define VMCI_EVENT_QP_RESUMED		2U
+#define VMCI_EVENT_QP_PEER_ATTACH	3U
+#define VMCI_EVENT_QP_PEER_DETACH	4U
+#define VMCI_EVENT_MEM_ACCESS_ON	5U
+#define VMCI_EVENT_MEM_ACCESS_OFF	6U
+#define VMCI_EVENT_MAX			7U
+
+struct vmci_event_data {
+	u32 event;
+	u32 _pad;
+};
+
+struct vmci_event_payld_ctx {
+	u32 context_id;
+	u32 _pad;
+};
+
+struct vmci_event_payld_qp {
+	struct vmci_handle handle;
+	u32 peer_id;	/* context of the side that attached or detached */
+	u32 _pad;
+};
+
+/* Event data as subscribers see it: the event word and the largest payload. */
+struct vmci_event_data_max {
+	struct vmci_event_data event_data;
+	union {
+		struct vmci_event_payld_ctx context_payload;
+		struct vmci_event_payld_qp qp_payload;
+	} payload;
+};
+
+struct vmci_event_msg {
+	struct vmci_datagram hdr;
+	struct vmci_event_data event_data;
+	/* payload follows */
+};
+
 /* Version words are (major << 16) | minor. */
 #define VMCI_MAKE_VERSION(major, minor)	(((major) << 16) | (minor))
 #define VMCI_VERSION_PREVERS2		VMCI_MAKE_VERSION(1, 0)
@@ -150,11 +212,110 @@ struct vmci_queue_header {
 #define IOCTL_VMCI_VERSION		1951
 #define IOCTL_VMCI_INIT_CONTEXT		1952
 #define IOCTL_VMCI_VERSION2		1959
+#define IOCTL_VMCI_RESERVED1		1953
+#define IOCTL_VMCI_RESERVED2		1954
+#define IOCTL_VMCI_RESERVED3		1955
+#define IOCTL_VMCI_QUEUEPAIR_SETVA	1956
+#define IOCTL_VMCI_NOTIFY_RESOURCE	1957
+#define IOCTL_VMCI_NOTIFICATIONS_RECEIVE 1958
+#define IOCTL_VMCI_QUEUEPAIR_ALLOC	1960
+#define IOCTL_VMCI_QUEUEPAIR_SETPAGEFILE 1961
+#define IOCTL_VMCI_QUEUEPAIR_DETACH	1962
+#define IOCTL_VMCI_DATAGRAM_SEND	1963
+#define IOCTL_VMCI_DATAGRAM_RECEIVE	1964
+#define IOCTL_VMCI_CTX_ADD_NOTIFICATION	1967
+#define IOCTL_VMCI_CTX_REMOVE_NOTIFICATION 1968
+#define IOCTL_VMCI_CTX_GET_CPT_STATE	1969
+#define IOCTL_VMCI_CTX_SET_CPT_STATE	1970
 #define IOCTL_VMCI_GET_CONTEXT_ID	1971
+#define IOCTL_VMCI_SET_NOTIFY		1995
 
 /* /dev/vsock ioctls (the vSockets block of the same numbering). */
 #define IOCTL_VMCI_SOCKETS_VERSION		1972
 #define IOCTL_VMCI_SOCKETS_GET_AF_VALUE		1976
 #define IOCTL_VMCI_SOCKETS_GET_LOCAL_CID	1977
+
+/*
+ * /dev/vmci ioctl arguments. All are 64-bit clean, so 32-bit callers need
+ * only pointer conversion; explicit padding keeps copies to user space
+ * free of stale kernel bytes.
+ */
+struct vmci_init_blk {
+	u32 cid;
+	u32 flags;
+};
+
+struct vmci_datagram_snd_rcv_info {
+	u64 addr;
+	u32 len;
+	s32 result;
+};
+
+struct vmci_qp_alloc_info {
+	struct vmci_handle handle;
+	u32 peer;
+	u32 flags;
+	u64 produce_size;
+	u64 consume_size;
+	u64 ppn_va;
+	u64 num_ppns;
+	s32 result;
+	u32 version;
+};
+
+struct vmci_qp_set_va_info {
+	struct vmci_handle handle;
+	u64 va;
+	u64 num_ppns;
+	u32 version;
+	s32 result;
+};
+
+struct vmci_qp_dtch_info {
+	struct vmci_handle handle;
+	s32 result;
+	u32 _pad;
+};
+
+struct vmci_ctx_info {
+	u32 remote_cid;
+	s32 result;
+};
+
+struct vmci_ctx_chkpt_buf_info {
+	u64 cpt_buf;
+	u32 cpt_type;
+	u32 buf_size;
+	s32 result;
+	u32 _pad;
+};
+
+struct vmci_set_notify_info {
+	u64 notify_uva;
+	s32 result;
+	u32 _pad;
+};
+
+#define VMCI_NOTIFY_RESOURCE_QUEUE_PAIR	0
+#define VMCI_NOTIFY_RESOURCE_DOOR_BELL	1
+#define VMCI_NOTIFY_RESOURCE_ACTION_NOTIFY	0
+#define VMCI_NOTIFY_RESOURCE_ACTION_CREATE	1
+#define VMCI_NOTIFY_RESOURCE_ACTION_DESTROY	2
+
+struct vmci_dbell_notify_resource_info {
+	struct vmci_handle handle;
+	u16 resource;
+	u16 action;
+	s32 result;
+};
+
+struct vmci_ctx_notify_recv_info {
+	u64 db_handle_buf_uva;
+	u64 db_handle_buf_size;
+	u64 qp_handle_buf_uva;
+	u64 qp_handle_buf_size;
+	s32 result;
+	u32 _pad;
+};
 
 #endif /* VMCI_ABI_H */

@@ -21,6 +21,13 @@ build_modules() {
 		grep -E 'error|warning' "$log" | head -n 20 | sed 's/^/    /'
 		return 1
 	fi
+	# Test-only modules (tests/kmod) link against our vmci's exports.
+	if [ -f "$REPO_DIR/tests/kmod/Kbuild" ]; then
+		rsync -a --delete "$REPO_DIR/tests/kmod/" "$dir/testmod/"
+		make -C "$kdir" M="$dir/testmod" W=1 "$@" \
+			KBUILD_EXTRA_SYMBOLS="$dir/Module.symvers" modules >>"$log" 2>&1 ||
+			{ record FAIL "build:$label" "test modules failed (log: $log)"; return 1; }
+	fi
 	if grep -qE 'warning:|error:' "$log"; then
 		record FAIL "build:$label" "W=1 warnings (log: $log)"
 		grep -E 'warning:|error:' "$log" | head -n 20 | sed 's/^/    /'

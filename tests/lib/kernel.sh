@@ -3,6 +3,8 @@
 # shellcheck shell=bash
 
 KERNEL_SOURCE_PKG=linux-source-6.12
+# Bump when the build steps below change what ends up in the tree.
+KERNEL_RECIPE=1
 
 # Run a long command with its output in LOG, printing a heartbeat so a
 # reader of the CI log can see that it is alive.
@@ -28,7 +30,8 @@ run_with_heartbeat() {
 debug_kernel_key() {
 	{
 		dpkg-query -W -f='${Version}\n' "$KERNEL_SOURCE_PKG"
-		cat "$TESTS_DIR/kernel/debug.config" "$TESTS_DIR/lib/kernel.sh"
+		echo "recipe $KERNEL_RECIPE"
+		cat "$TESTS_DIR/kernel/debug.config"
 	} | sha256sum | cut -c1-16
 }
 
@@ -51,7 +54,16 @@ verify_kernel_config() {
 }
 
 # Prints the path of a ready debug kernel tree (bzImage and modules built).
+# Concurrent callers (parallel test runs) wait for one build, never race.
 debug_kernel_tree() {
+	mkdir -p "$CACHE_DIR"
+	(
+		flock 9 || die "cannot lock $CACHE_DIR/kernel.lock"
+		debug_kernel_tree_locked
+	) 9>"$CACHE_DIR/kernel.lock"
+}
+
+debug_kernel_tree_locked() {
 	local key dir tarball
 	key=$(debug_kernel_key) || die "$KERNEL_SOURCE_PKG is not installed"
 	dir=$CACHE_DIR/kernel-$key
@@ -76,5 +88,7 @@ debug_kernel_tree() {
 		make -C "$dir/src" ARCH=x86_64 -j"$(nproc)" bzImage modules >&2 ||
 		die "debug kernel build failed"
 	touch "$dir/.done"
+	# Trees for older inputs are dead weight (several GiB each).
+	find "$CACHE_DIR" -maxdepth 1 -name 'kernel-*' ! -path "$dir" -exec rm -rf {} +
 	printf '%s\n' "$dir/src"
 }
