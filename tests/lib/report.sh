@@ -14,16 +14,28 @@ expected_kunit_suites() {
 record_kunit() {
 	local label=$1 report=$2 suite
 	awk '
-		/^KTAP / { sub(/^KTAP /, "") } !/^KTAP version/ { }
-		/# Subtest: / { s = $NF; if (!top) top = s; next }
-		/^[ \t]+(not )?ok [0-9]+ / {
-			status = ($1 == "not") ? "FAIL" : "PASS"
-			name = ($1 == "not") ? $4 : $3
-			if ($0 ~ /# SKIP/) status = "SKIP"
-			print status, s "." name
-			next
+		# Depth 1 is the suite, depth 2 a parameterised case: a case with
+		# parameters reports each parameter and not its summary line.
+		/^KTAP / {
+			line = substr($0, 6)
+			match(line, /^ */)
+			depth = int(RLENGTH / 4)
+			line = substr(line, RLENGTH + 1)
+			if (line ~ /^# Subtest: /) {
+				name[depth] = substr(line, 12)
+				if (depth == 2) params = 1
+				next
+			}
+			if (line !~ /^(not )?ok [0-9]+ /) next
+			status = (line ~ /^not /) ? "FAIL" : "PASS"
+			sub(/^(not )?ok [0-9]+ /, "", line)
+			if (line ~ /# SKIP/) status = "SKIP"
+			sub(/ *#.*$/, "", line)
+			gsub(/[ \t]+/, "_", line)
+			if (depth == 2) print status, name[1] "." name[2] "/" line
+			else if (depth == 1 && !params) print status, name[1] "." line
+			else if (depth == 1) params = 0
 		}
-		/^(not )?ok [0-9]+ / { top = "" }
 	' "$report" >"$report.kunit"
 	while read -r status name; do
 		record "$status" "$label:kunit:$name"
