@@ -8,12 +8,15 @@
 #include <vmci/vmci_abi.h>
 #include <vmci/vmcix.h>
 
+#include "route.h"
+
 /*
  * Without a guest personality bound to a device we are the host, and
- * peers reach the host at the fixed host context ID.
+ * peers reach the host at the fixed host context ID; the router knows
+ * which applies.
  */
 u32 vmcix_get_context_id(void)
 {
-	return VMCI_HOST_CONTEXT_ID;
+	return vmci_route_local_cid();
 }
 EXPORT_SYMBOL_GPL(vmcix_get_context_id);

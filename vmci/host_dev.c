@@ -9,20 +9,16 @@
 
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
+#include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <vmci/misc_name.h>
 #include <vmci/vmci_abi.h>
-#include <vmci/vmcix.h>
 
+#include "context.h"
 #include "host_dev.h"
+#include "host_file.h"
 #include "version.h"
-
-/* Per open file; a VMX process holds one for its whole life. */
-struct vmci_host_file {
-	/* Dialect pinned by IOCTL_VMCI_VERSION2, 0 until then. */
-	u32 negotiated_version;
-};
 
 static int vmci_host_open(struct inode *inode, struct file *filp)
 {
@@ -31,14 +27,32 @@ static int vmci_host_open(struct inode *inode, struct file *filp)
 	hf = kzalloc(sizeof(*hf), GFP_KERNEL);
 	if (!hf)
 		return -ENOMEM;
+	mutex_init(&hf->lock);
 	filp->private_data = hf;
 	return nonseekable_open(inode, filp);
 }
 
+/* Closing the file ends the VMM's context and everything queued for it. */
 static int vmci_host_release(struct inode *inode, struct file *filp)
 {
-	kfree(filp->private_data);
+	struct vmci_host_file *hf = filp->private_data;
+
+	if (hf->ctx)
+		vmci_ctx_destroy(hf->ctx);
+	mutex_destroy(&hf->lock);
+	kfree(hf);
 	return 0;
+}
+
+/* Readable while datagrams wait; a file without a context never is. */
+static __poll_t vmci_host_poll(struct file *filp, poll_table *wait)
+{
+	struct vmci_ctx *ctx = vmci_host_file_ctx(filp->private_data);
+
+	if (!ctx)
+		return 0;
+	poll_wait(filp, &ctx->wait, wait);
+	return vmci_ctx_has_pending(ctx) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
 static long vmci_host_version2(struct vmci_host_file *hf, int __user *uarg)
@@ -51,9 +65,31 @@ static long vmci_host_version2(struct vmci_host_file *hf, int __user *uarg)
 	return hf->negotiated_version;
 }
 
+/* VMware's driver answers with the host CID here, context or not. */
 static long vmci_host_get_context_id(u32 __user *uarg)
 {
-	return put_user(vmcix_get_context_id(), uarg) ? -EFAULT : 0;
+	return put_user(VMCI_HOST_CONTEXT_ID, uarg) ? -EFAULT : 0;
+}
+
+/* Everything a VMM may do once it has a context. */
+static long vmci_host_ctx_ioctl(struct vmci_host_file *hf, struct vmci_ctx *ctx,
+				unsigned int cmd, void __user *uarg)
+{
+	switch (cmd) {
+	case IOCTL_VMCI_DATAGRAM_SEND:
+		return vmci_host_datagram_send(ctx, uarg);
+	case IOCTL_VMCI_DATAGRAM_RECEIVE:
+		return vmci_host_datagram_receive(ctx, uarg);
+	case IOCTL_VMCI_SET_NOTIFY:
+		return vmci_host_set_notify(hf, uarg);
+	case IOCTL_VMCI_CTX_ADD_NOTIFICATION:
+		return vmci_host_ctx_notification(ctx, uarg, true);
+	case IOCTL_VMCI_CTX_REMOVE_NOTIFICATION:
+		return vmci_host_ctx_notification(ctx, uarg, false);
+	default:
+		/* Reserved numbers 1953-1955 included: they must keep failing. */
+		return -EINVAL;
+	}
 }
 
 static long vmci_host_ioctl(struct file *filp, unsigned int cmd,
@@ -61,6 +97,7 @@ static long vmci_host_ioctl(struct file *filp, unsigned int cmd,
 {
 	struct vmci_host_file *hf = filp->private_data;
 	void __user *uarg = (void __user *)arg;
+	struct vmci_ctx *ctx;
 
 	switch (cmd) {
 	case IOCTL_VMCI_VERSION:
@@ -69,16 +106,22 @@ static long vmci_host_ioctl(struct file *filp, unsigned int cmd,
 		return vmci_host_version2(hf, uarg);
 	case IOCTL_VMCI_GET_CONTEXT_ID:
 		return vmci_host_get_context_id(uarg);
-	default:
-		/* VMware's VMX expects EINVAL, not ENOTTY, for what we lack. */
-		return -EINVAL;
+	case IOCTL_VMCI_INIT_CONTEXT:
+		return vmci_host_init_context(hf, uarg);
 	}
+
+	/* VMware's VMX expects EINVAL, not ENOTTY, for anything it may not do yet. */
+	ctx = vmci_host_file_ctx(hf);
+	if (!ctx)
+		return -EINVAL;
+	return vmci_host_ctx_ioctl(hf, ctx, cmd, uarg);
 }
 
 static const struct file_operations vmci_host_fops = {
 	.owner = THIS_MODULE,
 	.open = vmci_host_open,
 	.release = vmci_host_release,
+	.poll = vmci_host_poll,
 	.unlocked_ioctl = vmci_host_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };

@@ -9,22 +9,56 @@
 #include <linux/module.h>
 #include <vmci/version_info.h>
 
+#include "context.h"
+#include "datagram.h"
+#include "event.h"
 #include "host_dev.h"
+#include "resource.h"
+#include "stats.h"
 
 static int __init vmci_init(void)
 {
 	int err;
 
-	err = vmci_host_dev_init();
+	err = vmci_resource_init();
 	if (err)
 		return err;
+	err = vmci_event_init();
+	if (err)
+		goto err_resource;
+	err = vmci_datagram_init();
+	if (err)
+		goto err_event;
+	err = vmci_ctx_init();
+	if (err)
+		goto err_datagram;
+	vmci_stats_init();
+	err = vmci_host_dev_init();
+	if (err)
+		goto err_ctx;
 	pr_info("version %s loaded\n", VMCI_VMSOCK_VERSION_STRING);
 	return 0;
+
+err_ctx:
+	vmci_stats_exit();
+	vmci_ctx_exit();
+err_datagram:
+	vmci_datagram_exit();
+err_event:
+	vmci_event_exit();
+err_resource:
+	vmci_resource_exit();
+	return err;
 }
 
 static void __exit vmci_exit(void)
 {
 	vmci_host_dev_exit();
+	vmci_stats_exit();
+	vmci_ctx_exit();
+	vmci_datagram_exit();
+	vmci_event_exit();
+	vmci_resource_exit();
 }
 
 module_init(vmci_init);

@@ -33,16 +33,29 @@ static void tap_report(int passed, const char *name, const char *fmt, ...)
 	fflush(stdout);
 }
 
-/* Checks that a syscall failed with exactly the errno the ABI promises. */
-#define CHECK_ERRNO(name, ret, want)                                          \
-	tap_report((ret) == -1 && errno == (want), name,                      \
-		   "ret %ld errno %d (%s), want errno %d", (long)(ret), errno, \
-		   strerror(errno), (want))
+/*
+ * Each argument is evaluated exactly once (it is often an ioctl), and
+ * errno is captured right after, before anything can change it.
+ */
+static void tap_check_errno(const char *name, long ret, int want)
+{
+	int err = errno;
 
-#define CHECK_EQ(name, got, want)                                             \
-	tap_report((unsigned long long)(got) == (unsigned long long)(want),   \
-		   name, "got %#llx, want %#llx", (unsigned long long)(got),  \
-		   (unsigned long long)(want))
+	tap_report(ret == -1 && err == want, name,
+		   "ret %ld errno %d (%s), want errno %d", ret, err,
+		   strerror(err), want);
+}
+
+static void tap_check_eq(const char *name, unsigned long long got,
+			 unsigned long long want)
+{
+	tap_report(got == want, name, "got %#llx, want %#llx", got, want);
+}
+
+/* Checks that a syscall failed with exactly the errno the ABI promises. */
+#define CHECK_ERRNO(name, ret, want) tap_check_errno(name, (long)(ret), want)
+#define CHECK_EQ(name, got, want) \
+	tap_check_eq(name, (unsigned long long)(got), (unsigned long long)(want))
 
 static int tap_exit_code(void)
 {

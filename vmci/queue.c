@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Queue-pair ring: space accounting and copying data in and out.
+ *
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <asm/barrier.h>
+#include <vmci/vmci_abi.h>
+
+#include "queue.h"
+
+/* Only for local pairs and tests: for shared pairs the creator sets it up. */
+void vmci_queue_header_init(struct vmci_queue_header *hdr, struct vmci_handle handle)
+{
+	hdr->handle = handle;
+	WRITE_ONCE(hdr->producer_tail, 0);
+	WRITE_ONCE(hdr->consumer_head, 0);
+}
+
+/* Zeroed so that a peer mapping the pages never sees old kernel data. */
+struct vmci_queue *vmci_queue_alloc(u64 size)
+{
+	struct vmci_queue *q;
+	unsigned int i;
+
+	if (!size || size > VMCI_QUEUE_MAX_SIZE)
+		return NULL;
+
+	q = kzalloc(sizeof(*q), GFP_KERNEL);
+	if (!q)
+		return NULL;
+
+	q->size = size;
+	q->num_pages = DIV_ROUND_UP(size, PAGE_SIZE);
+	q->pages = kvcalloc(q->num_pages, sizeof(*q->pages), GFP_KERNEL);
+	if (!q->pages)
+		goto fail;
+
+	/* A lowmem page, so the header keeps one mapping for its lifetime. */
+	q->q_header = (struct vmci_queue_header *)get_zeroed_page(GFP_KERNEL);
+	if (!q->q_header)
+		goto fail;
+
+	for (i = 0; i < q->num_pages; i++) {
+		q->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!q->pages[i])
+			goto fail;
+	}
+	return q;
+
+fail:
+	vmci_queue_free(q);
+	return NULL;
+}
+
+void vmci_queue_free(struct vmci_queue *q)
+{
+	unsigned int i;
+
+	if (!q)
+		return;
+
+	if (q->pages) {
+		for (i = 0; i < q->num_pages; i++) {
+			if (q->pages[i])
+				__free_page(q->pages[i]);
+		}
+		kvfree(q->pages);
+	}
+	free_page((unsigned long)q->q_header);
+	kfree(q);
+}
+
+int vmci_queue_init(struct vmci_queue *q, struct vmci_queue_header *hdr,
+		    struct page **pages, unsigned int num_pages, u64 size)
+{
+	if (!q || !hdr || !pages)
+		return VMCI_ERROR_INVALID_ARGS;
+	if (!size || size > VMCI_QUEUE_MAX_SIZE)
+		return VMCI_ERROR_INVALID_SIZE;
+	/* The copy loop indexes pages[] by offset; the two must agree. */
+	if (num_pages != DIV_ROUND_UP(size, PAGE_SIZE))
+		return VMCI_ERROR_INVALID_ARGS;
+
+	q->q_header = hdr;
+	q->size = size;
+	q->num_pages = num_pages;
+	q->pages = pages;
+	return VMCI_SUCCESS;
+}
+
+/*
+ * Bytes a producer may still write into a ring of @size: one byte always
+ * stays empty so that tail == head can only mean "empty".
+ */
+static s64 vmci_ring_free(u64 tail, u64 head, u64 size)
+{
+	if (tail >= size || head >= size)
+		return VMCI_ERROR_INVALID_SIZE;
+	if (tail >= head)
+		return size - (tail - head) - 1;
+	return head - tail - 1;
+}
+
+/* Bytes written but not yet consumed; free + ready is always size - 1. */
+static s64 vmci_ring_ready(u64 tail, u64 head, u64 size)
+{
+	if (tail >= size || head >= size)
+		return VMCI_ERROR_INVALID_SIZE;
+	if (tail >= head)
+		return tail - head;
+	return size - (head - tail);
+}
+
+/* @offset and @n are below @size, so the sum cannot overflow. */
+static u64 vmci_ring_advance(u64 offset, u64 n, u64 size)
+{
+	offset += n;
+	return offset >= size ? offset - size : offset;
+}
+
+s64 vmci_queue_free_space(const struct vmci_queue *produce_q,
+			  const struct vmci_queue *consume_q)
+{
+	u64 tail = vmci_queue_header_producer_tail(produce_q->q_header);
+	u64 head = vmci_queue_header_consumer_head(consume_q->q_header);
+
+	return vmci_ring_free(tail, head, produce_q->size);
+}
+
+s64 vmci_queue_ready_bytes(const struct vmci_queue *produce_q,
+			   const struct vmci_queue *consume_q)
+{
+	u64 tail = vmci_queue_header_producer_tail(consume_q->q_header);
+	u64 head = vmci_queue_header_consumer_head(produce_q->q_header);
+
+	return vmci_ring_ready(tail, head, consume_q->size);
+}
+
+/*
+ * Copies @len bytes between the ring, starting at @offset, and @iter, one
+ * page at a time and wrapping at the end of the ring; @len is at most
+ * size - 1, so the copy wraps at most once. Returns the bytes copied,
+ * fewer than @len only when @iter faulted.
+ */
+static size_t vmci_ring_copy(const struct vmci_queue *q, u64 offset,
+			     struct iov_iter *iter, size_t len, bool into_ring)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		size_t in_page = offset_in_page(offset);
+		size_t chunk = min3((u64)(PAGE_SIZE - in_page), (u64)(len - done),
+				    q->size - offset);
+		void *va = kmap_local_page(q->pages[offset >> PAGE_SHIFT]);
+		size_t n;
+
+		if (into_ring)
+			n = copy_from_iter(va + in_page, chunk, iter);
+		else
+			n = copy_to_iter(va + in_page, chunk, iter);
+		kunmap_local(va);
+
+		done += n;
+		if (n < chunk)
+			break;
+		offset = vmci_ring_advance(offset, n, q->size);
+	}
+	return done;
+}
+
+ssize_t vmci_queue_enqueue(struct vmci_queue *produce_q,
+			   const struct vmci_queue *consume_q,
+			   struct iov_iter *from, size_t len)
+{
+	struct vmci_queue_header *hdr = produce_q->q_header;
+	u64 tail, head;
+	size_t want, done;
+	s64 space;
+
+	tail = vmci_queue_header_producer_tail(hdr);
+	/*
+	 * Acquire pairs with the peer's release of consumer_head: it has
+	 * finished reading the bytes it gave back before we overwrite them.
+	 */
+	head = smp_load_acquire(&consume_q->q_header->consumer_head);
+
+	space = vmci_ring_free(tail, head, produce_q->size);
+	if (space < 0)
+		return space;
+	if (space == 0)
+		return VMCI_ERROR_QUEUEPAIR_NOSPACE;
+
+	want = min3((u64)space, (u64)len, (u64)iov_iter_count(from));
+	if (!want)
+		return 0;
+
+	done = vmci_ring_copy(produce_q, tail, from, want, true);
+	if (!done)
+		return VMCI_ERROR_INVALID_ARGS;
+
+	/* Release: the peer must see the data before the tail that covers it. */
+	smp_store_release(&hdr->producer_tail,
+			  vmci_ring_advance(tail, done, produce_q->size));
+	return done;
+}
+
+ssize_t vmci_queue_dequeue(struct vmci_queue *produce_q,
+			   const struct vmci_queue *consume_q,
+			   struct iov_iter *to, size_t len, bool peek)
+{
+	struct vmci_queue_header *hdr = produce_q->q_header;
+	u64 tail, head;
+	size_t want, done;
+	s64 ready;
+
+	/*
+	 * Acquire pairs with the peer's release of producer_tail: the bytes
+	 * below the tail are complete before we read them.
+	 */
+	tail = smp_load_acquire(&consume_q->q_header->producer_tail);
+	head = vmci_queue_header_consumer_head(hdr);
+
+	ready = vmci_ring_ready(tail, head, consume_q->size);
+	if (ready < 0)
+		return ready;
+	if (ready == 0)
+		return VMCI_ERROR_QUEUEPAIR_NODATA;
+
+	want = min3((u64)ready, (u64)len, (u64)iov_iter_count(to));
+	if (!want)
+		return 0;
+
+	done = vmci_ring_copy(consume_q, head, to, want, false);
+	if (!done)
+		return VMCI_ERROR_INVALID_ARGS;
+
+	if (peek)
+		return done;
+
+	/*
+	 * Release, not just a write barrier: our loads of the data must be
+	 * done before the peer learns it may overwrite those bytes.
+	 */
+	smp_store_release(&hdr->consumer_head,
+			  vmci_ring_advance(head, done, consume_q->size));
+	return done;
+}
+
+ssize_t vmci_queue_enqueue_buf(struct vmci_queue *produce_q,
+			       const struct vmci_queue *consume_q,
+			       const void *buf, size_t len)
+{
+	struct kvec kv = { .iov_base = (void *)buf, .iov_len = len };
+	struct iov_iter from;
+
+	iov_iter_kvec(&from, ITER_SOURCE, &kv, 1, len);
+	return vmci_queue_enqueue(produce_q, consume_q, &from, len);
+}
+
+ssize_t vmci_queue_dequeue_buf(struct vmci_queue *produce_q,
+			       const struct vmci_queue *consume_q,
+			       void *buf, size_t len, bool peek)
+{
+	struct kvec kv = { .iov_base = buf, .iov_len = len };
+	struct iov_iter to;
+
+	iov_iter_kvec(&to, ITER_DEST, &kv, 1, len);
+	return vmci_queue_dequeue(produce_q, consume_q, &to, len, peek);
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The resource table: every VMCI object (datagram handle, doorbell, queue
+ * pair) is registered under its handle so that incoming datagrams and
+ * notifications can find their target.
+ *
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#ifndef VMCI_RESOURCE_H
+#define VMCI_RESOURCE_H
+
+#include <linux/completion.h>
+#include <linux/hashtable.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <vmci/vmci_abi.h>
+
+enum vmci_resource_type {
+	VMCI_RESOURCE_TYPE_ANY,		/* lookups only: matches every type */
+	VMCI_RESOURCE_TYPE_DATAGRAM,
+	VMCI_RESOURCE_TYPE_DOORBELL,
+	VMCI_RESOURCE_TYPE_QPAIR_GUEST,
+	VMCI_RESOURCE_TYPE_QPAIR_HOST,
+};
+
+/*
+ * Embedded in the owner's object. Lifetime rules:
+ * - @handle and @type are written by add before the entry is published and
+ *   never change while it is in a table, so RCU readers may read them.
+ * - @refs counts the table's own reference plus one per successful lookup
+ *   or get. It reaches zero only after remove has unpublished the entry and
+ *   dropped the table's reference; @released then wakes the remover.
+ * - @node is changed only under the table's lock.
+ * A handle whose context is VMCI_INVALID_ID is a wildcard: it is found by a
+ * lookup for its resource ID from any context.
+ */
+struct vmci_resource {
+	struct vmci_handle handle;
+	enum vmci_resource_type type;
+	struct hlist_node node;
+	refcount_t refs;
+	struct completion released;
+};
+
+#define VMCI_RESOURCE_HASH_BITS	7
+
+/*
+ * Locking rules:
+ * - @lock (IRQ-safe spinlock) serialises writers: it protects @buckets
+ *   against concurrent add/remove and protects @next_rid.
+ * - Lookups take no lock; they walk @buckets under rcu_read_lock() and may
+ *   run in any context, hard IRQ included. They keep an entry only if
+ *   refcount_inc_not_zero() succeeds.
+ * - add never sleeps; remove sleeps (an RCU grace period and the wait for
+ *   the last reference), so only process context may remove.
+ * Entries are hashed by resource ID alone, so an exact handle and a
+ * wildcard for the same ID share a bucket, and a dynamic ID's table-wide
+ * uniqueness is checked in one bucket.
+ */
+struct vmci_resource_table {
+	spinlock_t lock;	/* writers only; see above */
+	DECLARE_HASHTABLE(buckets, VMCI_RESOURCE_HASH_BITS);
+	u32 next_rid;		/* where the next dynamic ID search starts */
+	u32 first_rid;		/* dynamic IDs come from [first_rid, last_rid] */
+	u32 last_rid;
+};
+
+int vmci_resource_table_init(struct vmci_resource_table *t, u32 first_rid, u32 last_rid);
+void vmci_resource_table_destroy(struct vmci_resource_table *t);
+int vmci_resource_table_add(struct vmci_resource_table *t, struct vmci_resource *res,
+			    enum vmci_resource_type type, struct vmci_handle handle);
+bool vmci_resource_table_remove(struct vmci_resource_table *t, struct vmci_resource *res);
+struct vmci_resource *vmci_resource_table_lookup(struct vmci_resource_table *t,
+						 struct vmci_handle handle,
+						 enum vmci_resource_type type);
+
+/* The driver's table; dynamic IDs start above the reserved ones. */
+int vmci_resource_init(void);
+void vmci_resource_exit(void);
+int vmci_resource_add(struct vmci_resource *res, enum vmci_resource_type type,
+		      struct vmci_handle handle);
+void vmci_resource_remove(struct vmci_resource *res);
+struct vmci_resource *vmci_resource_by_handle(struct vmci_handle handle,
+					      enum vmci_resource_type type);
+
+struct vmci_resource *vmci_resource_get(struct vmci_resource *res);
+void vmci_resource_put(struct vmci_resource *res);
+struct vmci_handle vmci_resource_handle(const struct vmci_resource *res);
+
+#endif /* VMCI_RESOURCE_H */

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Live object counts in debugfs, so tests can prove that closing files
+ * and unloading clients tore everything down. One "name value" per line:
+ *   vmm_contexts       VMM contexts (the host context is not counted)
+ *   pending_datagrams  datagrams queued in all contexts together
+ *   pending_bytes      their VMCI_DG_SIZE total
+ *   datagram_handles   live datagram handles
+ *   delayed_datagrams  datagrams waiting for a delayed callback
+ *
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#include "context.h"
+#include "datagram.h"
+#include "stats.h"
+
+static struct dentry *stats_dir;
+
+static int stats_show(struct seq_file *m, void *unused)
+{
+	u64 datagrams, bytes;
+
+	vmci_ctx_pending_totals(&datagrams, &bytes);
+	seq_printf(m, "vmm_contexts %u\n", vmci_ctx_vmm_count());
+	seq_printf(m, "pending_datagrams %llu\n", datagrams);
+	seq_printf(m, "pending_bytes %llu\n", bytes);
+	seq_printf(m, "datagram_handles %u\n", vmci_datagram_handle_count());
+	seq_printf(m, "delayed_datagrams %u\n", vmci_datagram_delayed_count());
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(stats);
+
+void vmci_stats_init(void)
+{
+	stats_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("stats", 0400, stats_dir, NULL, &stats_fops);
+}
+
+void vmci_stats_exit(void)
+{
+	debugfs_remove_recursive(stats_dir);
+	stats_dir = NULL;
+}
