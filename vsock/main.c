@@ -9,15 +9,22 @@
 #include <linux/module.h>
 #include <vmci/version_info.h>
 
+#include "af_vmsock.h"
 #include "vsock_dev.h"
 
 static int __init vmsock_init(void)
 {
 	int err;
 
-	err = vmsock_dev_init();
+	/* The family first: /dev/vsock hands out its number. */
+	err = vmsock_af_init();
 	if (err)
 		return err;
+	err = vmsock_dev_init();
+	if (err) {
+		vmsock_af_exit();
+		return err;
+	}
 	pr_info("version %s loaded\n", VMCI_VMSOCK_VERSION_STRING);
 	return 0;
 }
@@ -25,6 +32,7 @@ static int __init vmsock_init(void)
 static void __exit vmsock_exit(void)
 {
 	vmsock_dev_exit();
+	vmsock_af_exit();
 }
 
 module_init(vmsock_init);
