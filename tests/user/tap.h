@@ -16,7 +16,7 @@
 
 static int tap_failures;
 
-static void tap_report(int passed, const char *name, const char *fmt, ...)
+static inline void tap_report(int passed, const char *name, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -37,7 +37,7 @@ static void tap_report(int passed, const char *name, const char *fmt, ...)
  * Each argument is evaluated exactly once (it is often an ioctl), and
  * errno is captured right after, before anything can change it.
  */
-static void tap_check_errno(const char *name, long ret, int want)
+static inline void tap_check_errno(const char *name, long ret, int want)
 {
 	int err = errno;
 
@@ -46,7 +46,7 @@ static void tap_check_errno(const char *name, long ret, int want)
 		   strerror(err), want);
 }
 
-static void tap_check_eq(const char *name, unsigned long long got,
+static inline void tap_check_eq(const char *name, unsigned long long got,
 			 unsigned long long want)
 {
 	tap_report(got == want, name, "got %#llx, want %#llx", got, want);
@@ -57,7 +57,7 @@ static void tap_check_eq(const char *name, unsigned long long got,
 #define CHECK_EQ(name, got, want) \
 	tap_check_eq(name, (unsigned long long)(got), (unsigned long long)(want))
 
-static int tap_exit_code(void)
+static inline int tap_exit_code(void)
 {
 	return tap_failures ? 1 : 0;
 }
