@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 
 #include "context.h"
+#include "doorbell.h"
 #include "event.h"
 #include "privilege.h"
 #include "route.h"
@@ -45,6 +46,8 @@ static struct vmci_ctx *ctx_alloc(u32 priv_flags)
 	spin_lock_init(&ctx->lock);
 	INIT_LIST_HEAD(&ctx->pending);
 	INIT_LIST_HEAD(&ctx->subscriptions);
+	INIT_LIST_HEAD(&ctx->doorbells);
+	INIT_LIST_HEAD(&ctx->dbell_pending);
 	return ctx;
 }
 
@@ -148,7 +151,8 @@ static void ctx_release(struct kref *kref)
 	struct ctx_subscription *sub, *tmp;
 
 	/* Destroy emptied the queue and the table no longer lists us. */
-	WARN_ON_ONCE(!list_empty(&ctx->pending) || ctx->notify_page);
+	WARN_ON_ONCE(!list_empty(&ctx->pending) || ctx->notify_page ||
+		     !list_empty(&ctx->doorbells));
 	list_for_each_entry_safe(sub, tmp, &ctx->subscriptions, node)
 		kfree(sub);
 	/* RCU readers of the table may still be looking at table_node. */
@@ -233,6 +237,7 @@ void vmci_ctx_destroy(struct vmci_ctx *ctx)
 	report_removal_locked(ctx->cid);
 	mutex_unlock(&ctx_table_lock);
 
+	vmci_doorbell_ctx_shutdown(ctx);
 	vmci_ctx_queue_shutdown(ctx);
 	/* In-kernel host subscribers; their callbacks may sleep and call back in. */
 	vmci_event_raise(VMCI_EVENT_CTX_REMOVED, &payload, sizeof(payload));

@@ -66,7 +66,17 @@ struct vmci_ctx {
 	unsigned int notify_offset;
 	struct list_head subscriptions;	/* contexts whose removal we report */
 	u32 subscription_count;
+	struct list_head doorbells;	/* doorbells the VMM registered (doorbell.c) */
+	u32 doorbell_count;
+	struct list_head dbell_pending;	/* of those, the ones rung and not yet fetched */
+	u32 dbell_pending_count;
 };
+
+/* Caller holds ctx->lock: what the notify byte and poll() report. */
+static inline bool vmci_ctx_work_pending_locked(const struct vmci_ctx *ctx)
+{
+	return !list_empty(&ctx->pending) || !list_empty(&ctx->dbell_pending);
+}
 
 /* One pending datagram; exactly @size bytes of @data are the datagram. */
 struct vmci_ctx_dg {
@@ -105,6 +115,8 @@ int vmci_ctx_dequeue_datagram(struct vmci_ctx *ctx, size_t max_size, struct vmci
 void vmci_ctx_requeue_datagram(struct vmci_ctx *ctx, struct vmci_ctx_dg *e);
 void vmci_ctx_free_datagram(struct vmci_ctx_dg *e);
 bool vmci_ctx_has_pending(struct vmci_ctx *ctx);
+/* Caller holds ctx->lock; rewrites the notify byte after a change of work. */
+void vmci_ctx_update_notify_locked(struct vmci_ctx *ctx);
 
 /* For context.c: empties the queue and drops the notify page on destroy. */
 void vmci_ctx_queue_shutdown(struct vmci_ctx *ctx);

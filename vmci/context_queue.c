@@ -18,19 +18,20 @@ static atomic64_t total_pending_dgs = ATOMIC64_INIT(0);
 static atomic64_t total_pending_bytes = ATOMIC64_INIT(0);
 
 /*
- * Caller holds ctx->lock. The byte mirrors "something is pending", so a
- * VMM that polls it never misses work and never spins on stale work.
+ * Caller holds ctx->lock. The byte mirrors "something is pending"
+ * (datagrams or rung doorbells), so a VMM that polls it never misses work
+ * and never spins on stale work.
  * kmap_local_page() works in any context, so routers in atomic context
  * may update it.
  */
-static void ctx_update_notify_locked(struct vmci_ctx *ctx)
+void vmci_ctx_update_notify_locked(struct vmci_ctx *ctx)
 {
 	u8 *mapped;
 
 	if (!ctx->notify_page)
 		return;
 	mapped = kmap_local_page(ctx->notify_page);
-	WRITE_ONCE(mapped[ctx->notify_offset], !list_empty(&ctx->pending));
+	WRITE_ONCE(mapped[ctx->notify_offset], vmci_ctx_work_pending_locked(ctx));
 	kunmap_local(mapped);
 }
 
@@ -90,7 +91,7 @@ int vmci_ctx_enqueue_datagram(struct vmci_ctx *ctx, const struct vmci_datagram *
 	if (result == VMCI_SUCCESS) {
 		list_add_tail(&e->node, &ctx->pending);
 		ctx_account_locked(ctx, e, true);
-		ctx_update_notify_locked(ctx);
+		vmci_ctx_update_notify_locked(ctx);
 		e = NULL;
 	}
 	spin_unlock_irqrestore(&ctx->lock, flags);
@@ -121,7 +122,7 @@ int vmci_ctx_dequeue_datagram(struct vmci_ctx *ctx, size_t max_size, struct vmci
 	} else {
 		list_del(&e->node);
 		ctx_account_locked(ctx, e, false);
-		ctx_update_notify_locked(ctx);
+		vmci_ctx_update_notify_locked(ctx);
 		*out = e;
 	}
 	spin_unlock_irqrestore(&ctx->lock, flags);
@@ -142,7 +143,7 @@ void vmci_ctx_requeue_datagram(struct vmci_ctx *ctx, struct vmci_ctx_dg *e)
 	if (!ctx->dead) {
 		list_add(&e->node, &ctx->pending);
 		ctx_account_locked(ctx, e, true);
-		ctx_update_notify_locked(ctx);
+		vmci_ctx_update_notify_locked(ctx);
 		requeued = true;
 	}
 	spin_unlock_irqrestore(&ctx->lock, flags);
@@ -163,7 +164,7 @@ bool vmci_ctx_has_pending(struct vmci_ctx *ctx)
 	bool pending;
 
 	spin_lock_irqsave(&ctx->lock, flags);
-	pending = !list_empty(&ctx->pending);
+	pending = vmci_ctx_work_pending_locked(ctx);
 	spin_unlock_irqrestore(&ctx->lock, flags);
 	return pending;
 }
@@ -179,7 +180,7 @@ static struct page *ctx_swap_notify_page(struct vmci_ctx *ctx, struct page *page
 	old = ctx->notify_page;
 	ctx->notify_page = page;
 	ctx->notify_offset = offset;
-	ctx_update_notify_locked(ctx);
+	vmci_ctx_update_notify_locked(ctx);
 	spin_unlock_irqrestore(&ctx->lock, flags);
 	return old;
 }

@@ -44,7 +44,7 @@ static int vmci_host_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
-/* Readable while datagrams wait; a file without a context never is. */
+/* Readable while datagrams or rung doorbells wait; never without a context. */
 static __poll_t vmci_host_poll(struct file *filp, poll_table *wait)
 {
 	struct vmci_ctx *ctx = vmci_host_file_ctx(filp->private_data);
@@ -86,6 +86,10 @@ static long vmci_host_ctx_ioctl(struct vmci_host_file *hf, struct vmci_ctx *ctx,
 		return vmci_host_ctx_notification(ctx, uarg, true);
 	case IOCTL_VMCI_CTX_REMOVE_NOTIFICATION:
 		return vmci_host_ctx_notification(ctx, uarg, false);
+	case IOCTL_VMCI_NOTIFY_RESOURCE:
+		return vmci_host_notify_resource(ctx, uarg);
+	case IOCTL_VMCI_NOTIFICATIONS_RECEIVE:
+		return vmci_host_notifications_receive(ctx, uarg);
 	default:
 		/* Reserved numbers 1953-1955 included: they must keep failing. */
 		return -EINVAL;

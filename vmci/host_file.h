@@ -39,5 +39,7 @@ long vmci_host_set_notify(struct vmci_host_file *hf, void __user *uarg);
 long vmci_host_ctx_notification(struct vmci_ctx *ctx, void __user *uarg, bool add);
 long vmci_host_datagram_send(struct vmci_ctx *ctx, void __user *uarg);
 long vmci_host_datagram_receive(struct vmci_ctx *ctx, void __user *uarg);
+long vmci_host_notify_resource(struct vmci_ctx *ctx, void __user *uarg);
+long vmci_host_notifications_receive(struct vmci_ctx *ctx, void __user *uarg);
 
 #endif /* VMCI_HOST_FILE_H */

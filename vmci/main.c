@@ -11,6 +11,7 @@
 
 #include "context.h"
 #include "datagram.h"
+#include "doorbell.h"
 #include "event.h"
 #include "host_dev.h"
 #include "resource.h"
@@ -29,9 +30,12 @@ static int __init vmci_init(void)
 	err = vmci_datagram_init();
 	if (err)
 		goto err_event;
-	err = vmci_ctx_init();
+	err = vmci_doorbell_init();
 	if (err)
 		goto err_datagram;
+	err = vmci_ctx_init();
+	if (err)
+		goto err_doorbell;
 	vmci_stats_init();
 	err = vmci_host_dev_init();
 	if (err)
@@ -42,6 +46,8 @@ static int __init vmci_init(void)
 err_ctx:
 	vmci_stats_exit();
 	vmci_ctx_exit();
+err_doorbell:
+	vmci_doorbell_exit();
 err_datagram:
 	vmci_datagram_exit();
 err_event:
@@ -56,6 +62,7 @@ static void __exit vmci_exit(void)
 	vmci_host_dev_exit();
 	vmci_stats_exit();
 	vmci_ctx_exit();
+	vmci_doorbell_exit();
 	vmci_datagram_exit();
 	vmci_event_exit();
 	vmci_resource_exit();

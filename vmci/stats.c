@@ -7,6 +7,11 @@
  *   pending_bytes      their VMCI_DG_SIZE total
  *   datagram_handles   live datagram handles
  *   delayed_datagrams  datagrams waiting for a delayed callback
+ *   host_doorbells     live doorbells of in-kernel clients
+ *   vmm_doorbells      doorbells registered by VMM contexts
+ *   pending_doorbells  of those, rung and not yet fetched by their VMX
+ *   queue_pairs        live local queue pairs
+ *   queue_pair_bytes   their ring bytes (produce + consume), the budget's unit
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -15,6 +20,8 @@
 
 #include "context.h"
 #include "datagram.h"
+#include "doorbell.h"
+#include "qpair.h"
 #include "stats.h"
 
 static struct dentry *stats_dir;
@@ -29,6 +36,11 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "pending_bytes %llu\n", bytes);
 	seq_printf(m, "datagram_handles %u\n", vmci_datagram_handle_count());
 	seq_printf(m, "delayed_datagrams %u\n", vmci_datagram_delayed_count());
+	seq_printf(m, "host_doorbells %u\n", vmci_doorbell_host_count());
+	seq_printf(m, "vmm_doorbells %u\n", vmci_doorbell_vmm_count());
+	seq_printf(m, "pending_doorbells %u\n", vmci_doorbell_pending_count());
+	seq_printf(m, "queue_pairs %u\n", vmci_qpair_local_count());
+	seq_printf(m, "queue_pair_bytes %llu\n", vmci_qpair_local_memory());
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);

@@ -55,4 +55,53 @@ int vmcix_datagram_create_handle(u32 resource_id, u32 flags, u32 priv_flags,
 int vmcix_datagram_destroy_handle(struct vmci_handle handle);
 int vmcix_datagram_send(struct vmci_datagram *dg);
 
+/*
+ * Doorbells of this host. vmcix_doorbell_create() takes *@handle as
+ * {VMCI_INVALID_ID or our CID, RID or VMCI_INVALID_ID for a fresh one} and
+ * writes back the real handle. The callback runs directly in whoever rings
+ * the doorbell (it must not sleep), or with VMCI_FLAG_DELAYED_CB from a
+ * workqueue in process context; rings that arrive while a delayed call is
+ * still queued are folded into it. create and destroy sleep; destroy
+ * returns once the callback is not running and never will again, so never
+ * call it from that callback. vmcix_doorbell_notify() rings a doorbell for
+ * a sender with @priv_flags, never sleeps and may be called from
+ * callbacks. All return a VMCI result.
+ */
+typedef void (*vmcix_doorbell_cb)(void *client_data);
+int vmcix_doorbell_create(struct vmci_handle *handle, u32 flags, u32 priv_flags,
+			  vmcix_doorbell_cb cb, void *client_data);
+int vmcix_doorbell_destroy(struct vmci_handle handle);
+int vmcix_doorbell_notify(struct vmci_handle handle, u32 priv_flags);
+
+/*
+ * Queue pairs (results are byte counts or VMCI codes). Only local pairs
+ * (VMCI_QPFLAG_LOCAL, both ends in this kernel) exist so far; others get
+ * VMCI_ERROR_UNAVAILABLE. The creator passes VMCI_INVALID_HANDLE (or
+ * {our CID, VMCI_INVALID_ID}) and gets {our CID, dynamic ID} back; the
+ * other end attaches with that handle, the sizes swapped and the same
+ * flags (ATTACH_ONLY aside), and the creator's subscribers then get
+ * VMCI_EVENT_QP_PEER_ATTACH. Detaching one end sends the other
+ * VMCI_EVENT_QP_PEER_DETACH. alloc and detach sleep and raise those events
+ * on the calling task, so do not call them holding a lock that an event
+ * callback takes. The data calls may sleep too: one enqueue and one
+ * dequeue or peek may run at a time on an endpoint, each in parallel with
+ * the other direction and with the peer; detach must not overlap any
+ * other call on the same endpoint. @mode is accepted and ignored.
+ */
+struct msghdr;
+struct vmcix_qpair;
+int vmcix_qpair_alloc(struct vmcix_qpair **qpair, struct vmci_handle *handle,
+		      u64 produce_size, u64 consume_size, u32 peer, u32 flags, u32 priv_flags);
+int vmcix_qpair_detach(struct vmcix_qpair **qpair);
+ssize_t vmcix_qpair_enqueue(struct vmcix_qpair *qpair, const void *buf, size_t len, int mode);
+ssize_t vmcix_qpair_dequeue(struct vmcix_qpair *qpair, void *buf, size_t len, int mode);
+ssize_t vmcix_qpair_peek(struct vmcix_qpair *qpair, void *buf, size_t len, int mode);
+ssize_t vmcix_qpair_enquev(struct vmcix_qpair *qpair, struct msghdr *msg, size_t len, int mode);
+ssize_t vmcix_qpair_dequev(struct vmcix_qpair *qpair, struct msghdr *msg, size_t len, int mode);
+ssize_t vmcix_qpair_peekv(struct vmcix_qpair *qpair, struct msghdr *msg, size_t len, int mode);
+s64 vmcix_qpair_produce_free_space(const struct vmcix_qpair *qpair);
+s64 vmcix_qpair_produce_buf_ready(const struct vmcix_qpair *qpair);
+s64 vmcix_qpair_consume_free_space(const struct vmcix_qpair *qpair);
+s64 vmcix_qpair_consume_buf_ready(const struct vmcix_qpair *qpair);
+
 #endif /* VMCIX_H */

@@ -13,6 +13,17 @@
  * At most ECHO_MAX_OUTSTANDING echoes wait for the work item; beyond that
  * the sender gets VMCI_ERROR_NO_RESOURCES, so a flood cannot grow memory.
  *
+ * Doorbells, so a VMM test can get one of its own doorbells rung:
+ *
+ *   {2, 1503}  datagram handle, no privilege flags: a datagram whose
+ *              payload is exactly one 8-byte handle (a doorbell the VMM
+ *              registered) arms that handle as the target and rings it at
+ *              once; the ring's result is the send's result if it failed
+ *   {2, 1502}  host doorbell, no privilege flags, immediate callback: each
+ *              ring rings the armed target again (nothing if none armed)
+ *
+ * Rings never sleep, so both ring straight from their callbacks.
+ *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -27,6 +38,8 @@
 #define ECHO_RID		1500
 #define ECHO_TRUSTED_RID	1501
 #define ECHO_MAX_OUTSTANDING	64
+#define DBELL_RID		1502
+#define DBELL_ARM_RID		1503
 
 struct echo_work {
 	struct work_struct work;
@@ -37,6 +50,9 @@ static struct workqueue_struct *echo_wq;
 static atomic_t outstanding = ATOMIC_INIT(0);
 static struct vmci_handle echo_handle = VMCI_INVALID_HANDLE;
 static struct vmci_handle trusted_handle = VMCI_INVALID_HANDLE;
+static struct vmci_handle dbell_handle = VMCI_INVALID_HANDLE;
+static struct vmci_handle arm_handle = VMCI_INVALID_HANDLE;
+static atomic64_t dbell_target = ATOMIC64_INIT(-1);	/* a struct vmci_handle, packed */
 
 /* Turns @dg around in place and sends it; a full or vanished peer just loses it. */
 static void echo_back(struct vmci_datagram *dg)
@@ -94,6 +110,57 @@ static int echo_delayed_cb(void *client_data, struct vmci_datagram *dg)
 	return VMCI_SUCCESS;
 }
 
+static int ring_target(void)
+{
+	u64 packed = atomic64_read(&dbell_target);
+	struct vmci_handle target;
+
+	memcpy(&target, &packed, sizeof(target));
+	if (vmci_handle_is_invalid(target))
+		return VMCI_SUCCESS;
+	return vmcix_doorbell_notify(target, VMCI_NO_PRIVILEGE_FLAGS);
+}
+
+static void dbell_cb(void *client_data)
+{
+	int result = ring_target();
+
+	if (result < VMCI_SUCCESS)
+		pr_debug("ringing back failed: %d\n", result);
+}
+
+static int arm_cb(void *client_data, struct vmci_datagram *dg)
+{
+	u64 packed;
+
+	if (dg->payload_size != sizeof(packed))
+		return VMCI_ERROR_INVALID_ARGS;
+	memcpy(&packed, VMCI_DG_PAYLOAD(dg), sizeof(packed));
+	atomic64_set(&dbell_target, packed);
+	return ring_target();
+}
+
+static int __init dbell_init(void)
+{
+	int result;
+
+	dbell_handle = vmci_make_handle(VMCI_INVALID_ID, DBELL_RID);
+	result = vmcix_doorbell_create(&dbell_handle, 0, VMCI_NO_PRIVILEGE_FLAGS, dbell_cb, NULL);
+	if (result != VMCI_SUCCESS)
+		return result;
+	result = vmcix_datagram_create_handle(DBELL_ARM_RID, VMCI_FLAG_DG_NONE,
+					      VMCI_NO_PRIVILEGE_FLAGS, arm_cb, NULL, &arm_handle);
+	if (result != VMCI_SUCCESS)
+		vmcix_doorbell_destroy(dbell_handle);
+	return result;
+}
+
+static void dbell_exit(void)
+{
+	vmcix_datagram_destroy_handle(arm_handle);
+	vmcix_doorbell_destroy(dbell_handle);
+}
+
 static int __init endpoint_init(void)
 {
 	int result;
@@ -110,10 +177,15 @@ static int __init endpoint_init(void)
 					      &trusted_handle);
 	if (result != VMCI_SUCCESS)
 		goto err_handle;
+	result = dbell_init();
+	if (result != VMCI_SUCCESS)
+		goto err_trusted;
 	pr_info("echoing on %u:%u and %u:%u\n", echo_handle.context, echo_handle.resource,
 		trusted_handle.context, trusted_handle.resource);
 	return 0;
 
+err_trusted:
+	vmcix_datagram_destroy_handle(trusted_handle);
 err_handle:
 	vmcix_datagram_destroy_handle(echo_handle);
 err_wq:
@@ -125,6 +197,7 @@ err_wq:
 static void __exit endpoint_exit(void)
 {
 	/* No callback runs after these; then let queued echoes finish. */
+	dbell_exit();
 	vmcix_datagram_destroy_handle(trusted_handle);
 	vmcix_datagram_destroy_handle(echo_handle);
 	destroy_workqueue(echo_wq);
@@ -134,6 +207,6 @@ module_init(endpoint_init);
 module_exit(endpoint_exit);
 
 VMCIX_IMPORT_NS();
-MODULE_DESCRIPTION("Test-only VMCI datagram echo endpoint (host resources 1500 and 1501)");
+MODULE_DESCRIPTION("Test-only VMCI echo and doorbell endpoint (host resources 1500-1503)");
 MODULE_AUTHOR("The vmci-vmsock authors");
 MODULE_LICENSE("GPL");

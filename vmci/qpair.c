@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The exported queue-pair API: argument checks common to every kind of
+ * pair, the choice of backend, and the data path over an endpoint's two
+ * queues. See qpair.h for the object and its locks.
+ *
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#include <linux/export.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
+#include <vmci/vmci_abi.h>
+#include <vmci/vmcix.h>
+
+#include "qpair.h"
+#include "queue.h"
+
+/*
+ * The one place that knows the kinds of pairs. Non-local pairs need the
+ * guest personality (alloc/detach hypercalls over the device) or, on a
+ * host, the queue-pair broker; neither exists yet, so they are
+ * unavailable. They plug in by returning their backend here.
+ */
+static const struct vmci_qpair_backend *backend_for(u32 flags)
+{
+	if (flags & VMCI_QPFLAG_LOCAL)
+		return &vmci_qpair_local_backend;
+	return NULL;
+}
+
+/*
+ * Checks everything that does not depend on existing pairs before any
+ * memory is touched, so absurd sizes fail at once. NONBLOCK and PINNED
+ * are ESX-only promises we cannot keep.
+ */
+static int check_alloc_args(u64 produce_size, u64 consume_size, u32 flags, u32 priv_flags)
+{
+	if (flags & ~VMCI_QP_ALL_FLAGS)
+		return VMCI_ERROR_INVALID_ARGS;
+	if (flags & (VMCI_QPFLAG_NONBLOCK | VMCI_QPFLAG_PINNED))
+		return VMCI_ERROR_INVALID_ARGS;
+	if (priv_flags & ~VMCI_PRIVILEGE_ALL_FLAGS)
+		return VMCI_ERROR_INVALID_ARGS;
+	if (!produce_size || !consume_size)
+		return VMCI_ERROR_INVALID_ARGS;
+	/* Written so that the sum is never formed when it could wrap. */
+	if (produce_size > VMCI_MAX_GUEST_QP_MEMORY ||
+	    consume_size > VMCI_MAX_GUEST_QP_MEMORY - produce_size)
+		return VMCI_ERROR_NO_RESOURCES;
+	return VMCI_SUCCESS;
+}
+
+int vmcix_qpair_alloc(struct vmcix_qpair **qpair, struct vmci_handle *handle,
+		      u64 produce_size, u64 consume_size, u32 peer, u32 flags, u32 priv_flags)
+{
+	const struct vmci_qpair_backend *backend;
+	struct vmcix_qpair *qp;
+	int result;
+
+	if (!qpair || !handle)
+		return VMCI_ERROR_INVALID_ARGS;
+	result = check_alloc_args(produce_size, consume_size, flags, priv_flags);
+	if (result < VMCI_SUCCESS)
+		return result;
+	backend = backend_for(flags);
+	if (!backend)
+		return VMCI_ERROR_UNAVAILABLE;
+
+	qp = kzalloc(sizeof(*qp), GFP_KERNEL);
+	if (!qp)
+		return VMCI_ERROR_NO_MEM;
+	qp->backend = backend;
+	qp->produce_size = produce_size;
+	qp->consume_size = consume_size;
+	qp->peer = peer;
+	qp->flags = flags;
+	mutex_init(&qp->produce_lock);
+	mutex_init(&qp->consume_lock);
+
+	result = backend->alloc(qp, *handle, peer, flags, priv_flags);
+	if (result < VMCI_SUCCESS) {
+		mutex_destroy(&qp->produce_lock);
+		mutex_destroy(&qp->consume_lock);
+		kfree(qp);
+		return result;
+	}
+	*handle = qp->handle;
+	*qpair = qp;
+	return VMCI_SUCCESS;
+}
+EXPORT_SYMBOL_GPL(vmcix_qpair_alloc);
+
+int vmcix_qpair_detach(struct vmcix_qpair **qpair)
+{
+	struct vmcix_qpair *qp;
+
+	if (!qpair || !*qpair)
+		return VMCI_ERROR_INVALID_ARGS;
+	qp = *qpair;
+	qp->backend->detach(qp);
+	mutex_destroy(&qp->produce_lock);
+	mutex_destroy(&qp->consume_lock);
+	kfree(qp);
+	*qpair = NULL;
+	return VMCI_SUCCESS;
+}
+EXPORT_SYMBOL_GPL(vmcix_qpair_detach);
+
+/*
+ * Snapshots; "produce" and "consume" are from this endpoint's side. What
+ * the peer has ready in our produce queue is seen from the peer's side,
+ * with the roles of the two queues exchanged.
+ */
+s64 vmcix_qpair_produce_free_space(const struct vmcix_qpair *qpair)
+{
+	if (!qpair)
+		return VMCI_ERROR_INVALID_ARGS;
+	return vmci_queue_free_space(qpair->produce_q, qpair->consume_q);
+}
+EXPORT_SYMBOL_GPL(vmcix_qpair_produce_free_space);
+
+s64 vmcix_qpair_produce_buf_ready(const struct vmcix_qpair *qpair)
+{
+	if (!qpair)
+		return VMCI_ERROR_INVALID_ARGS;
+	return vmci_queue_ready_bytes(qpair->consume_q, qpair->produce_q);
+}
+EXPORT_SYMBOL_GPL(vmcix_qpair_produce_buf_ready);
+
+s64 vmcix_qpair_consume_free_space(const struct vmcix_qpair *qpair)
+{
+	if (!qpair)
+		return VMCI_ERROR_INVALID_ARGS;
+	return vmci_queue_free_space(qpair->consume_q, qpair->produce_q);
+}
+EXPORT_SYMBOL_GPL(vmcix_qpair_consume_free_space);
+
+s64 vmcix_qpair_consume_buf_ready(const struct vmcix_qpair *qpair)
+{
+	if (!qpair)
+		return VMCI_ERROR_INVALID_ARGS;
+	return vmci_queue_ready_bytes(qpair->produce_q, qpair->consume_q);
+}
+EXPORT_SYMBOL_GPL(vmcix_qpair_consume_buf_ready);
+
+/* @mode is accepted for familiarity; every copy is the same kind. */
+static ssize_t enqueue_iter(struct vmcix_qpair *qp, struct iov_iter *from, size_t len)
+{
+	ssize_t result;
+
+	mutex_lock(&qp->produce_lock);
+	result = vmci_queue_enqueue(qp->produce_q, qp->consume_q, from, len);
+	mutex_unlock(&qp->produce_lock);
+	return result;
+}
+
+static ssize_t dequeue_iter(struct vmcix_qpair *qp, struct iov_iter *to, size_t len, bool peek)
+{
+	ssize_t result;
+
+	mutex_lock(&qp->consume_lock);
+	result = vmci_queue_dequeue(qp->produce_q, qp->consume_q, to, len, peek);
+	mutex_unlock(&qp->consume_lock);
+	return result;
+}
+
+ssize_t vmcix_qpair_enqueue(struct vmcix_qpair *qpair, const void *buf, size_t len, int mode)
+{
+	struct kvec kv = { .iov_base = (void *)buf, .iov_len = len };
+	struct iov_iter from;
+
+	if (!qpair || !buf)
+		return VMCI_ERROR_INVALID_ARGS;
+	iov_iter_kvec(&from, ITER_SOURCE, &kv, 1, len);
+	return enqueue_iter(qpair, &from, len);
+}
+EXPORT_SYMBOL_GPL(vmcix_qpair_enqueue);
+
+static ssize_t dequeue_buf(struct vmcix_qpair *qpair, void *buf, size_t len, bool peek)
+{
+	struct kvec kv = { .iov_base = buf, .iov_len = len };
+	struct iov_iter to;
+
+	if (!qpair || !buf)
+		return VMCI_ERROR_INVALID_ARGS;
+	iov_iter_kvec(&to, ITER_DEST, &kv, 1, len);
+	return dequeue_iter(qpair, &to, len, peek);
+}
+
+ssize_t vmcix_qpair_dequeue(struct vmcix_qpair *qpair, void *buf, size_t len, int mode)
+{
+	return dequeue_buf(qpair, buf, len, false);
+}
+EXPORT_SYMBOL_GPL(vmcix_qpair_dequeue);
+
+ssize_t vmcix_qpair_peek(struct vmcix_qpair *qpair, void *buf, size_t len, int mode)
+{
+	return dequeue_buf(qpair, buf, len, true);
+}
+EXPORT_SYMBOL_GPL(vmcix_qpair_peek);
+
+ssize_t vmcix_qpair_enquev(struct vmcix_qpair *qpair, struct msghdr *msg, size_t len, int mode)
+{
+	if (!qpair || !msg)
+		return VMCI_ERROR_INVALID_ARGS;
+	return enqueue_iter(qpair, &msg->msg_iter, len);
+}
+EXPORT_SYMBOL_GPL(vmcix_qpair_enquev);
+
+ssize_t vmcix_qpair_dequev(struct vmcix_qpair *qpair, struct msghdr *msg, size_t len, int mode)
+{
+	if (!qpair || !msg)
+		return VMCI_ERROR_INVALID_ARGS;
+	return dequeue_iter(qpair, &msg->msg_iter, len, false);
+}
+EXPORT_SYMBOL_GPL(vmcix_qpair_dequev);
+
+ssize_t vmcix_qpair_peekv(struct vmcix_qpair *qpair, struct msghdr *msg, size_t len, int mode)
+{
+	if (!qpair || !msg)
+		return VMCI_ERROR_INVALID_ARGS;
+	return dequeue_iter(qpair, &msg->msg_iter, len, true);
+}
+EXPORT_SYMBOL_GPL(vmcix_qpair_peekv);

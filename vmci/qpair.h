@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Queue pairs as in-kernel clients hold them (struct vmcix_qpair), and the
+ * backends that create and tear down the shared queues behind them.
+ *
+ * The data path is the same for every kind of pair: it works on the two
+ * struct vmci_queue of an endpoint. Only allocation and detach differ, so a
+ * backend supplies just those. Today the only backend is the local one
+ * (qpair_local.c, both ends in this kernel); the guest personality
+ * (hypercalls) and the host broker will add theirs in
+ * vmci_qpair_backend_for().
+ *
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#ifndef VMCI_QPAIR_H
+#define VMCI_QPAIR_H
+
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <vmci/vmci_abi.h>
+
+#include "resource.h"
+
+struct vmci_queue;
+struct vmcix_qpair;
+
+/*
+ * alloc gets @qp with sizes, peer and flags set (this endpoint's view:
+ * produce is what it sends), fills in the handle, the queues and
+ * backend_data, and returns VMCI_SUCCESS or a VMCI error with nothing
+ * left behind. detach undoes a successful alloc; the queues may
+ * stay alive for the peer but @qp must not touch them afterwards. Both
+ * run in process context and may sleep.
+ */
+struct vmci_qpair_backend {
+	int (*alloc)(struct vmcix_qpair *qp, struct vmci_handle handle, u32 peer,
+		     u32 flags, u32 priv_flags);
+	void (*detach)(struct vmcix_qpair *qp);
+};
+
+/*
+ * One endpoint. Everything but the two mutexes is set by alloc and then
+ * read-only until detach, which the client must not run concurrently
+ * with any other call on the same object.
+ *
+ * produce_lock serialises enqueues, consume_lock dequeues and peeks: the
+ * ring code allows one of each at a time, and the two directions run in
+ * parallel.
+ */
+struct vmcix_qpair {
+	const struct vmci_qpair_backend *backend;
+	void *backend_data;		/* the backend's entry, kept alive by @qp */
+	struct vmci_handle handle;
+	struct vmci_queue *produce_q;
+	struct vmci_queue *consume_q;
+	u64 produce_size;
+	u64 consume_size;
+	u32 peer;
+	u32 flags;
+	struct mutex produce_lock;	/* see above */
+	struct mutex consume_lock;	/* see above */
+};
+
+/*
+ * Every pair this kernel holds as a client is registered under one
+ * resource type (VMCI_RESOURCE_TYPE_QPAIR_GUEST), so its handle is unique
+ * whichever backend made it; @backend says whose entry embeds this.
+ */
+struct vmci_qpair_resource {
+	struct vmci_resource res;
+	const struct vmci_qpair_backend *backend;
+};
+
+extern const struct vmci_qpair_backend vmci_qpair_local_backend;
+
+/* Totals for debugfs stats: live local pairs, and their queue bytes. */
+u32 vmci_qpair_local_count(void);
+u64 vmci_qpair_local_memory(void);
+
+/*
+ * For the KUnit suite: the queue-memory budget shared by all local pairs
+ * (VMCI_MAX_GUEST_QP_MEMORY unless changed). Returns the old value.
+ */
+u64 vmci_qpair_local_set_budget(u64 bytes);
+
+#endif /* VMCI_QPAIR_H */

@@ -1,0 +1,631 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/err.h>
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
+#include <linux/limits.h>
+#include <linux/sched.h>
+#include <linux/socket.h>
+#include <linux/string.h>
+#include <linux/uio.h>
+#include <vmci/vmci_abi.h>
+#include <vmci/vmcix.h>
+
+#include "event.h"
+#include "qpair.h"
+
+#define WAIT_LONG	(10 * HZ)
+#define LOCAL		VMCI_QPFLAG_LOCAL
+#define ATTACH		(VMCI_QPFLAG_ATTACH_ONLY | VMCI_QPFLAG_LOCAL)
+
+/* What a QP event subscriber saw for one handle. */
+struct qp_events {
+	struct vmci_handle handle;
+	unsigned int calls;
+	u32 event;
+	u32 peer_id;
+};
+
+static void qp_event_cb(u32 sub_id, const struct vmci_event_data *ed, void *client_data)
+{
+	const struct vmci_event_data_max *max = (const void *)ed;
+	struct qp_events *rec = client_data;
+
+	/* Other pairs may come and go meanwhile; count only ours. */
+	if (!vmci_handle_equal(max->payload.qp_payload.handle, rec->handle))
+		return;
+	rec->calls++;
+	rec->event = ed->event;
+	rec->peer_id = max->payload.qp_payload.peer_id;
+}
+
+static void unsubscribe_action(void *id)
+{
+	vmci_event_unsubscribe((u32)(uintptr_t)id);
+}
+
+static struct qp_events *watch(struct kunit *test, u32 event)
+{
+	struct qp_events *rec = kunit_kzalloc(test, sizeof(*rec), GFP_KERNEL);
+	u32 id = VMCI_INVALID_ID;
+
+	KUNIT_ASSERT_NOT_NULL(test, rec);
+	rec->handle = VMCI_INVALID_HANDLE;
+	KUNIT_ASSERT_EQ(test, vmci_event_subscribe(event, qp_event_cb, rec, &id), VMCI_SUCCESS);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, unsubscribe_action,
+							(void *)(uintptr_t)id), 0);
+	return rec;
+}
+
+static void detach_action(void *slot)
+{
+	struct vmcix_qpair **qp = slot;
+
+	if (*qp)
+		vmcix_qpair_detach(qp);
+}
+
+/* A place for an endpoint that the test detaches even if it stops early. */
+static struct vmcix_qpair **new_slot(struct kunit *test)
+{
+	struct vmcix_qpair **slot = kunit_kzalloc(test, sizeof(*slot), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, slot);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, detach_action, slot), 0);
+	return slot;
+}
+
+static struct vmcix_qpair **create(struct kunit *test, struct vmci_handle *handle,
+				   u64 produce, u64 consume)
+{
+	struct vmcix_qpair **slot = new_slot(test);
+	u32 cid = vmcix_get_context_id();
+
+	*handle = VMCI_INVALID_HANDLE;
+	KUNIT_ASSERT_EQ(test, vmcix_qpair_alloc(slot, handle, produce, consume, cid, LOCAL, 0),
+			VMCI_SUCCESS);
+	KUNIT_ASSERT_NOT_NULL(test, *slot);
+	return slot;
+}
+
+static struct vmcix_qpair **attach(struct kunit *test, struct vmci_handle handle,
+				   u64 produce, u64 consume)
+{
+	struct vmcix_qpair **slot = new_slot(test);
+	struct vmci_handle h = handle;
+
+	KUNIT_ASSERT_EQ(test, vmcix_qpair_alloc(slot, &h, produce, consume,
+						vmcix_get_context_id(), ATTACH, 0),
+			VMCI_SUCCESS);
+	KUNIT_ASSERT_TRUE(test, vmci_handle_equal(h, handle));
+	return slot;
+}
+
+/* Every case must leave the pair totals as it found them. */
+struct totals {
+	u32 pairs;
+	u64 bytes;
+};
+
+static int qpair_test_init(struct kunit *test)
+{
+	struct totals *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+
+	if (!t)
+		return -ENOMEM;
+	t->pairs = vmci_qpair_local_count();
+	t->bytes = vmci_qpair_local_memory();
+	test->priv = t;
+	return 0;
+}
+
+static struct totals suite_start;
+
+static int qpair_suite_init(struct kunit_suite *suite)
+{
+	suite_start.pairs = vmci_qpair_local_count();
+	suite_start.bytes = vmci_qpair_local_memory();
+	return 0;
+}
+
+static void expect_totals(struct kunit *test, u32 extra_pairs, u64 extra_bytes)
+{
+	struct totals *t = test->priv;
+
+	KUNIT_EXPECT_EQ(test, vmci_qpair_local_count(), t->pairs + extra_pairs);
+	KUNIT_EXPECT_EQ(test, vmci_qpair_local_memory(), t->bytes + extra_bytes);
+}
+
+static void lifecycle_with_events(struct kunit *test)
+{
+	struct qp_events *att = watch(test, VMCI_EVENT_QP_PEER_ATTACH);
+	struct qp_events *det = watch(test, VMCI_EVENT_QP_PEER_DETACH);
+	u32 cid = vmcix_get_context_id();
+	struct vmcix_qpair **a, **b;
+	struct vmci_handle h;
+
+	a = create(test, &h, 4096, 4096);
+	KUNIT_EXPECT_EQ(test, h.context, cid);
+	KUNIT_EXPECT_GT(test, h.resource, VMCI_RESERVED_RESOURCE_ID_MAX);
+	KUNIT_EXPECT_NE(test, h.resource, VMCI_INVALID_ID);
+	expect_totals(test, 1, 8192);
+	att->handle = h;
+	det->handle = h;
+	KUNIT_EXPECT_EQ(test, att->calls, 0U);
+
+	b = attach(test, h, 4096, 4096);
+	/* Raised on the attaching task, so it has been delivered already. */
+	KUNIT_EXPECT_EQ(test, att->calls, 1U);
+	KUNIT_EXPECT_EQ(test, att->event, VMCI_EVENT_QP_PEER_ATTACH);
+	KUNIT_EXPECT_EQ(test, att->peer_id, cid);
+	expect_totals(test, 1, 8192);
+
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_detach(a), VMCI_SUCCESS);
+	KUNIT_EXPECT_NULL(test, *a);
+	KUNIT_EXPECT_EQ(test, det->calls, 1U);
+	KUNIT_EXPECT_EQ(test, det->event, VMCI_EVENT_QP_PEER_DETACH);
+	KUNIT_EXPECT_EQ(test, det->peer_id, cid);
+	expect_totals(test, 1, 8192);
+
+	/* Nobody is left to tell when the last side goes. */
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_detach(b), VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, det->calls, 1U);
+	KUNIT_EXPECT_EQ(test, att->calls, 1U);
+	expect_totals(test, 0, 0);
+
+	/* The handle is gone with the last user. */
+	b = new_slot(test);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(b, &h, 4096, 4096, cid, ATTACH, 0),
+			VMCI_ERROR_NOT_FOUND);
+	KUNIT_EXPECT_NULL(test, *b);
+}
+
+static void creator_alone_no_detach_event(struct kunit *test)
+{
+	struct qp_events *det = watch(test, VMCI_EVENT_QP_PEER_DETACH);
+	struct vmcix_qpair **a;
+	struct vmci_handle h;
+
+	a = create(test, &h, 100, 200);
+	det->handle = h;
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_detach(a), VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, det->calls, 0U);
+	expect_totals(test, 0, 0);
+}
+
+static void explicit_handle(struct kunit *test)
+{
+	u32 cid = vmcix_get_context_id();
+	struct vmci_handle h = vmci_make_handle(cid, 0x7fff1234);
+	struct vmcix_qpair **a = new_slot(test), **c = new_slot(test);
+
+	KUNIT_ASSERT_EQ(test, vmcix_qpair_alloc(a, &h, 512, 512, VMCI_INVALID_ID, LOCAL, 0),
+			VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, h.context, cid);
+	KUNIT_EXPECT_EQ(test, h.resource, 0x7fff1234U);
+	/* Without ATTACH_ONLY an existing handle means attach, too. */
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(c, &h, 512, 512, cid, LOCAL, 0), VMCI_SUCCESS);
+	expect_totals(test, 1, 1024);
+}
+
+static void data_both_ways_buffers(struct kunit *test)
+{
+	char *big = kunit_kzalloc(test, 1200, GFP_KERNEL);
+	char *out = kunit_kzalloc(test, 1200, GFP_KERNEL);
+	struct vmcix_qpair **a, **b;
+	struct vmci_handle h;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	KUNIT_ASSERT_NOT_NULL(test, out);
+	a = create(test, &h, 1000, 3000);
+	b = attach(test, h, 3000, 1000);
+
+	/* One byte of each ring always stays empty. */
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_produce_free_space(*a), 999);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_consume_free_space(*a), 2999);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_produce_free_space(*b), 2999);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_consume_free_space(*b), 999);
+
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_enqueue(*a, "hello", 5, 0), 5);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_produce_buf_ready(*a), 5);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_consume_buf_ready(*b), 5);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_consume_buf_ready(*a), 0);
+
+	memset(out, 0, 1200);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_peek(*b, out, 1200, 0), 5);
+	KUNIT_EXPECT_MEMEQ(test, out, "hello", 5);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_consume_buf_ready(*b), 5);
+	memset(out, 0, 1200);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_dequeue(*b, out, 3, 0), 3);
+	KUNIT_EXPECT_MEMEQ(test, out, "hel", 3);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_dequeue(*b, out, 1200, 0), 2);
+	KUNIT_EXPECT_MEMEQ(test, out, "lo", 2);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_dequeue(*b, out, 1200, 0),
+			(ssize_t)VMCI_ERROR_QUEUEPAIR_NODATA);
+
+	/* The other direction, past the smaller ring's size. */
+	for (i = 0; i < 1200; i++)
+		big[i] = (char)(i * 7 + 1);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_enqueue(*b, big, 1200, 0), 1200);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_consume_buf_ready(*a), 1200);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_dequeue(*a, out, 1200, 0), 1200);
+	KUNIT_EXPECT_MEMEQ(test, out, big, 1200);
+
+	/* a's produce ring holds 999 bytes: a short write, then no space. */
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_enqueue(*a, big, 1200, 0), 999);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_enqueue(*a, big, 1, 0),
+			(ssize_t)VMCI_ERROR_QUEUEPAIR_NOSPACE);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_produce_free_space(*a), 0);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_dequeue(*b, out, 1200, 0), 999);
+	KUNIT_EXPECT_MEMEQ(test, out, big, 999);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_produce_free_space(*a), 999);
+
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_enqueue(NULL, big, 1, 0),
+			(ssize_t)VMCI_ERROR_INVALID_ARGS);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_dequeue(*b, NULL, 1, 0),
+			(ssize_t)VMCI_ERROR_INVALID_ARGS);
+}
+
+static void init_msg(struct msghdr *msg, struct kvec *kv, unsigned int dir, size_t len)
+{
+	memset(msg, 0, sizeof(*msg));
+	iov_iter_kvec(&msg->msg_iter, dir, kv, 2, len);
+}
+
+static void data_through_iov_iter(struct kunit *test)
+{
+	char first[] = "vector ", second[] = "pieces", in1[8], in2[32];
+	struct kvec kv[2];
+	struct vmcix_qpair **a, **b;
+	struct vmci_handle h;
+	struct msghdr msg;
+	size_t total = 7 + 6;
+
+	a = create(test, &h, 64, 64);
+	b = attach(test, h, 64, 64);
+
+	kv[0] = (struct kvec){ .iov_base = first, .iov_len = 7 };
+	kv[1] = (struct kvec){ .iov_base = second, .iov_len = 6 };
+	init_msg(&msg, kv, ITER_SOURCE, total);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_enquev(*a, &msg, total, 0), (ssize_t)total);
+	KUNIT_EXPECT_EQ(test, iov_iter_count(&msg.msg_iter), 0UL);
+
+	memset(in1, 0, sizeof(in1));
+	memset(in2, 0, sizeof(in2));
+	kv[0] = (struct kvec){ .iov_base = in1, .iov_len = 4 };
+	kv[1] = (struct kvec){ .iov_base = in2, .iov_len = sizeof(in2) };
+	init_msg(&msg, kv, ITER_DEST, 4 + sizeof(in2));
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_peekv(*b, &msg, 4 + sizeof(in2), 0), (ssize_t)total);
+	KUNIT_EXPECT_MEMEQ(test, in1, "vect", 4);
+	KUNIT_EXPECT_MEMEQ(test, in2, "or pieces", 9);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_consume_buf_ready(*b), (s64)total);
+
+	memset(in1, 0, sizeof(in1));
+	memset(in2, 0, sizeof(in2));
+	init_msg(&msg, kv, ITER_DEST, 4 + sizeof(in2));
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_dequev(*b, &msg, 4 + sizeof(in2), 0), (ssize_t)total);
+	KUNIT_EXPECT_MEMEQ(test, in1, "vect", 4);
+	KUNIT_EXPECT_MEMEQ(test, in2, "or pieces", 9);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_consume_buf_ready(*b), 0);
+
+	/* And back, through the attacher's produce queue. */
+	kv[0] = (struct kvec){ .iov_base = second, .iov_len = 6 };
+	kv[1] = (struct kvec){ .iov_base = first, .iov_len = 7 };
+	init_msg(&msg, kv, ITER_SOURCE, total);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_enquev(*b, &msg, total, 0), (ssize_t)total);
+	memset(in2, 0, sizeof(in2));
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_dequeue(*a, in2, sizeof(in2), 0), (ssize_t)total);
+	KUNIT_EXPECT_MEMEQ(test, in2, "piecesvector ", total);
+
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_enquev(*a, NULL, 1, 0), (ssize_t)VMCI_ERROR_INVALID_ARGS);
+}
+
+static void mismatch_refused(struct kunit *test)
+{
+	u32 cid = vmcix_get_context_id();
+	struct vmcix_qpair **b;
+	struct vmci_handle h, h2;
+
+	create(test, &h, 4096, 8192);
+	b = new_slot(test);
+	h2 = h;
+	/* The creator's sizes as they are, not swapped. */
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(b, &h2, 4096, 8192, cid, ATTACH, 0),
+			VMCI_ERROR_QUEUEPAIR_MISMATCH);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(b, &h2, 8192, 8192, cid, ATTACH, 0),
+			VMCI_ERROR_QUEUEPAIR_MISMATCH);
+	KUNIT_EXPECT_NULL(test, *b);
+	/* A failed attach used up nothing: the right one still works. */
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(b, &h2, 8192, 4096, cid, ATTACH, 0),
+			VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_produce_free_space(*b), 8191);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_consume_free_space(*b), 4095);
+}
+
+static void bad_addresses_refused(struct kunit *test)
+{
+	u32 cid = vmcix_get_context_id();
+	struct vmcix_qpair **a = new_slot(test);
+	struct vmci_handle h;
+
+	h = vmci_make_handle(cid + 1, VMCI_INVALID_ID);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(a, &h, 64, 64, cid, LOCAL, 0),
+			VMCI_ERROR_INVALID_ARGS);
+	h = VMCI_INVALID_HANDLE;
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(a, &h, 64, 64, cid + 1, LOCAL, 0),
+			VMCI_ERROR_INVALID_ARGS);
+	/* Guest and host pairs have no backend yet. */
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(a, &h, 64, 64, cid, 0, 0),
+			VMCI_ERROR_UNAVAILABLE);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(a, &h, 64, 64, cid, LOCAL, 0x80),
+			VMCI_ERROR_INVALID_ARGS);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(NULL, &h, 64, 64, cid, LOCAL, 0),
+			VMCI_ERROR_INVALID_ARGS);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(a, NULL, 64, 64, cid, LOCAL, 0),
+			VMCI_ERROR_INVALID_ARGS);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_detach(NULL), VMCI_ERROR_INVALID_ARGS);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_detach(a), VMCI_ERROR_INVALID_ARGS);
+	KUNIT_EXPECT_NULL(test, *a);
+	expect_totals(test, 0, 0);
+}
+
+static void attach_only_needs_creator(struct kunit *test)
+{
+	u32 cid = vmcix_get_context_id();
+	struct vmcix_qpair **b = new_slot(test);
+	struct vmci_handle h = vmci_make_handle(cid, 0x7fff4321);
+
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(b, &h, 64, 64, cid, ATTACH, 0),
+			VMCI_ERROR_NOT_FOUND);
+	h = VMCI_INVALID_HANDLE;
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(b, &h, 64, 64, cid, ATTACH, 0),
+			VMCI_ERROR_NOT_FOUND);
+	KUNIT_EXPECT_NULL(test, *b);
+	expect_totals(test, 0, 0);
+}
+
+static void third_user_refused(struct kunit *test)
+{
+	u32 cid = vmcix_get_context_id();
+	struct vmcix_qpair **a, **b, **c = NULL;
+	struct vmci_handle h, h2;
+
+	a = create(test, &h, 256, 256);
+	b = attach(test, h, 256, 256);
+	c = new_slot(test);
+	h2 = h;
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(c, &h2, 256, 256, cid, ATTACH, 0),
+			VMCI_ERROR_ALREADY_EXISTS);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(c, &h2, 256, 256, cid, LOCAL, 0),
+			VMCI_ERROR_ALREADY_EXISTS);
+	/* A departed attacher's seat is not handed to someone else. */
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_detach(b), VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(c, &h2, 256, 256, cid, ATTACH, 0),
+			VMCI_ERROR_ALREADY_EXISTS);
+	KUNIT_EXPECT_NULL(test, *c);
+	KUNIT_EXPECT_NOT_NULL(test, *a);
+}
+
+static void sizes_refused_up_front(struct kunit *test)
+{
+	u32 cid = vmcix_get_context_id();
+	struct vmcix_qpair **a = new_slot(test);
+	struct vmci_handle h = VMCI_INVALID_HANDLE;
+	u64 max = VMCI_MAX_GUEST_QP_MEMORY;
+
+	/* Any attempt to allocate these would take ages or fail noisily. */
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(a, &h, U64_MAX, U64_MAX, cid, LOCAL, 0),
+			VMCI_ERROR_NO_RESOURCES);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(a, &h, U64_MAX, 2, cid, LOCAL, 0),
+			VMCI_ERROR_NO_RESOURCES);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(a, &h, 2, U64_MAX - 1, cid, LOCAL, 0),
+			VMCI_ERROR_NO_RESOURCES);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(a, &h, max, 1, cid, LOCAL, 0),
+			VMCI_ERROR_NO_RESOURCES);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(a, &h, max / 2 + 1, max / 2, cid, LOCAL, 0),
+			VMCI_ERROR_NO_RESOURCES);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(a, &h, 0, 4096, cid, LOCAL, 0),
+			VMCI_ERROR_INVALID_ARGS);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(a, &h, 4096, 0, cid, LOCAL, 0),
+			VMCI_ERROR_INVALID_ARGS);
+	KUNIT_EXPECT_TRUE(test, vmci_handle_is_invalid(h));
+	KUNIT_EXPECT_NULL(test, *a);
+	expect_totals(test, 0, 0);
+}
+
+static void restore_budget(void *old)
+{
+	vmci_qpair_local_set_budget(*(u64 *)old);
+}
+
+static void budget_exhausted_and_recovered(struct kunit *test)
+{
+	u64 *old = kunit_kzalloc(test, sizeof(*old), GFP_KERNEL);
+	u32 cid = vmcix_get_context_id();
+	struct vmcix_qpair **a, **b, **c, **d;
+	struct vmci_handle ha, hb, h;
+	struct totals *t = test->priv;
+
+	KUNIT_ASSERT_NOT_NULL(test, old);
+	/* Room for exactly two 32 KiB pairs beyond what exists already. */
+	*old = vmci_qpair_local_set_budget(t->bytes + 2 * 32768);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, restore_budget, old), 0);
+
+	a = create(test, &ha, 16384, 16384);
+	b = create(test, &hb, 8192, 24576);
+	c = new_slot(test);
+	h = VMCI_INVALID_HANDLE;
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(c, &h, 1, 1, cid, LOCAL, 0),
+			VMCI_ERROR_NO_RESOURCES);
+	KUNIT_EXPECT_NULL(test, *c);
+	expect_totals(test, 2, 65536);
+
+	/* Attaching shares the creator's memory and costs nothing. */
+	d = attach(test, ha, 16384, 16384);
+	KUNIT_EXPECT_NOT_NULL(test, *d);
+
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_detach(b), VMCI_SUCCESS);
+	h = VMCI_INVALID_HANDLE;
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(c, &h, 16384, 16384, cid, LOCAL, 0),
+			VMCI_SUCCESS);
+	h = VMCI_INVALID_HANDLE;
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(b, &h, 1, 1, cid, LOCAL, 0),
+			VMCI_ERROR_NO_RESOURCES);
+	expect_totals(test, 2, 65536);
+	KUNIT_EXPECT_NOT_NULL(test, *a);
+}
+
+static void esx_flags_refused(struct kunit *test)
+{
+	u32 cid = vmcix_get_context_id();
+	struct vmcix_qpair **a = new_slot(test);
+	struct vmci_handle h = VMCI_INVALID_HANDLE;
+
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(a, &h, 64, 64, cid,
+						LOCAL | VMCI_QPFLAG_NONBLOCK, 0),
+			VMCI_ERROR_INVALID_ARGS);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(a, &h, 64, 64, cid,
+						LOCAL | VMCI_QPFLAG_PINNED, 0),
+			VMCI_ERROR_INVALID_ARGS);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(a, &h, 64, 64, cid, LOCAL | VMCI_QP_ALL_FLAGS, 0),
+			VMCI_ERROR_INVALID_ARGS);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(a, &h, 64, 64, cid, LOCAL | 0x10, 0),
+			VMCI_ERROR_INVALID_ARGS);
+	KUNIT_EXPECT_NULL(test, *a);
+	expect_totals(test, 0, 0);
+}
+
+#define STREAM_BYTES	(256 * 1024)
+
+static u8 stream_byte(u64 pos)
+{
+	return (u8)(pos * 31 + (pos >> 8));
+}
+
+/* Reads the peer's stream on its own endpoint and checks every byte. */
+struct reader {
+	struct vmcix_qpair *qp;
+	struct completion started;
+	u64 got;
+	u64 bad_bytes;
+	ssize_t bad_result;
+};
+
+static int reader_fn(void *data)
+{
+	struct reader *r = data;
+	u8 buf[300];
+	ssize_t n, i;
+
+	complete(&r->started);
+	while (!kthread_should_stop()) {
+		n = vmcix_qpair_dequeue(r->qp, buf, sizeof(buf), 0);
+		if (n == VMCI_ERROR_QUEUEPAIR_NODATA) {
+			cond_resched();
+			continue;
+		}
+		if (n <= 0) {
+			WRITE_ONCE(r->bad_result, n);
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			if (buf[i] != stream_byte(r->got + i))
+				r->bad_bytes++;
+		WRITE_ONCE(r->got, r->got + n);
+	}
+	return 0;
+}
+
+static void detach_while_peer_dequeues(struct kunit *test)
+{
+	struct reader *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct qp_events *det = watch(test, VMCI_EVENT_QP_PEER_DETACH);
+	unsigned long deadline;
+	struct vmcix_qpair **a, **b;
+	struct task_struct *task;
+	struct vmci_handle h;
+	u8 chunk[700];
+	u64 sent = 0;
+	ssize_t n;
+	size_t i;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	/* Small rings, so the writer laps them many times. */
+	a = create(test, &h, 4096, 4096);
+	b = attach(test, h, 4096, 4096);
+	det->handle = h;
+	r->qp = *b;
+	init_completion(&r->started);
+	task = kthread_run(reader_fn, r, "vmci_qp_reader");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	wait_for_completion(&r->started);
+
+	deadline = jiffies + WAIT_LONG;
+	while (sent < STREAM_BYTES && time_before(jiffies, deadline)) {
+		for (i = 0; i < sizeof(chunk); i++)
+			chunk[i] = stream_byte(sent + i);
+		n = vmcix_qpair_enqueue(*a, chunk, sizeof(chunk), 0);
+		if (n > 0)
+			sent += n;
+		else
+			cond_resched();
+	}
+	/* The reader is still dequeuing while this side goes away. */
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_detach(a), VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, det->calls, 1U);
+
+	/* Whatever was in flight is still readable from the surviving side. */
+	deadline = jiffies + WAIT_LONG;
+	while (READ_ONCE(r->got) < sent && time_before(jiffies, deadline))
+		usleep_range(500, 1000);
+	kthread_stop(task);
+
+	KUNIT_EXPECT_GE(test, sent, (u64)STREAM_BYTES);
+	KUNIT_EXPECT_EQ(test, r->got, sent);
+	KUNIT_EXPECT_EQ(test, r->bad_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, r->bad_result, 0L);
+	/* The survivor can still use its produce queue; nobody reads it. */
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_enqueue(*b, chunk, 10, 0), 10);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_detach(b), VMCI_SUCCESS);
+	expect_totals(test, 0, 0);
+}
+
+/* Last: every earlier case's endpoints were detached by its cleanup. */
+static void nothing_left_behind(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, vmci_qpair_local_count(), suite_start.pairs);
+	KUNIT_EXPECT_EQ(test, vmci_qpair_local_memory(), suite_start.bytes);
+}
+
+static struct kunit_case vmci_qpair_cases[] = {
+	KUNIT_CASE(lifecycle_with_events),
+	KUNIT_CASE(creator_alone_no_detach_event),
+	KUNIT_CASE(explicit_handle),
+	KUNIT_CASE(data_both_ways_buffers),
+	KUNIT_CASE(data_through_iov_iter),
+	KUNIT_CASE(mismatch_refused),
+	KUNIT_CASE(bad_addresses_refused),
+	KUNIT_CASE(attach_only_needs_creator),
+	KUNIT_CASE(third_user_refused),
+	KUNIT_CASE(sizes_refused_up_front),
+	KUNIT_CASE(budget_exhausted_and_recovered),
+	KUNIT_CASE(esx_flags_refused),
+	KUNIT_CASE(detach_while_peer_dequeues),
+	KUNIT_CASE(nothing_left_behind),
+	{}
+};
+
+static struct kunit_suite vmci_qpair_suite = {
+	.name = "vmci_qpair",
+	.suite_init = qpair_suite_init,
+	.init = qpair_test_init,
+	.test_cases = vmci_qpair_cases,
+};
+
+kunit_test_suite(vmci_qpair_suite);

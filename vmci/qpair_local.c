@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Local queue pairs (VMCI_QPFLAG_LOCAL): both endpoints live in this
+ * kernel, as when vSockets connects to its own CID. No hypercall is made;
+ * we allocate both queues, initialise their headers and tell the creator
+ * about attach and detach with locally raised events.
+ *
+ * Life of an entry:
+ * - The creator's alloc makes it with one user and publishes it in the
+ *   resource table (type VMCI_RESOURCE_TYPE_QPAIR_GUEST, see qpair.h).
+ * - One attach, a second alloc with the same handle, makes two users.
+ *   An entry takes one attach in its whole life: any later alloc for the
+ *   handle gets VMCI_ERROR_ALREADY_EXISTS, even after the attacher left,
+ *   because a second endpoint on the same side would corrupt the rings.
+ * - Each detach drops a user. The last one unpublishes the entry and frees
+ *   the queues. The user count is the entry's reference count: an endpoint
+ *   is a user until its own detach, so a peer that is mid-enqueue or
+ *   mid-dequeue when the other side detaches still has live queues.
+ *
+ * qp_lock (a mutex: alloc allocates and remove waits for RCU) serialises
+ * every alloc and detach, and protects users, attached_once, the totals and
+ * the budget. Events are raised only after it is dropped, because event
+ * callbacks may allocate or detach pairs themselves.
+ *
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <vmci/vmci_abi.h>
+
+#include "event.h"
+#include "qpair.h"
+#include "queue.h"
+#include "route.h"
+
+struct local_entry {
+	struct vmci_qpair_resource qres;
+	/* The creator's view; the attacher sees them swapped. */
+	struct vmci_queue *produce_q;
+	struct vmci_queue *consume_q;
+	u32 flags;			/* without VMCI_QPFLAG_ATTACH_ONLY */
+	unsigned int users;		/* under qp_lock */
+	bool attached_once;		/* under qp_lock */
+};
+
+static DEFINE_MUTEX(qp_lock);
+static u32 live_pairs;			/* under qp_lock */
+static u64 live_bytes;			/* under qp_lock: ring bytes of live pairs */
+static u64 budget = VMCI_MAX_GUEST_QP_MEMORY;	/* under qp_lock */
+
+static u64 entry_bytes(const struct local_entry *e)
+{
+	return e->produce_q->size + e->consume_q->size;
+}
+
+static void entry_free(struct local_entry *e)
+{
+	vmci_queue_free(e->produce_q);
+	vmci_queue_free(e->consume_q);
+	kfree(e);
+}
+
+static void raise_qp_event(u32 event, struct vmci_handle handle)
+{
+	struct vmci_event_payld_qp payload = {
+		.handle = handle,
+		/* Both sides are this machine. */
+		.peer_id = vmci_route_local_cid(),
+	};
+
+	vmci_event_raise(event, &payload, sizeof(payload));
+}
+
+/* Caller holds qp_lock. */
+static int create_locked(struct vmcix_qpair *qp, struct vmci_handle handle, u32 flags)
+{
+	u64 bytes = qp->produce_size + qp->consume_size;
+	struct local_entry *e;
+	int result;
+
+	/* Checked before allocating, so a flood of requests fails cheaply. */
+	if (live_bytes > budget || bytes > budget - live_bytes)
+		return VMCI_ERROR_NO_RESOURCES;
+
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return VMCI_ERROR_NO_MEM;
+	e->produce_q = vmci_queue_alloc(qp->produce_size);
+	e->consume_q = vmci_queue_alloc(qp->consume_size);
+	if (!e->produce_q || !e->consume_q) {
+		entry_free(e);
+		return VMCI_ERROR_NO_MEM;
+	}
+	e->qres.backend = &vmci_qpair_local_backend;
+	e->flags = flags;
+
+	result = vmci_resource_add(&e->qres.res, VMCI_RESOURCE_TYPE_QPAIR_GUEST, handle);
+	if (result < VMCI_SUCCESS) {
+		entry_free(e);
+		return result;
+	}
+	/* Nobody can attach before qp_lock is dropped, so this is in time. */
+	handle = vmci_resource_handle(&e->qres.res);
+	vmci_queue_header_init(e->produce_q->q_header, handle);
+	vmci_queue_header_init(e->consume_q->q_header, handle);
+	e->users = 1;
+	live_pairs++;
+	live_bytes += bytes;
+
+	qp->handle = handle;
+	qp->produce_q = e->produce_q;
+	qp->consume_q = e->consume_q;
+	qp->backend_data = e;
+	return VMCI_SUCCESS;
+}
+
+/* Caller holds qp_lock and the lookup's reference on @res. */
+static int attach_locked(struct vmcix_qpair *qp, struct vmci_resource *res, u32 flags)
+{
+	struct vmci_qpair_resource *qres = container_of(res, struct vmci_qpair_resource, res);
+	struct local_entry *e;
+
+	/* A guest pair with this handle exists: it is not ours to join locally. */
+	if (qres->backend != &vmci_qpair_local_backend)
+		return VMCI_ERROR_QUEUEPAIR_MISMATCH;
+	e = container_of(qres, struct local_entry, qres);
+
+	if (e->attached_once)
+		return VMCI_ERROR_ALREADY_EXISTS;
+	if (flags != e->flags)
+		return VMCI_ERROR_QUEUEPAIR_MISMATCH;
+	if (qp->produce_size != e->consume_q->size || qp->consume_size != e->produce_q->size)
+		return VMCI_ERROR_QUEUEPAIR_MISMATCH;
+
+	e->users++;
+	e->attached_once = true;
+	qp->handle = res->handle;
+	qp->produce_q = e->consume_q;
+	qp->consume_q = e->produce_q;
+	qp->backend_data = e;
+	return VMCI_SUCCESS;
+}
+
+static int local_alloc(struct vmcix_qpair *qp, struct vmci_handle handle, u32 peer,
+		       u32 flags, u32 priv_flags)
+{
+	u32 cid = vmci_route_local_cid();
+	bool attach_only = flags & VMCI_QPFLAG_ATTACH_ONLY;
+	struct vmci_resource *res = NULL;
+	bool attached = false;
+	int result;
+
+	/* Both ends are here, so privileges cannot separate them. */
+	if (peer != cid && peer != VMCI_INVALID_ID)
+		return VMCI_ERROR_INVALID_ARGS;
+	if (vmci_handle_is_invalid(handle))
+		handle = vmci_make_handle(cid, VMCI_INVALID_ID);
+	else if (handle.context != cid)
+		return VMCI_ERROR_INVALID_ARGS;
+	flags &= ~VMCI_QPFLAG_ATTACH_ONLY;
+
+	mutex_lock(&qp_lock);
+	if (handle.resource != VMCI_INVALID_ID)
+		res = vmci_resource_by_handle(handle, VMCI_RESOURCE_TYPE_QPAIR_GUEST);
+	if (res) {
+		result = attach_locked(qp, res, flags);
+		attached = result == VMCI_SUCCESS;
+		vmci_resource_put(res);
+	} else if (attach_only) {
+		result = VMCI_ERROR_NOT_FOUND;
+	} else {
+		result = create_locked(qp, handle, flags);
+	}
+	mutex_unlock(&qp_lock);
+
+	if (attached)
+		raise_qp_event(VMCI_EVENT_QP_PEER_ATTACH, qp->handle);
+	return result;
+}
+
+static void local_detach(struct vmcix_qpair *qp)
+{
+	struct local_entry *e = qp->backend_data;
+	bool last;
+
+	mutex_lock(&qp_lock);
+	last = --e->users == 0;
+	if (last) {
+		/* Waits until no lookup can still see the entry. */
+		vmci_resource_remove(&e->qres.res);
+		live_pairs--;
+		live_bytes -= entry_bytes(e);
+	}
+	mutex_unlock(&qp_lock);
+
+	if (last)
+		entry_free(e);
+	else
+		raise_qp_event(VMCI_EVENT_QP_PEER_DETACH, qp->handle);
+}
+
+const struct vmci_qpair_backend vmci_qpair_local_backend = {
+	.alloc = local_alloc,
+	.detach = local_detach,
+};
+
+u32 vmci_qpair_local_count(void)
+{
+	u32 n;
+
+	mutex_lock(&qp_lock);
+	n = live_pairs;
+	mutex_unlock(&qp_lock);
+	return n;
+}
+
+u64 vmci_qpair_local_memory(void)
+{
+	u64 n;
+
+	mutex_lock(&qp_lock);
+	n = live_bytes;
+	mutex_unlock(&qp_lock);
+	return n;
+}
+
+u64 vmci_qpair_local_set_budget(u64 bytes)
+{
+	u64 old;
+
+	mutex_lock(&qp_lock);
+	old = budget;
+	budget = bytes;
+	mutex_unlock(&qp_lock);
+	return old;
+}
