@@ -52,6 +52,11 @@ static inline void tap_check_eq(const char *name, unsigned long long got,
 	tap_report(got == want, name, "got %#llx, want %#llx", got, want);
 }
 
+static inline void tap_check_int(const char *name, long long got, long long want)
+{
+	tap_report(got == want, name, "got %lld, want %lld", got, want);
+}
+
 /* Checks that a syscall failed with exactly the errno the ABI promises. */
 #define CHECK_ERRNO(name, ret, want) tap_check_errno(name, (long)(ret), want)
 #define CHECK_EQ(name, got, want) \

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "vmci_stats.h"
 
 /* ABI, restated so that a wrong number or layout in the driver is caught. */
 #define IOC_VERSION2		1959
@@ -58,7 +59,6 @@
 #define VMCI_ERROR_NOT_FOUND		(-21)
 #define VMCI_ERROR_ALREADY_EXISTS	(-22)
 
-#define STATS_PATH	"/sys/kernel/debug/vmci/stats"
 #define KERNEL_PTR	((void *)0xffff888000000000ul)
 #define LOW_PTR		((void *)16)
 
@@ -107,23 +107,6 @@ static const char *dev_path = "/dev/vmci";
 static uint8_t *big_tx;
 static uint8_t *big_rx;
 static void *unmapped;
-
-/*
- * tap.h's CHECK_* macros evaluate their arguments more than once; these
- * take the value once, so an ioctl with side effects runs exactly once.
- */
-static void expect_eq(const char *name, long long got, long long want)
-{
-	tap_report(got == want, name, "got %lld, want %lld", got, want);
-}
-
-static void expect_errno(const char *name, long ret, int want)
-{
-	int err = errno;
-
-	tap_report(ret == -1 && err == want, name, "ret %ld errno %d (%s), want errno %d", ret,
-		   err, strerror(err), want);
-}
 
 static int open_dev(void)
 {
@@ -211,34 +194,6 @@ static struct handle host_handle(uint32_t rid)
 	return (struct handle){ .context = HOST_CID, .resource = rid };
 }
 
-/* Reads one counter of the stats file; -1 if it cannot. */
-static long long stat_value(const char *name)
-{
-	char key[64];
-	long long value, found = -1;
-	FILE *f = fopen(STATS_PATH, "r");
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", key, &value) == 2)
-		if (!strcmp(key, name))
-			found = value;
-	fclose(f);
-	return found;
-}
-
-static int wait_stat(const char *name, long long want, int timeout_ms)
-{
-	int waited;
-
-	for (waited = 0; waited < timeout_ms; waited += 10) {
-		if (stat_value(name) == want)
-			return 1;
-		usleep(10000);
-	}
-	return stat_value(name) == want;
-}
-
 static int count_pending(int fd)
 {
 	int n = 0;
@@ -279,36 +234,36 @@ static void test_before_init(void)
 	tap_report(fd >= 0, "open", "%s: %s", dev_path, strerror(errno));
 	if (fd < 0)
 		return;
-	expect_eq("version2", ioctl(fd, IOC_VERSION2, &version), 0x000B0000);
+	tap_check_int("version2", ioctl(fd, IOC_VERSION2, &version), 0x000B0000);
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		expect_errno(cmds[i].name, ioctl(fd, cmds[i].cmd, zeroes), EINVAL);
+		tap_check_errno(cmds[i].name, ioctl(fd, cmds[i].cmd, zeroes), EINVAL);
 
 	/* Bad INIT_CONTEXT input leaves the file without a context. */
-	expect_errno("init_flags_trusted_einval", init_ctx(fd, 0, FLAG_TRUSTED, NULL), EINVAL);
-	expect_errno("init_flags_unknown_einval", init_ctx(fd, 0, 0x10, NULL), EINVAL);
-	expect_errno("init_null_efault", ioctl(fd, IOC_INIT_CONTEXT, NULL), EFAULT);
-	expect_errno("init_low_pointer_efault", ioctl(fd, IOC_INIT_CONTEXT, LOW_PTR), EFAULT);
-	expect_errno("init_unmapped_efault", ioctl(fd, IOC_INIT_CONTEXT, unmapped), EFAULT);
-	expect_errno("init_kernel_pointer_efault", ioctl(fd, IOC_INIT_CONTEXT, KERNEL_PTR), EFAULT);
-	expect_errno("still_uninitialised", ioctl(fd, IOC_DG_RECEIVE, zeroes), EINVAL);
+	tap_check_errno("init_flags_trusted_einval", init_ctx(fd, 0, FLAG_TRUSTED, NULL), EINVAL);
+	tap_check_errno("init_flags_unknown_einval", init_ctx(fd, 0, 0x10, NULL), EINVAL);
+	tap_check_errno("init_null_efault", ioctl(fd, IOC_INIT_CONTEXT, NULL), EFAULT);
+	tap_check_errno("init_low_pointer_efault", ioctl(fd, IOC_INIT_CONTEXT, LOW_PTR), EFAULT);
+	tap_check_errno("init_unmapped_efault", ioctl(fd, IOC_INIT_CONTEXT, unmapped), EFAULT);
+	tap_check_errno("init_kernel_pointer_efault", ioctl(fd, IOC_INIT_CONTEXT, KERNEL_PTR), EFAULT);
+	tap_check_errno("still_uninitialised", ioctl(fd, IOC_DG_RECEIVE, zeroes), EINVAL);
 
-	expect_eq("init_context", init_ctx(fd, 0, 0, &cid), 0);
+	tap_check_int("init_context", init_ctx(fd, 0, 0, &cid), 0);
 	tap_report(cid >= RESERVED_CID_LIMIT && cid != INVALID_ID, "init_cid_not_reserved",
 		   "cid %u", cid);
-	expect_errno("init_twice_einval", init_ctx(fd, 0, 0, NULL), EINVAL);
+	tap_check_errno("init_twice_einval", init_ctx(fd, 0, 0, NULL), EINVAL);
 	cid = 0;
-	expect_eq("get_context_id_ret", ioctl(fd, IOC_GET_CONTEXT_ID, &cid), 0);
-	expect_eq("get_context_id_is_host", cid, HOST_CID);
+	tap_check_int("get_context_id_ret", ioctl(fd, IOC_GET_CONTEXT_ID, &cid), 0);
+	tap_check_int("get_context_id_is_host", cid, HOST_CID);
 	for (i = 1953; i <= 1955; i++) {
 		char name[48];
 
 		snprintf(name, sizeof(name), "after_init_reserved_%zu", i);
-		expect_errno(name, ioctl(fd, i, zeroes), EINVAL);
+		tap_check_errno(name, ioctl(fd, i, zeroes), EINVAL);
 	}
-	expect_errno("unknown_ioctl_0x7ff", ioctl(fd, 0x7ff, zeroes), EINVAL);
-	expect_errno("unknown_ioctl_1965", ioctl(fd, 1965, zeroes), EINVAL);
-	expect_errno("unknown_ioctl_2001", ioctl(fd, 2001, zeroes), EINVAL);
-	expect_errno("unknown_ioctl_0", ioctl(fd, 0, zeroes), EINVAL);
+	tap_check_errno("unknown_ioctl_0x7ff", ioctl(fd, 0x7ff, zeroes), EINVAL);
+	tap_check_errno("unknown_ioctl_1965", ioctl(fd, 1965, zeroes), EINVAL);
+	tap_check_errno("unknown_ioctl_2001", ioctl(fd, 2001, zeroes), EINVAL);
+	tap_check_errno("unknown_ioctl_0", ioctl(fd, 0, zeroes), EINVAL);
 	close(fd);
 }
 
@@ -384,48 +339,48 @@ static void test_send_errors(int fd, uint32_t cid, uint32_t other_cid)
 	uint32_t len;
 
 	len = build_dg(host_handle(ECHO_RID), 1, 16, 0);
-	expect_errno("send_len_below_header_einval", send_raw(fd, big_tx, DG_HEADER - 1, &result),
+	tap_check_errno("send_len_below_header_einval", send_raw(fd, big_tx, DG_HEADER - 1, &result),
 		    EINVAL);
-	expect_errno("send_len_zero_einval", send_raw(fd, big_tx, 0, &result), EINVAL);
-	expect_errno("send_len_above_max_einval", send_raw(fd, big_tx, MAX_DG_SIZE + 1, &result),
+	tap_check_errno("send_len_zero_einval", send_raw(fd, big_tx, 0, &result), EINVAL);
+	tap_check_errno("send_len_above_max_einval", send_raw(fd, big_tx, MAX_DG_SIZE + 1, &result),
 		    EINVAL);
-	expect_errno("send_len_huge_einval", send_raw(fd, big_tx, 0xffffffffu, &result), EINVAL);
+	tap_check_errno("send_len_huge_einval", send_raw(fd, big_tx, 0xffffffffu, &result), EINVAL);
 	h->payload_size = 17;
-	expect_errno("send_header_larger_than_len_einval", send_raw(fd, big_tx, len, &result),
+	tap_check_errno("send_header_larger_than_len_einval", send_raw(fd, big_tx, len, &result),
 		    EINVAL);
 	h->payload_size = 15;
-	expect_errno("send_header_smaller_than_len_einval", send_raw(fd, big_tx, len, &result),
+	tap_check_errno("send_header_smaller_than_len_einval", send_raw(fd, big_tx, len, &result),
 		    EINVAL);
 	h->payload_size = 0xfffffffffffffff0ull;
-	expect_errno("send_payload_size_huge_einval", send_raw(fd, big_tx, len, &result), EINVAL);
+	tap_check_errno("send_payload_size_huge_einval", send_raw(fd, big_tx, len, &result), EINVAL);
 	h->payload_size = 16;
 
-	expect_errno("send_addr_null_efault", send_raw(fd, NULL, len, &result), EFAULT);
-	expect_errno("send_addr_unmapped_efault", send_raw(fd, unmapped, len, &result), EFAULT);
-	expect_errno("send_addr_kernel_efault", send_raw(fd, KERNEL_PTR, len, &result), EFAULT);
+	tap_check_errno("send_addr_null_efault", send_raw(fd, NULL, len, &result), EFAULT);
+	tap_check_errno("send_addr_unmapped_efault", send_raw(fd, unmapped, len, &result), EFAULT);
+	tap_check_errno("send_addr_kernel_efault", send_raw(fd, KERNEL_PTR, len, &result), EFAULT);
 	/* The end of the buffer runs into an unmapped page. */
-	expect_errno("send_addr_straddles_unmapped_efault",
+	tap_check_errno("send_addr_straddles_unmapped_efault",
 		    send_raw(fd, (uint8_t *)unmapped - 8, len, &result), EFAULT);
-	expect_errno("send_info_null_efault", ioctl(fd, IOC_DG_SEND, NULL), EFAULT);
-	expect_errno("send_info_kernel_efault", ioctl(fd, IOC_DG_SEND, KERNEL_PTR), EFAULT);
-	expect_errno("send_info_unmapped_efault", ioctl(fd, IOC_DG_SEND, unmapped), EFAULT);
+	tap_check_errno("send_info_null_efault", ioctl(fd, IOC_DG_SEND, NULL), EFAULT);
+	tap_check_errno("send_info_kernel_efault", ioctl(fd, IOC_DG_SEND, KERNEL_PTR), EFAULT);
+	tap_check_errno("send_info_unmapped_efault", ioctl(fd, IOC_DG_SEND, unmapped), EFAULT);
 
-	expect_eq("send_unknown_resource", send_dg(fd, host_handle(0x7fff0000), 1, 4, 0),
+	tap_check_int("send_unknown_resource", send_dg(fd, host_handle(0x7fff0000), 1, 4, 0),
 		 VMCI_ERROR_INVALID_RESOURCE);
-	expect_eq("send_unknown_context",
+	tap_check_int("send_unknown_context",
 		 send_dg(fd, (struct handle){ 0x7ffffff0, ECHO_RID }, 1, 4, 0),
 		 VMCI_ERROR_DST_UNREACHABLE);
-	expect_eq("send_hypervisor_unreachable",
+	tap_check_int("send_hypervisor_unreachable",
 		 send_dg(fd, (struct handle){ HYPERVISOR_CID, 1 }, 1, 0, 0),
 		 VMCI_ERROR_DST_UNREACHABLE);
-	expect_eq("send_other_vm_unreachable",
+	tap_check_int("send_other_vm_unreachable",
 		 send_dg(fd, (struct handle){ other_cid, 1 }, 1, 4, 0), VMCI_ERROR_DST_UNREACHABLE);
-	expect_eq("send_self_unreachable", send_dg(fd, (struct handle){ cid, 1 }, 1, 4, 0),
+	tap_check_int("send_self_unreachable", send_dg(fd, (struct handle){ cid, 1 }, 1, 4, 0),
 		 VMCI_ERROR_DST_UNREACHABLE);
-	expect_eq("send_invalid_dst_handle",
+	tap_check_int("send_invalid_dst_handle",
 		 send_dg(fd, (struct handle){ INVALID_ID, INVALID_ID }, 1, 4, 0),
 		 VMCI_ERROR_INVALID_ARGS);
-	expect_eq("send_well_known_context_unreachable",
+	tap_check_int("send_well_known_context_unreachable",
 		 send_dg(fd, (struct handle){ 1, ECHO_RID }, 1, 4, 0), VMCI_ERROR_DST_UNREACHABLE);
 
 	/* A faked source context is overwritten: the echo comes back to us. */
@@ -449,23 +404,23 @@ static void test_receive_errors(int fd, uint32_t cid)
 	char why[128] = "";
 	int32_t result;
 
-	expect_eq("receive_empty_ret", recv_raw(fd, big_rx, MAX_DG_SIZE, &result), 0);
-	expect_eq("receive_empty_result", result, VMCI_ERROR_NO_MORE_DATAGRAMS);
-	expect_errno("receive_info_null_efault", ioctl(fd, IOC_DG_RECEIVE, NULL), EFAULT);
-	expect_errno("receive_info_kernel_efault", ioctl(fd, IOC_DG_RECEIVE, KERNEL_PTR), EFAULT);
+	tap_check_int("receive_empty_ret", recv_raw(fd, big_rx, MAX_DG_SIZE, &result), 0);
+	tap_check_int("receive_empty_result", result, VMCI_ERROR_NO_MORE_DATAGRAMS);
+	tap_check_errno("receive_info_null_efault", ioctl(fd, IOC_DG_RECEIVE, NULL), EFAULT);
+	tap_check_errno("receive_info_kernel_efault", ioctl(fd, IOC_DG_RECEIVE, KERNEL_PTR), EFAULT);
 
-	expect_eq("receive_setup_send", send_dg(fd, host_handle(ECHO_RID), 9, 100, 42),
+	tap_check_int("receive_setup_send", send_dg(fd, host_handle(ECHO_RID), 9, 100, 42),
 		 DG_HEADER + 100);
 	tap_report(wait_readable(fd, 5000), "receive_setup_echo", "no echo");
 
-	expect_eq("receive_too_small_ret", recv_raw(fd, big_rx, DG_HEADER + 99, &result), 0);
-	expect_eq("receive_too_small_result", result, VMCI_ERROR_NO_MEM);
-	expect_eq("receive_len_zero_result", (recv_raw(fd, big_rx, 0, &result), result),
+	tap_check_int("receive_too_small_ret", recv_raw(fd, big_rx, DG_HEADER + 99, &result), 0);
+	tap_check_int("receive_too_small_result", result, VMCI_ERROR_NO_MEM);
+	tap_check_int("receive_len_zero_result", (recv_raw(fd, big_rx, 0, &result), result),
 		 VMCI_ERROR_NO_MEM);
-	expect_errno("receive_addr_null_efault", recv_raw(fd, NULL, MAX_DG_SIZE, &result), EFAULT);
-	expect_errno("receive_addr_kernel_efault", recv_raw(fd, KERNEL_PTR, MAX_DG_SIZE, &result),
+	tap_check_errno("receive_addr_null_efault", recv_raw(fd, NULL, MAX_DG_SIZE, &result), EFAULT);
+	tap_check_errno("receive_addr_kernel_efault", recv_raw(fd, KERNEL_PTR, MAX_DG_SIZE, &result),
 		    EFAULT);
-	expect_errno("receive_addr_unmapped_efault", recv_raw(fd, unmapped, MAX_DG_SIZE, &result),
+	tap_check_errno("receive_addr_unmapped_efault", recv_raw(fd, unmapped, MAX_DG_SIZE, &result),
 		    EFAULT);
 	tap_report(wait_readable(fd, 0), "receive_failures_keep_datagram_queued",
 		   "queue empty after failed receives");
@@ -478,24 +433,24 @@ static void test_set_notify_errors(int fd)
 	struct set_notify_info info = { 0 };
 	void *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	expect_errno("set_notify_info_null_efault", ioctl(fd, IOC_SET_NOTIFY, NULL), EFAULT);
-	expect_errno("set_notify_info_kernel_efault", ioctl(fd, IOC_SET_NOTIFY, KERNEL_PTR), EFAULT);
+	tap_check_errno("set_notify_info_null_efault", ioctl(fd, IOC_SET_NOTIFY, NULL), EFAULT);
+	tap_check_errno("set_notify_info_kernel_efault", ioctl(fd, IOC_SET_NOTIFY, KERNEL_PTR), EFAULT);
 	info.notify_uva = (uintptr_t)unmapped;
-	expect_errno("set_notify_uva_unmapped_efault", ioctl(fd, IOC_SET_NOTIFY, &info), EFAULT);
+	tap_check_errno("set_notify_uva_unmapped_efault", ioctl(fd, IOC_SET_NOTIFY, &info), EFAULT);
 	info.notify_uva = (uintptr_t)KERNEL_PTR;
-	expect_errno("set_notify_uva_kernel_efault", ioctl(fd, IOC_SET_NOTIFY, &info), EFAULT);
+	tap_check_errno("set_notify_uva_kernel_efault", ioctl(fd, IOC_SET_NOTIFY, &info), EFAULT);
 	info.notify_uva = ~0ull;
-	expect_errno("set_notify_uva_top_efault", ioctl(fd, IOC_SET_NOTIFY, &info), EFAULT);
+	tap_check_errno("set_notify_uva_top_efault", ioctl(fd, IOC_SET_NOTIFY, &info), EFAULT);
 	if (ro != MAP_FAILED) {
 		info.notify_uva = (uintptr_t)ro + 5;
-		expect_errno("set_notify_uva_readonly_efault", ioctl(fd, IOC_SET_NOTIFY, &info),
+		tap_check_errno("set_notify_uva_readonly_efault", ioctl(fd, IOC_SET_NOTIFY, &info),
 			    EFAULT);
 		munmap(ro, 4096);
 	}
 	info.notify_uva = 0;
 	info.result = 12345;
-	expect_eq("set_notify_unset_ret", ioctl(fd, IOC_SET_NOTIFY, &info), 0);
-	expect_eq("set_notify_unset_result", info.result, VMCI_SUCCESS);
+	tap_check_int("set_notify_unset_ret", ioctl(fd, IOC_SET_NOTIFY, &info), 0);
+	tap_check_int("set_notify_unset_result", info.result, VMCI_SUCCESS);
 }
 
 static int ctx_notify(int fd, unsigned long cmd, uint32_t remote)
@@ -518,30 +473,30 @@ static void test_ctx_removal(int fd, uint32_t cid)
 		tap_report(0, "ctx_removal_setup", "%s", strerror(errno));
 		return;
 	}
-	expect_eq("ctx_add_notification", ctx_notify(fd, IOC_CTX_ADD_NOTIFY, gone_cid),
+	tap_check_int("ctx_add_notification", ctx_notify(fd, IOC_CTX_ADD_NOTIFY, gone_cid),
 		 VMCI_SUCCESS);
-	expect_eq("ctx_add_notification_duplicate", ctx_notify(fd, IOC_CTX_ADD_NOTIFY, gone_cid),
+	tap_check_int("ctx_add_notification_duplicate", ctx_notify(fd, IOC_CTX_ADD_NOTIFY, gone_cid),
 		 VMCI_ERROR_ALREADY_EXISTS);
-	expect_eq("ctx_add_notification_self", ctx_notify(fd, IOC_CTX_ADD_NOTIFY, cid),
+	tap_check_int("ctx_add_notification_self", ctx_notify(fd, IOC_CTX_ADD_NOTIFY, cid),
 		 VMCI_ERROR_INVALID_ARGS);
-	expect_eq("ctx_add_notification_unknown", ctx_notify(fd, IOC_CTX_ADD_NOTIFY, 0x7ffffff0),
+	tap_check_int("ctx_add_notification_unknown", ctx_notify(fd, IOC_CTX_ADD_NOTIFY, 0x7ffffff0),
 		 VMCI_ERROR_NOT_FOUND);
-	expect_eq("ctx_remove_notification", ctx_notify(fd, IOC_CTX_REMOVE_NOTIFY, gone_cid),
+	tap_check_int("ctx_remove_notification", ctx_notify(fd, IOC_CTX_REMOVE_NOTIFY, gone_cid),
 		 VMCI_SUCCESS);
-	expect_eq("ctx_remove_notification_again", ctx_notify(fd, IOC_CTX_REMOVE_NOTIFY, gone_cid),
+	tap_check_int("ctx_remove_notification_again", ctx_notify(fd, IOC_CTX_REMOVE_NOTIFY, gone_cid),
 		 VMCI_ERROR_NOT_FOUND);
-	expect_errno("ctx_add_notification_null_efault", ioctl(fd, IOC_CTX_ADD_NOTIFY, NULL),
+	tap_check_errno("ctx_add_notification_null_efault", ioctl(fd, IOC_CTX_ADD_NOTIFY, NULL),
 		    EFAULT);
-	expect_errno("ctx_remove_notification_kernel_efault",
+	tap_check_errno("ctx_remove_notification_kernel_efault",
 		    ioctl(fd, IOC_CTX_REMOVE_NOTIFY, KERNEL_PTR), EFAULT);
-	expect_eq("ctx_add_notification_rearm", ctx_notify(fd, IOC_CTX_ADD_NOTIFY, gone_cid),
+	tap_check_int("ctx_add_notification_rearm", ctx_notify(fd, IOC_CTX_ADD_NOTIFY, gone_cid),
 		 VMCI_SUCCESS);
 
 	close(gone);
 	tap_report(wait_readable(fd, 5000), "ctx_removed_event_readable", "no event");
 	memset(big_rx, 0xee, MAX_DG_SIZE);
-	expect_eq("ctx_removed_event_receive", recv_raw(fd, big_rx, MAX_DG_SIZE, &result), 0);
-	expect_eq("ctx_removed_event_result", result, VMCI_SUCCESS);
+	tap_check_int("ctx_removed_event_receive", recv_raw(fd, big_rx, MAX_DG_SIZE, &result), 0);
+	tap_check_int("ctx_removed_event_result", result, VMCI_SUCCESS);
 	tap_report(ev->hdr.dst.context == cid && ev->hdr.dst.resource == 0 &&
 		   ev->hdr.src.context == HYPERVISOR_CID && ev->hdr.src.resource == 0 &&
 		   ev->hdr.payload_size == 16, "ctx_removed_event_header",
@@ -554,7 +509,7 @@ static void test_ctx_removal(int fd, uint32_t cid)
 		   ev->event, ev->context_id, gone_cid, ev->event_pad, ev->context_pad);
 	tap_report(big_rx[sizeof(*ev)] == 0xee, "ctx_removed_event_exact_size",
 		   "wrote past 40 bytes");
-	expect_eq("ctx_removed_subscription_spent", ctx_notify(fd, IOC_CTX_REMOVE_NOTIFY, gone_cid),
+	tap_check_int("ctx_removed_subscription_spent", ctx_notify(fd, IOC_CTX_REMOVE_NOTIFY, gone_cid),
 		 VMCI_ERROR_NOT_FOUND);
 }
 
@@ -568,9 +523,9 @@ static void test_restricted(void)
 		tap_report(0, "restricted_init", "%s", strerror(errno));
 		return;
 	}
-	expect_eq("restricted_to_plain_no_access", send_dg(fd, host_handle(ECHO_RID), 3, 8, 1),
+	tap_check_int("restricted_to_plain_no_access", send_dg(fd, host_handle(ECHO_RID), 3, 8, 1),
 		 VMCI_ERROR_NO_ACCESS);
-	expect_eq("restricted_to_trusted_ok", send_dg(fd, host_handle(ECHO_TRUSTED_RID), 3, 8, 1),
+	tap_check_int("restricted_to_trusted_ok", send_dg(fd, host_handle(ECHO_TRUSTED_RID), 3, 8, 1),
 		 DG_HEADER + 8);
 	tap_report(check_echo(fd, cid, 3, ECHO_TRUSTED_RID, 8, 1, why, sizeof(why)),
 		   "restricted_trusted_echo", "%s", why);
@@ -607,18 +562,18 @@ static void test_queue_bounds(int fd)
 		   "queue_count_reaches_cap", "pending %lld", stat_value("pending_datagrams"));
 	usleep(300000);
 	pending = stat_value("pending_datagrams");
-	expect_eq("queue_count_stays_capped", pending, QUEUE_COUNT);
+	tap_check_int("queue_count_stays_capped", pending, QUEUE_COUNT);
 	n = count_pending(fd);
-	expect_eq("queue_count_drained", n, QUEUE_COUNT);
+	tap_check_int("queue_count_drained", n, QUEUE_COUNT);
 
 	tap_report(flood(fd, 6, MAX_PAYLOAD), "flood_max_sent", "sends failed");
 	tap_report(wait_stat("pending_bytes", QUEUE_BYTES, 20000), "queue_bytes_reach_cap",
 		   "pending bytes %lld", stat_value("pending_bytes"));
 	usleep(300000);
-	expect_eq("queue_bytes_stay_capped", stat_value("pending_bytes"), QUEUE_BYTES);
+	tap_check_int("queue_bytes_stay_capped", stat_value("pending_bytes"), QUEUE_BYTES);
 	n = count_pending(fd);
-	expect_eq("queue_bytes_drained", n, QUEUE_BYTES / MAX_DG_SIZE);
-	expect_eq("queue_empty_after_drain", stat_value("pending_datagrams"), 0);
+	tap_check_int("queue_bytes_drained", n, QUEUE_BYTES / MAX_DG_SIZE);
+	tap_check_int("queue_empty_after_drain", stat_value("pending_datagrams"), 0);
 }
 
 static void test_cid_collision(uint32_t taken)
@@ -626,16 +581,16 @@ static void test_cid_collision(uint32_t taken)
 	uint32_t cid = 0;
 	int fd = open_dev();
 
-	expect_eq("collision_init", init_ctx(fd, taken, 0, &cid), 0);
+	tap_check_int("collision_init", init_ctx(fd, taken, 0, &cid), 0);
 	tap_report(cid != taken && cid >= RESERVED_CID_LIMIT, "collision_cid_bumped",
 		   "wanted %u got %u", taken, cid);
 	close(fd);
 	fd = open_dev();
-	expect_eq("reserved_wanted_init", init_ctx(fd, 5, 0, &cid), 0);
+	tap_check_int("reserved_wanted_init", init_ctx(fd, 5, 0, &cid), 0);
 	tap_report(cid >= RESERVED_CID_LIMIT, "reserved_cid_bumped", "got %u", cid);
 	close(fd);
 	fd = open_dev();
-	expect_eq("invalid_wanted_init", init_ctx(fd, INVALID_ID, 0, &cid), 0);
+	tap_check_int("invalid_wanted_init", init_ctx(fd, INVALID_ID, 0, &cid), 0);
 	tap_report(cid >= RESERVED_CID_LIMIT && cid != INVALID_ID, "invalid_cid_bumped",
 		   "got %u", cid);
 	close(fd);
@@ -658,8 +613,8 @@ static void test_init_race(void)
 			losses += WEXITSTATUS(status) == 1;
 		}
 	}
-	expect_eq("init_race_one_winner", wins, 1);
-	expect_eq("init_race_others_einval", losses, 3);
+	tap_check_int("init_race_one_winner", wins, 1);
+	tap_check_int("init_race_others_einval", losses, 3);
 	close(fd);
 }
 
@@ -700,7 +655,7 @@ static void test_many_processes(void)
 		if (pids[i] > 0 && waitpid(pids[i], &status, 0) == pids[i] &&
 		    WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			ok++;
-	expect_eq("eight_processes_round_trip", ok, 8);
+	tap_check_int("eight_processes_round_trip", ok, 8);
 }
 
 int main(int argc, char **argv)
@@ -726,7 +681,7 @@ int main(int argc, char **argv)
 	base_handles = stat_value("datagram_handles");
 	tap_report(base_handles >= 2, "stats_readable_and_endpoint_loaded",
 		   "datagram_handles %lld", base_handles);
-	expect_eq("stats_no_vmm_contexts_at_start", stat_value("vmm_contexts"), 0);
+	tap_check_int("stats_no_vmm_contexts_at_start", stat_value("vmm_contexts"), 0);
 
 	test_before_init();
 
@@ -735,17 +690,17 @@ int main(int argc, char **argv)
 	tap_report(fd_a >= 0 && fd_b >= 0, "open_two", "%s", strerror(errno));
 	if (fd_a < 0 || fd_b < 0)
 		return tap_exit_code();
-	expect_eq("init_a", init_ctx(fd_a, 0, 0, &cid_a), 0);
-	expect_eq("init_b", init_ctx(fd_b, 0, 0, &cid_b), 0);
+	tap_check_int("init_a", init_ctx(fd_a, 0, 0, &cid_a), 0);
+	tap_check_int("init_b", init_ctx(fd_b, 0, 0, &cid_b), 0);
 	tap_report(cid_a != cid_b && cid_a >= RESERVED_CID_LIMIT && cid_b >= RESERVED_CID_LIMIT,
 		   "two_contexts_distinct_cids", "%u %u", cid_a, cid_b);
-	expect_eq("stats_two_vmm_contexts", stat_value("vmm_contexts"), 2);
+	tap_check_int("stats_two_vmm_contexts", stat_value("vmm_contexts"), 2);
 
 	notify[100] = 0;
 	sn.notify_uva = (uintptr_t)&notify[100];
 	sn.result = 12345;
-	expect_eq("set_notify_ret", ioctl(fd_a, IOC_SET_NOTIFY, &sn), 0);
-	expect_eq("set_notify_result", sn.result, VMCI_SUCCESS);
+	tap_check_int("set_notify_ret", ioctl(fd_a, IOC_SET_NOTIFY, &sn), 0);
+	tap_check_int("set_notify_result", sn.result, VMCI_SUCCESS);
 
 	test_echo_sizes(fd_a, cid_a, &notify[100]);
 	tap_report(!wait_readable(fd_b, 0), "other_context_got_nothing", "fd b readable");
@@ -760,7 +715,7 @@ int main(int argc, char **argv)
 	test_set_notify_errors(fd_b);
 
 	/* Leave datagrams queued and the notify page pinned: close must free them. */
-	expect_eq("set_notify_again", ioctl(fd_a, IOC_SET_NOTIFY, &sn), 0);
+	tap_check_int("set_notify_again", ioctl(fd_a, IOC_SET_NOTIFY, &sn), 0);
 	send_dg(fd_a, host_handle(ECHO_RID), 1, 1000, 1);
 	send_dg(fd_a, host_handle(ECHO_TRUSTED_RID), 1, 2000, 2);
 	tap_report(wait_stat("pending_datagrams", 2, 5000), "left_pending_before_close",
@@ -768,10 +723,10 @@ int main(int argc, char **argv)
 	close(fd_a);
 	close(fd_b);
 
-	expect_eq("teardown_no_vmm_contexts", stat_value("vmm_contexts"), 0);
-	expect_eq("teardown_no_pending_datagrams", stat_value("pending_datagrams"), 0);
-	expect_eq("teardown_no_pending_bytes", stat_value("pending_bytes"), 0);
-	expect_eq("teardown_only_endpoint_handles", stat_value("datagram_handles"), base_handles);
+	tap_check_int("teardown_no_vmm_contexts", stat_value("vmm_contexts"), 0);
+	tap_check_int("teardown_no_pending_datagrams", stat_value("pending_datagrams"), 0);
+	tap_check_int("teardown_no_pending_bytes", stat_value("pending_bytes"), 0);
+	tap_check_int("teardown_only_endpoint_handles", stat_value("datagram_handles"), base_handles);
 	tap_report(wait_stat("delayed_datagrams", 0, 5000), "teardown_no_delayed_datagrams",
 		   "delayed %lld", stat_value("delayed_datagrams"));
 	return tap_exit_code();

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "vmci_stats.h"
 
 /* ABI, restated so that a wrong number or layout in the driver is caught. */
 #define IOC_INIT_CONTEXT	1952
@@ -52,7 +53,6 @@
 #define VMCI_ERROR_NOT_FOUND		(-21)
 #define VMCI_ERROR_ALREADY_EXISTS	(-22)
 
-#define STATS_PATH	"/sys/kernel/debug/vmci/stats"
 
 struct handle {
 	uint32_t context;
@@ -101,46 +101,6 @@ struct snd_rcv_info {
 
 static const char *dev_path = "/dev/vmci";
 static void *unmapped;
-
-static void expect_eq(const char *name, long long got, long long want)
-{
-	tap_report(got == want, name, "got %lld, want %lld", got, want);
-}
-
-static void expect_errno(const char *name, long ret, int want)
-{
-	int err = errno;
-
-	tap_report(ret == -1 && err == want, name, "ret %ld errno %d (%s), want errno %d", ret,
-		   err, strerror(err), want);
-}
-
-static long long stat_value(const char *name)
-{
-	char key[64];
-	long long value, found = -1;
-	FILE *f = fopen(STATS_PATH, "r");
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", key, &value) == 2)
-		if (!strcmp(key, name))
-			found = value;
-	fclose(f);
-	return found;
-}
-
-static int wait_stat(const char *name, long long want, int timeout_ms)
-{
-	int waited;
-
-	for (waited = 0; waited < timeout_ms; waited += 10) {
-		if (stat_value(name) == want)
-			return 1;
-		usleep(10000);
-	}
-	return stat_value(name) == want;
-}
 
 static int open_ctx(uint32_t flags, uint32_t *cid)
 {
@@ -216,8 +176,8 @@ static void test_before_init(void)
 	tap_report(fd >= 0, "open_before_init", "%s", strerror(errno));
 	if (fd < 0)
 		return;
-	expect_errno("before_init_notify_resource", ioctl(fd, IOC_NOTIFY_RESOURCE, &nr), EINVAL);
-	expect_errno("before_init_notifications_receive",
+	tap_check_errno("before_init_notify_resource", ioctl(fd, IOC_NOTIFY_RESOURCE, &nr), EINVAL);
+	tap_check_errno("before_init_notifications_receive",
 		     ioctl(fd, IOC_NOTIFICATIONS_RECV, &rv), EINVAL);
 	close(fd);
 }
@@ -228,33 +188,33 @@ static void test_bad_requests(int fd, uint32_t cid)
 	struct notify_recv_info info;
 	uint64_t buf[4];
 
-	expect_eq("create_wrong_context", dbell(fd, ACT_CREATE, (struct handle){ cid + 1, 1001 }),
+	tap_check_int("create_wrong_context", dbell(fd, ACT_CREATE, (struct handle){ cid + 1, 1001 }),
 		  VMCI_ERROR_INVALID_ARGS);
-	expect_eq("create_host_context", dbell(fd, ACT_CREATE, (struct handle){ HOST_CID, 1001 }),
+	tap_check_int("create_host_context", dbell(fd, ACT_CREATE, (struct handle){ HOST_CID, 1001 }),
 		  VMCI_ERROR_INVALID_ARGS);
-	expect_eq("create_invalid_rid", dbell(fd, ACT_CREATE, (struct handle){ cid, INVALID_ID }),
+	tap_check_int("create_invalid_rid", dbell(fd, ACT_CREATE, (struct handle){ cid, INVALID_ID }),
 		  VMCI_ERROR_INVALID_ARGS);
-	expect_eq("unknown_action", dbell(fd, 7, h), VMCI_ERROR_INVALID_ARGS);
-	expect_eq("unknown_resource", resource_op(fd, 9, ACT_CREATE, h), VMCI_ERROR_INVALID_ARGS);
-	expect_eq("queue_pair_unavailable", resource_op(fd, RES_QUEUE_PAIR, ACT_CREATE, h),
+	tap_check_int("unknown_action", dbell(fd, 7, h), VMCI_ERROR_INVALID_ARGS);
+	tap_check_int("unknown_resource", resource_op(fd, 9, ACT_CREATE, h), VMCI_ERROR_INVALID_ARGS);
+	tap_check_int("queue_pair_unavailable", resource_op(fd, RES_QUEUE_PAIR, ACT_CREATE, h),
 		  VMCI_ERROR_UNAVAILABLE);
-	expect_errno("notify_resource_null_efault", ioctl(fd, IOC_NOTIFY_RESOURCE, NULL), EFAULT);
-	expect_errno("notifications_receive_null_efault",
+	tap_check_errno("notify_resource_null_efault", ioctl(fd, IOC_NOTIFY_RESOURCE, NULL), EFAULT);
+	tap_check_errno("notifications_receive_null_efault",
 		     ioctl(fd, IOC_NOTIFICATIONS_RECV, NULL), EFAULT);
-	expect_errno("receive_null_db_buffer_einval", recv_notes(fd, NULL, 8, &info), EINVAL);
+	tap_check_errno("receive_null_db_buffer_einval", recv_notes(fd, NULL, 8, &info), EINVAL);
 	memset(&info, 0, sizeof(info));
 	info.db_uva = (uintptr_t)buf;
 	info.db_size = sizeof(buf);
 	info.qp_size = 8;
-	expect_errno("receive_null_qp_buffer_einval", ioctl(fd, IOC_NOTIFICATIONS_RECV, &info),
+	tap_check_errno("receive_null_qp_buffer_einval", ioctl(fd, IOC_NOTIFICATIONS_RECV, &info),
 		     EINVAL);
-	expect_eq("destroy_unknown", dbell(fd, ACT_DESTROY, (struct handle){ cid, 4242 }),
+	tap_check_int("destroy_unknown", dbell(fd, ACT_DESTROY, (struct handle){ cid, 4242 }),
 		  VMCI_ERROR_NOT_FOUND);
-	expect_eq("destroy_wrong_context", dbell(fd, ACT_DESTROY, (struct handle){ cid + 1, 1000 }),
+	tap_check_int("destroy_wrong_context", dbell(fd, ACT_DESTROY, (struct handle){ cid + 1, 1000 }),
 		  VMCI_ERROR_INVALID_ARGS);
-	expect_eq("notify_unknown_host_doorbell",
+	tap_check_int("notify_unknown_host_doorbell",
 		  dbell(fd, ACT_NOTIFY, (struct handle){ HOST_CID, 1504 }), VMCI_ERROR_NOT_FOUND);
-	expect_eq("notify_invalid_handle",
+	tap_check_int("notify_invalid_handle",
 		  dbell(fd, ACT_NOTIFY, (struct handle){ INVALID_ID, INVALID_ID }),
 		  VMCI_ERROR_INVALID_ARGS);
 }
@@ -277,48 +237,48 @@ static void test_ring_and_fetch(int fd, uint32_t cid, volatile uint8_t *notify)
 	struct notify_recv_info info;
 	struct handle small[1];
 
-	expect_eq("create", dbell(fd, ACT_CREATE, h), VMCI_SUCCESS);
-	expect_eq("create_twice", dbell(fd, ACT_CREATE, h), VMCI_ERROR_ALREADY_EXISTS);
-	expect_eq("stats_one_vmm_doorbell", stat_value("vmm_doorbells"), 1);
+	tap_check_int("create", dbell(fd, ACT_CREATE, h), VMCI_SUCCESS);
+	tap_check_int("create_twice", dbell(fd, ACT_CREATE, h), VMCI_ERROR_ALREADY_EXISTS);
+	tap_check_int("stats_one_vmm_doorbell", stat_value("vmm_doorbells"), 1);
 	tap_report(!readable(fd, 0) && *notify == 0, "idle_not_readable", "notify %u", *notify);
 
-	expect_eq("receive_nothing", recv_notes(fd, small, sizeof(small), &info), 0);
+	tap_check_int("receive_nothing", recv_notes(fd, small, sizeof(small), &info), 0);
 	tap_report(info.result == VMCI_SUCCESS && info.db_size == 0 && info.qp_size == 0,
 		   "receive_nothing_sizes_zero", "result %d db %llu qp %llu", info.result,
 		   (unsigned long long)info.db_size, (unsigned long long)info.qp_size);
 
 	/* The endpoint rings us; two rings before we look are one notification. */
-	expect_eq("arm_endpoint", arm(fd, h), (long long)sizeof(struct arm_dg));
-	expect_eq("arm_endpoint_again", arm(fd, h), (long long)sizeof(struct arm_dg));
+	tap_check_int("arm_endpoint", arm(fd, h), (long long)sizeof(struct arm_dg));
+	tap_check_int("arm_endpoint_again", arm(fd, h), (long long)sizeof(struct arm_dg));
 	tap_report(readable(fd, 1000), "rung_poll_readable", "no POLLIN");
-	expect_eq("rung_notify_byte_set", *notify, 1);
-	expect_eq("stats_one_pending", stat_value("pending_doorbells"), 1);
+	tap_check_int("rung_notify_byte_set", *notify, 1);
+	tap_check_int("stats_one_pending", stat_value("pending_doorbells"), 1);
 
-	expect_eq("receive_too_small", recv_notes(fd, small, 4, &info), 0);
-	expect_eq("receive_too_small_more_data", info.result, VMCI_ERROR_MORE_DATA);
-	expect_eq("receive_zero_size_more_data",
+	tap_check_int("receive_too_small", recv_notes(fd, small, 4, &info), 0);
+	tap_check_int("receive_too_small_more_data", info.result, VMCI_ERROR_MORE_DATA);
+	tap_check_int("receive_zero_size_more_data",
 		  recv_notes(fd, NULL, 0, &info) ? -1 : info.result, VMCI_ERROR_MORE_DATA);
 	tap_report(readable(fd, 0) && *notify == 1, "too_small_kept_pending", "lost it");
 
 	tap_report(fetch_one(fd, h), "receive_returns_handle", "wrong handles or sizes");
 	tap_report(!readable(fd, 0) && *notify == 0, "fetched_not_readable",
 		   "notify %u", *notify);
-	expect_eq("stats_none_pending", stat_value("pending_doorbells"), 0);
+	tap_check_int("stats_none_pending", stat_value("pending_doorbells"), 0);
 
 	/* We ring the endpoint's doorbell; it rings ours back. */
-	expect_eq("notify_host_doorbell", dbell(fd, ACT_NOTIFY,
+	tap_check_int("notify_host_doorbell", dbell(fd, ACT_NOTIFY,
 						 (struct handle){ HOST_CID, ENDPOINT_DBELL_RID }),
 		  VMCI_SUCCESS);
 	tap_report(readable(fd, 1000) && *notify == 1, "rung_back_readable", "no ring back");
 
 	/* A buffer the kernel cannot write loses nothing. */
-	expect_errno("receive_unmapped_efault", recv_notes(fd, unmapped, 8, &info), EFAULT);
+	tap_check_errno("receive_unmapped_efault", recv_notes(fd, unmapped, 8, &info), EFAULT);
 	tap_report(fetch_one(fd, h), "receive_after_efault_returns_handle", "lost it");
 
-	expect_eq("destroy", dbell(fd, ACT_DESTROY, h), VMCI_SUCCESS);
-	expect_eq("destroy_twice", dbell(fd, ACT_DESTROY, h), VMCI_ERROR_NOT_FOUND);
-	expect_eq("arm_destroyed_not_found", arm(fd, h), VMCI_ERROR_NOT_FOUND);
-	expect_eq("stats_no_vmm_doorbell", stat_value("vmm_doorbells"), 0);
+	tap_check_int("destroy", dbell(fd, ACT_DESTROY, h), VMCI_SUCCESS);
+	tap_check_int("destroy_twice", dbell(fd, ACT_DESTROY, h), VMCI_ERROR_NOT_FOUND);
+	tap_check_int("arm_destroyed_not_found", arm(fd, h), VMCI_ERROR_NOT_FOUND);
+	tap_check_int("stats_no_vmm_doorbell", stat_value("vmm_doorbells"), 0);
 }
 
 static void test_no_vm_to_vm(int fd_a, uint32_t cid_a)
@@ -332,18 +292,18 @@ static void test_no_vm_to_vm(int fd_a, uint32_t cid_a)
 	if (fd_b < 0)
 		return;
 	peer = (struct handle){ cid_b, 2000 };
-	expect_eq("peer_create", dbell(fd_b, ACT_CREATE, peer), VMCI_SUCCESS);
-	expect_eq("own_create", dbell(fd_a, ACT_CREATE, own), VMCI_SUCCESS);
-	expect_eq("notify_peer_unreachable", dbell(fd_a, ACT_NOTIFY, peer),
+	tap_check_int("peer_create", dbell(fd_b, ACT_CREATE, peer), VMCI_SUCCESS);
+	tap_check_int("own_create", dbell(fd_a, ACT_CREATE, own), VMCI_SUCCESS);
+	tap_check_int("notify_peer_unreachable", dbell(fd_a, ACT_NOTIFY, peer),
 		  VMCI_ERROR_DST_UNREACHABLE);
-	expect_eq("notify_own_unreachable", dbell(fd_a, ACT_NOTIFY, own),
+	tap_check_int("notify_own_unreachable", dbell(fd_a, ACT_NOTIFY, own),
 		  VMCI_ERROR_DST_UNREACHABLE);
 	tap_report(!readable(fd_b, 0), "peer_not_rung", "peer was rung");
-	expect_eq("destroy_peer_from_a", dbell(fd_a, ACT_DESTROY, peer), VMCI_ERROR_INVALID_ARGS);
+	tap_check_int("destroy_peer_from_a", dbell(fd_a, ACT_DESTROY, peer), VMCI_ERROR_INVALID_ARGS);
 
 	/* Leave a registered and a pending doorbell behind for close to clean up. */
-	expect_eq("arm_peer", arm(fd_b, peer), (long long)sizeof(struct arm_dg));
-	expect_eq("stats_pending_before_close", stat_value("pending_doorbells"), 1);
+	tap_check_int("arm_peer", arm(fd_b, peer), (long long)sizeof(struct arm_dg));
+	tap_check_int("stats_pending_before_close", stat_value("pending_doorbells"), 1);
 	close(fd_b);
 }
 
@@ -355,10 +315,10 @@ static void test_restricted(void)
 	tap_report(fd >= 0, "open_restricted", "%s", strerror(errno));
 	if (fd < 0)
 		return;
-	expect_eq("restricted_notify_unprivileged_no_access",
+	tap_check_int("restricted_notify_unprivileged_no_access",
 		  dbell(fd, ACT_NOTIFY, (struct handle){ HOST_CID, ENDPOINT_DBELL_RID }),
 		  VMCI_ERROR_NO_ACCESS);
-	expect_eq("restricted_create", dbell(fd, ACT_CREATE, (struct handle){ cid, 1 }),
+	tap_check_int("restricted_create", dbell(fd, ACT_CREATE, (struct handle){ cid, 1 }),
 		  VMCI_SUCCESS);
 	close(fd);
 }
@@ -382,7 +342,7 @@ int main(int argc, char **argv)
 
 	tap_report(stat_value("host_doorbells") >= 1, "stats_endpoint_doorbell",
 		   "host_doorbells %lld", stat_value("host_doorbells"));
-	expect_eq("stats_no_vmm_doorbells_at_start", stat_value("vmm_doorbells"), 0);
+	tap_check_int("stats_no_vmm_doorbells_at_start", stat_value("vmm_doorbells"), 0);
 
 	test_before_init();
 
@@ -392,7 +352,7 @@ int main(int argc, char **argv)
 		return tap_exit_code();
 	notify[64] = 0;
 	sn.notify_uva = (uintptr_t)&notify[64];
-	expect_eq("set_notify", ioctl(fd, IOC_SET_NOTIFY, &sn), 0);
+	tap_check_int("set_notify", ioctl(fd, IOC_SET_NOTIFY, &sn), 0);
 
 	test_bad_requests(fd, cid);
 	test_ring_and_fetch(fd, cid, &notify[64]);
@@ -402,7 +362,7 @@ int main(int argc, char **argv)
 	close(fd);
 	tap_report(wait_stat("vmm_doorbells", 0, 2000), "close_frees_doorbells",
 		   "vmm_doorbells %lld", stat_value("vmm_doorbells"));
-	expect_eq("close_frees_pending", stat_value("pending_doorbells"), 0);
+	tap_check_int("close_frees_pending", stat_value("pending_doorbells"), 0);
 	tap_report(wait_stat("vmm_contexts", 0, 2000), "close_frees_contexts",
 		   "vmm_contexts %lld", stat_value("vmm_contexts"));
 	return tap_exit_code();
