@@ -52,14 +52,22 @@ static bool rid_in_use(struct vmci_resource_table *t, u32 rid)
 	return false;
 }
 
-/* Caller holds t->lock. */
+/*
+ * Caller holds t->lock. A wildcard handle claims its resource ID in every
+ * context, so it clashes with any handle of that ID and type: otherwise
+ * vSockets could bind {ANY, P} and {our CID, P} at once, and which socket a
+ * datagram reaches would depend on who bound first.
+ */
 static bool handle_taken(struct vmci_resource_table *t, struct vmci_handle handle,
 			 enum vmci_resource_type type)
 {
 	struct vmci_resource *r;
 
 	hash_for_each_possible(t->buckets, r, node, handle.resource)
-		if (vmci_handle_equal(r->handle, handle) && r->type == type)
+		if (r->handle.resource == handle.resource && r->type == type &&
+		    (r->handle.context == handle.context ||
+		     r->handle.context == VMCI_INVALID_ID ||
+		     handle.context == VMCI_INVALID_ID))
 			return true;
 	return false;
 }

@@ -105,33 +105,49 @@ static void lookup_needs_matching_type_and_context(struct kunit *test)
 	vmci_resource_table_destroy(t);
 }
 
-static void wildcard_matches_any_context_and_exact_wins(struct kunit *test)
+static void wildcard_matches_any_context_and_claims_its_id(struct kunit *test)
 {
 	struct vmci_resource_table *t = new_table(test, FIRST_DYNAMIC, 2047);
 	struct vmci_resource *exact = new_res(test);
 	struct vmci_resource *wild = new_res(test);
+	struct vmci_resource *late = new_res(test);
 	const enum vmci_resource_type dg = VMCI_RESOURCE_TYPE_DATAGRAM;
+	const struct vmci_handle any_3000 = vmci_make_handle(VMCI_INVALID_ID, 3000);
+	const struct vmci_handle any_3001 = vmci_make_handle(VMCI_INVALID_ID, 3001);
 
-	/* The wildcard goes in second so it sits first in the bucket. */
 	KUNIT_ASSERT_EQ(test, vmci_resource_table_add(t, exact, dg, vmci_make_handle(7, 3000)),
 			VMCI_SUCCESS);
-	KUNIT_ASSERT_EQ(test, vmci_resource_table_add(t, wild, dg,
-						      vmci_make_handle(VMCI_INVALID_ID, 3000)),
-			VMCI_SUCCESS);
+	/* Either order of wildcard and exact handle with one ID clashes. */
+	KUNIT_EXPECT_EQ(test, vmci_resource_table_add(t, late, dg, any_3000),
+			VMCI_ERROR_ALREADY_EXISTS);
+	KUNIT_ASSERT_EQ(test, vmci_resource_table_add(t, wild, dg, any_3001), VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmci_resource_table_add(t, late, dg, vmci_make_handle(7, 3001)),
+			VMCI_ERROR_ALREADY_EXISTS);
+	KUNIT_EXPECT_EQ(test, vmci_resource_table_add(t, late, dg, any_3001),
+			VMCI_ERROR_ALREADY_EXISTS);
+	/* Another type is another namespace. */
+	KUNIT_EXPECT_EQ(test, vmci_resource_table_add(t, late, VMCI_RESOURCE_TYPE_DOORBELL,
+						      any_3000), VMCI_SUCCESS);
+	KUNIT_EXPECT_TRUE(test, vmci_resource_table_remove(t, late));
 
 	KUNIT_EXPECT_PTR_EQ(test, peek(t, 7, 3000, dg), exact);
-	KUNIT_EXPECT_PTR_EQ(test, peek(t, 7, 3000, VMCI_RESOURCE_TYPE_ANY), exact);
-	KUNIT_EXPECT_PTR_EQ(test, peek(t, 8, 3000, dg), wild);
-	KUNIT_EXPECT_PTR_EQ(test, peek(t, VMCI_HOST_CONTEXT_ID, 3000, dg), wild);
-	KUNIT_EXPECT_PTR_EQ(test, peek(t, VMCI_HYPERVISOR_CONTEXT_ID, 3000, dg), wild);
-	KUNIT_EXPECT_PTR_EQ(test, peek(t, VMCI_INVALID_ID, 3000, dg), wild);
-	KUNIT_EXPECT_NULL(test, peek(t, 8, 3000, VMCI_RESOURCE_TYPE_DOORBELL));
-	KUNIT_EXPECT_NULL(test, peek(t, 8, 3001, dg));
+	KUNIT_EXPECT_NULL(test, peek(t, 8, 3000, dg));
+	KUNIT_EXPECT_PTR_EQ(test, peek(t, 7, 3001, dg), wild);
+	KUNIT_EXPECT_PTR_EQ(test, peek(t, 8, 3001, dg), wild);
+	KUNIT_EXPECT_PTR_EQ(test, peek(t, VMCI_HOST_CONTEXT_ID, 3001, dg), wild);
+	KUNIT_EXPECT_PTR_EQ(test, peek(t, VMCI_HYPERVISOR_CONTEXT_ID, 3001, dg), wild);
+	KUNIT_EXPECT_PTR_EQ(test, peek(t, VMCI_INVALID_ID, 3001, dg), wild);
+	KUNIT_EXPECT_NULL(test, peek(t, 8, 3001, VMCI_RESOURCE_TYPE_DOORBELL));
+	KUNIT_EXPECT_NULL(test, peek(t, 8, 3002, dg));
 
 	KUNIT_EXPECT_TRUE(test, vmci_resource_table_remove(t, exact));
-	KUNIT_EXPECT_PTR_EQ(test, peek(t, 7, 3000, dg), wild);
-	KUNIT_EXPECT_TRUE(test, vmci_resource_table_remove(t, wild));
 	KUNIT_EXPECT_NULL(test, peek(t, 7, 3000, dg));
+	/* The ID is free again once its holder is gone. */
+	KUNIT_EXPECT_EQ(test, vmci_resource_table_add(t, late, dg, any_3000), VMCI_SUCCESS);
+	KUNIT_EXPECT_PTR_EQ(test, peek(t, 7, 3000, dg), late);
+	KUNIT_EXPECT_TRUE(test, vmci_resource_table_remove(t, late));
+	KUNIT_EXPECT_TRUE(test, vmci_resource_table_remove(t, wild));
+	KUNIT_EXPECT_NULL(test, peek(t, 7, 3001, dg));
 	vmci_resource_table_destroy(t);
 }
 
@@ -612,7 +628,7 @@ static void lookup_races_remove_and_readd(struct kunit *test)
 static struct kunit_case vmci_resource_cases[] = {
 	KUNIT_CASE(add_lookup_remove_round_trip),
 	KUNIT_CASE(lookup_needs_matching_type_and_context),
-	KUNIT_CASE(wildcard_matches_any_context_and_exact_wins),
+	KUNIT_CASE(wildcard_matches_any_context_and_claims_its_id),
 	KUNIT_CASE(explicit_duplicate_already_exists),
 	KUNIT_CASE(invalid_arguments_are_refused),
 	KUNIT_CASE(remove_touches_only_its_own_entry),

@@ -1,29 +1,411 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * SOCK_DGRAM operations. Only release does anything yet; the rest is
- * the datagram protocol over VMCI datagrams, still to come.
+ * SOCK_DGRAM sockets: each socket owns one VMCI datagram handle whose
+ * resource ID is its port. A received datagram is queued whole (header and
+ * payload) as one skb; the header supplies the sender's address later.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
+#include <linux/capability.h>
+#include <linux/gfp.h>
+#include <linux/math.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/net.h>
+#include <linux/skbuff.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
+#include <linux/uio.h>
 #include <net/sock.h>
 
+#include <vmci/vmci_abi.h>
+#include <vmci/vmcix.h>
+
+#include "addr.h"
 #include "sock.h"
+#include "vmci_errno.h"
+
+static bool vmsock_dgram_bound(const struct vmsock_sock *vsk)
+{
+	return vsk->local_addr.svm_family != AF_UNSPEC;
+}
+
+static bool vmsock_dgram_connected(const struct vmsock_sock *vsk)
+{
+	return vsk->remote_addr.svm_family != AF_UNSPEC;
+}
+
+/* Up to this much payload shares the skb's head with the header. */
+#define VMSOCK_DGRAM_LINEAR_MAX	2048U
+
+/*
+ * A copy of @dg as one skb. Large payloads go to page fragments: a single
+ * 68 KiB buffer would be an order-5 atomic allocation, which fails once
+ * memory is fragmented.
+ */
+static struct sk_buff *vmsock_dgram_skb(const struct vmci_datagram *dg)
+{
+	size_t payload = dg->payload_size;
+	const u8 *src = VMCI_DG_PAYLOAD(dg);
+	struct sk_buff *skb;
+	int frag = 0;
+
+	BUILD_BUG_ON(DIV_ROUND_UP(VMCI_MAX_DG_PAYLOAD_SIZE, PAGE_SIZE) > MAX_SKB_FRAGS);
+
+	if (payload <= VMSOCK_DGRAM_LINEAR_MAX) {
+		skb = alloc_skb(VMCI_DG_SIZE(dg), GFP_ATOMIC);
+		if (skb)
+			skb_put_data(skb, dg, VMCI_DG_SIZE(dg));
+		return skb;
+	}
+	skb = alloc_skb(VMCI_DG_HEADERSIZE, GFP_ATOMIC);
+	if (!skb)
+		return NULL;
+	skb_put_data(skb, dg, VMCI_DG_HEADERSIZE);
+	while (payload) {
+		size_t chunk = min_t(size_t, payload, PAGE_SIZE);
+		struct page *page = alloc_page(GFP_ATOMIC);
+
+		if (!page) {
+			kfree_skb(skb);
+			return NULL;
+		}
+		memcpy(page_address(page), src, chunk);
+		skb_add_rx_frag(skb, frag++, page, 0, chunk, PAGE_SIZE);
+		src += chunk;
+		payload -= chunk;
+	}
+	return skb;
+}
+
+/*
+ * Runs in whatever context delivered the datagram, possibly atomic. The
+ * socket cannot go away meanwhile: release destroys the handle first,
+ * which waits for us. sk_rcvbuf bounds what waits unread; the rest is
+ * dropped and counted in sk_drops. A drop still reports success, as UDP
+ * does: a local sender would otherwise see ENOMEM for a slow reader,
+ * which a sender in a guest could never see.
+ */
+static int vmsock_dgram_recv_cb(void *client_data, struct vmci_datagram *dg)
+{
+	struct sock *sk = client_data;
+	struct sk_buff *skb;
+
+	if (dg->payload_size > VMCI_MAX_DG_PAYLOAD_SIZE)
+		return VMCI_ERROR_INVALID_ARGS;
+
+	/* Cheap early drop: no allocation for a queue that is already full. */
+	if (atomic_read(&sk->sk_rmem_alloc) >= READ_ONCE(sk->sk_rcvbuf)) {
+		atomic_inc(&sk->sk_drops);
+		return VMCI_SUCCESS;
+	}
+	skb = vmsock_dgram_skb(dg);
+	if (!skb) {
+		atomic_inc(&sk->sk_drops);
+		return VMCI_SUCCESS;
+	}
+	/* Counts its own drops when the receive buffer is full. */
+	if (sock_queue_rcv_skb(sk, skb) < 0)
+		kfree_skb(skb);
+	return VMCI_SUCCESS;
+}
+
+/*
+ * Creates the handle for port @port (VMADDR_PORT_ANY: a dynamic one) and
+ * records the local address. Called with the socket locked.
+ */
+static int vmsock_dgram_do_bind(struct sock *sk, u32 cid, u32 port)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+	u32 flags = VMCI_FLAG_DG_NONE;
+	u32 rid = VMCI_INVALID_ID;
+	struct vmci_handle handle;
+	int ret;
+
+	if (vmsock_dgram_bound(vsk))
+		return -EINVAL;
+	if (cid == VMADDR_CID_ANY)
+		flags |= VMCI_FLAG_ANYCID_DG_HND;
+	else if (cid != vmcix_get_context_id())
+		return -EADDRNOTAVAIL;
+	if (port != VMADDR_PORT_ANY) {
+		if (port <= VMCI_RESERVED_RESOURCE_ID_MAX &&
+		    !capable(CAP_NET_BIND_SERVICE))
+			return -EACCES;
+		rid = port;
+	}
+
+	ret = VMCI_ERROR_NO_ACCESS;
+	if (vsk->trusted)
+		ret = vmcix_datagram_create_handle(rid, flags, VMCI_PRIVILEGE_FLAG_TRUSTED,
+						   vmsock_dgram_recv_cb, sk, &handle);
+	/* A guest cannot be trusted by the host; it is still a socket. */
+	if (ret == VMCI_ERROR_NO_ACCESS)
+		ret = vmcix_datagram_create_handle(rid, flags, VMCI_NO_PRIVILEGE_FLAGS,
+						   vmsock_dgram_recv_cb, sk, &handle);
+	if (ret < VMCI_SUCCESS)
+		return vmsock_vmci_errno(ret);
+
+	vsk->dg_handle = handle;
+	vmsock_addr_init(&vsk->local_addr, sk->sk_family, cid, handle.resource);
+	return 0;
+}
+
+static int vmsock_dgram_bind(struct socket *sock, struct sockaddr *addr, int len)
+{
+	const struct sockaddr_vm *svm = (const struct sockaddr_vm *)addr;
+	struct sock *sk = sock->sk;
+	int ret;
+
+	ret = vmsock_addr_check(addr, len, sk->sk_family);
+	if (ret)
+		return ret;
+	lock_sock(sk);
+	ret = vmsock_dgram_do_bind(sk, svm->svm_cid, svm->svm_port);
+	release_sock(sk);
+	return ret;
+}
+
+/* Called with the socket locked. */
+static int vmsock_dgram_autobind(struct sock *sk)
+{
+	if (vmsock_dgram_bound(vmsock_sk(sk)))
+		return 0;
+	return vmsock_dgram_do_bind(sk, VMADDR_CID_ANY, VMADDR_PORT_ANY);
+}
+
+static int vmsock_dgram_connect(struct socket *sock, struct sockaddr *addr,
+				int len, int flags)
+{
+	const struct sockaddr_vm *svm = (const struct sockaddr_vm *)addr;
+	struct sock *sk = sock->sk;
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+	int ret;
+
+	/* Connecting to AF_UNSPEC forgets the peer, as for UDP. */
+	if (addr && len >= (int)sizeof(addr->sa_family) &&
+	    addr->sa_family == AF_UNSPEC) {
+		lock_sock(sk);
+		memset(&vsk->remote_addr, 0, sizeof(vsk->remote_addr));
+		sock->state = SS_UNCONNECTED;
+		release_sock(sk);
+		return 0;
+	}
+	ret = vmsock_addr_check(addr, len, sk->sk_family);
+	if (ret)
+		return ret;
+	if (!vmsock_dgram_dst_allowed(svm->svm_cid, svm->svm_port))
+		return -EINVAL;
+
+	lock_sock(sk);
+	ret = vmsock_dgram_autobind(sk);
+	if (!ret) {
+		vmsock_addr_init(&vsk->remote_addr, sk->sk_family,
+				 svm->svm_cid, svm->svm_port);
+		sock->state = SS_CONNECTED;
+	}
+	release_sock(sk);
+	return ret;
+}
+
+static int vmsock_dgram_getname(struct socket *sock, struct sockaddr *addr, int peer)
+{
+	struct sockaddr_vm *svm = (struct sockaddr_vm *)addr;
+	struct sock *sk = sock->sk;
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+	int ret = sizeof(*svm);
+
+	lock_sock(sk);
+	if (peer && !vmsock_dgram_connected(vsk))
+		ret = -ENOTCONN;
+	else if (peer)
+		*svm = vsk->remote_addr;
+	else if (vmsock_dgram_bound(vsk))
+		*svm = vsk->local_addr;
+	else
+		vmsock_addr_init(svm, sk->sk_family, VMADDR_CID_ANY, VMADDR_PORT_ANY);
+	release_sock(sk);
+	return ret;
+}
+
+static int vmsock_dgram_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
+{
+	struct sock *sk = sock->sk;
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+	struct vmci_datagram *dg;
+	u32 cid, port;
+	int ret;
+
+	if (msg->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (len > VMCI_MAX_DG_PAYLOAD_SIZE)
+		return -EMSGSIZE;
+	if (msg->msg_name) {
+		const struct sockaddr_vm *svm = msg->msg_name;
+
+		ret = vmsock_addr_check(msg->msg_name, msg->msg_namelen, sk->sk_family);
+		if (ret)
+			return ret;
+		cid = svm->svm_cid;
+		port = svm->svm_port;
+	}
+
+	dg = kzalloc(VMCI_DG_HEADERSIZE + len, GFP_KERNEL);
+	if (!dg)
+		return -ENOMEM;
+	if (!copy_from_iter_full(VMCI_DG_PAYLOAD(dg), len, &msg->msg_iter)) {
+		ret = -EFAULT;
+		goto free;
+	}
+
+	lock_sock(sk);
+	if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) {
+		ret = -EPIPE;
+		goto unlock;
+	}
+	if (!msg->msg_name) {
+		if (!vmsock_dgram_connected(vsk)) {
+			ret = -ENOTCONN;
+			goto unlock;
+		}
+		cid = vsk->remote_addr.svm_cid;
+		port = vsk->remote_addr.svm_port;
+	}
+	if (!vmsock_dgram_dst_allowed(cid, port)) {
+		ret = -EINVAL;
+		goto unlock;
+	}
+	ret = vmsock_dgram_autobind(sk);
+	if (ret)
+		goto unlock;
+
+	dg->dst = vmci_make_handle(cid, port);
+	dg->src = vmci_make_handle(vmcix_get_context_id(), vsk->dg_handle.resource);
+	dg->payload_size = len;
+	ret = vmcix_datagram_send(dg);
+	ret = ret < VMCI_SUCCESS ? vmsock_vmci_errno(ret) : len;
+unlock:
+	release_sock(sk);
+free:
+	kfree(dg);
+	return ret;
+}
+
+static int vmsock_dgram_recvmsg(struct socket *sock, struct msghdr *msg,
+				size_t len, int flags)
+{
+	DECLARE_SOCKADDR(struct sockaddr_vm *, svm, msg->msg_name);
+	struct sock *sk = sock->sk;
+	const struct vmci_datagram *dg;
+	struct sk_buff *skb;
+	size_t payload;
+	int ret;
+
+	if (flags & (MSG_OOB | MSG_ERRQUEUE))
+		return -EOPNOTSUPP;
+	skb = skb_recv_datagram(sk, flags, &ret);
+	if (!skb)
+		return ret;
+
+	dg = (const struct vmci_datagram *)skb->data;
+	/* The callback checked this; a queued skb must still agree with it. */
+	if (skb->len < VMCI_DG_HEADERSIZE ||
+	    dg->payload_size != skb->len - VMCI_DG_HEADERSIZE) {
+		ret = -EINVAL;
+		goto out;
+	}
+	payload = dg->payload_size;
+	if (len > payload)
+		len = payload;
+	else if (len < payload)
+		msg->msg_flags |= MSG_TRUNC;
+
+	ret = skb_copy_datagram_msg(skb, VMCI_DG_HEADERSIZE, msg, len);
+	if (ret)
+		goto out;
+	if (svm) {
+		vmsock_addr_init(svm, sk->sk_family, dg->src.context, dg->src.resource);
+		msg->msg_namelen = sizeof(*svm);
+	}
+	/* Like UDP: MSG_TRUNC asks for the datagram's real length. */
+	ret = flags & MSG_TRUNC ? payload : len;
+out:
+	skb_free_datagram(sk, skb);
+	return ret;
+}
+
+/*
+ * Datagram sockets have no connection to shut down, but shutdown() still
+ * works on a connected one as it does for UDP: it ends sends, and readers
+ * see end-of-file once the queue is empty.
+ */
+static int vmsock_dgram_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	int mask;
+
+	/* SHUT_RD, SHUT_WR, SHUT_RDWR become RCV_SHUTDOWN, SEND_SHUTDOWN, both. */
+	how++;
+	if (how <= 0 || how > SHUTDOWN_MASK)
+		return -EINVAL;
+	mask = (how & 1 ? RCV_SHUTDOWN : 0) | (how & 2 ? SEND_SHUTDOWN : 0);
+
+	lock_sock(sk);
+	if (!vmsock_dgram_connected(vmsock_sk(sk))) {
+		release_sock(sk);
+		return -ENOTCONN;
+	}
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | mask);
+	release_sock(sk);
+	sk->sk_state_change(sk);
+	return 0;
+}
+
+/* The classic module had no datagram options at any level. */
+static int vmsock_dgram_setsockopt(struct socket *sock, int level, int optname,
+				   sockptr_t optval, unsigned int optlen)
+{
+	return -ENOPROTOOPT;
+}
+
+static int vmsock_dgram_getsockopt(struct socket *sock, int level, int optname,
+				   char __user *optval, int __user *optlen)
+{
+	return -ENOPROTOOPT;
+}
+
+static int vmsock_dgram_release(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	struct vmsock_sock *vsk;
+
+	if (!sk)
+		return 0;
+	vsk = vmsock_sk(sk);
+	/* No lock: destroy sleeps until the callback is done with sk. */
+	if (vmsock_dgram_bound(vsk))
+		vmcix_datagram_destroy_handle(vsk->dg_handle);
+	skb_queue_purge(&sk->sk_receive_queue);
+	return vmsock_release(sock);
+}
 
 /* .family is left to af_vmsock.c, which copies this per reservation. */
 const struct proto_ops vmsock_dgram_ops = {
 	.owner = THIS_MODULE,
-	.release = vmsock_release,
-	.bind = sock_no_bind,
-	.connect = sock_no_connect,
+	.release = vmsock_dgram_release,
+	.bind = vmsock_dgram_bind,
+	.connect = vmsock_dgram_connect,
 	.socketpair = sock_no_socketpair,
 	.accept = sock_no_accept,
-	.getname = sock_no_getname,
+	.getname = vmsock_dgram_getname,
+	.poll = datagram_poll,
 	.ioctl = sock_no_ioctl,
 	.listen = sock_no_listen,
-	.shutdown = sock_no_shutdown,
-	.sendmsg = sock_no_sendmsg,
-	.recvmsg = sock_no_recvmsg,
+	.shutdown = vmsock_dgram_shutdown,
+	.setsockopt = vmsock_dgram_setsockopt,
+	.getsockopt = vmsock_dgram_getsockopt,
+	.sendmsg = vmsock_dgram_sendmsg,
+	.recvmsg = vmsock_dgram_recvmsg,
 	.mmap = sock_no_mmap,
 };

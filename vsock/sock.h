@@ -10,11 +10,21 @@
 #include <linux/build_bug.h>
 #include <linux/net.h>
 #include <linux/stddef.h>
+#include <linux/vm_sockets.h>
 #include <net/sock.h>
+
+#include <vmci/vmci_abi.h>
 
 struct vmsock_sock {
 	struct sock sk;		/* first: sk_alloc() hands out the whole object */
 	bool trusted;		/* may reach VMCI endpoints that demand it */
+	/*
+	 * Under lock_sock(). sk_alloc() zeroes them, so svm_family 0 means
+	 * not bound / no peer; dg_handle (SOCK_DGRAM) is valid once bound.
+	 */
+	struct sockaddr_vm local_addr;
+	struct sockaddr_vm remote_addr;
+	struct vmci_handle dg_handle;
 };
 
 static_assert(offsetof(struct vmsock_sock, sk) == 0);
