@@ -24,7 +24,7 @@ CHECKPATCH_FLAGS = --strict --no-tree --terse --show-types \
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG
 
 .PHONY: all modules clean check style install install-files dkms-install \
-	dkms-remove test demo
+	dkms-remove test demo bench
 
 all: modules
 
@@ -79,3 +79,9 @@ test:
 
 demo:
 	tests/demo
+
+# Numbers only (vmsock beside AF_UNIX, TCP/UDP and vsock_loopback in one VM
+# run); BENCH_SCALE > 1 shrinks the transfers.
+BENCH_SCALE ?= 1
+bench:
+	tests/bench/run $(BENCH_SCALE)

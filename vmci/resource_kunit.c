@@ -117,18 +117,22 @@ static void wildcard_matches_any_context_and_claims_its_id(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, vmci_resource_table_add(t, exact, dg, vmci_make_handle(7, 3000)),
 			VMCI_SUCCESS);
-	/* Either order of wildcard and exact handle with one ID clashes. */
-	KUNIT_EXPECT_EQ(test, vmci_resource_table_add(t, late, dg, any_3000),
+	/*
+	 * Either order of wildcard and exact handle with one ID clashes. These
+	 * assert: re-adding a resource that went in by mistake would corrupt
+	 * the table instead of failing the test.
+	 */
+	KUNIT_ASSERT_EQ(test, vmci_resource_table_add(t, late, dg, any_3000),
 			VMCI_ERROR_ALREADY_EXISTS);
 	KUNIT_ASSERT_EQ(test, vmci_resource_table_add(t, wild, dg, any_3001), VMCI_SUCCESS);
-	KUNIT_EXPECT_EQ(test, vmci_resource_table_add(t, late, dg, vmci_make_handle(7, 3001)),
+	KUNIT_ASSERT_EQ(test, vmci_resource_table_add(t, late, dg, vmci_make_handle(7, 3001)),
 			VMCI_ERROR_ALREADY_EXISTS);
-	KUNIT_EXPECT_EQ(test, vmci_resource_table_add(t, late, dg, any_3001),
+	KUNIT_ASSERT_EQ(test, vmci_resource_table_add(t, late, dg, any_3001),
 			VMCI_ERROR_ALREADY_EXISTS);
 	/* Another type is another namespace. */
-	KUNIT_EXPECT_EQ(test, vmci_resource_table_add(t, late, VMCI_RESOURCE_TYPE_DOORBELL,
+	KUNIT_ASSERT_EQ(test, vmci_resource_table_add(t, late, VMCI_RESOURCE_TYPE_DOORBELL,
 						      any_3000), VMCI_SUCCESS);
-	KUNIT_EXPECT_TRUE(test, vmci_resource_table_remove(t, late));
+	KUNIT_ASSERT_TRUE(test, vmci_resource_table_remove(t, late));
 
 	KUNIT_EXPECT_PTR_EQ(test, peek(t, 7, 3000, dg), exact);
 	KUNIT_EXPECT_NULL(test, peek(t, 8, 3000, dg));
@@ -143,7 +147,7 @@ static void wildcard_matches_any_context_and_claims_its_id(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, vmci_resource_table_remove(t, exact));
 	KUNIT_EXPECT_NULL(test, peek(t, 7, 3000, dg));
 	/* The ID is free again once its holder is gone. */
-	KUNIT_EXPECT_EQ(test, vmci_resource_table_add(t, late, dg, any_3000), VMCI_SUCCESS);
+	KUNIT_ASSERT_EQ(test, vmci_resource_table_add(t, late, dg, any_3000), VMCI_SUCCESS);
 	KUNIT_EXPECT_PTR_EQ(test, peek(t, 7, 3000, dg), late);
 	KUNIT_EXPECT_TRUE(test, vmci_resource_table_remove(t, late));
 	KUNIT_EXPECT_TRUE(test, vmci_resource_table_remove(t, wild));

@@ -289,8 +289,31 @@ static VMCI_SOCKETS_INLINE void VMCISock_ReleaseAFValueFd(int fd)
 static VMCI_SOCKETS_INLINE unsigned int VMCISock_GetLocalCID(void)
 {
 	unsigned int cid = VMADDR_CID_ANY;
-	int fd;
+	unsigned int version;
+	int fd, s;
 
+	/*
+	 * Ask the driver whose family VMCISock_GetAFValue() hands out. When
+	 * that is not family 40, it is the driver that answers VERSION: the
+	 * in-tree /dev/vsock answers only GET_LOCAL_CID, for its own
+	 * transports, and may say VMADDR_CID_ANY while vmsock has a CID.
+	 */
+	s = socket(VMCI_SOCKETS_AF_FIXED, SOCK_DGRAM, 0);
+	if (s >= 0) {
+		close(s);
+	} else {
+		fd = vmci_sockets_try_device(VMCI_SOCKETS_DEFAULT_DEVICE,
+					     VMCI_SOCKETS_VERSION, &version);
+		if (fd < 0)
+			fd = vmci_sockets_try_device(VMCI_SOCKETS_VMSOCK_DEVICE,
+						     VMCI_SOCKETS_VERSION, &version);
+		if (fd >= 0) {
+			if (ioctl(fd, VMCI_SOCKETS_GET_LOCAL_CID, &cid) < 0)
+				cid = VMADDR_CID_ANY;
+			close(fd);
+			return cid;
+		}
+	}
 	fd = vmci_sockets_device_ioctl(VMCI_SOCKETS_GET_LOCAL_CID, &cid);
 	if (fd < 0)
 		return VMADDR_CID_ANY;

@@ -60,12 +60,16 @@ build_user_tests() {
 	local src bin=$OUT_DIR/user-bin
 	rm -rf "$bin"
 	mkdir -p "$bin"
-	for src in "$TESTS_DIR"/user/*.c; do
-		if gcc -static -O2 -Wall -Wextra -Werror -o "$bin/$(basename "$src" .c)" "$src" \
+	# tests/guide/X.c becomes guide_X: programs in the Programming Guide's style.
+	for src in "$TESTS_DIR"/user/*.c "$TESTS_DIR"/guide/*.c; do
+		local name
+		name=$(basename "$src" .c)
+		case "$src" in */guide/*) name=guide_$name ;; esac
+		if gcc -static -O2 -Wall -Wextra -Werror -o "$bin/$name" "$src" \
 			>"$OUT_DIR/user-build.log" 2>&1; then
-			record PASS "user_build:$(basename "$src" .c)"
+			record PASS "user_build:$name"
 		else
-			record FAIL "user_build:$(basename "$src" .c)"
+			record FAIL "user_build:$name"
 			sed 's/^/    /' "$OUT_DIR/user-build.log"
 		fi
 	done

@@ -1,0 +1,500 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One table, one run: vmsock next to AF_UNIX, TCP (and UDP) loopback and the
+ * in-tree vsock_loopback transport, so every number has its reference
+ * measured on the same machine at the same moment. Not a test: it prints
+ * numbers and judges nothing.
+ *
+ * Usage: vsock_bench [scale]   (scale divides the transfer sizes; default 1)
+ *
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../include/uapi/vmci_sockets.h"
+
+#define AF_VSOCK_INTREE	40
+#define VSOCK_LOOPBACK_CID	1
+#define NFAM		4
+#define TIMEOUT_S	20
+
+struct family {
+	const char *name;
+	int domain;
+	unsigned int cid;	/* vSockets families */
+	int usable;
+};
+
+static struct family fams[NFAM];
+static unsigned int scale = 1;
+static unsigned int next_port = 20000;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static socklen_t make_addr(const struct family *f, unsigned int port,
+			   struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (f->domain == AF_UNIX) {
+		struct sockaddr_un *un = (struct sockaddr_un *)ss;
+
+		un->sun_family = AF_UNIX;
+		/* Abstract names: nothing to clean up in the file system. */
+		return offsetof(struct sockaddr_un, sun_path) + 1 +
+		       snprintf(un->sun_path + 1, sizeof(un->sun_path) - 1, "vbench-%u", port);
+	}
+	if (f->domain == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return sizeof(*in);
+	}
+	{
+		struct sockaddr_vm *vm = (struct sockaddr_vm *)ss;
+
+		vm->svm_family = f->domain;
+		vm->svm_cid = f->cid;
+		vm->svm_port = port;
+		return sizeof(*vm);
+	}
+}
+
+static void set_timeouts(int fd)
+{
+	struct timeval tv = { .tv_sec = TIMEOUT_S };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static int listener(const struct family *f, int type, unsigned int port)
+{
+	struct family any = *f;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int one = 1, fd;
+
+	/* vSockets servers bind to any CID, as the Programming Guide's do. */
+	if (f->domain != AF_UNIX && f->domain != AF_INET)
+		any.cid = VMADDR_CID_ANY;
+	len = make_addr(&any, port, &ss);
+	fd = socket(f->domain, type, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	set_timeouts(fd);
+	if (bind(fd, (struct sockaddr *)&ss, len) ||
+	    (type == SOCK_STREAM && listen(fd, 128))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int connector(const struct family *f, int type, unsigned int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = make_addr(f, port, &ss);
+	int fd = socket(f->domain, type, 0);
+
+	if (fd < 0)
+		return -1;
+	set_timeouts(fd);
+	if (connect(fd, (struct sockaddr *)&ss, len)) {
+		close(fd);
+		return -1;
+	}
+	if (f->domain == AF_INET && type == SOCK_STREAM) {
+		int one = 1;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+	return fd;
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * Runs @serve in a child on a fresh listener and @drive in this process;
+ * the child says it is listening through a pipe. Returns @drive's value,
+ * or a negative number when anything failed.
+ */
+typedef double (*drive_fn)(const struct family *f, int type, unsigned int port, long arg);
+typedef int (*serve_fn)(int lfd, long arg);
+
+static double run_pair(const struct family *f, int type, serve_fn serve, drive_fn drive,
+		       long arg)
+{
+	unsigned int port = next_port++;
+	int ready[2], status;
+	double result = -1;
+	char c = 0;
+	pid_t pid;
+
+	if (pipe(ready))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int lfd = listener(f, type, port);
+
+		close(ready[0]);
+		c = lfd >= 0;
+		if (write(ready[1], &c, 1) != 1 || lfd < 0)
+			_exit(2);
+		close(ready[1]);
+		_exit(serve(lfd, arg) ? 1 : 0);
+	}
+	close(ready[1]);
+	if (pid > 0 && read(ready[0], &c, 1) == 1 && c)
+		result = drive(f, type, port, arg);
+	close(ready[0]);
+	if (pid > 0) {
+		if (result < 0)
+			kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			result = -1;
+	}
+	return result;
+}
+
+/* Throughput: the server counts bytes until EOF and sends the count back. */
+static int serve_sink(int lfd, long arg)
+{
+	static char buf[1 << 20];
+	uint64_t total = 0;
+	ssize_t n;
+	int fd = accept(lfd, NULL, NULL);
+
+	(void)arg;
+	if (fd < 0)
+		return -1;
+	set_timeouts(fd);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		total += n;
+	if (n < 0 || write_full(fd, &total, sizeof(total)))
+		return -1;
+	close(fd);
+	close(lfd);
+	return 0;
+}
+
+static size_t stream_total(long wsize)
+{
+	return (wsize <= 4096 ? 32u << 20 : 128u << 20) / scale;
+}
+
+static double drive_stream(const struct family *f, int type, unsigned int port, long wsize)
+{
+	size_t total = stream_total(wsize), sent = 0;
+	uint64_t got = 0;
+	char *buf = calloc(1, wsize);
+	double t0, t1;
+	int fd;
+
+	fd = buf ? connector(f, type, port) : -1;
+	if (fd < 0) {
+		free(buf);
+		return -1;
+	}
+	t0 = now();
+	while (sent < total) {
+		if (write_full(fd, buf, wsize))
+			break;
+		sent += wsize;
+	}
+	shutdown(fd, SHUT_WR);
+	if (sent < total || read_full(fd, &got, sizeof(got)) || got != sent) {
+		close(fd);
+		free(buf);
+		return -1;
+	}
+	t1 = now();
+	close(fd);
+	free(buf);
+	return sent / (t1 - t0) / (1 << 20);	/* MiB/s */
+}
+
+/* Latency: one byte back and forth. */
+static int serve_echo(int lfd, long arg)
+{
+	int fd = accept(lfd, NULL, NULL);
+	char c;
+
+	(void)arg;
+	if (fd < 0)
+		return -1;
+	set_timeouts(fd);
+	while (read(fd, &c, 1) == 1)
+		if (write(fd, &c, 1) != 1)
+			return -1;
+	close(fd);
+	close(lfd);
+	return 0;
+}
+
+static double drive_pingpong(const struct family *f, int type, unsigned int port, long rounds)
+{
+	int fd = connector(f, type, port);
+	double t0 = 0;
+	char c = 'x';
+	long i;
+
+	if (fd < 0)
+		return -1;
+	for (i = -100; i < rounds; i++) {
+		if (i == 0)
+			t0 = now();
+		if (write(fd, &c, 1) != 1 || read(fd, &c, 1) != 1) {
+			close(fd);
+			return -1;
+		}
+	}
+	t0 = now() - t0;
+	close(fd);
+	return t0 / rounds * 1e6;	/* microseconds per round trip */
+}
+
+/* Connection rate: accept and close at once; the client waits for EOF. */
+static int serve_accept(int lfd, long count)
+{
+	long i;
+
+	for (i = 0; i < count; i++) {
+		int fd = accept(lfd, NULL, NULL);
+
+		if (fd < 0)
+			return -1;
+		close(fd);
+	}
+	close(lfd);
+	return 0;
+}
+
+static double drive_connect(const struct family *f, int type, unsigned int port, long count)
+{
+	double t0 = now();
+	long i;
+	char c;
+
+	for (i = 0; i < count; i++) {
+		int fd = connector(f, type, port);
+
+		if (fd < 0 || read(fd, &c, 1) != 0) {
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return count / (now() - t0);	/* connections per second */
+}
+
+/* Datagram rate: what arrives, per second, of a burst of 1 KiB datagrams. */
+#define DGRAM_SIZE	1024
+
+static int serve_dgram(int lfd, long count)
+{
+	struct timeval tv = { .tv_usec = 500000 };
+	double first = 0, last = 0, rate;
+	char buf[DGRAM_SIZE];
+	long got = 0;
+	int fd;
+
+	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (got < count) {
+		struct sockaddr_storage from;
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(lfd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+
+		if (n < 0 && got)
+			break;
+		if (n < 0)
+			return -1;
+		if (!got)
+			first = now();
+		last = now();
+		got++;
+	}
+	rate = got > 1 ? (got - 1) / (last - first) : 0;
+	fd = dup(STDOUT_FILENO);
+	dprintf(fd, "#dgram %ld %.0f\n", got, rate);
+	close(fd);
+	close(lfd);
+	return 0;
+}
+
+static double drive_dgram(const struct family *f, int type, unsigned int port, long count)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = make_addr(f, port, &ss);
+	char buf[DGRAM_SIZE] = { 0 };
+	int fd = socket(f->domain, type, 0);
+	long i, sent = 0;
+
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < count; i++)
+		if (sendto(fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, len) == DGRAM_SIZE)
+			sent++;
+	close(fd);
+	return sent ? 1 : -1;
+}
+
+/* The server prints its rate itself (it is a child): capture it. */
+static double measure_dgram(const struct family *f, long count)
+{
+	int p[2], saved = dup(STDOUT_FILENO);
+	double rate = -1, ok;
+	char line[128] = "";
+	long got;
+	ssize_t n;
+
+	fflush(stdout);
+	if (saved < 0 || pipe(p))
+		return -1;
+	dup2(p[1], STDOUT_FILENO);
+	close(p[1]);
+	ok = run_pair(f, SOCK_DGRAM, serve_dgram, drive_dgram, count);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	n = read(p[0], line, sizeof(line) - 1);
+	close(p[0]);
+	if (ok > 0 && n > 0 && sscanf(line, "#dgram %ld %lf", &got, &rate) == 2 && got > 1)
+		return rate;
+	return -1;
+}
+
+static void print_row(const char *what, const char *unit, const double *v, int higher_better)
+{
+	int i;
+
+	printf("%-28s %-7s", what, unit);
+	for (i = 0; i < NFAM; i++) {
+		if (v[i] < 0)
+			printf(" %14s", "n/a");
+		else
+			printf(" %14.1f", v[i]);
+	}
+	for (i = 1; i < NFAM; i++) {
+		if (v[0] > 0 && v[i] > 0)
+			printf(" %8.2fx", v[0] / v[i]);
+		else
+			printf(" %9s", "n/a");
+	}
+	printf("   (%s is better)\n", higher_better ? "higher" : "lower");
+	fflush(stdout);
+}
+
+static void row(const char *what, const char *unit, int type, serve_fn serve, drive_fn drive,
+		long arg, int higher_better)
+{
+	double v[NFAM];
+	int i;
+
+	for (i = 0; i < NFAM; i++)
+		v[i] = fams[i].usable ? run_pair(&fams[i], type, serve, drive, arg) : -1;
+	print_row(what, unit, v, higher_better);
+}
+
+int main(int argc, char **argv)
+{
+	int afd = -1, probe, i;
+	double v[NFAM];
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	if (argc > 1)
+		scale = strtoul(argv[1], NULL, 0) ? strtoul(argv[1], NULL, 0) : 1;
+
+	fams[0] = (struct family){ "vmsock", VMCISock_GetAFValueFd(&afd), VMCISock_GetLocalCID(),
+				   1 };
+	fams[1] = (struct family){ "AF_UNIX", AF_UNIX, 0, 1 };
+	fams[2] = (struct family){ "TCP/UDP lo", AF_INET, 0, 1 };
+	fams[3] = (struct family){ "vsock_loopback", AF_VSOCK_INTREE, VSOCK_LOOPBACK_CID, 1 };
+	if (fams[0].domain < 0)
+		fams[0].usable = 0;
+	/* Both vSockets entries must be different families, or one is not there. */
+	if (fams[0].domain == AF_VSOCK_INTREE)
+		fams[3].usable = 0;
+	probe = fams[3].usable ? socket(AF_VSOCK_INTREE, SOCK_STREAM, 0) : -1;
+	if (probe < 0)
+		fams[3].usable = 0;
+	else
+		close(probe);
+
+	printf("# vmsock family %d, local CID %u; in-tree vsock_loopback %s\n",
+	       fams[0].domain, fams[0].cid, fams[3].usable ? "present" : "absent");
+	printf("# transfers: %zu MiB (4 KiB writes), %zu MiB (larger writes)\n",
+	       stream_total(4096) >> 20, stream_total(65536) >> 20);
+	printf("%-28s %-7s", "", "");
+	for (i = 0; i < NFAM; i++)
+		printf(" %14s", fams[i].name);
+	printf("  vmsock/unix  /tcp  /vsock\n");
+
+	row("stream 4 KiB writes", "MiB/s", SOCK_STREAM, serve_sink, drive_stream, 4096, 1);
+	row("stream 64 KiB writes", "MiB/s", SOCK_STREAM, serve_sink, drive_stream, 65536, 1);
+	row("stream 1 MiB writes", "MiB/s", SOCK_STREAM, serve_sink, drive_stream, 1 << 20, 1);
+	row("ping-pong round trip", "us", SOCK_STREAM, serve_echo, drive_pingpong,
+	    5000 / scale, 0);
+	row("connect+accept+close", "conn/s", SOCK_STREAM, serve_accept, drive_connect,
+	    500 / scale, 1);
+	for (i = 0; i < NFAM; i++)
+		v[i] = fams[i].usable ? measure_dgram(&fams[i], 20000 / scale) : -1;
+	print_row("datagrams 1 KiB delivered", "dg/s", v, 1);
+
+	if (afd >= 0)
+		VMCISock_ReleaseAFValueFd(afd);
+	return 0;
+}
