@@ -481,6 +481,7 @@ struct stress {
 struct stress_writer {
 	struct stress *s;
 	u32 context;
+	u32 rid_base;	/* a wildcard claims its IDs in every context: own range */
 };
 
 static struct stress_obj *stress_add(struct stress_writer *w, u32 rid)
@@ -511,7 +512,7 @@ static int stress_writer_thread(void *arg)
 	while (!kthread_should_stop()) {
 		for (n = 0; n <= STRESS_RIDS; n++) {
 			/* The last one takes a dynamic ID. */
-			objs[n] = stress_add(w, n < STRESS_RIDS ? STRESS_RID_BASE + n :
+			objs[n] = stress_add(w, n < STRESS_RIDS ? w->rid_base + n :
 								  VMCI_INVALID_ID);
 			if (!objs[n])
 				break;
@@ -554,7 +555,7 @@ static int stress_reader_thread(void *arg)
 
 	while (!kthread_should_stop()) {
 		u32 context = contexts[i % ARRAY_SIZE(contexts)];
-		u32 rid = STRESS_RID_BASE + (i / ARRAY_SIZE(contexts)) % STRESS_RIDS;
+		u32 rid = STRESS_RID_BASE + (i / ARRAY_SIZE(contexts)) % (2 * STRESS_RIDS);
 		struct vmci_resource *r;
 		struct stress_obj *obj;
 
@@ -589,9 +590,11 @@ static void lookup_races_remove_and_readd(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	s->t = t;
-	/* One writer registers exact handles, the other wildcards for the same IDs. */
-	writers[0] = (struct stress_writer){ .s = s, .context = STRESS_CONTEXT };
-	writers[1] = (struct stress_writer){ .s = s, .context = VMCI_INVALID_ID };
+	/* One writer registers exact handles, the other wildcards; readers ask for both. */
+	writers[0] = (struct stress_writer){ .s = s, .context = STRESS_CONTEXT,
+					     .rid_base = STRESS_RID_BASE };
+	writers[1] = (struct stress_writer){ .s = s, .context = VMCI_INVALID_ID,
+					     .rid_base = STRESS_RID_BASE + STRESS_RIDS };
 	readers[0] = (struct stress_reader){ .s = s, .slow = false };
 	readers[1] = (struct stress_reader){ .s = s, .slow = true };
 
