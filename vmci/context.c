@@ -305,6 +305,22 @@ int vmci_ctx_remove_notification(struct vmci_ctx *ctx, u32 remote_cid)
 	return found ? VMCI_SUCCESS : VMCI_ERROR_NOT_FOUND;
 }
 
+u32 vmci_ctx_subscriptions(struct vmci_ctx *ctx, u32 *cids, u32 max)
+{
+	struct ctx_subscription *sub;
+	unsigned long flags;
+	u32 n = 0;
+
+	spin_lock_irqsave(&ctx->lock, flags);
+	list_for_each_entry(sub, &ctx->subscriptions, node) {
+		if (n < max)
+			cids[n] = sub->remote_cid;
+		n++;
+	}
+	spin_unlock_irqrestore(&ctx->lock, flags);
+	return n;
+}
+
 u32 vmci_ctx_vmm_count(void)
 {
 	return atomic_read(&vmm_count);

@@ -99,6 +99,8 @@ void vmci_ctx_destroy(struct vmci_ctx *ctx);
 int vmci_ctx_add_notification(struct vmci_ctx *ctx, u32 remote_cid);
 int vmci_ctx_remove_notification(struct vmci_ctx *ctx, u32 remote_cid);
 int vmci_ctx_set_notify_uva(struct vmci_ctx *ctx, u64 uva);
+/* Copies up to @max subscribed CIDs to @cids; returns how many there are. */
+u32 vmci_ctx_subscriptions(struct vmci_ctx *ctx, u32 *cids, u32 max);
 
 /* Any context. */
 struct vmci_ctx *vmci_ctx_get(u32 cid);

@@ -360,6 +360,22 @@ void vmci_doorbell_ctx_restore_pending(struct vmci_ctx *ctx, const struct vmci_h
 	}
 }
 
+u32 vmci_doorbell_ctx_handles(struct vmci_ctx *ctx, struct vmci_handle *out, u32 max)
+{
+	struct vmci_doorbell *db;
+	unsigned long flags;
+	u32 n = 0;
+
+	spin_lock_irqsave(&ctx->lock, flags);
+	list_for_each_entry(db, &ctx->doorbells, ctx_node) {
+		if (n < max)
+			out[n] = vmci_resource_handle(&db->res);
+		n++;
+	}
+	spin_unlock_irqrestore(&ctx->lock, flags);
+	return n;
+}
+
 void vmci_doorbell_ctx_shutdown(struct vmci_ctx *ctx)
 {
 	struct vmci_doorbell *db, *tmp;

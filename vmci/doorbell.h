@@ -65,6 +65,9 @@ int vmci_doorbell_ctx_take_pending(struct vmci_ctx *ctx, struct vmci_handle *out
 void vmci_doorbell_ctx_restore_pending(struct vmci_ctx *ctx, const struct vmci_handle *handles,
 				       u32 count);
 
+/* Copies up to @max of @ctx's registered handles; returns how many there are. */
+u32 vmci_doorbell_ctx_handles(struct vmci_ctx *ctx, struct vmci_handle *out, u32 max);
+
 /* Context teardown (process context): unregisters all of @ctx's doorbells. */
 void vmci_doorbell_ctx_shutdown(struct vmci_ctx *ctx);
 

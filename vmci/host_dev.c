@@ -18,6 +18,7 @@
 #include "context.h"
 #include "host_dev.h"
 #include "host_file.h"
+#include "qpair_broker.h"
 #include "version.h"
 
 static int vmci_host_open(struct inode *inode, struct file *filp)
@@ -37,8 +38,11 @@ static int vmci_host_release(struct inode *inode, struct file *filp)
 {
 	struct vmci_host_file *hf = filp->private_data;
 
-	if (hf->ctx)
+	if (hf->ctx) {
+		/* Unpins the VMM's queue memory and tells host peers it left. */
+		vmci_qp_broker_ctx_shutdown(hf->ctx);
 		vmci_ctx_destroy(hf->ctx);
+	}
 	mutex_destroy(&hf->lock);
 	kfree(hf);
 	return 0;
@@ -90,6 +94,18 @@ static long vmci_host_ctx_ioctl(struct vmci_host_file *hf, struct vmci_ctx *ctx,
 		return vmci_host_notify_resource(ctx, uarg);
 	case IOCTL_VMCI_NOTIFICATIONS_RECEIVE:
 		return vmci_host_notifications_receive(ctx, uarg);
+	case IOCTL_VMCI_QUEUEPAIR_ALLOC:
+		return vmci_host_qp_alloc(hf, ctx, uarg);
+	case IOCTL_VMCI_QUEUEPAIR_SETVA:
+		return vmci_host_qp_set_va(hf, ctx, uarg);
+	case IOCTL_VMCI_QUEUEPAIR_SETPAGEFILE:
+		return vmci_host_qp_set_page_file(hf, uarg);
+	case IOCTL_VMCI_QUEUEPAIR_DETACH:
+		return vmci_host_qp_detach(hf, ctx, uarg);
+	case IOCTL_VMCI_CTX_GET_CPT_STATE:
+		return vmci_host_get_cpt_state(ctx, uarg);
+	case IOCTL_VMCI_CTX_SET_CPT_STATE:
+		return vmci_host_set_cpt_state(ctx, uarg);
 	default:
 		/* Reserved numbers 1953-1955 included: they must keep failing. */
 		return -EINVAL;

@@ -41,5 +41,11 @@ long vmci_host_datagram_send(struct vmci_ctx *ctx, void __user *uarg);
 long vmci_host_datagram_receive(struct vmci_ctx *ctx, void __user *uarg);
 long vmci_host_notify_resource(struct vmci_ctx *ctx, void __user *uarg);
 long vmci_host_notifications_receive(struct vmci_ctx *ctx, void __user *uarg);
+long vmci_host_qp_alloc(struct vmci_host_file *hf, struct vmci_ctx *ctx, void __user *uarg);
+long vmci_host_qp_set_va(struct vmci_host_file *hf, struct vmci_ctx *ctx, void __user *uarg);
+long vmci_host_qp_set_page_file(struct vmci_host_file *hf, void __user *uarg);
+long vmci_host_qp_detach(struct vmci_host_file *hf, struct vmci_ctx *ctx, void __user *uarg);
+long vmci_host_get_cpt_state(struct vmci_ctx *ctx, void __user *uarg);
+long vmci_host_set_cpt_state(struct vmci_ctx *ctx, void __user *uarg);
 
 #endif /* VMCI_HOST_FILE_H */

@@ -16,16 +16,28 @@
 #include "queue.h"
 
 /*
- * The one place that knows the kinds of pairs. Non-local pairs need the
- * guest personality (alloc/detach hypercalls over the device) or, on a
- * host, the queue-pair broker; neither exists yet, so they are
- * unavailable. They plug in by returning their backend here.
+ * The one place that knows the kinds of pairs. Non-local pairs go to the
+ * host's broker, where this kernel is the host end of a VMM's pair; the
+ * guest personality (alloc/detach hypercalls over the device) will take
+ * them instead once it exists and a device is present.
  */
 static const struct vmci_qpair_backend *backend_for(u32 flags)
 {
 	if (flags & VMCI_QPFLAG_LOCAL)
 		return &vmci_qpair_local_backend;
-	return NULL;
+	return &vmci_qpair_broker_backend;
+}
+
+/* See struct vmci_qpair_backend: the queues may only be touched in between. */
+static int lock_queues(const struct vmcix_qpair *qp)
+{
+	return qp->backend->lock_queues ? qp->backend->lock_queues(qp) : VMCI_SUCCESS;
+}
+
+static void unlock_queues(const struct vmcix_qpair *qp)
+{
+	if (qp->backend->unlock_queues)
+		qp->backend->unlock_queues(qp);
 }
 
 /*
@@ -113,33 +125,61 @@ EXPORT_SYMBOL_GPL(vmcix_qpair_detach);
  */
 s64 vmcix_qpair_produce_free_space(const struct vmcix_qpair *qpair)
 {
+	s64 result;
+
 	if (!qpair)
 		return VMCI_ERROR_INVALID_ARGS;
-	return vmci_queue_free_space(qpair->produce_q, qpair->consume_q);
+	result = lock_queues(qpair);
+	if (result < VMCI_SUCCESS)
+		return result;
+	result = vmci_queue_free_space(qpair->produce_q, qpair->consume_q);
+	unlock_queues(qpair);
+	return result;
 }
 EXPORT_SYMBOL_GPL(vmcix_qpair_produce_free_space);
 
 s64 vmcix_qpair_produce_buf_ready(const struct vmcix_qpair *qpair)
 {
+	s64 result;
+
 	if (!qpair)
 		return VMCI_ERROR_INVALID_ARGS;
-	return vmci_queue_ready_bytes(qpair->consume_q, qpair->produce_q);
+	result = lock_queues(qpair);
+	if (result < VMCI_SUCCESS)
+		return result;
+	result = vmci_queue_ready_bytes(qpair->consume_q, qpair->produce_q);
+	unlock_queues(qpair);
+	return result;
 }
 EXPORT_SYMBOL_GPL(vmcix_qpair_produce_buf_ready);
 
 s64 vmcix_qpair_consume_free_space(const struct vmcix_qpair *qpair)
 {
+	s64 result;
+
 	if (!qpair)
 		return VMCI_ERROR_INVALID_ARGS;
-	return vmci_queue_free_space(qpair->consume_q, qpair->produce_q);
+	result = lock_queues(qpair);
+	if (result < VMCI_SUCCESS)
+		return result;
+	result = vmci_queue_free_space(qpair->consume_q, qpair->produce_q);
+	unlock_queues(qpair);
+	return result;
 }
 EXPORT_SYMBOL_GPL(vmcix_qpair_consume_free_space);
 
 s64 vmcix_qpair_consume_buf_ready(const struct vmcix_qpair *qpair)
 {
+	s64 result;
+
 	if (!qpair)
 		return VMCI_ERROR_INVALID_ARGS;
-	return vmci_queue_ready_bytes(qpair->produce_q, qpair->consume_q);
+	result = lock_queues(qpair);
+	if (result < VMCI_SUCCESS)
+		return result;
+	result = vmci_queue_ready_bytes(qpair->produce_q, qpair->consume_q);
+	unlock_queues(qpair);
+	return result;
 }
 EXPORT_SYMBOL_GPL(vmcix_qpair_consume_buf_ready);
 
@@ -149,7 +189,11 @@ static ssize_t enqueue_iter(struct vmcix_qpair *qp, struct iov_iter *from, size_
 	ssize_t result;
 
 	mutex_lock(&qp->produce_lock);
-	result = vmci_queue_enqueue(qp->produce_q, qp->consume_q, from, len);
+	result = lock_queues(qp);
+	if (result == VMCI_SUCCESS) {
+		result = vmci_queue_enqueue(qp->produce_q, qp->consume_q, from, len);
+		unlock_queues(qp);
+	}
 	mutex_unlock(&qp->produce_lock);
 	return result;
 }
@@ -159,7 +203,11 @@ static ssize_t dequeue_iter(struct vmcix_qpair *qp, struct iov_iter *to, size_t 
 	ssize_t result;
 
 	mutex_lock(&qp->consume_lock);
-	result = vmci_queue_dequeue(qp->produce_q, qp->consume_q, to, len, peek);
+	result = lock_queues(qp);
+	if (result == VMCI_SUCCESS) {
+		result = vmci_queue_dequeue(qp->produce_q, qp->consume_q, to, len, peek);
+		unlock_queues(qp);
+	}
 	mutex_unlock(&qp->consume_lock);
 	return result;
 }

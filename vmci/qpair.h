@@ -5,10 +5,10 @@
  *
  * The data path is the same for every kind of pair: it works on the two
  * struct vmci_queue of an endpoint. Only allocation and detach differ, so a
- * backend supplies just those. Today the only backend is the local one
- * (qpair_local.c, both ends in this kernel); the guest personality
- * (hypercalls) and the host broker will add theirs in
- * vmci_qpair_backend_for().
+ * backend supplies just those. The local backend (qpair_local.c) keeps
+ * both ends in this kernel; the broker backend (qpair_broker.c) joins a
+ * VMM process's pair as the host; the guest personality (hypercalls) will
+ * add its own in backend_for() (qpair.c).
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -31,11 +31,19 @@ struct vmcix_qpair;
  * left behind. detach undoes a successful alloc; the queues may
  * stay alive for the peer but @qp must not touch them afterwards. Both
  * run in process context and may sleep.
+ *
+ * lock_queues and unlock_queues are optional: a backend whose queue
+ * memory can go away under a live endpoint (the broker's, when the VMM
+ * unmaps or leaves) brackets every data-path access with them. lock
+ * returns VMCI_SUCCESS with the queues usable until unlock, or an error
+ * with nothing held. They may sleep.
  */
 struct vmci_qpair_backend {
 	int (*alloc)(struct vmcix_qpair *qp, struct vmci_handle handle, u32 peer,
 		     u32 flags, u32 priv_flags);
 	void (*detach)(struct vmcix_qpair *qp);
+	int (*lock_queues)(const struct vmcix_qpair *qp);
+	void (*unlock_queues)(const struct vmcix_qpair *qp);
 };
 
 /*
@@ -72,6 +80,7 @@ struct vmci_qpair_resource {
 };
 
 extern const struct vmci_qpair_backend vmci_qpair_local_backend;
+extern const struct vmci_qpair_backend vmci_qpair_broker_backend;
 
 /* Totals for debugfs stats: live local pairs, and their queue bytes. */
 u32 vmci_qpair_local_count(void);

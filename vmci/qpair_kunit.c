@@ -360,9 +360,9 @@ static void bad_addresses_refused(struct kunit *test)
 	h = VMCI_INVALID_HANDLE;
 	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(a, &h, 64, 64, cid + 1, LOCAL, 0),
 			VMCI_ERROR_INVALID_ARGS);
-	/* Guest and host pairs have no backend yet. */
+	/* A non-local pair goes to the broker, which needs a VMM as the peer. */
 	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(a, &h, 64, 64, cid, 0, 0),
-			VMCI_ERROR_UNAVAILABLE);
+			VMCI_ERROR_INVALID_ARGS);
 	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(a, &h, 64, 64, cid, LOCAL, 0x80),
 			VMCI_ERROR_INVALID_ARGS);
 	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(NULL, &h, 64, 64, cid, LOCAL, 0),

@@ -12,6 +12,8 @@
  *   pending_doorbells  of those, rung and not yet fetched by their VMX
  *   queue_pairs        live local queue pairs
  *   queue_pair_bytes   their ring bytes (produce + consume), the budget's unit
+ *   broker_queue_pairs live pairs in the host broker (VMM <-> host)
+ *   broker_pinned_pages VMM pages pinned for them
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -22,6 +24,7 @@
 #include "datagram.h"
 #include "doorbell.h"
 #include "qpair.h"
+#include "qpair_broker.h"
 #include "stats.h"
 
 static struct dentry *stats_dir;
@@ -41,6 +44,8 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "pending_doorbells %u\n", vmci_doorbell_pending_count());
 	seq_printf(m, "queue_pairs %u\n", vmci_qpair_local_count());
 	seq_printf(m, "queue_pair_bytes %llu\n", vmci_qpair_local_memory());
+	seq_printf(m, "broker_queue_pairs %u\n", vmci_qp_broker_count());
+	seq_printf(m, "broker_pinned_pages %llu\n", vmci_qp_broker_pinned_pages());
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);

@@ -290,6 +290,20 @@ struct vmci_ctx_chkpt_buf_info {
 	u32 _pad;
 };
 
+/* cpt_type of CTX_GET_CPT_STATE / CTX_SET_CPT_STATE. */
+#define VMCI_NOTIFICATION_CPT_STATE	1
+#define VMCI_WELLKNOWN_CPT_STATE	2
+#define VMCI_DG_OUT_STATE		3
+#define VMCI_DG_IN_STATE		4
+#define VMCI_DG_IN_SIZE_STATE		5
+#define VMCI_DOORBELL_CPT_STATE		6
+
+/* One record of VMCI_DOORBELL_CPT_STATE. */
+struct vmci_dbell_cpt_state {
+	struct vmci_handle handle;
+	u64 bitmap_idx;
+};
+
 struct vmci_set_notify_info {
 	u64 notify_uva;
 	s32 result;

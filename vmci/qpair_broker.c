@@ -1,0 +1,656 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The host's queue-pair broker (see qpair_broker.h for its rules).
+ *
+ * Life of an entry:
+ * - The first party's alloc creates it (published in the resource table
+ *   as VMCI_RESOURCE_TYPE_QPAIR_HOST, which also hands out the host's
+ *   dynamic resource IDs) and puts it on broker_list.
+ * - The second party's alloc attaches; the entry never takes another.
+ * - The VMM's SETVA pins its pages and maps both header pages into the
+ *   kernel; unmap (SETVA with va 0), the VMM's detach and its context's
+ *   teardown unpin them.
+ * - Each detach drops a party; the last one unlinks and frees the entry.
+ *   A host endpoint is a party until its own vmcix_qpair_detach(), so its
+ *   vmci_queue structs (embedded here) outlive every data call.
+ *
+ * Locks, in the order they are taken:
+ * - broker_lock (mutex) serialises alloc, set_va, detach and teardown and
+ *   protects broker_list, the party fields, the totals and the budget.
+ *   Pinning user pages (mmap_lock) happens under it; nothing that holds
+ *   mmap_lock ever takes it.
+ * - entry->mem_lock (rwsem): the host endpoint's data calls hold it for
+ *   reading while they touch the queues, possibly faulting on their own
+ *   buffers; mapping and unmapping hold it for writing, so pages are never
+ *   unpinned under a copy.
+ * Events to the host are raised only after broker_lock is dropped (their
+ * callbacks may allocate or detach pairs); datagrams to a VMM context are
+ * queued under it, since that never calls out.
+ *
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include <vmci/vmci_abi.h>
+
+#include "context.h"
+#include "event.h"
+#include "privilege.h"
+#include "qpair.h"
+#include "qpair_broker.h"
+#include "queue.h"
+
+struct broker_entry {
+	struct vmci_qpair_resource qres;
+	struct list_head node;		/* in broker_list */
+	/* Fixed at creation; sizes and queues are from the VMM's viewpoint. */
+	u64 produce_size;
+	u64 consume_size;
+	u32 flags;			/* without VMCI_QPFLAG_ATTACH_ONLY */
+	u32 creator_cid;
+	u32 creator_peer;		/* the peer the creator allowed */
+	u32 creator_priv;
+	/* Parties, under broker_lock. */
+	struct vmci_ctx *vmm;		/* holds a reference; NULL once it left */
+	bool host;
+	bool attached_once;
+	/* Memory: written under broker_lock and mem_lock held for writing. */
+	struct rw_semaphore mem_lock;
+	bool mapped;
+	struct page **pages;		/* all pinned pages, VMM order */
+	unsigned int num_pages;
+	void *headers;			/* produce header page, then consume's */
+	struct vmci_queue vmm_produce_q;
+	struct vmci_queue vmm_consume_q;
+};
+
+/* QP_PEER_ATTACH / QP_PEER_DETACH as a VMM reads it from its queue. */
+struct qp_event_msg {
+	struct vmci_event_msg msg;
+	struct vmci_event_payld_qp payload;
+};
+
+static DEFINE_MUTEX(broker_lock);
+static LIST_HEAD(broker_list);		/* under broker_lock */
+static u32 live_pairs;			/* under broker_lock */
+static u64 pinned_pages;		/* under broker_lock */
+static u64 ctx_budget = VMCI_MAX_GUEST_QP_MEMORY;	/* under broker_lock */
+
+static u64 entry_bytes(const struct broker_entry *e)
+{
+	return e->produce_size + e->consume_size;
+}
+
+/* Caller holds broker_lock. */
+static struct broker_entry *find_locked(struct vmci_handle handle)
+{
+	struct broker_entry *e;
+
+	list_for_each_entry(e, &broker_list, node)
+		if (vmci_handle_equal(e->qres.res.handle, handle))
+			return e;
+	return NULL;
+}
+
+/* Caller holds broker_lock: may @ctx take @bytes more of pair memory? */
+static int ctx_charge_ok_locked(const struct vmci_ctx *ctx, u64 bytes)
+{
+	const struct broker_entry *e;
+	u32 pairs = 0;
+	u64 used = 0;
+
+	list_for_each_entry(e, &broker_list, node) {
+		if (e->vmm != ctx)
+			continue;
+		pairs++;
+		used += entry_bytes(e);
+	}
+	if (pairs >= VMCI_QP_BROKER_MAX_PAIRS_PER_CTX)
+		return VMCI_ERROR_NO_RESOURCES;
+	if (used > ctx_budget || bytes > ctx_budget - used)
+		return VMCI_ERROR_NO_RESOURCES;
+	return VMCI_SUCCESS;
+}
+
+/*
+ * Caller holds broker_lock; @acting_cid is the side that attached or
+ * detached. Queued like any datagram, so a VMM with a full queue misses
+ * it, as it would miss a hypervisor event.
+ */
+static void tell_vmm_locked(struct vmci_ctx *ctx, u32 event, struct vmci_handle handle,
+			    u32 acting_cid)
+{
+	struct qp_event_msg ev = {
+		.msg.hdr.dst = vmci_make_handle(ctx->cid, VMCI_EVENT_HANDLER),
+		.msg.hdr.src = vmci_make_handle(VMCI_HYPERVISOR_CONTEXT_ID,
+						VMCI_CONTEXT_RESOURCE_ID),
+		.msg.hdr.payload_size = sizeof(ev) - sizeof(ev.msg.hdr),
+		.msg.event_data.event = event,
+		.payload.handle = handle,
+		.payload.peer_id = acting_cid,
+	};
+
+	vmci_ctx_enqueue_datagram(ctx, &ev.msg.hdr, GFP_KERNEL);
+}
+
+/* No lock held: host subscribers' callbacks may call back into us. */
+static void tell_host(u32 event, struct vmci_handle handle, u32 acting_cid)
+{
+	struct vmci_event_payld_qp payload = {
+		.handle = handle,
+		.peer_id = acting_cid,
+	};
+
+	vmci_event_raise(event, &payload, sizeof(payload));
+}
+
+static void unpin_pages(struct page **pages, unsigned int n)
+{
+	if (n)
+		unpin_user_pages_dirty_lock(pages, n, true);
+	kvfree(pages);
+}
+
+/* Caller holds broker_lock. The host endpoint sees NOTATTACHED afterwards. */
+static void unmap_locked(struct broker_entry *e)
+{
+	struct page **pages;
+	unsigned int n;
+	void *headers;
+
+	if (!e->mapped)
+		return;
+	down_write(&e->mem_lock);
+	e->mapped = false;
+	pages = e->pages;
+	n = e->num_pages;
+	headers = e->headers;
+	e->pages = NULL;
+	e->num_pages = 0;
+	e->headers = NULL;
+	e->vmm_produce_q.q_header = NULL;
+	e->vmm_produce_q.pages = NULL;
+	e->vmm_consume_q.q_header = NULL;
+	e->vmm_consume_q.pages = NULL;
+	up_write(&e->mem_lock);
+
+	vunmap(headers);
+	unpin_pages(pages, n);
+	pinned_pages -= n;
+}
+
+/* Caller holds broker_lock; the last party has gone. */
+static void free_locked(struct broker_entry *e)
+{
+	unmap_locked(e);
+	list_del(&e->node);
+	live_pairs--;
+	/* Waits until no lookup of the table still holds the entry. */
+	vmci_resource_remove(&e->qres.res);
+	kfree(e);
+}
+
+/* Caller holds broker_lock; only sizes, flags and privileges are compared. */
+static int mirror_check(const struct broker_entry *e, u32 flags, u64 vmm_produce,
+			u64 vmm_consume, u32 priv_flags)
+{
+	if (flags != e->flags)
+		return VMCI_ERROR_QUEUEPAIR_MISMATCH;
+	if (vmm_produce != e->produce_size || vmm_consume != e->consume_size)
+		return VMCI_ERROR_QUEUEPAIR_MISMATCH;
+	if (!vmci_privileges_allow(e->creator_priv, priv_flags))
+		return VMCI_ERROR_NO_ACCESS;
+	return VMCI_SUCCESS;
+}
+
+/* Caller holds broker_lock. @handle's resource may be VMCI_INVALID_ID. */
+static int create_locked(struct vmci_handle handle, u32 creator_cid, u32 peer, u32 flags,
+			 u64 vmm_produce, u64 vmm_consume, u32 priv_flags,
+			 struct broker_entry **out)
+{
+	struct broker_entry *e;
+	int result;
+
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return VMCI_ERROR_NO_MEM;
+	e->qres.backend = &vmci_qpair_broker_backend;
+	e->produce_size = vmm_produce;
+	e->consume_size = vmm_consume;
+	e->flags = flags;
+	e->creator_cid = creator_cid;
+	e->creator_peer = peer;
+	e->creator_priv = priv_flags;
+	init_rwsem(&e->mem_lock);
+	e->vmm_produce_q.size = vmm_produce;
+	e->vmm_produce_q.num_pages = DIV_ROUND_UP(vmm_produce, PAGE_SIZE);
+	e->vmm_consume_q.size = vmm_consume;
+	e->vmm_consume_q.num_pages = DIV_ROUND_UP(vmm_consume, PAGE_SIZE);
+
+	result = vmci_resource_add(&e->qres.res, VMCI_RESOURCE_TYPE_QPAIR_HOST, handle);
+	if (result < VMCI_SUCCESS) {
+		kfree(e);
+		return result;
+	}
+	list_add_tail(&e->node, &broker_list);
+	live_pairs++;
+	*out = e;
+	return VMCI_SUCCESS;
+}
+
+/* Checks that need no entry; the same for both kinds of party. */
+static int check_flags_sizes(u32 flags, u64 produce_size, u64 consume_size)
+{
+	if (flags & ~VMCI_QP_ALL_FLAGS)
+		return VMCI_ERROR_INVALID_ARGS;
+	/* Local pairs never reach the broker; NONBLOCK and PINNED are ESX's. */
+	if (flags & (VMCI_QPFLAG_LOCAL | VMCI_QPFLAG_NONBLOCK | VMCI_QPFLAG_PINNED))
+		return VMCI_ERROR_INVALID_ARGS;
+	if (!produce_size || !consume_size)
+		return VMCI_ERROR_INVALID_ARGS;
+	/* Written so that the sum is never formed when it could wrap. */
+	if (produce_size > VMCI_MAX_GUEST_QP_MEMORY ||
+	    consume_size > VMCI_MAX_GUEST_QP_MEMORY - produce_size)
+		return VMCI_ERROR_NO_RESOURCES;
+	return VMCI_SUCCESS;
+}
+
+/* Caller holds broker_lock. */
+static int vmm_attach_locked(struct vmci_ctx *ctx, struct broker_entry *e, u32 flags,
+			     u64 produce_size, u64 consume_size)
+{
+	int result;
+
+	if (e->vmm == ctx)
+		return VMCI_ERROR_ALREADY_EXISTS;
+	/* Created by another VMM: no VM-to-VM pairs. */
+	if (e->creator_cid != VMCI_HOST_CONTEXT_ID)
+		return VMCI_ERROR_DST_UNREACHABLE;
+	if (e->attached_once || !e->host)
+		return VMCI_ERROR_ALREADY_EXISTS;
+	if (e->creator_peer != VMCI_INVALID_ID && e->creator_peer != ctx->cid)
+		return VMCI_ERROR_NO_ACCESS;
+	result = mirror_check(e, flags, produce_size, consume_size, ctx->priv_flags);
+	if (result < VMCI_SUCCESS)
+		return result;
+	result = ctx_charge_ok_locked(ctx, entry_bytes(e));
+	if (result < VMCI_SUCCESS)
+		return result;
+	kref_get(&ctx->refs);
+	e->vmm = ctx;
+	e->attached_once = true;
+	return VMCI_SUCCESS;
+}
+
+int vmci_qp_broker_vmm_alloc(struct vmci_ctx *ctx, struct vmci_handle handle, u32 peer,
+			     u32 flags, u64 produce_size, u64 consume_size)
+{
+	bool attach_only = flags & VMCI_QPFLAG_ATTACH_ONLY;
+	struct broker_entry *e;
+	bool attached = false;
+	int result;
+
+	if (!ctx)
+		return VMCI_ERROR_INVALID_ARGS;
+	result = check_flags_sizes(flags, produce_size, consume_size);
+	if (result < VMCI_SUCCESS)
+		return result;
+	if (handle.context == VMCI_INVALID_ID || handle.resource == VMCI_INVALID_ID)
+		return VMCI_ERROR_INVALID_ARGS;
+	/* A VMM's only possible peer is the host. */
+	if (peer != VMCI_INVALID_ID && peer != VMCI_HOST_CONTEXT_ID)
+		return VMCI_ERROR_DST_UNREACHABLE;
+	flags &= ~VMCI_QPFLAG_ATTACH_ONLY;
+
+	mutex_lock(&broker_lock);
+	e = find_locked(handle);
+	if (e) {
+		result = vmm_attach_locked(ctx, e, flags, produce_size, consume_size);
+		attached = result == VMCI_SUCCESS;
+	} else if (attach_only) {
+		result = VMCI_ERROR_NOT_FOUND;
+	} else if (handle.context != ctx->cid) {
+		/* Only the owner of a handle's context may create under it. */
+		result = VMCI_ERROR_NO_ACCESS;
+	} else {
+		result = ctx_charge_ok_locked(ctx, produce_size + consume_size);
+		if (result == VMCI_SUCCESS)
+			result = create_locked(handle, ctx->cid, peer, flags, produce_size,
+					       consume_size, ctx->priv_flags, &e);
+		if (result == VMCI_SUCCESS) {
+			kref_get(&ctx->refs);
+			e->vmm = ctx;
+		}
+	}
+	mutex_unlock(&broker_lock);
+
+	if (attached)
+		tell_host(VMCI_EVENT_QP_PEER_ATTACH, handle, ctx->cid);
+	return result;
+}
+
+/*
+ * Pins @n pages from @va for writing; all or nothing. The caller has
+ * checked that the range is a valid user range.
+ */
+static int pin_range(u64 va, unsigned int n, struct page ***out)
+{
+	struct page **pages;
+	unsigned int done = 0;
+	int got;
+
+	pages = kvcalloc(n, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return VMCI_ERROR_NO_MEM;
+	while (done < n) {
+		got = pin_user_pages_fast(va + (u64)done * PAGE_SIZE, n - done,
+					  FOLL_WRITE | FOLL_LONGTERM, pages + done);
+		if (got <= 0)
+			break;
+		done += got;
+	}
+	if (done < n) {
+		unpin_pages(pages, done);
+		return VMCI_ERROR_NO_MEM;
+	}
+	*out = pages;
+	return VMCI_SUCCESS;
+}
+
+/* Caller holds broker_lock; @e belongs to the caller's VMM and is unmapped. */
+static int map_locked(struct broker_entry *e, u64 va)
+{
+	unsigned int n = vmci_qp_broker_pair_pages(e->produce_size, e->consume_size);
+	unsigned int p = e->vmm_produce_q.num_pages;
+	struct page *hdr_pages[2];
+	struct page **pages;
+	void *headers;
+	int result;
+
+	result = pin_range(va, n, &pages);
+	if (result < VMCI_SUCCESS)
+		return result;
+	/* The VMM's layout: produce header, its ring, consume header, its ring. */
+	hdr_pages[0] = pages[0];
+	hdr_pages[1] = pages[p + 1];
+	headers = vmap(hdr_pages, ARRAY_SIZE(hdr_pages), VM_MAP, PAGE_KERNEL);
+	if (!headers) {
+		unpin_pages(pages, n);
+		return VMCI_ERROR_NO_MEM;
+	}
+
+	down_write(&e->mem_lock);
+	e->pages = pages;
+	e->num_pages = n;
+	e->headers = headers;
+	vmci_queue_init(&e->vmm_produce_q, headers, pages + 1, p, e->produce_size);
+	vmci_queue_init(&e->vmm_consume_q, headers + PAGE_SIZE, pages + p + 2,
+			e->vmm_consume_q.num_pages, e->consume_size);
+	e->mapped = true;
+	up_write(&e->mem_lock);
+	pinned_pages += n;
+	return VMCI_SUCCESS;
+}
+
+int vmci_qp_broker_vmm_set_va(struct vmci_ctx *ctx, struct vmci_handle handle, u64 va,
+			      u64 num_pages)
+{
+	struct broker_entry *e;
+	u64 n, bytes;
+	int result;
+
+	if (!ctx)
+		return VMCI_ERROR_INVALID_ARGS;
+	if (!PAGE_ALIGNED(va))
+		return VMCI_ERROR_NOT_PAGE_ALIGNED;
+
+	mutex_lock(&broker_lock);
+	e = find_locked(handle);
+	if (!e) {
+		result = VMCI_ERROR_NOT_FOUND;
+		goto out;
+	}
+	if (e->vmm != ctx) {
+		result = VMCI_ERROR_QUEUEPAIR_NOTOWNER;
+		goto out;
+	}
+	if (!va) {
+		result = e->mapped ? VMCI_SUCCESS : VMCI_ERROR_QUEUEPAIR_NOTSET;
+		unmap_locked(e);
+		goto out;
+	}
+	if (e->mapped) {
+		result = VMCI_ERROR_REGION_ALREADY_SHARED;
+		goto out;
+	}
+	/* Sizes are bounded at alloc, so neither product can wrap. */
+	n = vmci_qp_broker_pair_pages(e->produce_size, e->consume_size);
+	bytes = n * PAGE_SIZE;
+	if (num_pages && num_pages != n) {
+		result = VMCI_ERROR_INVALID_SIZE;
+		goto out;
+	}
+	if (va > U64_MAX - bytes || !access_ok(u64_to_user_ptr(va), bytes)) {
+		result = VMCI_ERROR_INVALID_ARGS;
+		goto out;
+	}
+	result = map_locked(e, va);
+out:
+	mutex_unlock(&broker_lock);
+	return result;
+}
+
+/*
+ * Caller holds broker_lock; @e's VMM party leaves. Returns true if the
+ * host is still a party and must be told.
+ */
+static bool vmm_leave_locked(struct broker_entry *e)
+{
+	struct vmci_ctx *ctx = e->vmm;
+
+	unmap_locked(e);
+	e->vmm = NULL;
+	vmci_ctx_put(ctx);
+	if (e->host)
+		return true;
+	free_locked(e);
+	return false;
+}
+
+int vmci_qp_broker_vmm_detach(struct vmci_ctx *ctx, struct vmci_handle handle)
+{
+	struct broker_entry *e;
+	bool tell = false;
+	int result = VMCI_SUCCESS;
+
+	if (!ctx)
+		return VMCI_ERROR_INVALID_ARGS;
+	mutex_lock(&broker_lock);
+	e = find_locked(handle);
+	if (!e)
+		result = VMCI_ERROR_NOT_FOUND;
+	else if (e->vmm != ctx)
+		result = VMCI_ERROR_QUEUEPAIR_NOTATTACHED;
+	else
+		tell = vmm_leave_locked(e);
+	mutex_unlock(&broker_lock);
+
+	if (tell)
+		tell_host(VMCI_EVENT_QP_PEER_DETACH, handle, ctx->cid);
+	return result;
+}
+
+/* One pair at a time, so that each host event is raised with no lock held. */
+void vmci_qp_broker_ctx_shutdown(struct vmci_ctx *ctx)
+{
+	struct broker_entry *e, *found;
+	struct vmci_handle handle;
+	bool tell;
+
+	for (;;) {
+		found = NULL;
+		mutex_lock(&broker_lock);
+		list_for_each_entry(e, &broker_list, node) {
+			if (e->vmm == ctx) {
+				found = e;
+				break;
+			}
+		}
+		if (!found) {
+			mutex_unlock(&broker_lock);
+			return;
+		}
+		handle = found->qres.res.handle;
+		tell = vmm_leave_locked(found);
+		mutex_unlock(&broker_lock);
+		if (tell)
+			tell_host(VMCI_EVENT_QP_PEER_DETACH, handle, ctx->cid);
+	}
+}
+
+/* Caller holds broker_lock; the host (in @qp) joins the VMM's pair @e. */
+static int host_attach_locked(struct vmcix_qpair *qp, struct broker_entry *e, u32 peer,
+			      u32 flags, u32 priv_flags)
+{
+	int result;
+
+	if (e->host || e->creator_cid == VMCI_HOST_CONTEXT_ID)
+		return VMCI_ERROR_ALREADY_EXISTS;
+	if (e->attached_once || !e->vmm)
+		return VMCI_ERROR_ALREADY_EXISTS;
+	if (e->creator_peer != VMCI_INVALID_ID && e->creator_peer != VMCI_HOST_CONTEXT_ID)
+		return VMCI_ERROR_NO_ACCESS;
+	if (peer != VMCI_INVALID_ID && peer != e->creator_cid)
+		return VMCI_ERROR_NO_ACCESS;
+	/* The host's view is the mirror of the VMM's. */
+	result = mirror_check(e, flags, qp->consume_size, qp->produce_size, priv_flags);
+	if (result < VMCI_SUCCESS)
+		return result;
+	e->host = true;
+	e->attached_once = true;
+	return VMCI_SUCCESS;
+}
+
+static int broker_alloc(struct vmcix_qpair *qp, struct vmci_handle handle, u32 peer,
+			u32 flags, u32 priv_flags)
+{
+	bool attach_only = flags & VMCI_QPFLAG_ATTACH_ONLY;
+	struct broker_entry *e = NULL;
+	bool attached = false;
+	int result;
+
+	result = check_flags_sizes(flags, qp->produce_size, qp->consume_size);
+	if (result < VMCI_SUCCESS)
+		return result;
+	/* Only a VMM can be the host's peer here; host-to-host pairs are local. */
+	if (peer != VMCI_INVALID_ID && peer < VMCI_RESERVED_CID_LIMIT)
+		return VMCI_ERROR_INVALID_ARGS;
+	if (vmci_handle_is_invalid(handle))
+		handle = vmci_make_handle(VMCI_HOST_CONTEXT_ID, VMCI_INVALID_ID);
+	flags &= ~VMCI_QPFLAG_ATTACH_ONLY;
+
+	mutex_lock(&broker_lock);
+	if (handle.resource != VMCI_INVALID_ID)
+		e = find_locked(handle);
+	if (e) {
+		result = host_attach_locked(qp, e, peer, flags, priv_flags);
+		attached = result == VMCI_SUCCESS;
+	} else if (attach_only) {
+		result = VMCI_ERROR_NOT_FOUND;
+	} else if (handle.context != VMCI_HOST_CONTEXT_ID) {
+		result = VMCI_ERROR_NO_ACCESS;
+	} else {
+		result = create_locked(handle, VMCI_HOST_CONTEXT_ID, peer, flags,
+				       qp->consume_size, qp->produce_size, priv_flags, &e);
+		if (result == VMCI_SUCCESS)
+			e->host = true;
+	}
+	if (result == VMCI_SUCCESS) {
+		qp->handle = e->qres.res.handle;
+		qp->produce_q = &e->vmm_consume_q;
+		qp->consume_q = &e->vmm_produce_q;
+		qp->backend_data = e;
+		if (attached)
+			tell_vmm_locked(e->vmm, VMCI_EVENT_QP_PEER_ATTACH, qp->handle,
+					VMCI_HOST_CONTEXT_ID);
+	}
+	mutex_unlock(&broker_lock);
+	return result;
+}
+
+static void broker_detach(struct vmcix_qpair *qp)
+{
+	struct broker_entry *e = qp->backend_data;
+
+	mutex_lock(&broker_lock);
+	e->host = false;
+	if (e->vmm)
+		tell_vmm_locked(e->vmm, VMCI_EVENT_QP_PEER_DETACH, qp->handle,
+				VMCI_HOST_CONTEXT_ID);
+	else
+		free_locked(e);
+	mutex_unlock(&broker_lock);
+}
+
+/* The VMM's memory may be absent (not mapped yet, unmapped, VMM gone). */
+static int broker_lock_queues(const struct vmcix_qpair *qp)
+{
+	struct broker_entry *e = qp->backend_data;
+
+	down_read(&e->mem_lock);
+	if (e->mapped)
+		return VMCI_SUCCESS;
+	up_read(&e->mem_lock);
+	return VMCI_ERROR_QUEUEPAIR_NOTATTACHED;
+}
+
+static void broker_unlock_queues(const struct vmcix_qpair *qp)
+{
+	struct broker_entry *e = qp->backend_data;
+
+	up_read(&e->mem_lock);
+}
+
+const struct vmci_qpair_backend vmci_qpair_broker_backend = {
+	.alloc = broker_alloc,
+	.detach = broker_detach,
+	.lock_queues = broker_lock_queues,
+	.unlock_queues = broker_unlock_queues,
+};
+
+u32 vmci_qp_broker_count(void)
+{
+	u32 n;
+
+	mutex_lock(&broker_lock);
+	n = live_pairs;
+	mutex_unlock(&broker_lock);
+	return n;
+}
+
+u64 vmci_qp_broker_pinned_pages(void)
+{
+	u64 n;
+
+	mutex_lock(&broker_lock);
+	n = pinned_pages;
+	mutex_unlock(&broker_lock);
+	return n;
+}
+
+u64 vmci_qp_broker_set_ctx_budget(u64 bytes)
+{
+	u64 old;
+
+	mutex_lock(&broker_lock);
+	old = ctx_budget;
+	ctx_budget = bytes;
+	mutex_unlock(&broker_lock);
+	return old;
+}
