@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests of the Unix-socket bridge: datagrams both ways through
+ * real sockets in a temporary directory, and the control commands,
+ * including malformed ones.
+ *
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../vmci_bridge.h"
+#include "../../user/tap.h"
+
+#define CID 300u
+
+static int no_mem(void *opaque, uint64_t gpa, void *buf, size_t len)
+{
+	(void)opaque; (void)gpa; (void)buf; (void)len;
+	return -1;
+}
+
+static int no_mem_w(void *opaque, uint64_t gpa, const void *buf, size_t len)
+{
+	(void)opaque; (void)gpa; (void)buf; (void)len;
+	return -1;
+}
+
+static struct vmm_bridge bridge;
+
+static int64_t to_host(void *opaque, const uint8_t *dg, size_t len)
+{
+	(void)opaque;
+	return vmm_bridge_from_guest(&bridge, dg, len);
+}
+
+static int bind_at(const char *dir, const char *name)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, name);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		return -1;
+	return fd;
+}
+
+static void send_to(int fd, const char *dir, const char *name, const void *buf,
+		    size_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, name);
+	sendto(fd, buf, len, 0, (struct sockaddr *)&sa, sizeof(sa));
+}
+
+int main(void)
+{
+	struct vmm_env env = { .mem_read = no_mem, .mem_write = no_mem_w,
+			       .host_datagram = to_host };
+	char dir[] = "/tmp/vmci-bridge-test.XXXXXX";
+	uint8_t dg[VMM_DG_HEADER_SIZE + 64], buf[128];
+	struct vmci_model m;
+	int host, ret;
+	ssize_t n;
+
+	if (!mkdtemp(dir) || vmm_init(&m, &env, CID, 0)) {
+		printf("Bail out! setup\n");
+		return 1;
+	}
+	ret = vmm_bridge_open(&bridge, &m, dir);
+	tap_check_int("open", ret, 0);
+	host = bind_at(dir, "dgram-6000");
+
+	/* Guest {CID, 5000} -> host {2, 6000}. */
+	vmm_put_header(dg, VMM_HOST_CID, 6000, VMM_INVALID_ID, 5000, 5);
+	memcpy(dg + VMM_DG_HEADER_SIZE, "hello", 5);
+	tap_check_int("guest_to_host_result", vmm_handle_datagram(&m, dg, 29), 29);
+	n = recv(host, buf, sizeof(buf), MSG_DONTWAIT);
+	tap_report(n == 13 && vmm_get32(buf) == 5000 && vmm_get32(buf + 4) == 6000 &&
+		   !memcmp(buf + 8, "hello", 5), "host_receives_framed", "n=%zd", n);
+	vmm_put_header(dg, VMM_HOST_CID, 6001, VMM_INVALID_ID, 5000, 5);
+	tap_check_int("unbound_host_port", vmm_handle_datagram(&m, dg, 29),
+		      VMM_ERROR_DST_UNREACHABLE);
+
+	/* Host -> guest, and a runt that must be dropped. */
+	vmm_put32(buf, 5000);
+	vmm_put32(buf + 4, 6000);
+	memcpy(buf + 8, "world", 5);
+	send_to(host, dir, VMM_BRIDGE_DGRAM_NAME, buf, 13);
+	send_to(host, dir, VMM_BRIDGE_DGRAM_NAME, buf, 3);
+	usleep(10000);
+	vmm_bridge_dgram_readable(&bridge);
+	tap_report(m.rx_head && m.rx_head->len == 29 &&
+		   vmm_get32(m.rx_head->data) == CID &&
+		   vmm_get32(m.rx_head->data + 4) == 5000 &&
+		   vmm_get32(m.rx_head->data + 8) == VMM_HOST_CID &&
+		   vmm_get32(m.rx_head->data + 12) == 6000 &&
+		   !memcmp(m.rx_head->data + 24, "world", 5) && !m.rx_head->next,
+		   "host_to_guest_queued", "queue wrong");
+	CHECK_EQ("runt_dropped", bridge.dropped, 2);
+
+	/* Control commands. */
+	tap_check_int("cmd_cid", vmm_bridge_command(&bridge, "cid 4000"), 0);
+	CHECK_EQ("cid_changed", m.cid, 4000);
+	CHECK_EQ("cid_event_queued",
+		 m.rx_tail && vmm_get32(m.rx_tail->data + 24) == VMM_EVENT_CTX_ID_UPDATE &&
+		 vmm_get32(m.rx_tail->data + 32) == 4000, 1);
+	tap_check_int("cmd_cid_reserved", vmm_bridge_command(&bridge, "cid 2"), -EINVAL);
+	tap_check_int("cmd_cid_garbage", vmm_bridge_command(&bridge, "cid 12x"), -EINVAL);
+	tap_check_int("cmd_event", vmm_bridge_command(&bridge, "event 2"), 0);
+	tap_check_int("cmd_event_vmx_only", vmm_bridge_command(&bridge, "event 5"), -EINVAL);
+	tap_check_int("cmd_fail", vmm_bridge_command(&bridge, "fail 1 -20"), 0);
+	vmm_put_header(dg, 0, VMM_RID_GET_CONTEXT_ID, VMM_INVALID_ID, VMM_INVALID_ID, 0);
+	tap_check_int("fail_applies_once", vmm_handle_datagram(&m, dg, 24), -20);
+	tap_check_int("fail_then_normal", vmm_handle_datagram(&m, dg, 24), 4000);
+	tap_check_int("cmd_fail_positive", vmm_bridge_command(&bridge, "fail 1 5"), -EINVAL);
+	tap_check_int("cmd_unknown", vmm_bridge_command(&bridge, "explode"), -EINVAL);
+	tap_check_int("cmd_empty", vmm_bridge_command(&bridge, ""), -EINVAL);
+	tap_check_int("cmd_reset", vmm_bridge_command(&bridge, "reset"), 0);
+	CHECK_EQ("reset_empties_queue", m.rx_head == NULL, 1);
+
+	close(host);
+	vmm_bridge_close(&bridge);
+	vmm_destroy(&m);
+	unlink(strcat(strcpy((char *)buf, dir), "/dgram-6000"));
+	snprintf((char *)buf, sizeof(buf), "%s/%s", dir, VMM_BRIDGE_DGRAM_NAME);
+	unlink((char *)buf);
+	snprintf((char *)buf, sizeof(buf), "%s/%s", dir, VMM_BRIDGE_CONTROL_NAME);
+	unlink((char *)buf);
+	rmdir(dir);
+	return tap_exit_code();
+}
