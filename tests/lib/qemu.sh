@@ -2,10 +2,10 @@
 # tests/vmm/ and caches it outside the repo.
 #
 # Two cache entries: the configured QEMU tree (qemu-tree-<key>, keyed by the
-# Debian source version and QEMU_RECIPE; ~8 minutes cold) and the finished
-# binary (qemu-<key>, keyed additionally by the files of tests/vmm/ and this
-# script), so
-# an edit of the device model is an incremental rebuild of a few files.
+# Debian source version and QEMU_RECIPE; 8 minutes cold on 2 idle cores, 30
+# on busy ones) and the finished binary (qemu-<key>, keyed additionally by
+# the files of tests/vmm/ and this script), so an edit of the device model
+# is an incremental rebuild of a few files (30-60 s).
 # shellcheck shell=bash
 
 # Bump when the configure or build steps below change.
