@@ -144,6 +144,18 @@ int vmm_ring_doorbell(struct vmci_model *m, uint32_t context, uint32_t resource)
 struct vmm_qpair *vmm_qp_find(struct vmci_model *m, uint32_t context,
 			      uint32_t resource);
 
+/*
+ * The host's end of a guest-allocated pair: bytes ready from the guest,
+ * room toward the guest, and moving data (returns bytes or a VMCI error;
+ * an offset outside the queue in a guest-written header is INVALID_SIZE).
+ */
+int64_t vmm_qp_host_ready(struct vmci_model *m, struct vmm_qpair *qp);
+int64_t vmm_qp_host_free(struct vmci_model *m, struct vmm_qpair *qp);
+int64_t vmm_qp_host_read(struct vmci_model *m, struct vmm_qpair *qp,
+			 uint8_t *buf, size_t len);
+int64_t vmm_qp_host_write(struct vmci_model *m, struct vmm_qpair *qp,
+			  const uint8_t *buf, size_t len);
+
 /* Little-endian field access into byte buffers. */
 static inline uint32_t vmm_get32(const uint8_t *p)
 {

@@ -528,6 +528,69 @@ static void test_queue_pairs(void)
 	vmm_destroy(&m);
 }
 
+/* Host end of a pair: produce 1 page at 0x50-0x51, consume 2 at 0x52-0x54. */
+static void test_queue_io(void)
+{
+	static uint8_t data[10000], got[10000];
+	struct vmm_qpair *qp;
+	struct vmci_model m;
+	uint8_t pl[200];
+	size_t len, i;
+
+	setup(&m, VMM_CAPS_PPN64);
+	len = qp_payload(pl, 3000, VMM_HOST_CID, 0, 5, 8, 0x50);
+	vmm_put64(pl + 24, 8192);
+	tap_check_int("qio_alloc", hcall(&m, VMM_RID_QUEUEPAIR_ALLOC, pl, len), 0);
+	qp = vmm_qp_find(&m, CID, 3000);
+	if (!qp) {
+		tap_report(0, "qio_found", "no pair");
+		vmm_destroy(&m);
+		return;
+	}
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = i * 13 + (i >> 9);
+
+	/* The guest wrote 100 bytes. */
+	memcpy(guest + 0x51000, data, 100);
+	vmm_put64(guest + 0x50000 + 8, 100);
+	tap_check_int("qio_ready", vmm_qp_host_ready(&m, qp), 100);
+	tap_check_int("qio_read_part", vmm_qp_host_read(&m, qp, got, 60), 60);
+	CHECK_EQ("qio_head_written", vmm_get64(guest + 0x52000 + 16), 60);
+	tap_check_int("qio_read_rest", vmm_qp_host_read(&m, qp, got + 60, 100), 40);
+	tap_report(!memcmp(got, data, 100), "qio_read_bytes", "mismatch");
+	tap_check_int("qio_read_empty", vmm_qp_host_read(&m, qp, got, 1),
+		      VMM_ERROR_QUEUEPAIR_NODATA);
+	/* Tail wrapped behind head: 4096 - 90 bytes, first chunk at 100. */
+	memcpy(guest + 0x51000 + 100, data, 3996);
+	memcpy(guest + 0x51000, data + 3996, 10);
+	vmm_put64(guest + 0x50000 + 8, 10);
+	tap_check_int("qio_ready_wrapped", vmm_qp_host_ready(&m, qp), 4006);
+	tap_check_int("qio_read_wrapped", vmm_qp_host_read(&m, qp, got, 5000), 4006);
+	tap_report(!memcmp(got, data, 4006), "qio_read_wrapped_bytes", "mismatch");
+
+	/* Host to guest: one byte always stays free. */
+	tap_check_int("qio_free", vmm_qp_host_free(&m, qp), 8191);
+	tap_check_int("qio_write_fills", vmm_qp_host_write(&m, qp, data, 10000), 8191);
+	tap_report(!memcmp(guest + 0x53000, data, 4096) &&
+		   !memcmp(guest + 0x54000, data + 4096, 4095), "qio_write_bytes", "mismatch");
+	CHECK_EQ("qio_tail_written", vmm_get64(guest + 0x52000 + 8), 8191);
+	tap_check_int("qio_write_full", vmm_qp_host_write(&m, qp, data, 1),
+		      VMM_ERROR_QUEUEPAIR_NOSPACE);
+	vmm_put64(guest + 0x50000 + 16, 5000);
+	tap_check_int("qio_write_wraps", vmm_qp_host_write(&m, qp, data, 6000), 5000);
+	tap_report(guest[0x54000 + 4095] == data[0] && guest[0x53000] == data[1] &&
+		   guest[0x53000 + 4998] == data[4999], "qio_write_wrapped_bytes", "mismatch");
+	CHECK_EQ("qio_tail_wrapped", vmm_get64(guest + 0x52000 + 8), 4999);
+
+	/* Garbage offsets from the guest are errors, not addresses. */
+	vmm_put64(guest + 0x50000 + 8, 4096);
+	tap_check_int("qio_bad_tail", vmm_qp_host_read(&m, qp, got, 10), VMM_ERROR_INVALID_SIZE);
+	vmm_put64(guest + 0x50000 + 16, UINT64_MAX);
+	tap_check_int("qio_bad_head", vmm_qp_host_write(&m, qp, data, 10),
+		      VMM_ERROR_INVALID_SIZE);
+	vmm_destroy(&m);
+}
+
 /* Random register traffic: the sanitizers are the judge. */
 static void test_fuzz(void)
 {
@@ -559,6 +622,7 @@ int main(void)
 	test_dma();
 	test_malformed_stream();
 	test_queue_pairs();
+	test_queue_io();
 	test_fuzz();
 	return tap_exit_code();
 }
