@@ -22,7 +22,8 @@ run_model_unit_tests() {
 		log=$OUT_DIR/model-unit-$name.log
 		if ! gcc -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 			-fno-sanitize-recover=all -o "$bin/$name" "$src" \
-			"$TESTS_DIR"/vmm/vmci_model_*.c "$TESTS_DIR"/vmm/vmci_bridge.c >"$log" 2>&1; then
+			"$TESTS_DIR"/vmm/vmci_model_*.c "$TESTS_DIR"/vmm/vmci_bridge.c \
+			"$TESTS_DIR"/vmm/vmci_stream.c >"$log" 2>&1; then
 			record FAIL "model_unit:$name:build" "log: $log"
 			sed 's/^/    /' "$log" | head -n 20
 			continue
@@ -83,11 +84,13 @@ start_model_host_side() {
 	local dir=$1 log=$2
 	python3 "$TESTS_DIR/vmm/host/dgram_echo.py" "$dir" 6000 >"$log" 2>&1 &
 	echo $!
+	python3 "$TESTS_DIR/vmm/host/stream_echo.py" "$dir" 7000 >>"$log" 2>&1 &
+	echo $!
 }
 
 run_model_vms() {
 	local qemu=$1 line glob mmio irq cid rel label vectors device msix msi
-	local hostdir echo_pid
+	local hostdir pids pid
 	for line in "${MODEL_VMS[@]}"; do
 		read -r glob mmio irq cid <<<"$line"
 		rel=$(basename "$(ls -d /boot/vmlinuz-$glob 2>/dev/null | head -n 1)" | sed 's/^vmlinuz-//')
@@ -110,12 +113,14 @@ run_model_vms() {
 		make_model_initramfs "$OUT_DIR/initrd-$label.gz" "$label" "$OUT_DIR/intree-$rel" ||
 			{ record FAIL "$label:initramfs"; continue; }
 		say "booting $rel with $device"
-		echo_pid=$(start_model_host_side "$hostdir" "$OUT_DIR/host-$label.log")
+		pids=$(start_model_host_side "$hostdir" "$OUT_DIR/host-$label.log")
 		boot_model_vm "$qemu" "/boot/vmlinuz-$rel" "$OUT_DIR/initrd-$label.gz" \
 			"$OUT_DIR/vm-$label" 300 "vmci_model.cid=$cid vmci_model.vectors=$vectors" \
 			"$device"
-		kill "$echo_pid" 2>/dev/null
-		wait "$echo_pid" 2>/dev/null
+		for pid in $pids; do
+			kill "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+		done
 		rm -rf "$hostdir"
 		check_vm_report "$label" "$OUT_DIR/vm-$label"
 	done

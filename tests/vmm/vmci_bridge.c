@@ -48,6 +48,8 @@ int vmm_bridge_open(struct vmm_bridge *b, struct vmci_model *m, const char *dir)
 	int ret;
 
 	memset(b, 0, sizeof(*b));
+	for (int i = 0; i < VMM_BRIDGE_MAX_STREAMS; i++)
+		b->streams[i].fd = -1;
 	b->model = m;
 	b->dgram_fd = -1;
 	b->control_fd = -1;
@@ -70,6 +72,7 @@ fail:
 
 void vmm_bridge_close(struct vmm_bridge *b)
 {
+	vmm_stream_close_all(b);
 	if (b->dgram_fd >= 0)
 		close(b->dgram_fd);
 	if (b->control_fd >= 0)
@@ -89,6 +92,9 @@ int64_t vmm_bridge_from_guest(struct vmm_bridge *b, const uint8_t *dg, size_t le
 
 	if (b->dgram_fd < 0)
 		return VMM_ERROR_DST_UNREACHABLE;
+	/* RID 1 of the host is its vSockets control channel. */
+	if (port == 1)
+		return vmm_stream_packet(b, dg, len);
 	snprintf(name, sizeof(name), "dgram-%u", port);
 	if (unix_addr(&sa, b->dir, name))
 		return VMM_ERROR_DST_UNREACHABLE;

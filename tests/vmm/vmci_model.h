@@ -34,6 +34,8 @@ struct vmm_env {
 	 * the guest sees. NULL: the host context is unreachable.
 	 */
 	int64_t (*host_datagram)(void *opaque, const uint8_t *dg, size_t len);
+	/* The guest detached (or a reset dropped) a pair; may be NULL. */
+	void (*qp_gone)(void *opaque, uint32_t context, uint32_t resource);
 };
 
 struct vmm_rx_entry {

@@ -23,8 +23,12 @@ void vmm_qp_reset(struct vmci_model *m)
 {
 	unsigned int i;
 
-	for (i = 0; i < m->qp_count; i++)
+	for (i = 0; i < m->qp_count; i++) {
+		if (m->env.qp_gone)
+			m->env.qp_gone(m->env.opaque, m->qps[i].context,
+				       m->qps[i].resource);
 		free(m->qps[i].ppns);
+	}
 	free(m->qps);
 	m->qps = NULL;
 	m->qp_count = 0;
@@ -140,6 +144,8 @@ int64_t vmm_qp_detach(struct vmci_model *m, const uint8_t *pl, uint64_t plen)
 	qp = vmm_qp_find(m, vmm_get32(pl), vmm_get32(pl + 4));
 	if (!qp)
 		return VMM_ERROR_NOT_FOUND;
+	if (m->env.qp_gone)
+		m->env.qp_gone(m->env.opaque, qp->context, qp->resource);
 	m->qp_pages -= qp->num_pages;
 	free(qp->ppns);
 	*qp = m->qps[--m->qp_count];

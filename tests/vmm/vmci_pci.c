@@ -105,6 +105,25 @@ static void vmci_dgram_readable(void *opaque)
 	vmm_bridge_dgram_readable(&s->bridge);
 }
 
+static void vmci_stream_ready(void *opaque)
+{
+	vmm_stream_io(opaque);
+}
+
+static void vmci_stream_watch(struct vmm_stream *st, bool read, bool write)
+{
+	qemu_set_fd_handler(st->fd, read ? vmci_stream_ready : NULL,
+			    write ? vmci_stream_ready : NULL, st);
+}
+
+static void vmci_qp_gone(void *opaque, uint32_t context, uint32_t resource)
+{
+	VMCIModelState *s = opaque;
+
+	if (s->bridge.dgram_fd >= 0)
+		vmm_stream_qp_gone(&s->bridge, resource);
+}
+
 static void vmci_control_readable(void *opaque)
 {
 	VMCIModelState *s = opaque;
@@ -188,6 +207,7 @@ static void vmci_realize(PCIDevice *pd, Error **errp)
 		.mem_write = vmci_mem_write,
 		.irq = vmci_irq,
 		.host_datagram = vmci_host_datagram,
+		.qp_gone = vmci_qp_gone,
 	};
 	unsigned int i;
 	int ret;
@@ -254,6 +274,7 @@ static void vmci_realize(PCIDevice *pd, Error **errp)
 			vmci_exit(pd);
 			return;
 		}
+		s->bridge.watch = vmci_stream_watch;
 		qemu_set_fd_handler(s->bridge.dgram_fd, vmci_dgram_readable,
 				    NULL, s);
 		qemu_set_fd_handler(s->bridge.control_fd,
