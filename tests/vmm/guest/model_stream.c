@@ -114,6 +114,20 @@ int main(int argc, char **argv)
 			printf("# throughput: %zu bytes echoed in %.3f s = %.1f MiB/s each way\n",
 			       sizes[i], secs, sizes[i] / 1048576.0 / secs);
 	}
+	/* Eight connections at once, each its own queue pair and socket. */
+	for (i = 0; i < 8; i++) {
+		if (fork() == 0)
+			_exit(echo_once(port, 300000, 100 + i) == 300000 ? 0 : 1);
+	}
+	got = 0;
+	for (i = 0; i < 8; i++) {
+		int status;
+
+		if (wait(&status) > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			got++;
+	}
+	tap_check_int("eight_parallel_connections", got, 8);
+
 	s = connect_host(port + 1);
 	CHECK_ERRNO("no_listener_refused", s, ECONNRESET);
 	return tap_exit_code();

@@ -56,6 +56,82 @@ static void send_to(int fd, const char *dir, const char *name, const void *buf,
 	sendto(fd, buf, len, 0, (struct sockaddr *)&sa, sizeof(sa));
 }
 
+/* A vSockets control packet from the guest {CID, 1} to {2, 1}. */
+static int64_t packet(uint8_t version, uint8_t type, uint16_t proto, uint32_t gport,
+		      uint32_t hport, uint64_t u0, size_t len)
+{
+	uint8_t dg[64] = { 0 };
+
+	vmm_put_header(dg, VMM_HOST_CID, 1, VMM_INVALID_ID, 1, len - VMM_DG_HEADER_SIZE);
+	dg[24] = version;
+	dg[25] = type;
+	dg[26] = proto;
+	vmm_put32(dg + 28, gport);
+	vmm_put32(dg + 32, hport);
+	vmm_put64(dg + 40, u0);
+	return vmm_handle_datagram(bridge.model, dg, len);
+}
+
+/* Type of the newest packet queued for the guest, or -1. */
+static int last_reply(struct vmci_model *m)
+{
+	struct vmm_rx_entry *e = m->rx_tail;
+
+	if (!e || e->len != 56 || vmm_get32(e->data + 4) != 1)
+		return -1;
+	return e->data[25];
+}
+
+static void test_stream_packets(const char *dir)
+{
+	struct vmci_model *m = bridge.model;
+	struct vmm_rx_entry *before;
+	int lfd;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	vmm_reset(m);
+	tap_check_int("pkt_short", packet(1, 11, 1, 5000, 7000, 4096, 48),
+		      VMM_ERROR_INVALID_ARGS);
+	tap_check_int("pkt_bad_version", packet(2, 11, 1, 5000, 7000, 4096, 56),
+		      VMM_ERROR_INVALID_ARGS);
+	CHECK_EQ("pkt_bad_nothing_sent", m->rx_head == NULL, 1);
+	packet(1, 11, 1, 5000, 7000, 4096, 56);
+	tap_check_int("request_no_listener_rst", last_reply(m), 7);
+	packet(1, 13, 0, 5000, 7000, 0, 56);
+	tap_check_int("unknown_type_invalid", last_reply(m), 0);
+	packet(1, 3, 0, 5000, 7000, 0, 56);
+	tap_check_int("offer_without_request_rst", last_reply(m), 7);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/stream-7000", dir);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 4)) {
+		tap_report(0, "stream_listener", "%s", strerror(errno));
+		return;
+	}
+	packet(1, 11, 1, 5000, 7000, 0, 56);
+	tap_check_int("request_size_zero_rst", last_reply(m), 7);
+	packet(1, 11, 0, 5000, 7000, 4096, 56);
+	tap_check_int("request2_no_proto_rst", last_reply(m), 7);
+	packet(1, 11, 1, 5000, 7000, 4096, 56);
+	tap_check_int("request2_negotiate2", last_reply(m), 12);
+	CHECK_EQ("negotiate2_size", vmm_get64(m->rx_tail->data + 40), 4096);
+	packet(1, 11, 1, 5000, 7000, 4096, 56);
+	tap_check_int("duplicate_request_rst", last_reply(m), 7);
+	packet(1, 1, 0, 5001, 7000, 1 << 30, 56);
+	tap_check_int("request_huge_queue_rst", last_reply(m), 7);
+	packet(1, 1, 0, 5002, 7000, 4096, 56);
+	tap_check_int("request_negotiate", last_reply(m), 2);
+	/* OFFER of a pair that was never allocated. */
+	packet(1, 3, 0, 5002, 7000, (uint64_t)4321 << 32 | CID, 56);
+	tap_check_int("offer_unknown_pair_rst", last_reply(m), 7);
+	packet(1, 11, 1, 5003, 7000, 4096, 56);
+	before = m->rx_tail;
+	packet(1, 7, 0, 5003, 7000, 0, 56);
+	tap_report(m->rx_tail == before, "rst_is_not_answered", "a reply was queued");
+	close(lfd);
+	unlink(sa.sun_path);
+}
+
 int main(void)
 {
 	struct vmm_env env = { .mem_read = no_mem, .mem_write = no_mem_w,
@@ -121,6 +197,8 @@ int main(void)
 	tap_check_int("cmd_empty", vmm_bridge_command(&bridge, ""), -EINVAL);
 	tap_check_int("cmd_reset", vmm_bridge_command(&bridge, "reset"), 0);
 	CHECK_EQ("reset_empties_queue", m.rx_head == NULL, 1);
+
+	test_stream_packets(dir);
 
 	close(host);
 	vmm_bridge_close(&bridge);
