@@ -86,6 +86,20 @@ start_model_host_side() {
 	echo $!
 	python3 "$TESTS_DIR/vmm/host/stream_echo.py" "$dir" 7000 >>"$log" 2>&1 &
 	echo $!
+	python3 "$TESTS_DIR/vmm/host/stream_connect.py" "$dir" 8000 1 300000 4194304 \
+		>"$log.connect" 2>&1 &
+	echo $!
+}
+
+# RESULT lines a host-side program printed; EXPECTED of them must exist.
+record_host_results() {
+	local label=$1 log=$2 expected=$3 status name rest
+	while read -r _ status name rest; do
+		record "$status" "$label:$name" "${rest#\# }"
+	done < <(grep '^RESULT ' "$log")
+	[ "$(grep -c '^RESULT ' "$log")" -ge "$expected" ] ||
+		record FAIL "$label:host_results" "host program reported too little (log: $log)"
+	grep '^# throughput' "$log" | sed 's/^/    /'
 }
 
 run_model_vms() {
@@ -121,6 +135,7 @@ run_model_vms() {
 			kill "$pid" 2>/dev/null
 			wait "$pid" 2>/dev/null
 		done
+		record_host_results "$label" "$OUT_DIR/host-$label.log.connect" 3
 		rm -rf "$hostdir"
 		check_vm_report "$label" "$OUT_DIR/vm-$label"
 	done

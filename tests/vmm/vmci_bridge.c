@@ -43,6 +43,22 @@ static int bind_dgram(const char *dir, const char *name, int *fd)
 	return 0;
 }
 
+static int listen_stream(const char *dir, int *fd)
+{
+	struct sockaddr_un sa;
+	int ret = unix_addr(&sa, dir, VMM_BRIDGE_STREAM_NAME);
+
+	if (ret)
+		return ret;
+	*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (*fd < 0)
+		return -errno;
+	unlink(sa.sun_path);
+	if (bind(*fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(*fd, 16))
+		return -errno;
+	return 0;
+}
+
 int vmm_bridge_open(struct vmm_bridge *b, struct vmci_model *m, const char *dir)
 {
 	int ret;
@@ -53,6 +69,9 @@ int vmm_bridge_open(struct vmm_bridge *b, struct vmci_model *m, const char *dir)
 	b->model = m;
 	b->dgram_fd = -1;
 	b->control_fd = -1;
+	b->listen_fd = -1;
+	b->next_port = 49152;
+	b->next_rid = 0x10000;
 	if (strlen(dir) >= sizeof(b->dir))
 		return -ENAMETOOLONG;
 	strcpy(b->dir, dir);
@@ -62,6 +81,8 @@ int vmm_bridge_open(struct vmm_bridge *b, struct vmci_model *m, const char *dir)
 	ret = bind_dgram(dir, VMM_BRIDGE_DGRAM_NAME, &b->dgram_fd);
 	if (!ret)
 		ret = bind_dgram(dir, VMM_BRIDGE_CONTROL_NAME, &b->control_fd);
+	if (!ret)
+		ret = listen_stream(dir, &b->listen_fd);
 	if (ret)
 		goto fail;
 	return 0;
@@ -77,8 +98,11 @@ void vmm_bridge_close(struct vmm_bridge *b)
 		close(b->dgram_fd);
 	if (b->control_fd >= 0)
 		close(b->control_fd);
+	if (b->listen_fd >= 0)
+		close(b->listen_fd);
 	b->dgram_fd = -1;
 	b->control_fd = -1;
+	b->listen_fd = -1;
 	free(b->buf);
 	b->buf = NULL;
 }

@@ -14,6 +14,11 @@
  * listener there means RST). Bytes are moved between that socket and the
  * queue pair the guest offers; no framing is added.
  *
+ * A host program opens a stream to guest port G by connecting to
+ * <dir>/vmci-stream and writing "CONNECT G\n"; once the guest accepted,
+ * the device answers "OK <host port>\n" and the socket carries the
+ * stream. A refused connection is closed without an answer.
+ *
  * Faults and lifecycle: <dir>/vmci-control takes one text command per
  * datagram and answers "OK" or "ERR <why>" to a bound sender:
  *   cid N          change the guest's context ID (raises CTX_ID_UPDATE)
@@ -31,6 +36,7 @@
 #define VMM_BRIDGE_HDR		8u
 #define VMM_BRIDGE_DGRAM_NAME	"vmci-dgram"
 #define VMM_BRIDGE_CONTROL_NAME	"vmci-control"
+#define VMM_BRIDGE_STREAM_NAME	"vmci-stream"
 
 #define VMM_BRIDGE_MAX_STREAMS	64
 #define VMM_STREAM_BUF		65536
@@ -39,6 +45,11 @@ struct vmm_stream {
 	struct vmm_bridge *bridge;
 	bool used;
 	bool attached;
+	/* Host-initiated: reading the CONNECT line, or waiting for the guest. */
+	enum { ST_OPEN, ST_LINE, ST_REQUESTED, ST_OFFERED } state;
+	char line[32];
+	size_t line_len;
+	uint32_t qp_context;
 	bool host_eof;		/* the Unix peer shut its sending side */
 	bool guest_shut;	/* the guest will send no more */
 	int fd;
@@ -54,6 +65,8 @@ struct vmm_bridge {
 	struct vmci_model *model;
 	int dgram_fd;
 	int control_fd;
+	int listen_fd;
+	uint32_t next_port, next_rid;
 	char dir[80];
 	uint8_t *buf;
 	uint64_t to_host, to_guest, dropped;
@@ -74,7 +87,9 @@ void vmm_bridge_dgram_readable(struct vmm_bridge *b);
 int64_t vmm_stream_packet(struct vmm_bridge *b, const uint8_t *dg, size_t len);
 /* Call when a stream's socket is readable or writable. */
 void vmm_stream_io(struct vmm_stream *st);
-void vmm_stream_qp_gone(struct vmm_bridge *b, uint32_t resource);
+void vmm_stream_qp_gone(struct vmm_bridge *b, uint32_t context, uint32_t resource);
+/* Call when listen_fd is readable: a host program connects to a guest. */
+void vmm_stream_accept(struct vmm_bridge *b);
 void vmm_stream_close_all(struct vmm_bridge *b);
 
 /* Call when control_fd is readable. */

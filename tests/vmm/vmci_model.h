@@ -109,6 +109,12 @@ struct vmci_model {
 	uint32_t well_known_map[8];
 	uint32_t event_subscribed;
 
+	/* Pairs the host created and offered, waiting for the guest's attach. */
+	struct {
+		uint32_t resource;
+		uint64_t produce_size, consume_size;	/* the guest's view */
+	} host_offers[16];
+
 	/* Queue pairs shared with the host. */
 	struct vmm_qpair *qps;
 	unsigned int qp_count;
@@ -151,6 +157,9 @@ struct vmm_qpair *vmm_qp_find(struct vmci_model *m, uint32_t context,
  * room toward the guest, and moving data (returns bytes or a VMCI error;
  * an offset outside the queue in a guest-written header is INVALID_SIZE).
  */
+/* The host creates pair {2, RESOURCE}; the guest attaches with its pages. */
+int vmm_qp_host_offer(struct vmci_model *m, uint32_t resource,
+		      uint64_t produce_size, uint64_t consume_size);
 int64_t vmm_qp_host_ready(struct vmci_model *m, struct vmm_qpair *qp);
 int64_t vmm_qp_host_free(struct vmci_model *m, struct vmm_qpair *qp);
 int64_t vmm_qp_host_read(struct vmci_model *m, struct vmm_qpair *qp,

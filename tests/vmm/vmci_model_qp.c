@@ -33,6 +33,7 @@ void vmm_qp_reset(struct vmci_model *m)
 	m->qps = NULL;
 	m->qp_count = 0;
 	m->qp_pages = 0;
+	memset(m->host_offers, 0, sizeof(m->host_offers));
 }
 
 struct vmm_qpair *vmm_qp_find(struct vmci_model *m, uint32_t context,
@@ -63,6 +64,42 @@ static int init_header(struct vmci_model *m, uint64_t ppn, uint32_t ctx,
 				sizeof(hdr));
 }
 
+int vmm_qp_host_offer(struct vmci_model *m, uint32_t resource,
+		      uint64_t produce_size, uint64_t consume_size)
+{
+	unsigned int i;
+
+	for (i = 0; i < 16; i++) {
+		if (!m->host_offers[i].resource) {
+			m->host_offers[i].resource = resource;
+			m->host_offers[i].produce_size = produce_size;
+			m->host_offers[i].consume_size = consume_size;
+			return VMM_SUCCESS;
+		}
+	}
+	return VMM_ERROR_NO_RESOURCES;
+}
+
+/* A guest attach to a host-created pair: it must match the offer. */
+static int take_offer(struct vmci_model *m, uint32_t rid, uint32_t flags,
+		      uint64_t psize, uint64_t csize)
+{
+	unsigned int i;
+
+	if (!rid || !(flags & QP_FLAG_ATTACH_ONLY))
+		return VMM_ERROR_INVALID_ARGS;
+	for (i = 0; i < 16; i++) {
+		if (m->host_offers[i].resource != rid)
+			continue;
+		if (m->host_offers[i].produce_size != psize ||
+		    m->host_offers[i].consume_size != csize)
+			return VMM_ERROR_INVALID_ARGS;
+		m->host_offers[i].resource = 0;
+		return VMM_SUCCESS;
+	}
+	return VMM_ERROR_NOT_FOUND;
+}
+
 int64_t vmm_qp_alloc(struct vmci_model *m, const uint8_t *pl, uint64_t plen)
 {
 	uint32_t ctx, rid, peer, flags, ppn_size;
@@ -70,6 +107,7 @@ int64_t vmm_qp_alloc(struct vmci_model *m, const uint8_t *pl, uint64_t plen)
 	struct vmm_qpair *qp, *grown;
 	uint64_t *ppns;
 	uint8_t probe;
+	int ret;
 
 	if (plen < QP_ALLOC_FIXED)
 		return VMM_ERROR_INVALID_ARGS;
@@ -82,7 +120,7 @@ int64_t vmm_qp_alloc(struct vmci_model *m, const uint8_t *pl, uint64_t plen)
 	n = vmm_get64(pl + 32);
 	ppn_size = (m->caps_in_use & VMM_CAPS_PPN64) ? 8 : 4;
 
-	if (ctx != m->cid || rid == VMM_INVALID_ID)
+	if ((ctx != m->cid && ctx != VMM_HOST_CID) || rid == VMM_INVALID_ID)
 		return VMM_ERROR_INVALID_ARGS;
 	if ((flags & ~QP_ALL_FLAGS) || (flags & QP_FLAG_LOCAL))
 		return VMM_ERROR_INVALID_ARGS;
@@ -98,9 +136,14 @@ int64_t vmm_qp_alloc(struct vmci_model *m, const uint8_t *pl, uint64_t plen)
 		return VMM_ERROR_INVALID_ARGS;
 	if (vmm_qp_find(m, ctx, rid))
 		return VMM_ERROR_ALREADY_EXISTS;
-	/* No host-created pairs exist yet for a guest to attach to. */
-	if (flags & QP_FLAG_ATTACH_ONLY)
-		return VMM_ERROR_NOT_FOUND;
+	/* Only the host creates pairs in its own context. */
+	if (ctx == VMM_HOST_CID || (flags & QP_FLAG_ATTACH_ONLY)) {
+		if (ctx != VMM_HOST_CID)
+			return VMM_ERROR_NOT_FOUND;
+		ret = take_offer(m, rid, flags, psize, csize);
+		if (ret)
+			return ret;
+	}
 	if (m->qp_count >= QP_MAX_COUNT || m->qp_pages + n > QP_MAX_PAGES + 2 * QP_MAX_COUNT)
 		return VMM_ERROR_NO_RESOURCES;
 

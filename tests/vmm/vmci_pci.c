@@ -121,7 +121,14 @@ static void vmci_qp_gone(void *opaque, uint32_t context, uint32_t resource)
 	VMCIModelState *s = opaque;
 
 	if (s->bridge.dgram_fd >= 0)
-		vmm_stream_qp_gone(&s->bridge, resource);
+		vmm_stream_qp_gone(&s->bridge, context, resource);
+}
+
+static void vmci_stream_listen_ready(void *opaque)
+{
+	VMCIModelState *s = opaque;
+
+	vmm_stream_accept(&s->bridge);
 }
 
 static void vmci_control_readable(void *opaque)
@@ -188,6 +195,8 @@ static void vmci_exit(PCIDevice *pd)
 		qemu_set_fd_handler(s->bridge.dgram_fd, NULL, NULL, NULL);
 	if (s->bridge.control_fd >= 0)
 		qemu_set_fd_handler(s->bridge.control_fd, NULL, NULL, NULL);
+	if (s->bridge.listen_fd >= 0)
+		qemu_set_fd_handler(s->bridge.listen_fd, NULL, NULL, NULL);
 	vmm_bridge_close(&s->bridge);
 	if (s->use_msix)
 		msix_uninit(pd, &s->bar1, &s->bar1);
@@ -214,6 +223,7 @@ static void vmci_realize(PCIDevice *pd, Error **errp)
 
 	s->bridge.dgram_fd = -1;
 	s->bridge.control_fd = -1;
+	s->bridge.listen_fd = -1;
 	/* 0-2 name the hypervisor, the obsolete well-known context and the host. */
 	if (s->cid <= VMM_HOST_CID || s->cid == VMM_INVALID_ID) {
 		error_setg(errp, "vmci-model: cid %u is reserved", s->cid);
@@ -279,6 +289,8 @@ static void vmci_realize(PCIDevice *pd, Error **errp)
 				    NULL, s);
 		qemu_set_fd_handler(s->bridge.control_fd,
 				    vmci_control_readable, NULL, s);
+		qemu_set_fd_handler(s->bridge.listen_fd,
+				    vmci_stream_listen_ready, NULL, s);
 	}
 }
 

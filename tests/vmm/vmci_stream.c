@@ -91,7 +91,7 @@ static struct vmm_qpair *stream_qp(struct vmm_stream *st)
 {
 	if (!st->attached)
 		return NULL;
-	return vmm_qp_find(st->bridge->model, st->bridge->model->cid, st->qp_resource);
+	return vmm_qp_find(st->bridge->model, st->qp_context, st->qp_resource);
 }
 
 static void update_watch(struct vmm_stream *st)
@@ -180,8 +180,112 @@ static void to_guest(struct vmm_stream *st)
 		send_pkt(st->bridge, st->guest_port, st->host_port, T_WROTE, 0, 0, 0);
 }
 
+static struct vmm_stream *free_slot(struct vmm_bridge *b)
+{
+	for (int i = 0; i < VMM_BRIDGE_MAX_STREAMS; i++)
+		if (!b->streams[i].used)
+			return &b->streams[i];
+	return NULL;
+}
+
+#define DEFAULT_QUEUE 262144u
+
+/* "CONNECT <port>\n" from the host program, then REQUEST2 to the guest. */
+static void read_connect_line(struct vmm_stream *st)
+{
+	unsigned int port;
+	char extra;
+	ssize_t n;
+
+	while (st->line_len < sizeof(st->line) - 1) {
+		n = recv(st->fd, st->line + st->line_len, 1, MSG_DONTWAIT);
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0)
+			break;
+		if (st->line[st->line_len] == '\n') {
+			st->line[st->line_len] = 0;
+			if (sscanf(st->line, "CONNECT %u%c", &port, &extra) != 1)
+				break;
+			st->guest_port = port;
+			st->host_port = st->bridge->next_port++;
+			st->state = ST_REQUESTED;
+			send_pkt(st->bridge, port, st->host_port, T_REQUEST2,
+				 PROTO_QSTATE, DEFAULT_QUEUE, 0);
+			return;
+		}
+		st->line_len++;
+	}
+	close_stream(st);
+}
+
+void vmm_stream_accept(struct vmm_bridge *b)
+{
+	struct vmm_stream *st;
+	int fd;
+
+	fd = accept(b->listen_fd, NULL, NULL);
+	if (fd < 0)
+		return;
+	st = free_slot(b);
+	if (!st || !b->watch) {
+		close(fd);
+		return;
+	}
+	st->out = malloc(VMM_STREAM_BUF);
+	if (!st->out) {
+		close(fd);
+		return;
+	}
+	st->bridge = b;
+	st->used = true;
+	st->fd = fd;
+	st->state = ST_LINE;
+	st->guest_port = VMM_INVALID_ID;
+	st->host_port = VMM_INVALID_ID;
+	b->watch(st, true, false);
+}
+
+/*
+ * While the guest has not accepted yet, the host program may give up: a
+ * closed socket withdraws the request. Early data waits for the accept.
+ */
+static void handshake_hangup(struct vmm_stream *st)
+{
+	char c;
+	ssize_t n = recv(st->fd, &c, 1, MSG_DONTWAIT | MSG_PEEK);
+
+	if (n == 0 || (n < 0 && errno != EAGAIN))
+		reset_stream(st);
+	else if (n > 0)
+		st->bridge->watch(st, false, false);
+}
+
+/* The guest accepted and attached: tell the host program, start moving. */
+static void host_stream_open(struct vmm_stream *st)
+{
+	char ok[32];
+	int len = snprintf(ok, sizeof(ok), "OK %u\n", st->host_port);
+
+	st->state = ST_OPEN;
+	st->attached = true;
+	if (send(st->fd, ok, len, MSG_DONTWAIT | MSG_NOSIGNAL) != len) {
+		reset_stream(st);
+		return;
+	}
+	vmm_stream_io(st);
+}
+
 void vmm_stream_io(struct vmm_stream *st)
 {
+	if (st->used && st->state == ST_LINE) {
+		read_connect_line(st);
+		return;
+	}
+	if (st->used && st->state != ST_OPEN) {
+		handshake_hangup(st);
+		return;
+	}
 	if (st->used)
 		to_host(st);
 	if (st->used)
@@ -268,7 +372,7 @@ int64_t vmm_stream_packet(struct vmm_bridge *b, const uint8_t *dg, size_t len)
 	case T_OFFER:
 		rid = vmm_get32(dg + 44);
 		qp = vmm_qp_find(b->model, b->model->cid, rid);
-		if (!st || st->attached || vmm_get32(dg + 40) != b->model->cid || !qp ||
+		if (!st || st->attached || st->state != ST_OPEN || vmm_get32(dg + 40) != b->model->cid || !qp ||
 		    (qp->peer != VMM_HOST_CID && qp->peer != VMM_INVALID_ID)) {
 			if (st)
 				reset_stream(st);
@@ -276,10 +380,44 @@ int64_t vmm_stream_packet(struct vmm_bridge *b, const uint8_t *dg, size_t len)
 				send_pkt(b, gport, hport, T_RST, 0, 0, 0);
 			break;
 		}
+		st->qp_context = b->model->cid;
 		st->qp_resource = rid;
 		st->attached = true;
 		send_pkt(b, gport, hport, T_ATTACH, 0, vmm_get64(dg + 40), 0);
 		vmm_stream_io(st);
+		break;
+	case T_NEGOTIATE:
+	case T_NEGOTIATE2:
+		if (!st || st->state != ST_REQUESTED || size < MIN_QUEUE ||
+		    size > MAX_QUEUE) {
+			if (st)
+				reset_stream(st);
+			else
+				send_pkt(b, gport, hport, T_RST, 0, 0, 0);
+			break;
+		}
+		st->qp_context = VMM_HOST_CID;
+		st->qp_resource = b->next_rid++;
+		if (vmm_qp_host_offer(b->model, st->qp_resource, size, size)) {
+			reset_stream(st);
+			break;
+		}
+		st->state = ST_OFFERED;
+		send_pkt(b, gport, hport, T_OFFER, 0,
+			 (uint64_t)st->qp_resource << 32 | VMM_HOST_CID, 0);
+		break;
+	case T_ATTACH:
+		if (!st || st->state != ST_OFFERED ||
+		    vmm_get32(dg + 40) != VMM_HOST_CID ||
+		    vmm_get32(dg + 44) != st->qp_resource ||
+		    !vmm_qp_find(b->model, VMM_HOST_CID, st->qp_resource)) {
+			if (st)
+				reset_stream(st);
+			else
+				send_pkt(b, gport, hport, T_RST, 0, 0, 0);
+			break;
+		}
+		host_stream_open(st);
 		break;
 	case T_WROTE:
 	case T_READ:
@@ -306,12 +444,13 @@ int64_t vmm_stream_packet(struct vmm_bridge *b, const uint8_t *dg, size_t len)
 }
 
 /* The guest detached: whatever it had not read is lost with the pages. */
-void vmm_stream_qp_gone(struct vmm_bridge *b, uint32_t resource)
+void vmm_stream_qp_gone(struct vmm_bridge *b, uint32_t context, uint32_t resource)
 {
 	for (int i = 0; i < VMM_BRIDGE_MAX_STREAMS; i++) {
 		struct vmm_stream *st = &b->streams[i];
 
-		if (st->used && st->attached && st->qp_resource == resource) {
+		if (st->used && st->attached && st->qp_context == context &&
+		    st->qp_resource == resource) {
 			/* Flush what was already taken from the queue. */
 			if (st->out_len > st->out_off)
 				send(st->fd, st->out + st->out_off,

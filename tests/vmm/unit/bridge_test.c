@@ -208,6 +208,8 @@ int main(void)
 	unlink((char *)buf);
 	snprintf((char *)buf, sizeof(buf), "%s/%s", dir, VMM_BRIDGE_CONTROL_NAME);
 	unlink((char *)buf);
+	snprintf((char *)buf, sizeof(buf), "%s/%s", dir, VMM_BRIDGE_STREAM_NAME);
+	unlink((char *)buf);
 	rmdir(dir);
 	return tap_exit_code();
 }
