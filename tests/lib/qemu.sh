@@ -1,0 +1,116 @@
+# Builds (once per input) Debian's QEMU with our VMCI device model from
+# tests/vmm/ and caches it outside the repo.
+#
+# Two cache entries: the configured QEMU tree (qemu-tree-<key>, keyed by the
+# Debian source version and QEMU_RECIPE; 8 minutes cold on 2 idle cores, 30
+# on busy ones) and the finished binary (qemu-<key>, keyed additionally by
+# the files of tests/vmm/ and this script), so an edit of the device model
+# is an incremental rebuild of a few files (30-60 s).
+# shellcheck shell=bash
+
+# Bump when the configure or build steps below change.
+QEMU_RECIPE=1
+QEMU_BUILD_PACKAGES=(dpkg-dev meson ninja-build libglib2.0-dev libpixman-1-dev libfdt-dev)
+QEMU_SRC_LIST=/etc/apt/sources.list.d/vmci-vmsock-tests-src.sources
+
+# apt-get source needs a deb-src entry mirroring the machine's deb entry.
+ensure_qemu_source_entry() {
+	grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && return 0
+	grep -rqs '^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/ && return 0
+	[ "$(id -u)" -eq 0 ] || die "no deb-src entry for qemu; run as root so one can be added"
+	say "adding a deb-src entry ($QEMU_SRC_LIST)"
+	awk '
+		/^Types:/ { deb = ($0 ~ /(^|[ \t])deb([ \t]|$)/); if (deb) print "Types: deb-src"; next }
+		deb && /^(URIs|Suites|Components|Signed-By):/ { print }
+		/^$/ { if (deb) print ""; deb = 0 }
+	' /etc/apt/sources.list.d/*.sources >"$QEMU_SRC_LIST"
+	[ -s "$QEMU_SRC_LIST" ] || { rm -f "$QEMU_SRC_LIST"; die "no deb entry to mirror as deb-src"; }
+	apt-get update -q >/dev/null || die "apt-get update failed"
+}
+
+qemu_source_version() {
+	apt-cache showsrc qemu 2>/dev/null | sed -n 's/^Version: //p' | sort -V | tail -n 1
+}
+
+qemu_tree_key() {
+	printf '%s\nrecipe %s\n' "$1" "$QEMU_RECIPE" | sha256sum | cut -c1-16
+}
+
+qemu_binary_key() {
+	{
+		printf '%s\n' "$1"
+		(cd "$TESTS_DIR/vmm" && find . -maxdepth 1 -type f -print |
+			LC_ALL=C sort | xargs sha256sum)
+		cat "$TESTS_DIR/lib/qemu.sh"
+	} | sha256sum | cut -c1-16
+}
+
+# Copies the device model (the top level of tests/vmm; its subdirectories
+# are tests) into the tree; only changed files get a new mtime, so ninja
+# rebuilds just those.
+qemu_install_model() {
+	local src=$1 dest=$1/hw/misc/vmci_model
+	mkdir -p "$dest"
+	rsync -a --checksum --delete --exclude '*/' "$TESTS_DIR/vmm/" "$dest/" || return 1
+	grep -qxF "subdir('vmci_model')" "$src/hw/misc/meson.build" ||
+		echo "subdir('vmci_model')" >>"$src/hw/misc/meson.build"
+}
+
+qemu_prepare_tree() {
+	local dir=$1 version=$2 start=$SECONDS
+	say "unpacking Debian's qemu $version into $dir" >&2
+	rm -rf "$dir"
+	mkdir -p "$dir/get"
+	(cd "$dir/get" && apt-get source -q "qemu=$version") >"$dir/source.log" 2>&1 ||
+		{ tail -n 20 "$dir/source.log" >&2; return 1; }
+	mv "$dir"/get/qemu-*/ "$dir/src" && rm -rf "$dir/get" || return 1
+	mkdir -p "$dir/src/build"
+	# A pyenv python3 first on PATH breaks QEMU's configure.
+	(cd "$dir/src/build" && PATH=/usr/bin:/bin:/usr/sbin:/sbin ../configure \
+		--target-list=x86_64-softmmu --disable-docs --disable-werror \
+		--disable-tools --disable-guest-agent --meson=/usr/bin/meson) \
+		>"$dir/configure.log" 2>&1 || { tail -n 20 "$dir/configure.log" >&2; return 1; }
+	say "qemu configured in $((SECONDS - start))s" >&2
+	touch "$dir/.configured"
+}
+
+# Prints the path of a qemu-system-x86_64 with the device model built in.
+# Parallel runs wait for one build, never race.
+qemu_binary() {
+	mkdir -p "$CACHE_DIR"
+	(
+		flock 9 || die "cannot lock $CACHE_DIR/qemu.lock"
+		qemu_binary_locked
+	) 9>"$CACHE_DIR/qemu.lock"
+}
+
+qemu_binary_locked() {
+	local version tkey bkey tree bin start=$SECONDS
+	ensure_qemu_source_entry >&2
+	ensure_packages "${QEMU_BUILD_PACKAGES[@]}" >&2
+	version=$(qemu_source_version)
+	[ -n "$version" ] || die "apt-cache knows no qemu source package"
+	tkey=$(qemu_tree_key "$version")
+	bkey=$(qemu_binary_key "$version")
+	tree=$CACHE_DIR/qemu-tree-$tkey
+	bin=$CACHE_DIR/qemu-$bkey
+	if [ ! -f "$bin/.done" ]; then
+		if [ ! -f "$tree/.configured" ]; then
+			qemu_prepare_tree "$tree" "$version" || die "qemu source/configure failed"
+		fi
+		qemu_install_model "$tree/src" || die "cannot copy the device model into $tree"
+		say "building qemu-system-x86_64 with the VMCI model ($tree)" >&2
+		run_with_heartbeat "$tree/build.log" "qemu build" \
+			ninja -C "$tree/src/build" qemu-system-x86_64 >&2 ||
+			die "qemu build failed (log: $tree/build.log)"
+		mkdir -p "$bin"
+		cp "$tree/src/build/qemu-system-x86_64" "$bin/" || die "cannot copy qemu"
+		printf '%s\n' "$version" >"$bin/version"
+		touch "$bin/.done"
+		say "qemu ready in $((SECONDS - start))s" >&2
+		# Older trees and binaries of our own kind only.
+		find "$CACHE_DIR" -maxdepth 1 -type d -name 'qemu-*' \
+			! -path "$tree" ! -path "$bin" -exec rm -rf {} +
+	fi
+	printf '%s\n' "$bin/qemu-system-x86_64"
+}
