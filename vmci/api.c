@@ -20,3 +20,21 @@ u32 vmcix_get_context_id(void)
 	return vmci_route_local_cid();
 }
 EXPORT_SYMBOL_GPL(vmcix_get_context_id);
+
+bool vmcix_is_local_cid(u32 cid)
+{
+	return vmci_route_is_local_cid(cid);
+}
+EXPORT_SYMBOL_GPL(vmcix_is_local_cid);
+
+int vmcix_personality_watch(struct notifier_block *nb)
+{
+	return vmci_route_watch_personality(nb);
+}
+EXPORT_SYMBOL_GPL(vmcix_personality_watch);
+
+int vmcix_personality_unwatch(struct notifier_block *nb)
+{
+	return vmci_route_unwatch_personality(nb);
+}
+EXPORT_SYMBOL_GPL(vmcix_personality_unwatch);

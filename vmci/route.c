@@ -18,6 +18,7 @@
  */
 #include <linux/errno.h>
 #include <linux/mutex.h>
+#include <linux/notifier.h>
 #include <linux/rcupdate.h>
 
 #include "context.h"
@@ -26,7 +27,9 @@
 #include "route.h"
 
 static const struct vmci_hypervisor_ops __rcu *hv_ops;
+/* Guards hv_ops changes and personality_chain, so watchers never miss one. */
 static DEFINE_MUTEX(hv_ops_lock);
+static RAW_NOTIFIER_HEAD(personality_chain);
 
 int vmci_route_register_hypervisor(const struct vmci_hypervisor_ops *ops)
 {
@@ -35,22 +38,61 @@ int vmci_route_register_hypervisor(const struct vmci_hypervisor_ops *ops)
 	if (!ops || !ops->send || !ops->context_id)
 		return -EINVAL;
 	mutex_lock(&hv_ops_lock);
-	if (rcu_access_pointer(hv_ops))
+	if (rcu_access_pointer(hv_ops)) {
 		err = -EBUSY;
-	else
+	} else {
 		rcu_assign_pointer(hv_ops, ops);
+		raw_notifier_call_chain(&personality_chain, VMCIX_GUEST_UP, NULL);
+	}
 	mutex_unlock(&hv_ops_lock);
 	return err;
 }
 
 void vmci_route_unregister_hypervisor(const struct vmci_hypervisor_ops *ops)
 {
+	bool gone = false;
+
 	mutex_lock(&hv_ops_lock);
-	if (rcu_access_pointer(hv_ops) == ops)
+	if (rcu_access_pointer(hv_ops) == ops) {
 		RCU_INIT_POINTER(hv_ops, NULL);
-	mutex_unlock(&hv_ops_lock);
+		gone = true;
+	}
 	/* Sends run inside RCU read-side sections. */
 	synchronize_rcu();
+	/* Only now can a watcher trust that nothing leaves through the device. */
+	if (gone)
+		raw_notifier_call_chain(&personality_chain, VMCIX_GUEST_DOWN, NULL);
+	mutex_unlock(&hv_ops_lock);
+}
+
+int vmci_route_watch_personality(struct notifier_block *nb)
+{
+	int err;
+
+	if (!nb || !nb->notifier_call)
+		return -EINVAL;
+	mutex_lock(&hv_ops_lock);
+	err = raw_notifier_chain_register(&personality_chain, nb);
+	/* A watcher that arrives late learns the present state at once. */
+	if (!err && rcu_access_pointer(hv_ops))
+		nb->notifier_call(nb, VMCIX_GUEST_UP, NULL);
+	mutex_unlock(&hv_ops_lock);
+	return err;
+}
+
+int vmci_route_unwatch_personality(struct notifier_block *nb)
+{
+	int err;
+
+	mutex_lock(&hv_ops_lock);
+	err = raw_notifier_chain_unregister(&personality_chain, nb);
+	mutex_unlock(&hv_ops_lock);
+	return err;
+}
+
+bool vmci_route_is_local_cid(u32 cid)
+{
+	return cid != VMCI_INVALID_ID && cid == vmci_route_local_cid();
 }
 
 static bool hypervisor_registered(void)

@@ -10,8 +10,10 @@
 #define VMCI_ROUTE_H
 
 #include <linux/gfp.h>
+#include <linux/notifier.h>
 #include <linux/types.h>
 #include <vmci/vmci_abi.h>
+#include <vmci/vmcix.h>
 
 /*
  * The way out to the hypervisor, registered by the guest personality once
@@ -36,6 +38,16 @@ void vmci_route_unregister_hypervisor(const struct vmci_hypervisor_ops *ops);
 
 /* Our CID as peers address us: the guest CID when a guest, else the host CID. */
 u32 vmci_route_local_cid(void);
+bool vmci_route_is_local_cid(u32 cid);
+
+/*
+ * Personality watchers (see vmcix_personality_watch()). Callbacks run in
+ * process context under the lock that orders register and unregister of
+ * the hypervisor path: they may sleep, but must not register or
+ * unregister a path or a watcher.
+ */
+int vmci_route_watch_personality(struct notifier_block *nb);
+int vmci_route_unwatch_personality(struct notifier_block *nb);
 
 enum vmci_route {
 	VMCI_ROUTE_HYPERVISOR,	/* out through the guest device */

@@ -357,6 +357,83 @@ static void destroyed_vmm_is_unreachable(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vmcix_datagram_send(dg), VMCI_ERROR_DST_UNREACHABLE);
 }
 
+struct watcher {
+	struct notifier_block nb;
+	int ups, downs;
+	bool hv_seen_at_up;	/* the path was usable when UP arrived */
+	bool hv_gone_at_down;	/* and gone when DOWN arrived */
+};
+
+static int watcher_cb(struct notifier_block *nb, unsigned long event, void *data)
+{
+	struct watcher *w = container_of(nb, struct watcher, nb);
+
+	if (event == VMCIX_GUEST_UP) {
+		w->ups++;
+		w->hv_seen_at_up = vmci_route_local_cid() == FAKE_GUEST_CID;
+	} else if (event == VMCIX_GUEST_DOWN) {
+		w->downs++;
+		w->hv_gone_at_down = vmci_route_local_cid() == VMCI_HOST_CONTEXT_ID;
+	}
+	return NOTIFY_OK;
+}
+
+static void unwatch_action(void *nb)
+{
+	vmci_route_unwatch_personality(nb);
+}
+
+static struct watcher *new_watcher(struct kunit *test)
+{
+	struct watcher *w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	w->nb.notifier_call = watcher_cb;
+	KUNIT_ASSERT_EQ(test, vmci_route_watch_personality(&w->nb), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, unwatch_action, &w->nb), 0);
+	return w;
+}
+
+static void personality_watchers_see_guest_come_and_go(struct kunit *test)
+{
+	struct watcher *early = new_watcher(test), *late;
+	struct notifier_block empty = {};
+
+	KUNIT_EXPECT_EQ(test, vmci_route_watch_personality(NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vmci_route_watch_personality(&empty), -EINVAL);
+	KUNIT_EXPECT_EQ(test, early->ups + early->downs, 0);
+	KUNIT_EXPECT_TRUE(test, vmci_route_is_local_cid(VMCI_HOST_CONTEXT_ID));
+	KUNIT_EXPECT_FALSE(test, vmci_route_is_local_cid(FAKE_GUEST_CID));
+	KUNIT_EXPECT_FALSE(test, vmci_route_is_local_cid(VMCI_INVALID_ID));
+
+	register_fake_hv(test);
+	KUNIT_EXPECT_EQ(test, early->ups, 1);
+	KUNIT_EXPECT_TRUE(test, early->hv_seen_at_up);
+	KUNIT_EXPECT_TRUE(test, vmci_route_is_local_cid(FAKE_GUEST_CID));
+	KUNIT_EXPECT_FALSE(test, vmci_route_is_local_cid(VMCI_HOST_CONTEXT_ID));
+	/* A refused second path changes nothing. */
+	KUNIT_EXPECT_EQ(test, vmci_route_register_hypervisor(&fake_hv_ops), -EBUSY);
+	KUNIT_EXPECT_EQ(test, early->ups, 1);
+
+	late = new_watcher(test);
+	KUNIT_EXPECT_EQ(test, late->ups, 1);
+
+	unregister_fake_hv(NULL);
+	KUNIT_EXPECT_EQ(test, early->downs, 1);
+	KUNIT_EXPECT_EQ(test, late->downs, 1);
+	KUNIT_EXPECT_TRUE(test, early->hv_gone_at_down);
+	/* Unregistering a path that is not there says nothing. */
+	unregister_fake_hv(NULL);
+	KUNIT_EXPECT_EQ(test, early->downs, 1);
+
+	KUNIT_EXPECT_EQ(test, vmci_route_unwatch_personality(&late->nb), 0);
+	register_fake_hv(test);
+	KUNIT_EXPECT_EQ(test, late->ups, 1);
+	KUNIT_EXPECT_EQ(test, early->ups, 2);
+	unregister_fake_hv(NULL);
+	KUNIT_EXPECT_EQ(test, early->downs, 2);
+}
+
 static struct kunit_case vmci_route_cases[] = {
 	KUNIT_CASE(privilege_rule),
 	KUNIT_CASE(malformed_datagrams_are_refused),
@@ -368,6 +445,7 @@ static struct kunit_case vmci_route_cases[] = {
 	KUNIT_CASE(vmm_source_is_stamped),
 	KUNIT_CASE(kernel_to_vmm_queue_and_privileges),
 	KUNIT_CASE(destroyed_vmm_is_unreachable),
+	KUNIT_CASE(personality_watchers_see_guest_come_and_go),
 	{}
 };
 

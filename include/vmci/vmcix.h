@@ -13,6 +13,26 @@
 
 /* Context ID of this machine as peers address it. */
 u32 vmcix_get_context_id(void);
+/* True when @cid is that context ID now (it changes on CTX_ID_UPDATE). */
+bool vmcix_is_local_cid(u32 cid);
+
+/*
+ * Personalities. The host personality lives as long as vmci.ko, so users
+ * learn of it through the module dependency. The guest personality comes
+ * when the PCI driver brings a VMCI device up and goes when it takes the
+ * device down; a watcher's notifier_call gets VMCIX_GUEST_UP or
+ * VMCIX_GUEST_DOWN (data NULL), in process context, and may sleep. A
+ * watcher that registers while a guest device is up gets VMCIX_GUEST_UP
+ * at once. DOWN comes only after the last datagram left through the
+ * device. Callbacks must not call vmcix_personality_watch/unwatch.
+ */
+struct notifier_block;
+enum vmcix_personality_event {
+	VMCIX_GUEST_UP = 1,
+	VMCIX_GUEST_DOWN,
+};
+int vmcix_personality_watch(struct notifier_block *nb);
+int vmcix_personality_unwatch(struct notifier_block *nb);
 
 struct vmci_event_data;
 
