@@ -31,6 +31,7 @@ enum vmcix_personality_event {
 	VMCIX_GUEST_UP = 1,
 	VMCIX_GUEST_DOWN,
 };
+
 int vmcix_personality_watch(struct notifier_block *nb);
 int vmcix_personality_unwatch(struct notifier_block *nb);
 
