@@ -15,17 +15,25 @@
 #include "qpair.h"
 #include "queue.h"
 
+/* Non-local pairs: the guest personality's, while its device works. */
+static const struct vmci_qpair_backend *remote_backend;
+
+void vmci_qpair_set_remote_backend(const struct vmci_qpair_backend *backend)
+{
+	WRITE_ONCE(remote_backend, backend);
+}
+
 /*
  * The one place that knows the kinds of pairs. Non-local pairs need the
  * guest personality (alloc/detach hypercalls over the device) or, on a
- * host, the queue-pair broker; neither exists yet, so they are
- * unavailable. They plug in by returning their backend here.
+ * host, the queue-pair broker (not written yet); without either they are
+ * unavailable.
  */
 static const struct vmci_qpair_backend *backend_for(u32 flags)
 {
 	if (flags & VMCI_QPFLAG_LOCAL)
 		return &vmci_qpair_local_backend;
-	return NULL;
+	return READ_ONCE(remote_backend);
 }
 
 /*
