@@ -1,0 +1,115 @@
+# Our guest personality (vmci.ko's PCI driver) and vmsock against the VMCI
+# device model in QEMU, on the stock Debian 6.12 kernel.
+# shellcheck shell=bash
+
+# One VM per line: BAR1 variant (mmio on/off), interrupts the device
+# offers (msix = MSI-X and MSI, msi = MSI only, intx = neither), our
+# irq_mode parameter, the mode and vector count we must end up with, CID.
+GUEST_MODEL_VMS=(
+	"on  msix auto  msix  3 4401"
+	"off msix msix1 msix1 1 4402"
+	"off msi  auto  msi   1 4403"
+	"on  intx auto  intx  1 4404"
+)
+GUEST_MODEL_KERNEL=${GUEST_MODEL_KERNEL:-6.12.*}
+GUEST_MODEL_ECHO_PORT=6100
+
+# The QEMU with the device model: built by tests/lib/qemu.sh when that is
+# present, else whatever binary a finished build left in the cache.
+guest_model_qemu() {
+	local d
+	if declare -F qemu_binary >/dev/null; then
+		qemu_binary
+		return
+	fi
+	for d in "$CACHE_DIR"/qemu-*/; do
+		case $d in */qemu-tree-*) continue ;; esac
+		if [ -f "$d/.done" ] && [ -x "$d/qemu-system-x86_64" ]; then
+			echo "$d/qemu-system-x86_64"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# guest_model_echo DIR PORT LOG: the host end. CID 2 port P is DIR/dgram-P;
+# a guest datagram arrives there as u32 guest port, u32 host port, payload,
+# and goes back the same way through DIR/vmci-dgram. Its output must not
+# hold the caller's $(...) open.
+guest_model_echo() {
+	/usr/bin/python3 - "$1" "$2" >"$3" 2>&1 <<'PY' &
+import os, socket, sys
+directory, port = sys.argv[1], int(sys.argv[2])
+path = os.path.join(directory, "dgram-%d" % port)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+while True:
+    data = s.recv(1 << 20)
+    if len(data) >= 8:
+        s.sendto(data, os.path.join(directory, "vmci-dgram"))
+PY
+	echo $!
+}
+
+make_guest_model_initramfs() {
+	local image=$1 label=$2 mods=$3 root applet
+	root=$(mktemp -d)
+	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib/test}
+	cp /bin/busybox "$root/bin/busybox"
+	for applet in $(/bin/busybox --list); do
+		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
+	done
+	cp "$TESTS_DIR/vm/guest-model-init" "$root/init"
+	cp "$mods"/vmci/vmci.ko "$mods"/vsock/vmsock.ko "$OUT_DIR/user-bin/guest_device" \
+		"$root/lib/test/" || { rm -rf "$root"; return 1; }
+	printf 'LABEL=%s\n' "$label" >"$root/etc/testplan"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$image"
+	rm -rf "$root"
+}
+
+run_guest_model_tests() {
+	local qemu rel hdr line mmio irqs param mode vectors cid label device
+	local hostdir echo_pid regs msix msi
+	rel=$(basename "$(ls -d /boot/vmlinuz-$GUEST_MODEL_KERNEL 2>/dev/null | head -n 1)")
+	rel=${rel#vmlinuz-}
+	if ! qemu=$(guest_model_qemu); then
+		record SKIP "guest_model:vm" "no QEMU with the VMCI device model cached"
+		return 0
+	fi
+	hdr=/lib/modules/$rel/build
+	if [ -z "$rel" ] || [ ! -d "$hdr" ]; then
+		record SKIP "guest_model:vm" "no stock kernel and headers matching $GUEST_MODEL_KERNEL"
+		return 0
+	fi
+	[ -d "$(build_dir "$rel")" ] || build_modules "$rel" "$hdr" || return 0
+	for line in "${GUEST_MODEL_VMS[@]}"; do
+		read -r mmio irqs param mode vectors cid <<<"$line"
+		regs=$([ "$mmio" = on ] && echo mmio || echo io)
+		label=guest-model-${rel%%-*}-$regs-$mode
+		msix=off msi=off
+		[ "$irqs" = msix ] && msix=on msi=on
+		[ "$irqs" = msi ] && msi=on
+		hostdir=$(mktemp -d /tmp/vmci-guest-model.XXXXXX)
+		device="vmci-model,cid=$cid,mmio=$mmio,msix=$msix,msi=$msi,host-dir=$hostdir"
+		make_guest_model_initramfs "$OUT_DIR/initrd-$label.gz" "$label" \
+			"$(build_dir "$rel")" || { record FAIL "$label:initramfs"; continue; }
+		say "booting $rel with $device, irq_mode=$param"
+		echo_pid=$(guest_model_echo "$hostdir" "$GUEST_MODEL_ECHO_PORT" \
+			"$OUT_DIR/host-$label.log")
+		mkdir -p "$OUT_DIR/vm-$label"
+		: >"$OUT_DIR/vm-$label/report.log"
+		timeout --foreground 300 "$qemu" \
+			-L /usr/share/qemu -L /usr/share/seabios -net none \
+			-machine pc -cpu max -smp 2 -m 1G -no-reboot -display none -monitor none \
+			-device "$device" \
+			-kernel "/boot/vmlinuz-$rel" -initrd "$OUT_DIR/initrd-$label.gz" \
+			-append "console=ttyS0 quiet loglevel=4 panic=-1 vmci_guest.cid=$cid vmci_guest.irq_param=$param vmci_guest.mode=$mode vmci_guest.vectors=$vectors vmci_guest.regs=$regs vmci_guest.echo=$GUEST_MODEL_ECHO_PORT" \
+			-serial stdio -serial "file:$OUT_DIR/vm-$label/report.log" </dev/null |
+			tee "$OUT_DIR/vm-$label/console.log" | sed -u 's/^/  vm| /'
+		[ "${PIPESTATUS[0]}" -eq 124 ] && say "VM timed out after 300s"
+		kill "$echo_pid" 2>/dev/null
+		wait "$echo_pid" 2>/dev/null
+		rm -rf "$hostdir"
+		check_vm_report "$label" "$OUT_DIR/vm-$label"
+	done
+}
