@@ -11,6 +11,13 @@ GUEST_MODEL_VMS=(
 	"off msi  auto  msi   1 4403"
 	"on  intx auto  intx  1 4404"
 )
+# Under the debug kernel the two receive paths, DMA and port I/O. Not
+# INTx: under TCG the debug kernel's ACPI _PRT evaluation hits the AML
+# loop timeout ("PCI INT A: no GSI"), so no INTx line reaches the device.
+GUEST_MODEL_DEBUG_VMS=(
+	"on  msix auto  msix  3 4405"
+	"off msi  auto  msi   1 4406"
+)
 GUEST_MODEL_KERNEL=${GUEST_MODEL_KERNEL:-6.12.*}
 GUEST_MODEL_ECHO_PORT=6100
 
@@ -34,19 +41,29 @@ guest_model_qemu() {
 
 # guest_model_echo DIR PORT LOG: the host end. CID 2 port P is DIR/dgram-P;
 # a guest datagram arrives there as u32 guest port, u32 host port, payload,
-# and goes back the same way through DIR/vmci-dgram. Its output must not
-# hold the caller's $(...) open.
+# and goes back the same way through DIR/vmci-dgram. PORT+1 forwards the
+# payload to the model's control socket. Its output must not hold the
+# caller's $(...) open.
 guest_model_echo() {
 	/usr/bin/python3 - "$1" "$2" >"$3" 2>&1 <<'PY' &
-import os, socket, sys
+import os, select, socket, sys
 directory, port = sys.argv[1], int(sys.argv[2])
-path = os.path.join(directory, "dgram-%d" % port)
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(path)
+def bound(name):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(os.path.join(directory, name))
+    return s
+echo, ctl = bound("dgram-%d" % port), bound("dgram-%d" % (port + 1))
+# Port+1: the payload is a command for the model; its answer comes back here.
 while True:
-    data = s.recv(1 << 20)
-    if len(data) >= 8:
-        s.sendto(data, os.path.join(directory, "vmci-dgram"))
+    for s in select.select([echo, ctl], [], [])[0]:
+        data, sender = s.recvfrom(1 << 20)
+        if s is echo and len(data) >= 8:
+            s.sendto(data, os.path.join(directory, "vmci-dgram"))
+        elif s is ctl and str(sender).endswith("vmci-control"):
+            print("model answered", data, flush=True)
+        elif s is ctl and len(data) > 8:
+            print("control", data[8:], flush=True)
+            s.sendto(data[8:], os.path.join(directory, "vmci-control"))
 PY
 	echo $!
 }
@@ -67,49 +84,66 @@ make_guest_model_initramfs() {
 	rm -rf "$root"
 }
 
+# boot_guest_model_vm QEMU KERNEL MODULE_DIR LABEL "mmio irqs param mode vectors cid"
+boot_guest_model_vm() {
+	local qemu=$1 kernel=$2 mods=$3 label=$4 mmio irqs param mode vectors cid
+	local hostdir echo_pid regs msix=off msi=off device append
+	read -r mmio irqs param mode vectors cid <<<"$5"
+	regs=$([ "$mmio" = on ] && echo mmio || echo io)
+	label=$label-$regs-$mode
+	[ "$irqs" = msix ] && msix=on msi=on
+	[ "$irqs" = msi ] && msi=on
+	hostdir=$(mktemp -d /tmp/vmci-guest-model.XXXXXX)
+	device="vmci-model,cid=$cid,mmio=$mmio,msix=$msix,msi=$msi,host-dir=$hostdir"
+	append="vmci_guest.cid=$cid vmci_guest.irq_param=$param vmci_guest.mode=$mode"
+	append+=" vmci_guest.vectors=$vectors vmci_guest.regs=$regs"
+	append+=" vmci_guest.echo=$GUEST_MODEL_ECHO_PORT vmci_guest.new_cid=$((cid + 100))"
+	make_guest_model_initramfs "$OUT_DIR/initrd-$label.gz" "$label" "$mods" ||
+		{ record FAIL "$label:initramfs"; rm -rf "$hostdir"; return; }
+	say "booting $(basename "$kernel") with $device, irq_mode=$param"
+	echo_pid=$(guest_model_echo "$hostdir" "$GUEST_MODEL_ECHO_PORT" "$OUT_DIR/host-$label.log")
+	mkdir -p "$OUT_DIR/vm-$label"
+	: >"$OUT_DIR/vm-$label/report.log"
+	# The same lenient stall thresholds as boot_vm: TCG on a busy host.
+	timeout --foreground 600 "$qemu" \
+		-L /usr/share/qemu -L /usr/share/seabios -net none \
+		-machine pc -cpu max -smp 2 -m 2G -no-reboot -display none -monitor none \
+		-device "$device" -kernel "$kernel" -initrd "$OUT_DIR/initrd-$label.gz" \
+		-append "console=ttyS0 quiet loglevel=4 panic=-1 oops=panic kasan.fault=report watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300 $append" \
+		-serial stdio -serial "file:$OUT_DIR/vm-$label/report.log" </dev/null |
+		tee "$OUT_DIR/vm-$label/console.log" | sed -u 's/^/  vm| /'
+	[ "${PIPESTATUS[0]}" -eq 124 ] && say "VM timed out after 600s"
+	kill "$echo_pid" 2>/dev/null
+	wait "$echo_pid" 2>/dev/null
+	rm -rf "$hostdir"
+	check_vm_report "$label" "$OUT_DIR/vm-$label"
+}
+
 run_guest_model_tests() {
-	local qemu rel hdr line mmio irqs param mode vectors cid label device
-	local hostdir echo_pid regs msix msi
-	rel=$(basename "$(ls -d /boot/vmlinuz-$GUEST_MODEL_KERNEL 2>/dev/null | head -n 1)")
-	rel=${rel#vmlinuz-}
+	local qemu rel hdr line key ktree
 	if ! qemu=$(guest_model_qemu); then
 		record SKIP "guest_model:vm" "no QEMU with the VMCI device model cached"
 		return 0
 	fi
+	rel=$(basename "$(ls -d /boot/vmlinuz-$GUEST_MODEL_KERNEL 2>/dev/null | head -n 1)")
+	rel=${rel#vmlinuz-}
 	hdr=/lib/modules/$rel/build
 	if [ -z "$rel" ] || [ ! -d "$hdr" ]; then
 		record SKIP "guest_model:vm" "no stock kernel and headers matching $GUEST_MODEL_KERNEL"
-		return 0
+	elif [ -d "$(build_dir "$rel")" ] || build_modules "$rel" "$hdr"; then
+		for line in "${GUEST_MODEL_VMS[@]}"; do
+			boot_guest_model_vm "$qemu" "/boot/vmlinuz-$rel" "$(build_dir "$rel")" \
+				"guest-model-${rel%%-*}" "$line"
+		done
 	fi
-	[ -d "$(build_dir "$rel")" ] || build_modules "$rel" "$hdr" || return 0
-	for line in "${GUEST_MODEL_VMS[@]}"; do
-		read -r mmio irqs param mode vectors cid <<<"$line"
-		regs=$([ "$mmio" = on ] && echo mmio || echo io)
-		label=guest-model-${rel%%-*}-$regs-$mode
-		msix=off msi=off
-		[ "$irqs" = msix ] && msix=on msi=on
-		[ "$irqs" = msi ] && msi=on
-		hostdir=$(mktemp -d /tmp/vmci-guest-model.XXXXXX)
-		device="vmci-model,cid=$cid,mmio=$mmio,msix=$msix,msi=$msi,host-dir=$hostdir"
-		make_guest_model_initramfs "$OUT_DIR/initrd-$label.gz" "$label" \
-			"$(build_dir "$rel")" || { record FAIL "$label:initramfs"; continue; }
-		say "booting $rel with $device, irq_mode=$param"
-		echo_pid=$(guest_model_echo "$hostdir" "$GUEST_MODEL_ECHO_PORT" \
-			"$OUT_DIR/host-$label.log")
-		mkdir -p "$OUT_DIR/vm-$label"
-		: >"$OUT_DIR/vm-$label/report.log"
-		timeout --foreground 300 "$qemu" \
-			-L /usr/share/qemu -L /usr/share/seabios -net none \
-			-machine pc -cpu max -smp 2 -m 1G -no-reboot -display none -monitor none \
-			-device "$device" \
-			-kernel "/boot/vmlinuz-$rel" -initrd "$OUT_DIR/initrd-$label.gz" \
-			-append "console=ttyS0 quiet loglevel=4 panic=-1 vmci_guest.cid=$cid vmci_guest.irq_param=$param vmci_guest.mode=$mode vmci_guest.vectors=$vectors vmci_guest.regs=$regs vmci_guest.echo=$GUEST_MODEL_ECHO_PORT" \
-			-serial stdio -serial "file:$OUT_DIR/vm-$label/report.log" </dev/null |
-			tee "$OUT_DIR/vm-$label/console.log" | sed -u 's/^/  vm| /'
-		[ "${PIPESTATUS[0]}" -eq 124 ] && say "VM timed out after 300s"
-		kill "$echo_pid" 2>/dev/null
-		wait "$echo_pid" 2>/dev/null
-		rm -rf "$hostdir"
-		check_vm_report "$label" "$OUT_DIR/vm-$label"
+	# The debug kernel (KASAN, lockdep, kmemleak) if it is cached; never built here.
+	key=$(debug_kernel_key 2>/dev/null) || return 0
+	[ -f "$CACHE_DIR/kernel-$key/.done" ] || return 0
+	ktree=$CACHE_DIR/kernel-$key/src
+	# Without KUnit: its suites would fight the real device for the hypervisor route.
+	[ -d "$(build_dir debug-plain)" ] || build_modules debug-plain "$ktree" || return 0
+	for line in "${GUEST_MODEL_DEBUG_VMS[@]}"; do
+		boot_guest_model_vm "$qemu" "$ktree/arch/x86/boot/bzImage" \
+			"$(build_dir debug-plain)" guest-model-debug "$line"
 	done
 }

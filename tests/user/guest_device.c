@@ -5,9 +5,12 @@
  * program through the device and come back, in sizes that fit one page,
  * cross pages and fill a whole datagram.
  *
- * Usage: guest_device CID [ECHO_PORT]
+ * Usage: guest_device CID [ECHO_PORT [NEW_CID]]
  *   CID        the context ID the device was given
- *   ECHO_PORT  a host (CID 2) port that echoes every datagram
+ *   ECHO_PORT  a host (CID 2) port that echoes every datagram; ECHO_PORT+1
+ *              passes the payload to the device model as a control command
+ *   NEW_CID    afterwards, have the model change our CID to this, check
+ *              that we follow (CTX_ID_UPDATE) and that a new socket works
  * Without arguments (the ordinary test VMs, no device) it checks nothing.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
@@ -44,9 +47,11 @@ static void fill(unsigned char *buf, size_t len, unsigned int seed)
 		buf[i] = (unsigned char)(seed + i * 7 + (i >> 8));
 }
 
-static void test_echo(unsigned int port)
+static const size_t all_sizes[] = { 1, 100, 4000, 4072, 4096, 9000, 65536, MAX_PAYLOAD };
+
+static void test_echo(unsigned int port, const size_t *sizes, unsigned int count,
+		      const char *prefix)
 {
-	static const size_t sizes[] = { 1, 100, 4000, 4072, 4096, 9000, 65536, MAX_PAYLOAD };
 	struct sockaddr_vm local = vm_addr(VMADDR_CID_ANY, VMADDR_PORT_ANY);
 	struct sockaddr_vm host = vm_addr(VMADDR_CID_HOST, port), src;
 	struct timeval tv = { .tv_sec = 5 };
@@ -65,8 +70,8 @@ static void test_echo(unsigned int port)
 	}
 	/* A lost datagram must fail the test, not hang the VM. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		snprintf(name, sizeof(name), "dgram_echo_%zu", sizes[i]);
+	for (i = 0; i < count; i++) {
+		snprintf(name, sizeof(name), "%s_%zu", prefix, sizes[i]);
 		fill(tx, sizes[i], i);
 		n = sendto(fd, tx, sizes[i], 0, (struct sockaddr *)&host, sizeof(host));
 		if (n != (ssize_t)sizes[i]) {
@@ -88,6 +93,31 @@ out:
 	free(rx);
 }
 
+/* The host end hands the payload to the model's control socket. */
+static void test_cid_change(unsigned int port, unsigned int new_cid)
+{
+	struct sockaddr_vm ctl = vm_addr(VMADDR_CID_HOST, port + 1);
+	unsigned int i, cid = 0;
+	char cmd[32];
+	int fd;
+
+	snprintf(cmd, sizeof(cmd), "cid %u", new_cid);
+	fd = socket(af, SOCK_DGRAM, 0);
+	tap_report(fd >= 0 && sendto(fd, cmd, strlen(cmd), 0, (struct sockaddr *)&ctl,
+				     sizeof(ctl)) == (ssize_t)strlen(cmd),
+		   "cid_change_sent", "%s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < 50; i++) {
+		cid = VMCISock_GetLocalCID();
+		if (cid == new_cid)
+			break;
+		usleep(100 * 1000);
+	}
+	tap_report(cid == new_cid, "cid_change_followed", "got %u, want %u", cid, new_cid);
+	test_echo(port, all_sizes, 2, "dgram_echo_after_cid_change");
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int want, cid;
@@ -102,7 +132,10 @@ int main(int argc, char **argv)
 	tap_report(af >= 0, "family", "no vSockets family: %s", strerror(errno));
 	tap_report(cid == want, "local_cid", "got %u, want %u", cid, want);
 	if (af >= 0 && argc > 2)
-		test_echo(strtoul(argv[2], NULL, 0));
+		test_echo(strtoul(argv[2], NULL, 0), all_sizes,
+			  sizeof(all_sizes) / sizeof(all_sizes[0]), "dgram_echo");
+	if (af >= 0 && argc > 3)
+		test_cid_change(strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0));
 	if (afd >= 0)
 		VMCISock_ReleaseAFValueFd(afd);
 	return tap_exit_code();
