@@ -68,10 +68,13 @@ PY
 	echo $!
 }
 
+# make_guest_model_initramfs IMAGE LABEL MODULE_DIR [INTREE_MODULE_DIR]
 make_guest_model_initramfs() {
-	local image=$1 label=$2 mods=$3 root applet
+	local image=$1 label=$2 mods=$3 intree=${4:-} root applet
 	root=$(mktemp -d)
-	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib/test}
+	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib/test,lib/intree}
+	# The in-tree driver, to check that we say who owns the device.
+	[ -n "$intree" ] && cp "$intree/vmw_vmci.ko" "$root/lib/intree/"
 	cp /bin/busybox "$root/bin/busybox"
 	for applet in $(/bin/busybox --list); do
 		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
@@ -84,11 +87,11 @@ make_guest_model_initramfs() {
 	rm -rf "$root"
 }
 
-# boot_guest_model_vm QEMU KERNEL MODULE_DIR LABEL "mmio irqs param mode vectors cid"
+# boot_guest_model_vm QEMU KERNEL MODULE_DIR INTREE_DIR LABEL "mmio irqs param mode vectors cid"
 boot_guest_model_vm() {
-	local qemu=$1 kernel=$2 mods=$3 label=$4 mmio irqs param mode vectors cid
+	local qemu=$1 kernel=$2 mods=$3 intree=$4 label=$5 mmio irqs param mode vectors cid
 	local hostdir echo_pid regs msix=off msi=off device append
-	read -r mmio irqs param mode vectors cid <<<"$5"
+	read -r mmio irqs param mode vectors cid <<<"$6"
 	regs=$([ "$mmio" = on ] && echo mmio || echo io)
 	label=$label-$regs-$mode
 	[ "$irqs" = msix ] && msix=on msi=on
@@ -98,7 +101,7 @@ boot_guest_model_vm() {
 	append="vmci_guest.cid=$cid vmci_guest.irq_param=$param vmci_guest.mode=$mode"
 	append+=" vmci_guest.vectors=$vectors vmci_guest.regs=$regs"
 	append+=" vmci_guest.echo=$GUEST_MODEL_ECHO_PORT vmci_guest.new_cid=$((cid + 100))"
-	make_guest_model_initramfs "$OUT_DIR/initrd-$label.gz" "$label" "$mods" ||
+	make_guest_model_initramfs "$OUT_DIR/initrd-$label.gz" "$label" "$mods" "$intree" ||
 		{ record FAIL "$label:initramfs"; rm -rf "$hostdir"; return; }
 	say "booting $(basename "$kernel") with $device, irq_mode=$param"
 	echo_pid=$(guest_model_echo "$hostdir" "$GUEST_MODEL_ECHO_PORT" "$OUT_DIR/host-$label.log")
@@ -121,19 +124,23 @@ boot_guest_model_vm() {
 
 run_guest_model_tests() {
 	local qemu rel hdr line key ktree
-	if ! qemu=$(guest_model_qemu); then
+	if ! qemu=$(guest_model_qemu) || ! cp "$qemu" "$OUT_DIR/qemu-model"; then
 		record SKIP "guest_model:vm" "no QEMU with the VMCI device model cached"
 		return 0
 	fi
+	# Our own copy: a newer model build prunes older cached binaries.
+	qemu=$OUT_DIR/qemu-model
 	rel=$(basename "$(ls -d /boot/vmlinuz-$GUEST_MODEL_KERNEL 2>/dev/null | head -n 1)")
 	rel=${rel#vmlinuz-}
 	hdr=/lib/modules/$rel/build
 	if [ -z "$rel" ] || [ ! -d "$hdr" ]; then
 		record SKIP "guest_model:vm" "no stock kernel and headers matching $GUEST_MODEL_KERNEL"
 	elif [ -d "$(build_dir "$rel")" ] || build_modules "$rel" "$hdr"; then
+		[ -d "$OUT_DIR/intree-$rel" ] ||
+			collect_intree_modules "/lib/modules/$rel/kernel" "$OUT_DIR/intree-$rel"
 		for line in "${GUEST_MODEL_VMS[@]}"; do
 			boot_guest_model_vm "$qemu" "/boot/vmlinuz-$rel" "$(build_dir "$rel")" \
-				"guest-model-${rel%%-*}" "$line"
+				"$OUT_DIR/intree-$rel" "guest-model-${rel%%-*}" "$line"
 		done
 	fi
 	# The debug kernel (KASAN, lockdep, kmemleak) if it is cached; never built here.
@@ -142,8 +149,9 @@ run_guest_model_tests() {
 	ktree=$CACHE_DIR/kernel-$key/src
 	# Without KUnit: its suites would fight the real device for the hypervisor route.
 	[ -d "$(build_dir debug-plain)" ] || build_modules debug-plain "$ktree" || return 0
+	[ -d "$OUT_DIR/intree-debug" ] || collect_intree_modules "$ktree" "$OUT_DIR/intree-debug"
 	for line in "${GUEST_MODEL_DEBUG_VMS[@]}"; do
 		boot_guest_model_vm "$qemu" "$ktree/arch/x86/boot/bzImage" \
-			"$(build_dir debug-plain)" guest-model-debug "$line"
+			"$(build_dir debug-plain)" "$OUT_DIR/intree-debug" guest-model-debug "$line"
 	done
 }
