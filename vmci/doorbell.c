@@ -14,6 +14,8 @@
 #include <linux/atomic.h>
 #include <linux/bitops.h>
 #include <linux/export.h>
+#include <linux/rcupdate.h>
+#include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
@@ -40,6 +42,13 @@ struct vmci_doorbell {
 };
 
 static struct workqueue_struct *dbell_wq;
+
+/*
+ * The guest personality's hooks: readers of @guest_ops hold guest_ops_sem
+ * for reading (link, unlink: they sleep) or rcu_read_lock() (notify).
+ */
+static const struct vmci_doorbell_guest_ops __rcu *guest_ops;
+static DECLARE_RWSEM(guest_ops_sem);
 static atomic_t host_count = ATOMIC_INIT(0);
 static atomic_t vmm_count = ATOMIC_INIT(0);
 static atomic_t pending_count = ATOMIC_INIT(0);
@@ -121,6 +130,22 @@ static int dbell_ring(struct vmci_doorbell *db, u32 src_priv_flags)
 	return result;
 }
 
+/* In a guest, a doorbell of another context is rung by the hypervisor. */
+static int dbell_notify_remote(struct vmci_handle handle)
+{
+	const struct vmci_doorbell_guest_ops *ops;
+	int result = VMCI_ERROR_NOT_FOUND;
+
+	if (handle.context == vmci_route_local_cid())
+		return result;
+	rcu_read_lock();
+	ops = rcu_dereference(guest_ops);
+	if (ops)
+		result = ops->notify(handle);
+	rcu_read_unlock();
+	return result;
+}
+
 int vmci_doorbell_notify(struct vmci_handle handle, u32 src_priv_flags)
 {
 	struct vmci_doorbell *db;
@@ -129,7 +154,7 @@ int vmci_doorbell_notify(struct vmci_handle handle, u32 src_priv_flags)
 		return VMCI_ERROR_INVALID_ARGS;
 	db = dbell_lookup(handle);
 	if (!db)
-		return VMCI_ERROR_NOT_FOUND;
+		return dbell_notify_remote(handle);
 	return dbell_ring(db, src_priv_flags);
 }
 
@@ -145,6 +170,53 @@ static struct vmci_doorbell *dbell_alloc(u32 flags, u32 priv_flags)
 	INIT_LIST_HEAD(&db->ctx_node);
 	INIT_LIST_HEAD(&db->pending_node);
 	return db;
+}
+
+static int dbell_guest_link(struct vmci_handle handle)
+{
+	const struct vmci_doorbell_guest_ops *ops;
+	int result = VMCI_SUCCESS;
+
+	down_read(&guest_ops_sem);
+	ops = rcu_dereference_protected(guest_ops, lockdep_is_held(&guest_ops_sem));
+	if (ops)
+		result = ops->link(handle);
+	up_read(&guest_ops_sem);
+	return result;
+}
+
+static void dbell_guest_unlink(struct vmci_handle handle)
+{
+	const struct vmci_doorbell_guest_ops *ops;
+
+	down_read(&guest_ops_sem);
+	ops = rcu_dereference_protected(guest_ops, lockdep_is_held(&guest_ops_sem));
+	if (ops)
+		ops->unlink(handle);
+	up_read(&guest_ops_sem);
+}
+
+int vmci_doorbell_register_guest(const struct vmci_doorbell_guest_ops *ops)
+{
+	int err = 0;
+
+	down_write(&guest_ops_sem);
+	if (rcu_access_pointer(guest_ops))
+		err = -EBUSY;
+	else
+		rcu_assign_pointer(guest_ops, ops);
+	up_write(&guest_ops_sem);
+	return err;
+}
+
+void vmci_doorbell_unregister_guest(const struct vmci_doorbell_guest_ops *ops)
+{
+	down_write(&guest_ops_sem);
+	if (rcu_access_pointer(guest_ops) == ops)
+		RCU_INIT_POINTER(guest_ops, NULL);
+	up_write(&guest_ops_sem);
+	/* Notifies run inside RCU read-side sections. */
+	synchronize_rcu();
 }
 
 int vmci_doorbell_create(struct vmci_handle *handle, u32 flags, u32 priv_flags,
@@ -170,6 +242,12 @@ int vmci_doorbell_create(struct vmci_handle *handle, u32 flags, u32 priv_flags,
 	h = vmci_make_handle(local_cid, handle->resource);
 	result = vmci_resource_add(&db->res, VMCI_RESOURCE_TYPE_DOORBELL, h);
 	if (result != VMCI_SUCCESS) {
+		kfree(db);
+		return result;
+	}
+	result = dbell_guest_link(vmci_resource_handle(&db->res));
+	if (result != VMCI_SUCCESS) {
+		vmci_resource_remove(&db->res);
 		kfree(db);
 		return result;
 	}
@@ -212,6 +290,7 @@ int vmci_doorbell_destroy(struct vmci_handle handle)
 	db = dbell_claim(handle, NULL);
 	if (!db)
 		return VMCI_ERROR_NOT_FOUND;
+	dbell_guest_unlink(db->res.handle);
 	dbell_unpublish(db);
 	atomic_dec(&host_count);
 	kfree(db);

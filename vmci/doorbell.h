@@ -71,6 +71,22 @@ u32 vmci_doorbell_ctx_handles(struct vmci_ctx *ctx, struct vmci_handle *out, u32
 /* Context teardown (process context): unregisters all of @ctx's doorbells. */
 void vmci_doorbell_ctx_shutdown(struct vmci_ctx *ctx);
 
+/*
+ * The guest personality's part of host doorbells, registered while its
+ * device works: link tells the hypervisor about a new doorbell (process
+ * context, may sleep; a VMCI error fails the create), unlink forgets it
+ * (process context), notify rings a doorbell that is not ours (any
+ * context, never sleeps). Unregister returns once no call is running.
+ */
+struct vmci_doorbell_guest_ops {
+	int (*link)(struct vmci_handle handle);
+	void (*unlink)(struct vmci_handle handle);
+	int (*notify)(struct vmci_handle handle);
+};
+
+int vmci_doorbell_register_guest(const struct vmci_doorbell_guest_ops *ops);
+void vmci_doorbell_unregister_guest(const struct vmci_doorbell_guest_ops *ops);
+
 /* Counters for tests (debugfs). */
 u32 vmci_doorbell_host_count(void);
 u32 vmci_doorbell_vmm_count(void);

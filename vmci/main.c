@@ -13,6 +13,7 @@
 #include "datagram.h"
 #include "doorbell.h"
 #include "event.h"
+#include "guest_pci.h"
 #include "host_dev.h"
 #include "resource.h"
 #include "stats.h"
@@ -40,9 +41,15 @@ static int __init vmci_init(void)
 	err = vmci_host_dev_init();
 	if (err)
 		goto err_ctx;
+	/* Last: a device found now starts delivering into the core at once. */
+	err = vmci_guest_init();
+	if (err)
+		goto err_host_dev;
 	pr_info("version %s loaded\n", VMCI_VMSOCK_VERSION_STRING);
 	return 0;
 
+err_host_dev:
+	vmci_host_dev_exit();
 err_ctx:
 	vmci_stats_exit();
 	vmci_ctx_exit();
@@ -59,6 +66,7 @@ err_resource:
 
 static void __exit vmci_exit(void)
 {
+	vmci_guest_exit();
 	vmci_host_dev_exit();
 	vmci_stats_exit();
 	vmci_ctx_exit();

@@ -15,17 +15,24 @@
 #include "qpair.h"
 #include "queue.h"
 
+/* Non-local pairs: the guest personality's, while its device works. */
+static const struct vmci_qpair_backend *remote_backend;
+
+void vmci_qpair_set_remote_backend(const struct vmci_qpair_backend *backend)
+{
+	WRITE_ONCE(remote_backend, backend);
+}
+
 /*
- * The one place that knows the kinds of pairs. Non-local pairs go to the
- * host's broker, where this kernel is the host end of a VMM's pair; the
- * guest personality (alloc/detach hypercalls over the device) will take
- * them instead once it exists and a device is present.
+ * The one place that knows the kinds of pairs. Non-local pairs go over
+ * the device while the guest personality has one working; otherwise this
+ * kernel is a host, and the broker joins them to a VMM's pair.
  */
 static const struct vmci_qpair_backend *backend_for(u32 flags)
 {
 	if (flags & VMCI_QPFLAG_LOCAL)
 		return &vmci_qpair_local_backend;
-	return &vmci_qpair_broker_backend;
+	return READ_ONCE(remote_backend) ?: &vmci_qpair_broker_backend;
 }
 
 /* See struct vmci_qpair_backend: the queues may only be touched in between. */

@@ -5,10 +5,10 @@
  *
  * The data path is the same for every kind of pair: it works on the two
  * struct vmci_queue of an endpoint. Only allocation and detach differ, so a
- * backend supplies just those. The local backend (qpair_local.c) keeps
- * both ends in this kernel; the broker backend (qpair_broker.c) joins a
- * VMM process's pair as the host; the guest personality (hypercalls) will
- * add its own in backend_for() (qpair.c).
+ * backend supplies just those: the local one (qpair_local.c, both ends in
+ * this kernel), the broker (qpair_broker.c, the host end of a VMM
+ * process's pair) and the guest personality's (guest_qpair.c, hypercalls);
+ * backend_for() in qpair.c chooses.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -81,6 +81,14 @@ struct vmci_qpair_resource {
 
 extern const struct vmci_qpair_backend vmci_qpair_local_backend;
 extern const struct vmci_qpair_backend vmci_qpair_broker_backend;
+
+/*
+ * The backend for pairs without VMCI_QPFLAG_LOCAL, or NULL. The backend's
+ * code must stay loaded (it is part of vmci.ko) and its alloc must fail
+ * cleanly once its device is gone: clearing it does not wait for allocs
+ * already running.
+ */
+void vmci_qpair_set_remote_backend(const struct vmci_qpair_backend *backend);
 
 /* Totals for debugfs stats: live local pairs, and their queue bytes. */
 u32 vmci_qpair_local_count(void);

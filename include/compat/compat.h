@@ -19,4 +19,9 @@
 #define VMCIX_IMPORT_NS()	MODULE_IMPORT_NS("VMCIX")
 #endif
 
+/* Lazily expanded, so it may name a constant <linux/pci.h> defines later. */
+#ifndef COMPAT_HAVE_PCI_IRQ_INTX
+#define PCI_IRQ_INTX	PCI_IRQ_LEGACY
+#endif
+
 #endif /* VMCI_COMPAT_H */

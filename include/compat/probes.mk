@@ -28,3 +28,7 @@ COMPAT_EXPORT_NS := -DDEFAULT_SYMBOL_NAMESPACE=VMCIX
 else
 COMPAT_EXPORT_NS := -DDEFAULT_SYMBOL_NAMESPACE='"VMCIX"'
 endif
+
+# 6.8 renamed PCI_IRQ_LEGACY to PCI_IRQ_INTX (the old name went in 6.10).
+COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_PCI_IRQ_INTX,\
+	$(H)include <linux/pci.h>\nint compat_probe_flag = PCI_IRQ_INTX;\n)

@@ -332,4 +332,127 @@ struct vmci_ctx_notify_recv_info {
 	u32 _pad;
 };
 
+/*
+ * The guest device (PCI 15ad:0740). Register offsets are the same in BAR0
+ * I/O space and in the MMIO window of a 256 KiB BAR1.
+ */
+#define VMCI_PCI_VENDOR_ID		0x15ADU
+#define VMCI_PCI_DEVICE_ID		0x0740U
+#define VMCI_MMIO_BAR_SIZE		(256U * 1024U)
+#define VMCI_MMIO_ACCESS_OFFSET		0x20000U
+#define VMCI_MMIO_ACCESS_SIZE		0x10000U
+
+#define VMCI_STATUS_ADDR		0x00
+#define VMCI_CONTROL_ADDR		0x04
+#define VMCI_ICR_ADDR			0x08
+#define VMCI_IMR_ADDR			0x0c
+#define VMCI_DATA_OUT_ADDR		0x10
+#define VMCI_DATA_IN_ADDR		0x14
+#define VMCI_CAPS_ADDR			0x18
+#define VMCI_RESULT_LOW_ADDR		0x1c
+#define VMCI_RESULT_HIGH_ADDR		0x20
+#define VMCI_DATA_OUT_LOW_ADDR		0x24
+#define VMCI_DATA_OUT_HIGH_ADDR		0x28
+#define VMCI_DATA_IN_LOW_ADDR		0x2c
+#define VMCI_DATA_IN_HIGH_ADDR		0x30
+#define VMCI_GUEST_PAGE_SHIFT		0x34
+
+#define VMCI_CONTROL_RESET		0x1U
+#define VMCI_CONTROL_INT_ENABLE		0x2U
+#define VMCI_CONTROL_INT_DISABLE	0x4U
+
+#define VMCI_CAPS_HYPERCALL		0x01U
+#define VMCI_CAPS_GUESTCALL		0x02U
+#define VMCI_CAPS_DATAGRAM		0x04U
+#define VMCI_CAPS_NOTIFICATIONS		0x08U
+#define VMCI_CAPS_PPN64			0x10U
+#define VMCI_CAPS_DMA_DATAGRAM		0x20U
+
+/* ICR and IMR share the bit layout. */
+#define VMCI_ICR_DATAGRAM		0x1U
+#define VMCI_ICR_NOTIFICATION		0x2U
+#define VMCI_ICR_DMA_DATAGRAM		0x4U
+
+/* MSI-X vector index of each cause when every cause has its own vector. */
+#define VMCI_INTR_DATAGRAM		0
+#define VMCI_INTR_NOTIFICATION		1
+#define VMCI_INTR_DMA_DATAGRAM		2
+#define VMCI_MAX_INTRS_NOTIFICATION	2
+#define VMCI_MAX_INTRS_DMA_DATAGRAM	3
+
+/* DMA datagrams: header at the start of the send and receive buffers. */
+#define VMCI_DATA_IN_OUT_OP_SEND	0U
+#define VMCI_DATA_IN_OUT_OP_RECV	1U
+
+struct vmci_data_in_out_header {
+	u32 busy;
+	u32 opcode;
+	u32 size;
+	u32 rsvd;
+	u64 result;
+};
+
+struct vmci_sg_elem {
+	u64 addr;
+	u64 size;
+};
+
+/* Hypervisor resource IDs: datagrams to {VMCI_HYPERVISOR_CONTEXT_ID, RID}. */
+#define VMCI_RESOURCES_QUERY		0U
+#define VMCI_GET_CONTEXT_ID		1U
+#define VMCI_SET_NOTIFY_BITMAP		2U
+#define VMCI_DOORBELL_LINK		3U
+#define VMCI_DOORBELL_UNLINK		4U
+#define VMCI_DOORBELL_NOTIFY		5U
+#define VMCI_QUEUEPAIR_ALLOC		10U
+#define VMCI_QUEUEPAIR_DETACH		11U
+
+#define VMCI_RESOURCE_QUERY_MAX_NUM	31U
+
+struct vmci_resource_query_hdr {
+	struct vmci_datagram hdr;
+	u32 num_resources;
+	u32 _padding;
+};
+
+struct vmci_notify_bm_set_msg {
+	struct vmci_datagram hdr;
+	union {
+		u32 bitmap_ppn32;
+		u64 bitmap_ppn64;
+	};
+};
+
+struct vmci_doorbell_link_msg {
+	struct vmci_datagram hdr;
+	struct vmci_handle handle;
+	u64 notify_idx;
+};
+
+struct vmci_doorbell_unlink_msg {
+	struct vmci_datagram hdr;
+	struct vmci_handle handle;
+};
+
+struct vmci_doorbell_notify_msg {
+	struct vmci_datagram hdr;
+	struct vmci_handle handle;
+};
+
+/* Followed by num_ppns page numbers, u32 each, or u64 with VMCI_CAPS_PPN64. */
+struct vmci_qp_alloc_msg {
+	struct vmci_datagram hdr;
+	struct vmci_handle handle;
+	u32 peer;
+	u32 flags;
+	u64 produce_size;
+	u64 consume_size;
+	u64 num_ppns;
+};
+
+struct vmci_qp_detach_msg {
+	struct vmci_datagram hdr;
+	struct vmci_handle handle;
+};
+
 #endif /* VMCI_ABI_H */

@@ -1,0 +1,157 @@
+# Our guest personality (vmci.ko's PCI driver) and vmsock against the VMCI
+# device model in QEMU, on the stock Debian 6.12 kernel.
+# shellcheck shell=bash
+
+# One VM per line: BAR1 variant (mmio on/off), interrupts the device
+# offers (msix = MSI-X and MSI, msi = MSI only, intx = neither), our
+# irq_mode parameter, the mode and vector count we must end up with, CID.
+GUEST_MODEL_VMS=(
+	"on  msix auto  msix  3 4401"
+	"off msix msix1 msix1 1 4402"
+	"off msi  auto  msi   1 4403"
+	"on  intx auto  intx  1 4404"
+)
+# Under the debug kernel the two receive paths, DMA and port I/O. Not
+# INTx: under TCG the debug kernel's ACPI _PRT evaluation hits the AML
+# loop timeout ("PCI INT A: no GSI"), so no INTx line reaches the device.
+GUEST_MODEL_DEBUG_VMS=(
+	"on  msix auto  msix  3 4405"
+	"off msi  auto  msi   1 4406"
+)
+GUEST_MODEL_KERNEL=${GUEST_MODEL_KERNEL:-6.12.*}
+GUEST_MODEL_ECHO_PORT=6100
+
+# The QEMU with the device model: built by tests/lib/qemu.sh when that is
+# present, else whatever binary a finished build left in the cache.
+guest_model_qemu() {
+	local d
+	if declare -F qemu_binary >/dev/null; then
+		qemu_binary
+		return
+	fi
+	for d in "$CACHE_DIR"/qemu-*/; do
+		case $d in */qemu-tree-*) continue ;; esac
+		if [ -f "$d/.done" ] && [ -x "$d/qemu-system-x86_64" ]; then
+			echo "$d/qemu-system-x86_64"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# guest_model_echo DIR PORT LOG: the host end. CID 2 port P is DIR/dgram-P;
+# a guest datagram arrives there as u32 guest port, u32 host port, payload,
+# and goes back the same way through DIR/vmci-dgram. PORT+1 forwards the
+# payload to the model's control socket. Its output must not hold the
+# caller's $(...) open.
+guest_model_echo() {
+	/usr/bin/python3 - "$1" "$2" >"$3" 2>&1 <<'PY' &
+import os, select, socket, sys
+directory, port = sys.argv[1], int(sys.argv[2])
+def bound(name):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(os.path.join(directory, name))
+    return s
+echo, ctl = bound("dgram-%d" % port), bound("dgram-%d" % (port + 1))
+# Port+1: the payload is a command for the model; its answer comes back here.
+while True:
+    for s in select.select([echo, ctl], [], [])[0]:
+        data, sender = s.recvfrom(1 << 20)
+        if s is echo and len(data) >= 8:
+            s.sendto(data, os.path.join(directory, "vmci-dgram"))
+        elif s is ctl and str(sender).endswith("vmci-control"):
+            print("model answered", data, flush=True)
+        elif s is ctl and len(data) > 8:
+            print("control", data[8:], flush=True)
+            s.sendto(data[8:], os.path.join(directory, "vmci-control"))
+PY
+	echo $!
+}
+
+# make_guest_model_initramfs IMAGE LABEL MODULE_DIR [INTREE_MODULE_DIR]
+make_guest_model_initramfs() {
+	local image=$1 label=$2 mods=$3 intree=${4:-} root applet
+	root=$(mktemp -d)
+	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib/test,lib/intree}
+	# The in-tree driver, to check that we say who owns the device.
+	[ -n "$intree" ] && cp "$intree/vmw_vmci.ko" "$root/lib/intree/"
+	cp /bin/busybox "$root/bin/busybox"
+	for applet in $(/bin/busybox --list); do
+		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
+	done
+	cp "$TESTS_DIR/vm/guest-model-init" "$root/init"
+	cp "$mods"/vmci/vmci.ko "$mods"/vsock/vmsock.ko "$OUT_DIR/user-bin/guest_device" \
+		"$root/lib/test/" || { rm -rf "$root"; return 1; }
+	printf 'LABEL=%s\n' "$label" >"$root/etc/testplan"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$image"
+	rm -rf "$root"
+}
+
+# boot_guest_model_vm QEMU KERNEL MODULE_DIR INTREE_DIR LABEL "mmio irqs param mode vectors cid"
+boot_guest_model_vm() {
+	local qemu=$1 kernel=$2 mods=$3 intree=$4 label=$5 mmio irqs param mode vectors cid
+	local hostdir echo_pid regs msix=off msi=off device append
+	read -r mmio irqs param mode vectors cid <<<"$6"
+	regs=$([ "$mmio" = on ] && echo mmio || echo io)
+	label=$label-$regs-$mode
+	[ "$irqs" = msix ] && msix=on msi=on
+	[ "$irqs" = msi ] && msi=on
+	hostdir=$(mktemp -d /tmp/vmci-guest-model.XXXXXX)
+	device="vmci-model,cid=$cid,mmio=$mmio,msix=$msix,msi=$msi,host-dir=$hostdir"
+	append="vmci_guest.cid=$cid vmci_guest.irq_param=$param vmci_guest.mode=$mode"
+	append+=" vmci_guest.vectors=$vectors vmci_guest.regs=$regs"
+	append+=" vmci_guest.echo=$GUEST_MODEL_ECHO_PORT vmci_guest.new_cid=$((cid + 100))"
+	make_guest_model_initramfs "$OUT_DIR/initrd-$label.gz" "$label" "$mods" "$intree" ||
+		{ record FAIL "$label:initramfs"; rm -rf "$hostdir"; return; }
+	say "booting $(basename "$kernel") with $device, irq_mode=$param"
+	echo_pid=$(guest_model_echo "$hostdir" "$GUEST_MODEL_ECHO_PORT" "$OUT_DIR/host-$label.log")
+	mkdir -p "$OUT_DIR/vm-$label"
+	: >"$OUT_DIR/vm-$label/report.log"
+	# The same lenient stall thresholds as boot_vm: TCG on a busy host.
+	timeout --foreground 600 "$qemu" \
+		-L /usr/share/qemu -L /usr/share/seabios -net none \
+		-machine pc -cpu max -smp 2 -m 2G -no-reboot -display none -monitor none \
+		-device "$device" -kernel "$kernel" -initrd "$OUT_DIR/initrd-$label.gz" \
+		-append "console=ttyS0 quiet loglevel=4 panic=-1 oops=panic kasan.fault=report watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300 $append" \
+		-serial stdio -serial "file:$OUT_DIR/vm-$label/report.log" </dev/null |
+		tee "$OUT_DIR/vm-$label/console.log" | sed -u 's/^/  vm| /'
+	[ "${PIPESTATUS[0]}" -eq 124 ] && say "VM timed out after 600s"
+	kill "$echo_pid" 2>/dev/null
+	wait "$echo_pid" 2>/dev/null
+	rm -rf "$hostdir"
+	check_vm_report "$label" "$OUT_DIR/vm-$label"
+}
+
+run_guest_model_tests() {
+	local qemu rel hdr line key ktree
+	if ! qemu=$(guest_model_qemu) || ! cp "$qemu" "$OUT_DIR/qemu-model"; then
+		record SKIP "guest_model:vm" "no QEMU with the VMCI device model cached"
+		return 0
+	fi
+	# Our own copy: a newer model build prunes older cached binaries.
+	qemu=$OUT_DIR/qemu-model
+	rel=$(basename "$(ls -d /boot/vmlinuz-$GUEST_MODEL_KERNEL 2>/dev/null | head -n 1)")
+	rel=${rel#vmlinuz-}
+	hdr=/lib/modules/$rel/build
+	if [ -z "$rel" ] || [ ! -d "$hdr" ]; then
+		record SKIP "guest_model:vm" "no stock kernel and headers matching $GUEST_MODEL_KERNEL"
+	elif [ -d "$(build_dir "$rel")" ] || build_modules "$rel" "$hdr"; then
+		[ -d "$OUT_DIR/intree-$rel" ] ||
+			collect_intree_modules "/lib/modules/$rel/kernel" "$OUT_DIR/intree-$rel"
+		for line in "${GUEST_MODEL_VMS[@]}"; do
+			boot_guest_model_vm "$qemu" "/boot/vmlinuz-$rel" "$(build_dir "$rel")" \
+				"$OUT_DIR/intree-$rel" "guest-model-${rel%%-*}" "$line"
+		done
+	fi
+	# The debug kernel (KASAN, lockdep, kmemleak) if it is cached; never built here.
+	key=$(debug_kernel_key 2>/dev/null) || return 0
+	[ -f "$CACHE_DIR/kernel-$key/.done" ] || return 0
+	ktree=$CACHE_DIR/kernel-$key/src
+	# Without KUnit: its suites would fight the real device for the hypervisor route.
+	[ -d "$(build_dir debug-plain)" ] || build_modules debug-plain "$ktree" || return 0
+	[ -d "$OUT_DIR/intree-debug" ] || collect_intree_modules "$ktree" "$OUT_DIR/intree-debug"
+	for line in "${GUEST_MODEL_DEBUG_VMS[@]}"; do
+		boot_guest_model_vm "$qemu" "$ktree/arch/x86/boot/bzImage" \
+			"$(build_dir debug-plain)" "$OUT_DIR/intree-debug" guest-model-debug "$line"
+	done
+}
