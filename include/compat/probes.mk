@@ -28,3 +28,9 @@ COMPAT_EXPORT_NS := -DDEFAULT_SYMBOL_NAMESPACE=VMCIX
 else
 COMPAT_EXPORT_NS := -DDEFAULT_SYMBOL_NAMESPACE='"VMCIX"'
 endif
+
+# 6.10 passes proto_ops.accept a struct proto_accept_arg instead of
+# (flags, kern).
+COMPAT_FLAGS += $(call compat_probe,COMPAT_ACCEPT_ARG,\
+	$(H)include <net/sock.h>\nint f(struct proto_accept_arg *a);\n\
+	int f(struct proto_accept_arg *a) { return a->flags + a->kern; }\n)
