@@ -32,6 +32,11 @@ struct vmsock_stream {
 	u32 detach_sub;
 	bool subscribed;
 	u8 peer_shutdown;		/* VMSOCK_SHUTDOWN_* the peer announced */
+	bool notify_pkt;		/* old peer: packet notification protocol */
+	bool sent_old_request;		/* client: REQUEST, not REQUEST2 */
+	bool ignore_rst;		/* client: one RST may follow INVALID */
+	bool peer_waiting_read;		/* packet protocol: WAITING_READ seen */
+	bool peer_waiting_write;	/* packet protocol: WAITING_WRITE seen */
 	struct sock *listener;		/* pending or unaccepted child: its listener */
 	struct list_head accept_node;	/* on the listener's pending or accept list */
 	struct list_head pending;	/* listener: children still connecting */

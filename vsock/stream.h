@@ -58,6 +58,8 @@ int vmsock_stream_recvmsg(struct socket *sock, struct msghdr *msg, size_t len, i
 __poll_t vmsock_stream_poll(struct file *file, struct socket *sock, poll_table *wait);
 int vmsock_stream_shutdown(struct socket *sock, int how);
 int vmsock_stream_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg);
+/* Locked, packet protocol: the peer sent WAITING_READ or WAITING_WRITE. */
+void vmsock_stream_peer_waiting(struct sock *sk, u8 type);
 /* Wakes everyone waiting on @sk, readers, writers and pollers alike. */
 void vmsock_stream_wake(struct sock *sk);
 

@@ -15,6 +15,11 @@
  *                    peer shuts down, resets or detaches: st.peer_shutdown
  *                    and SOCK_DONE say so, and the data left can be read
  *
+ * Old peers: a listener answers the old REQUEST with NEGOTIATE, and a
+ * client whose REQUEST2 gets INVALID asks again with REQUEST; either way
+ * the connection then also runs the packet notification protocol
+ * (st.notify_pkt, see stream_io.c).
+ *
  * Locking and lifetime:
  * - Socket fields are under lock_sock(). A listener is locked before its
  *   children (lock_sock_nested); nothing locks a child first.
@@ -39,6 +44,7 @@
 
 #include <linux/errno.h>
 #include <linux/list.h>
+#include <linux/moduleparam.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -65,6 +71,11 @@ struct vmsock_rx_pkt {
 	bool unknown_type;
 	struct vmsock_packet pkt;
 };
+
+static bool vmsock_old_request;
+module_param_named(stream_old_request, vmsock_old_request, bool, 0644);
+MODULE_PARM_DESC(stream_old_request,
+		 "Clients send the old REQUEST (packet notification protocol), as old peers do; for tests (default N)");
 
 static struct workqueue_struct *vmsock_stream_wq;
 static struct vmci_handle vmsock_ctl_handle;
@@ -259,9 +270,8 @@ static void vmsock_listen_rx(struct sock *listener, const struct vmsock_packet *
 
 	if (pkt->type == VMSOCK_PKT_RST)
 		return;
-	/* TODO: the old REQUEST and the packet notification protocol. */
-	if (pkt->type != VMSOCK_PKT_REQUEST2 ||
-	    !(pkt->proto & VMSOCK_PROTO_ALL_SUPPORTED) ||
+	if ((pkt->type != VMSOCK_PKT_REQUEST2 && pkt->type != VMSOCK_PKT_REQUEST) ||
+	    (pkt->type == VMSOCK_PKT_REQUEST2 && !(pkt->proto & VMSOCK_PROTO_ALL_SUPPORTED)) ||
 	    sk_acceptq_is_full(listener) ||
 	    (listener->sk_shutdown & RCV_SHUTDOWN)) {
 		vmsock_reply(pkt, VMSOCK_PKT_RST);
@@ -282,6 +292,8 @@ static void vmsock_listen_rx(struct sock *listener, const struct vmsock_packet *
 	if (size < lvsk->st.buffer_min || size > lvsk->st.buffer_max)
 		size = lvsk->st.buffer_size;
 	cvsk->st.queue_size = size;
+	/* An old peer knows only the packet protocol. */
+	cvsk->st.notify_pkt = pkt->type == VMSOCK_PKT_REQUEST;
 	child->sk_state = TCP_SYN_RECV;
 
 	lock_sock_nested(child, SINGLE_DEPTH_NESTING);
@@ -291,7 +303,8 @@ static void vmsock_listen_rx(struct sock *listener, const struct vmsock_packet *
 	list_add_tail(&cvsk->st.accept_node, &lvsk->st.pending);
 	sk_acceptq_added(listener);
 	vmsock_stream_conn_insert(child);
-	if (vmsock_stream_send_ctl(child, VMSOCK_PKT_NEGOTIATE2, size)) {
+	if (vmsock_stream_send_ctl(child, cvsk->st.notify_pkt ? VMSOCK_PKT_NEGOTIATE :
+				   VMSOCK_PKT_NEGOTIATE2, size)) {
 		vmsock_child_destroy(listener, child);
 		release_sock(child);
 		sock_put(child);
@@ -335,16 +348,20 @@ static bool vmsock_pending_rx(struct sock *listener, struct sock *child,
 static void vmsock_connecting_rx(struct sock *sk, const struct vmsock_packet *pkt)
 {
 	struct vmsock_sock *vsk = vmsock_sk(sk);
+	bool old = pkt->type == VMSOCK_PKT_NEGOTIATE;
 	int err;
 
 	switch (pkt->type) {
+	case VMSOCK_PKT_NEGOTIATE:
 	case VMSOCK_PKT_NEGOTIATE2:
+		/* The answer must match the question we asked. */
 		if (vsk->st.qpair || pkt->u.size < vsk->st.buffer_min ||
-		    pkt->u.size > vsk->st.buffer_max ||
-		    pkt->proto != VMSOCK_PROTO_QUEUE_STATE) {
+		    pkt->u.size > vsk->st.buffer_max || old != vsk->st.sent_old_request ||
+		    (!old && pkt->proto != VMSOCK_PROTO_QUEUE_STATE)) {
 			vmsock_connect_fail(sk, EPROTO, true);
 			return;
 		}
+		vsk->st.notify_pkt = old;
 		if (vsk->local_addr.svm_cid == VMADDR_CID_ANY)
 			vsk->local_addr.svm_cid = pkt->dg.dst.context;
 		vsk->st.queue_size = pkt->u.size;
@@ -368,10 +385,26 @@ static void vmsock_connecting_rx(struct sock *sk, const struct vmsock_packet *pk
 		vmsock_stream_wake(sk);
 		return;
 	case VMSOCK_PKT_RST:
+		if (vsk->st.ignore_rst) {
+			vsk->st.ignore_rst = false;
+			return;
+		}
 		vmsock_connect_fail(sk, ECONNRESET, false);
 		return;
+	case VMSOCK_PKT_INVALID:
+		/*
+		 * A peer that predates REQUEST2 says INVALID, and some then
+		 * reset as well: ask the old way and forgive one RST.
+		 */
+		if (!vsk->st.sent_old_request && !vsk->st.qpair) {
+			vsk->st.sent_old_request = true;
+			vsk->st.ignore_rst = true;
+			if (!vmsock_stream_send_ctl(sk, VMSOCK_PKT_REQUEST, vsk->st.buffer_size))
+				return;
+		}
+		vmsock_connect_fail(sk, EPROTO, true);
+		return;
 	default:
-		/* TODO: INVALID should fall back to the old REQUEST. */
 		vmsock_connect_fail(sk, EPROTO, true);
 		return;
 	}
@@ -391,6 +424,10 @@ static void vmsock_connected_rx(struct sock *sk, const struct vmsock_packet *pkt
 		vsk->st.peer_shutdown = VMSOCK_SHUTDOWN_ALL;
 		sock_set_flag(sk, SOCK_DONE);
 		break;
+	case VMSOCK_PKT_WAITING_READ:
+	case VMSOCK_PKT_WAITING_WRITE:
+		vmsock_stream_peer_waiting(sk, pkt->type);
+		return;
 	default:
 		/* Stale handshake or packet-protocol hints: nothing to do. */
 		return;
@@ -632,7 +669,11 @@ int vmsock_stream_connect(struct socket *sock, struct sockaddr *addr, int len, i
 		sk->sk_state = TCP_SYN_SENT;
 		sock->state = SS_CONNECTING;
 		vmsock_stream_conn_insert(sk);
-		ret = vmsock_stream_send_ctl(sk, VMSOCK_PKT_REQUEST2, vsk->st.buffer_size);
+		vsk->st.sent_old_request = READ_ONCE(vmsock_old_request);
+		vsk->st.ignore_rst = false;
+		vsk->st.notify_pkt = false;
+		ret = vmsock_stream_send_ctl(sk, vsk->st.sent_old_request ? VMSOCK_PKT_REQUEST :
+					     VMSOCK_PKT_REQUEST2, vsk->st.buffer_size);
 		if (ret) {
 			vmsock_stream_conn_remove(sk);
 			memset(&vsk->remote_addr, 0, sizeof(vsk->remote_addr));

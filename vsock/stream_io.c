@@ -6,6 +6,13 @@
  * a reader that drains a full one sends READ, because only then can the
  * other side be asleep waiting for it.
  *
+ * Old peers (st.notify_pkt) use the packet protocol instead: they say
+ * WAITING_READ/WAITING_WRITE before they sleep and expect WROTE/READ only
+ * then. We keep the queue-state rule as well (a spare notification costs
+ * a wakeup, a missing one a hang), answer their WAITING_* and send ours
+ * before every sleep. The wait info (generation, offset) stays zero:
+ * peers act on the packet type only.
+ *
  * The socket lock is held across every queue-pair call, which keeps one
  * enqueue and one dequeue at a time and no call overlapping detach.
  *
@@ -66,6 +73,34 @@ static s64 vmsock_recv_ready(const struct sock *sk)
 	return qp ? vmcix_qpair_consume_buf_ready(qp) : 0;
 }
 
+/* Locked: an old peer only wakes for what it asked. */
+static void vmsock_pkt_before_sleep(struct sock *sk, u8 type)
+{
+	if (vmsock_sk(sk)->st.notify_pkt)
+		vmsock_stream_send_ctl(sk, type, 0);
+}
+
+void vmsock_stream_peer_waiting(struct sock *sk, u8 type)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+
+	if (!vsk->st.qpair)
+		return;
+	if (type == VMSOCK_PKT_WAITING_READ) {
+		vsk->st.peer_waiting_read = true;
+		if (vmcix_qpair_produce_buf_ready(vsk->st.qpair) > 0) {
+			vsk->st.peer_waiting_read = false;
+			vmsock_stream_send_ctl(sk, VMSOCK_PKT_WROTE, 0);
+		}
+	} else {
+		vsk->st.peer_waiting_write = true;
+		if (vmcix_qpair_consume_free_space(vsk->st.qpair) > 0) {
+			vsk->st.peer_waiting_write = false;
+			vmsock_stream_send_ctl(sk, VMSOCK_PKT_READ, 0);
+		}
+	}
+}
+
 int vmsock_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 {
 	struct sock *sk = sock->sk;
@@ -108,6 +143,7 @@ int vmsock_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 				err = sock_intr_errno(timeo);
 				break;
 			}
+			vmsock_pkt_before_sleep(sk, VMSOCK_PKT_WAITING_WRITE);
 			sk_wait_event(sk, &timeo, vmsock_send_space(sk) > 0 ||
 				      sk->sk_err || vmsock_send_closed(sk) ||
 				      !vmsock_connected(sk), &wait);
@@ -125,9 +161,12 @@ int vmsock_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 			break;
 		}
 		written += n;
-		/* The queue was empty: the reader may be asleep. */
-		if (vmcix_qpair_produce_buf_ready(vsk->st.qpair) == n)
+		/* The queue was empty, or an old peer asked: the reader may sleep. */
+		if (vmcix_qpair_produce_buf_ready(vsk->st.qpair) == n ||
+		    vsk->st.peer_waiting_read) {
+			vsk->st.peer_waiting_read = false;
 			vmsock_stream_send_ctl(sk, VMSOCK_PKT_WROTE, 0);
+		}
 	}
 	remove_wait_queue(sk_sleep(sk), &wait);
 out:
@@ -184,6 +223,7 @@ int vmsock_stream_recvmsg(struct socket *sock, struct msghdr *msg, size_t len, i
 				err = sock_intr_errno(timeo);
 				break;
 			}
+			vmsock_pkt_before_sleep(sk, VMSOCK_PKT_WAITING_READ);
 			sk_wait_event(sk, &timeo, vmsock_recv_ready(sk) > 0 || sk->sk_err ||
 				      vmsock_recv_closed(sk), &wait);
 			continue;
@@ -192,9 +232,12 @@ int vmsock_stream_recvmsg(struct socket *sock, struct msghdr *msg, size_t len, i
 			n = vmcix_qpair_peekv(vsk->st.qpair, msg, len - copied, 0);
 		} else {
 			n = vmcix_qpair_dequev(vsk->st.qpair, msg, len - copied, 0);
-			/* The queue was full: the writer may be asleep. */
-			if (n > 0 && vmcix_qpair_consume_free_space(vsk->st.qpair) == n)
+			/* The queue was full, or an old peer asked: the writer may sleep. */
+			if (n > 0 && (vmcix_qpair_consume_free_space(vsk->st.qpair) == n ||
+				      vsk->st.peer_waiting_write)) {
+				vsk->st.peer_waiting_write = false;
 				vmsock_stream_send_ctl(sk, VMSOCK_PKT_READ, 0);
+			}
 		}
 		if (n == VMCI_ERROR_QUEUEPAIR_NODATA)
 			continue;
@@ -237,10 +280,14 @@ __poll_t vmsock_stream_poll(struct file *file, struct socket *sock, poll_table *
 	if (vmsock_connected(sk)) {
 		if (vmsock_recv_ready(sk) > 0)
 			mask |= EPOLLIN | EPOLLRDNORM;
+		else if (!vmsock_recv_closed(sk))
+			vmsock_pkt_before_sleep(sk, VMSOCK_PKT_WAITING_READ);
 		if (!vmsock_send_closed(sk) && vmsock_send_space(sk) > 0)
 			mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
 		else if (vmsock_send_closed(sk))
 			mask |= EPOLLOUT | EPOLLWRNORM;
+		else
+			vmsock_pkt_before_sleep(sk, VMSOCK_PKT_WAITING_WRITE);
 	} else if (sk->sk_state == TCP_CLOSE) {
 		/* Unconnected, or the connect failed: as TCP reports it. */
 		mask |= EPOLLOUT | EPOLLWRNORM | EPOLLHUP;
