@@ -34,10 +34,12 @@
 #endif
 
 #define CONCURRENT	50
-#define CONCURRENT_BYTES (256 * 1024)
+#define CONCURRENT_BYTES (128 * 1024)
 
 static int af;
 static unsigned int local_cid;
+/* Queue size connect_to() proposes; 0 leaves the default. */
+static unsigned long long client_queue;
 
 static struct sockaddr_vm vm_addr(unsigned int cid, unsigned int port)
 {
@@ -80,6 +82,8 @@ static int connect_to(unsigned int port)
 
 	if (fd < 0)
 		return -1;
+	if (client_queue)
+		setsockopt(fd, af, SO_VMCI_BUFFER_SIZE, &client_queue, sizeof(client_queue));
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
 		int err = errno;
 
@@ -235,7 +239,7 @@ static void test_echo(unsigned int port)
 	static const struct { size_t total, chunk; } cases[] = {
 		{ 1, 1 }, { 100, 7 }, { 4095, 4096 }, { 65536, 1000 },
 		{ 262143, 65536 }, { 262144, 4096 }, { 262145, 262145 },
-		{ (1 << 20) + 13, 65536 }, { 4 << 20, 1 << 20 }, { 4 << 20, 3000 },
+		{ (1 << 20) + 13, 65536 }, { 4 << 20, 1 << 20 }, { 1 << 20, 3000 },
 		{ 64 << 20, 1 << 20 },
 	};
 	char name[80], why[160];
@@ -593,14 +597,42 @@ static void test_options(void)
 	close(fd);
 }
 
-/* Small queues on both ends still move data both ways. */
+/* A small proposed queue is accepted and wraps constantly, full and empty. */
 static void test_small_queue(unsigned int port)
 {
-	char why[160];
+	char why[160] = "";
 
-	(void)why;
-	tap_report(!echo_once(port, 1 << 20, 4096, why, sizeof(why)), "echo_after_options",
+	client_queue = 4096;
+	tap_report(!echo_once(port, 1 << 20, 10000, why, sizeof(why)), "echo_queue_4096",
 		   "%s", why);
+	client_queue = 0;
+}
+
+static int set_old_request(const char *v)
+{
+	FILE *f = fopen("/sys/module/vmsock/parameters/stream_old_request", "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fputs(v, f) >= 0;
+	return fclose(f) || !ok ? -1 : 0;
+}
+
+/* Clients ask the way old peers do: REQUEST, NEGOTIATE, packet protocol. */
+static void test_old_request(unsigned int port)
+{
+	char why[160] = "";
+
+	if (set_old_request("1")) {
+		tap_report(0, "old_request_param", "%s", strerror(errno));
+		return;
+	}
+	tap_report(!echo_once(port, 4 << 20, 65536, why, sizeof(why)),
+		   "old_request_echo_4194304_by_65536", "%s", why);
+	tap_report(!echo_once(port, 1 << 20, 3000, why, sizeof(why)),
+		   "old_request_echo_1048576_by_3000", "%s", why);
+	set_old_request("0");
 }
 
 int main(void)
@@ -608,6 +640,7 @@ int main(void)
 	pthread_t server;
 	unsigned int port, eport;
 	int lfd, efd, afd = -1;
+	struct timespec start, end;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	srand(time(NULL) ^ getpid());
@@ -619,6 +652,7 @@ int main(void)
 	}
 	/* A hang must fail the run, not stall the VM. */
 	alarm(240);
+	clock_gettime(CLOCK_MONOTONIC, &start);
 
 	efd = listener(&eport, 128);
 	tap_report(efd >= 0, "listen", "%s", strerror(errno));
@@ -638,8 +672,12 @@ int main(void)
 	test_echo(eport);
 	test_concurrent(eport);
 	test_small_queue(eport);
+	test_old_request(eport);
 	close(lfd);
 	/* Wakes the echo server's accept with EINVAL once it sees the close. */
 	shutdown(efd, SHUT_RDWR);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	printf("# whole test: %.1f s\n", (end.tv_sec - start.tv_sec) +
+	       (end.tv_nsec - start.tv_nsec) / 1e9);
 	return tap_exit_code();
 }
