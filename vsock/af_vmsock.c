@@ -22,6 +22,7 @@
 #include "af_vmsock.h"
 #include "family.h"
 #include "sock.h"
+#include "stream.h"
 
 static int vmsock_pinned_af = VMSOCK_AF_AUTO;
 static bool vmsock_prefer_af_vsock = true;
@@ -205,10 +206,34 @@ static int vmsock_create(struct net *net, struct socket *sock, int protocol,
 	/* Recorded, not enforced: nothing to audit when it is missing. */
 	vmsock_sk(sk)->trusted = kern ||
 		ns_capable_noaudit(&init_user_ns, CAP_NET_ADMIN);
+	if (sock->type == SOCK_STREAM)
+		vmsock_stream_sock_init(sk, NULL);
 
 	sock->ops = ops;
 	sock->state = SS_UNCONNECTED;
 	return 0;
+}
+
+struct sock *vmsock_sk_alloc_child(struct sock *parent)
+{
+	struct sock *sk;
+	int family;
+
+	family = vmsock_family_hold_socket(&vmsock_family);
+	if (family < 0)
+		return NULL;
+	/* The parent's hold keeps the number; this one is the child's own. */
+	sk = sk_alloc(sock_net(parent), family, GFP_KERNEL, &vmsock_proto,
+		      parent->sk_kern_sock);
+	if (!sk) {
+		vmsock_family_put_socket(&vmsock_family);
+		return NULL;
+	}
+	sock_init_data(NULL, sk);
+	sk->sk_destruct = vmsock_sk_destruct;
+	sk->sk_type = parent->sk_type;
+	vmsock_sk(sk)->trusted = vmsock_sk(parent)->trusted;
+	return sk;
 }
 
 int vmsock_release(struct socket *sock)
@@ -234,9 +259,13 @@ int vmsock_af_init(void)
 	};
 	int err;
 
+	err = vmsock_stream_init();
+	if (err)
+		return err;
 	err = proto_register(&vmsock_proto, 1);
 	if (err) {
 		pr_err("cannot register protocol %s: %d\n", vmsock_proto.name, err);
+		vmsock_stream_exit();
 		return err;
 	}
 	vmsock_family_init(&vmsock_family, &vmsock_family_ops, NULL, &policy);
@@ -254,4 +283,5 @@ void vmsock_af_exit(void)
 {
 	vmsock_family_shutdown(&vmsock_family);
 	proto_unregister(&vmsock_proto);
+	vmsock_stream_exit();
 }

@@ -8,12 +8,43 @@
 #define VMSOCK_SOCK_H
 
 #include <linux/build_bug.h>
+#include <linux/list.h>
 #include <linux/net.h>
 #include <linux/stddef.h>
 #include <linux/vm_sockets.h>
+#include <linux/workqueue.h>
 #include <net/sock.h>
 
 #include <vmci/vmci_abi.h>
+
+struct vmcix_qpair;
+
+/* SOCK_STREAM state; stream_conn.c explains states and locking. */
+struct vmsock_stream {
+	struct hlist_node bound_node;	/* port table: owns local port */
+	struct hlist_node conn_node;	/* connection table: (peer, local port) */
+	bool in_bound, in_conn;
+	struct vmcix_qpair *qpair;
+	struct vmci_handle qp_handle;
+	u64 queue_size;
+	u64 buffer_size, buffer_min, buffer_max;
+	long connect_timeout;
+	u32 detach_sub;
+	bool subscribed;
+	u8 peer_shutdown;		/* VMSOCK_SHUTDOWN_* the peer announced */
+	bool notify_pkt;		/* old peer: packet notification protocol */
+	bool sent_old_request;		/* client: REQUEST, not REQUEST2 */
+	bool ignore_rst;		/* client: one RST may follow INVALID */
+	bool peer_waiting_read;		/* packet protocol: WAITING_READ seen */
+	bool peer_waiting_write;	/* packet protocol: WAITING_WRITE seen */
+	struct sock *listener;		/* pending or unaccepted child: its listener */
+	struct list_head accept_node;	/* on the listener's pending or accept list */
+	struct list_head pending;	/* listener: children still connecting */
+	struct list_head accept_q;	/* listener: children ready for accept() */
+	struct delayed_work timeout_work;	/* connect timeout, child expiry */
+	struct work_struct detach_work;		/* peer left the queue pair */
+	unsigned long work_flags;
+};
 
 struct vmsock_sock {
 	struct sock sk;		/* first: sk_alloc() hands out the whole object */
@@ -25,6 +56,7 @@ struct vmsock_sock {
 	struct sockaddr_vm local_addr;
 	struct sockaddr_vm remote_addr;
 	struct vmci_handle dg_handle;
+	struct vmsock_stream st;	/* SOCK_STREAM only */
 };
 
 static_assert(offsetof(struct vmsock_sock, sk) == 0);
@@ -35,6 +67,12 @@ static inline struct vmsock_sock *vmsock_sk(struct sock *sk)
 }
 
 int vmsock_release(struct socket *sock);
+
+/*
+ * A socket for a connection a stream listener accepts: same family,
+ * namespace and trust as @parent, no struct socket until accept().
+ */
+struct sock *vmsock_sk_alloc_child(struct sock *parent);
 
 /*
  * One table per socket type (stream.c, dgram.c). Each reservation of a

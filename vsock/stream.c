@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * SOCK_STREAM operations. Only release does anything yet; the rest is
- * the stream protocol over VMCI queue pairs, still to come.
+ * SOCK_STREAM operations: the table the socket layer calls, with bind
+ * and getname. The connection protocol is in stream_conn.c, data in
+ * stream_io.c, options in stream_opts.c, ports in stream_ports.c.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -9,21 +10,65 @@
 #include <linux/net.h>
 #include <net/sock.h>
 
-#include "sock.h"
+#include "addr.h"
+#include "stream.h"
+
+static int vmsock_stream_bind(struct socket *sock, struct sockaddr *addr, int len)
+{
+	const struct sockaddr_vm *svm = (const struct sockaddr_vm *)addr;
+	struct sock *sk = sock->sk;
+	int ret;
+
+	ret = vmsock_addr_check(addr, len, sk->sk_family);
+	if (ret)
+		return ret;
+	lock_sock(sk);
+	ret = vmsock_stream_bind_port(sk, svm->svm_cid, svm->svm_port);
+	release_sock(sk);
+	return ret;
+}
+
+static int vmsock_stream_getname(struct socket *sock, struct sockaddr *addr, int peer)
+{
+	struct sockaddr_vm *svm = (struct sockaddr_vm *)addr;
+	struct sock *sk = sock->sk;
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+	int ret = sizeof(*svm);
+
+	lock_sock(sk);
+	if (peer && sock->state != SS_CONNECTED)
+		ret = -ENOTCONN;
+	else if (peer)
+		*svm = vsk->remote_addr;
+	else if (vmsock_stream_bound(vsk))
+		*svm = vsk->local_addr;
+	else
+		vmsock_addr_init(svm, sk->sk_family, VMADDR_CID_ANY, VMADDR_PORT_ANY);
+	release_sock(sk);
+	return ret;
+}
+
+static COMPAT_ACCEPT_FN(vmsock_stream_accept)
+{
+	return vmsock_stream_do_accept(sock, newsock, COMPAT_ACCEPT_FLAGS, COMPAT_ACCEPT_KERN);
+}
 
 /* .family is left to af_vmsock.c, which copies this per reservation. */
 const struct proto_ops vmsock_stream_ops = {
 	.owner = THIS_MODULE,
-	.release = vmsock_release,
-	.bind = sock_no_bind,
-	.connect = sock_no_connect,
+	.release = vmsock_stream_release,
+	.bind = vmsock_stream_bind,
+	.connect = vmsock_stream_connect,
 	.socketpair = sock_no_socketpair,
-	.accept = sock_no_accept,
-	.getname = sock_no_getname,
-	.ioctl = sock_no_ioctl,
-	.listen = sock_no_listen,
-	.shutdown = sock_no_shutdown,
-	.sendmsg = sock_no_sendmsg,
-	.recvmsg = sock_no_recvmsg,
+	.accept = vmsock_stream_accept,
+	.getname = vmsock_stream_getname,
+	.poll = vmsock_stream_poll,
+	.ioctl = vmsock_stream_ioctl,
+	.listen = vmsock_stream_listen,
+	.shutdown = vmsock_stream_shutdown,
+	.setsockopt = vmsock_stream_setsockopt,
+	.getsockopt = vmsock_stream_getsockopt,
+	.sendmsg = vmsock_stream_sendmsg,
+	.recvmsg = vmsock_stream_recvmsg,
 	.mmap = sock_no_mmap,
 };

@@ -24,4 +24,21 @@
 #define PCI_IRQ_INTX	PCI_IRQ_LEGACY
 #endif
 
+/*
+ * proto_ops.accept: 6.10 bundled (flags, kern) into struct
+ * proto_accept_arg. COMPAT_ACCEPT_FN(name) is the signature; the body
+ * reads the two values through COMPAT_ACCEPT_FLAGS and COMPAT_ACCEPT_KERN.
+ */
+#ifdef COMPAT_ACCEPT_ARG
+#define COMPAT_ACCEPT_FN(name) \
+	int name(struct socket *sock, struct socket *newsock, struct proto_accept_arg *compat_arg)
+#define COMPAT_ACCEPT_FLAGS	(compat_arg->flags)
+#define COMPAT_ACCEPT_KERN	(compat_arg->kern)
+#else
+#define COMPAT_ACCEPT_FN(name) \
+	int name(struct socket *sock, struct socket *newsock, int compat_flags, bool compat_kern)
+#define COMPAT_ACCEPT_FLAGS	(compat_flags)
+#define COMPAT_ACCEPT_KERN	(compat_kern)
+#endif
+
 #endif /* VMCI_COMPAT_H */

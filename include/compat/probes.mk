@@ -32,3 +32,9 @@ endif
 # 6.8 renamed PCI_IRQ_LEGACY to PCI_IRQ_INTX (the old name went in 6.10).
 COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_PCI_IRQ_INTX,\
 	$(H)include <linux/pci.h>\nint compat_probe_flag = PCI_IRQ_INTX;\n)
+
+# 6.10 passes proto_ops.accept a struct proto_accept_arg instead of
+# (flags, kern).
+COMPAT_FLAGS += $(call compat_probe,COMPAT_ACCEPT_ARG,\
+	$(H)include <net/sock.h>\nint f(struct proto_accept_arg *a);\n\
+	int f(struct proto_accept_arg *a) { return a->flags + a->kern; }\n)

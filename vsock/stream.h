@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the SOCK_STREAM files share: stream_ports.c (who owns a port and
+ * which socket a packet is for), stream_conn.c (handshake, teardown,
+ * control packets), stream_io.c (data) and stream_opts.c (options).
+ *
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#ifndef VMSOCK_STREAM_H
+#define VMSOCK_STREAM_H
+
+#include <linux/net.h>
+#include <linux/types.h>
+#include <net/sock.h>
+
+#include "sock.h"
+
+#define VMSOCK_STREAM_DEFAULT_BUFFER	(256 * 1024ULL)
+#define VMSOCK_STREAM_DEFAULT_MIN	128ULL
+#define VMSOCK_STREAM_DEFAULT_MAX	(256 * 1024ULL)
+#define VMSOCK_STREAM_CONNECT_TIMEOUT	(2 * HZ)
+#define VMSOCK_STREAM_CHILD_TIMEOUT	HZ
+
+/* Module load and unload (af_vmsock.c). */
+int vmsock_stream_init(void);
+void vmsock_stream_exit(void);
+
+/* A new stream socket's defaults (or a child's, from its listener). */
+void vmsock_stream_sock_init(struct sock *sk, struct sock *parent);
+
+/* stream_ports.c; all under the table mutex they take themselves. */
+int vmsock_stream_bind_port(struct sock *sk, u32 cid, u32 port);
+void vmsock_stream_unbind_port(struct sock *sk);
+void vmsock_stream_conn_insert(struct sock *sk);
+void vmsock_stream_conn_remove(struct sock *sk);
+/* The socket a packet is for, with a reference, or NULL. */
+struct sock *vmsock_stream_lookup(u32 remote_cid, u32 remote_port, u32 local_port);
+/* A child's listener, with a reference, or NULL once it has none. */
+struct sock *vmsock_stream_get_listener(struct sock *child);
+void vmsock_stream_set_listener(struct sock *child, struct sock *listener);
+
+static inline bool vmsock_stream_bound(const struct vmsock_sock *vsk)
+{
+	return vsk->local_addr.svm_family != AF_UNSPEC;
+}
+
+/* stream_conn.c; "locked" means under lock_sock(). */
+int vmsock_stream_connect(struct socket *sock, struct sockaddr *addr, int len, int flags);
+int vmsock_stream_listen(struct socket *sock, int backlog);
+int vmsock_stream_do_accept(struct socket *sock, struct socket *newsock, int flags, bool kern);
+int vmsock_stream_release(struct socket *sock);
+/* Sends a control packet of @type to the socket's peer (locked). */
+int vmsock_stream_send_ctl(struct sock *sk, u8 type, u64 arg);
+
+/* stream_io.c */
+int vmsock_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
+int vmsock_stream_recvmsg(struct socket *sock, struct msghdr *msg, size_t len, int flags);
+__poll_t vmsock_stream_poll(struct file *file, struct socket *sock, poll_table *wait);
+int vmsock_stream_shutdown(struct socket *sock, int how);
+int vmsock_stream_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg);
+/* Locked, packet protocol: the peer sent WAITING_READ or WAITING_WRITE. */
+void vmsock_stream_peer_waiting(struct sock *sk, u8 type);
+/* Wakes everyone waiting on @sk, readers, writers and pollers alike. */
+void vmsock_stream_wake(struct sock *sk);
+
+/* stream_opts.c */
+int vmsock_stream_setsockopt(struct socket *sock, int level, int optname,
+			     sockptr_t optval, unsigned int optlen);
+int vmsock_stream_getsockopt(struct socket *sock, int level, int optname,
+			     char __user *optval, int __user *optlen);
+
+#endif /* VMSOCK_STREAM_H */

@@ -1,0 +1,871 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SOCK_STREAM connections: VMware's control-packet handshake, teardown,
+ * and the module-wide control handle every packet arrives on.
+ *
+ * States (sk_state; sock->state in brackets):
+ *   TCP_CLOSE        unconnected, bound or not, or after a failed connect
+ *                    [SS_UNCONNECTED]
+ *   TCP_LISTEN       listener; children on st.pending, then st.accept_q
+ *   TCP_SYN_SENT     client: REQUEST2 sent, waiting for NEGOTIATE2, then
+ *                    (queue pair allocated, OFFER sent) for ATTACH
+ *                    [SS_CONNECTING]
+ *   TCP_SYN_RECV     child: NEGOTIATE2 sent, waiting for OFFER
+ *   TCP_ESTABLISHED  queue pair shared [SS_CONNECTED]; stays so after the
+ *                    peer shuts down, resets or detaches: st.peer_shutdown
+ *                    and SOCK_DONE say so, and the data left can be read
+ *
+ * Old peers: a listener answers the old REQUEST with NEGOTIATE, and a
+ * client whose REQUEST2 gets INVALID asks again with REQUEST; either way
+ * the connection then also runs the packet notification protocol
+ * (st.notify_pkt, see stream_io.c).
+ *
+ * Locking and lifetime:
+ * - Socket fields are under lock_sock(). A listener is locked before its
+ *   children (lock_sock_nested); nothing locks a child first.
+ * - The control handle's callback may run in atomic context (it runs in
+ *   the sender's context, which for local peers is our own code holding
+ *   a socket lock): it only checks the packet, copies it and queues it
+ *   for vmsock_stream_rx_work(). That worker, the connect/child timeouts
+ *   and the peer-detach work all run on one ordered workqueue, so packets
+ *   are handled in arrival order and never concurrently with each other.
+ * - The QP_PEER_DETACH callback runs on whichever task detaches (possibly
+ *   holding the peer's socket lock): it takes a reference and queues
+ *   detach_work. A socket unsubscribes before its last reference can go.
+ * - Every queued work item holds a socket reference; release never waits
+ *   for work (the work may be waiting for the socket lock), it cancels
+ *   what has not started and lets the rest find the socket closed.
+ * - vmcix_qpair_alloc/detach raise events on the calling task; our event
+ *   callback takes no lock, so calling them under a socket lock is safe.
+ *
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/errno.h>
+#include <linux/list.h>
+#include <linux/moduleparam.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <net/sock.h>
+#include <net/tcp_states.h>
+
+#include <vmci/vmci_abi.h>
+#include <vmci/vmcix.h>
+
+#include "addr.h"
+#include "packet.h"
+#include "stream.h"
+#include "vmci_errno.h"
+
+/* Bound on packets waiting for the worker; beyond it they are dropped. */
+#define VMSOCK_RX_QUEUE_MAX	16384
+
+enum { VMSOCK_DETACH_QUEUED };
+
+struct vmsock_rx_pkt {
+	struct list_head node;
+	bool unknown_type;
+	struct vmsock_packet pkt;
+};
+
+static bool vmsock_old_request;
+module_param_named(stream_old_request, vmsock_old_request, bool, 0644);
+MODULE_PARM_DESC(stream_old_request,
+		 "Clients send the old REQUEST (packet notification protocol), as old peers do; for tests (default N)");
+
+static struct workqueue_struct *vmsock_stream_wq;
+static struct vmci_handle vmsock_ctl_handle;
+static bool vmsock_ctl_ready;
+
+static DEFINE_SPINLOCK(vmsock_rx_lock);
+static LIST_HEAD(vmsock_rx_list);
+static unsigned int vmsock_rx_count;
+static unsigned long vmsock_rx_dropped;
+
+static void vmsock_stream_rx_work(struct work_struct *work);
+static DECLARE_WORK(vmsock_rx_work, vmsock_stream_rx_work);
+
+static bool vmsock_stream_local_peer(const struct vmsock_sock *vsk)
+{
+	return vsk->remote_addr.svm_cid == vmcix_get_context_id();
+}
+
+static int vmsock_send_packet(struct vmsock_packet *pkt)
+{
+	int ret = vmcix_datagram_send(&pkt->dg);
+
+	return ret < VMCI_SUCCESS ? vmsock_vmci_errno(ret) : 0;
+}
+
+/* Answers @in with a packet of @type (RST or INVALID), whoever sent it. */
+static void vmsock_reply(const struct vmsock_packet *in, u8 type)
+{
+	struct vmsock_packet pkt;
+
+	vmsock_packet_init(&pkt, type, in->dst_port, in->dg.src.context, in->src_port);
+	vmsock_send_packet(&pkt);
+}
+
+int vmsock_stream_send_ctl(struct sock *sk, u8 type, u64 arg)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+	struct vmsock_packet pkt;
+
+	vmsock_packet_init(&pkt, type, vsk->local_addr.svm_port,
+			   vsk->remote_addr.svm_cid, vsk->remote_addr.svm_port);
+	switch (type) {
+	case VMSOCK_PKT_REQUEST2:
+	case VMSOCK_PKT_NEGOTIATE2:
+		pkt.proto = VMSOCK_PROTO_QUEUE_STATE;
+		fallthrough;
+	case VMSOCK_PKT_REQUEST:
+	case VMSOCK_PKT_NEGOTIATE:
+		pkt.u.size = arg;
+		break;
+	case VMSOCK_PKT_OFFER:
+	case VMSOCK_PKT_ATTACH:
+		pkt.u.handle = vsk->st.qp_handle;
+		break;
+	case VMSOCK_PKT_SHUTDOWN:
+		pkt.u.mode = arg;
+		break;
+	}
+	return vmsock_send_packet(&pkt);
+}
+
+static void vmsock_queue_timeout(struct sock *sk, unsigned long delay)
+{
+	sock_hold(sk);
+	if (!queue_delayed_work(vmsock_stream_wq, &vmsock_sk(sk)->st.timeout_work, delay))
+		sock_put(sk);
+}
+
+static void vmsock_peer_detach_cb(u32 sub_id, const struct vmci_event_data *ed,
+				  void *client_data)
+{
+	const struct vmci_event_data_max *evt =
+		container_of(ed, const struct vmci_event_data_max, event_data);
+	struct sock *sk = client_data;
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+
+	/* Our handle is written before the peer can know it (OFFER/ATTACH). */
+	if (evt->payload.qp_payload.handle.context != READ_ONCE(vsk->st.qp_handle.context) ||
+	    evt->payload.qp_payload.handle.resource != READ_ONCE(vsk->st.qp_handle.resource))
+		return;
+	if (test_and_set_bit(VMSOCK_DETACH_QUEUED, &vsk->st.work_flags))
+		return;
+	sock_hold(sk);
+	if (!queue_work(vmsock_stream_wq, &vsk->st.detach_work))
+		sock_put(sk);
+}
+
+/* Locked. Subscribes before the pair exists, so no detach goes unseen. */
+static int vmsock_subscribe(struct sock *sk)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+	int ret;
+
+	if (vsk->st.subscribed)
+		return 0;
+	ret = vmcix_event_subscribe(VMCI_EVENT_QP_PEER_DETACH, vmsock_peer_detach_cb,
+				    sk, &vsk->st.detach_sub);
+	if (ret < VMCI_SUCCESS)
+		return vmsock_vmci_errno(ret);
+	vsk->st.subscribed = true;
+	return 0;
+}
+
+/* Locked: allocates (client) or attaches to (server) the queue pair. */
+static int vmsock_qpair_open(struct sock *sk, struct vmci_handle handle, bool attach)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+	u32 flags = attach ? VMCI_QPFLAG_ATTACH_ONLY : 0;
+	int ret;
+
+	ret = vmsock_subscribe(sk);
+	if (ret)
+		return ret;
+	if (vmsock_stream_local_peer(vsk))
+		flags |= VMCI_QPFLAG_LOCAL;
+	ret = vmcix_qpair_alloc(&vsk->st.qpair, &handle, vsk->st.queue_size,
+				vsk->st.queue_size, vsk->remote_addr.svm_cid, flags,
+				VMCI_NO_PRIVILEGE_FLAGS);
+	if (ret < VMCI_SUCCESS) {
+		vsk->st.qpair = NULL;
+		return vmsock_vmci_errno(ret);
+	}
+	WRITE_ONCE(vsk->st.qp_handle.context, handle.context);
+	WRITE_ONCE(vsk->st.qp_handle.resource, handle.resource);
+	return 0;
+}
+
+/*
+ * Locked. Leaves the connection: no more packets, events or timeouts
+ * reach the socket through it, and the peer learns from the detach. The
+ * caller holds a reference besides any this drops.
+ */
+static void vmsock_stream_teardown(struct sock *sk)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+
+	vmsock_stream_conn_remove(sk);
+	if (cancel_delayed_work(&vsk->st.timeout_work))
+		sock_put(sk);
+	if (vsk->st.subscribed) {
+		vmcix_event_unsubscribe(vsk->st.detach_sub);
+		vsk->st.subscribed = false;
+	}
+	if (vsk->st.qpair)
+		vmcix_qpair_detach(&vsk->st.qpair);
+	vsk->st.qpair = NULL;
+}
+
+/* Locked client: the connect attempt ends with @err. */
+static void vmsock_connect_fail(struct sock *sk, int err, bool tell_peer)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+
+	if (tell_peer)
+		vmsock_stream_send_ctl(sk, VMSOCK_PKT_RST, 0);
+	vmsock_stream_teardown(sk);
+	memset(&vsk->remote_addr, 0, sizeof(vsk->remote_addr));
+	vsk->st.qp_handle = VMCI_INVALID_HANDLE;
+	sk->sk_state = TCP_CLOSE;
+	if (sk->sk_socket)
+		sk->sk_socket->state = SS_UNCONNECTED;
+	sk->sk_err = err;
+	sk_error_report(sk);
+	vmsock_stream_wake(sk);
+}
+
+/*
+ * Listener and child locked. Takes @child off @listener's lists; the
+ * caller still owns the reference the list held and drops it after
+ * unlocking the child.
+ */
+static void vmsock_child_destroy(struct sock *listener, struct sock *child)
+{
+	struct vmsock_sock *cvsk = vmsock_sk(child);
+
+	list_del_init(&cvsk->st.accept_node);
+	sk_acceptq_removed(listener);
+	vmsock_stream_set_listener(child, NULL);
+	sock_put(listener);
+	vmsock_stream_teardown(child);
+	child->sk_state = TCP_CLOSE;
+	sock_set_flag(child, SOCK_DEAD);
+}
+
+/* Locked listener: a REQUEST2 makes a pending child. */
+static void vmsock_listen_rx(struct sock *listener, const struct vmsock_packet *pkt)
+{
+	struct vmsock_sock *lvsk = vmsock_sk(listener);
+	struct vmsock_sock *cvsk;
+	struct sock *child;
+	u64 size;
+
+	if (pkt->type == VMSOCK_PKT_RST)
+		return;
+	if ((pkt->type != VMSOCK_PKT_REQUEST2 && pkt->type != VMSOCK_PKT_REQUEST) ||
+	    (pkt->type == VMSOCK_PKT_REQUEST2 && !(pkt->proto & VMSOCK_PROTO_ALL_SUPPORTED)) ||
+	    sk_acceptq_is_full(listener) ||
+	    (listener->sk_shutdown & RCV_SHUTDOWN)) {
+		vmsock_reply(pkt, VMSOCK_PKT_RST);
+		return;
+	}
+	child = vmsock_sk_alloc_child(listener);
+	if (!child) {
+		vmsock_reply(pkt, VMSOCK_PKT_RST);
+		return;
+	}
+	vmsock_stream_sock_init(child, listener);
+	cvsk = vmsock_sk(child);
+	vmsock_addr_init(&cvsk->local_addr, listener->sk_family, pkt->dg.dst.context,
+			 pkt->dst_port);
+	vmsock_addr_init(&cvsk->remote_addr, listener->sk_family, pkt->dg.src.context,
+			 pkt->src_port);
+	size = pkt->u.size;
+	if (size < lvsk->st.buffer_min || size > lvsk->st.buffer_max)
+		size = lvsk->st.buffer_size;
+	cvsk->st.queue_size = size;
+	/* An old peer knows only the packet protocol. */
+	cvsk->st.notify_pkt = pkt->type == VMSOCK_PKT_REQUEST;
+	child->sk_state = TCP_SYN_RECV;
+
+	lock_sock_nested(child, SINGLE_DEPTH_NESTING);
+	sock_hold(listener);
+	vmsock_stream_set_listener(child, listener);
+	/* The reference sk_alloc() gave us now belongs to the list. */
+	list_add_tail(&cvsk->st.accept_node, &lvsk->st.pending);
+	sk_acceptq_added(listener);
+	vmsock_stream_conn_insert(child);
+	if (vmsock_stream_send_ctl(child, cvsk->st.notify_pkt ? VMSOCK_PKT_NEGOTIATE :
+				   VMSOCK_PKT_NEGOTIATE2, size)) {
+		vmsock_child_destroy(listener, child);
+		release_sock(child);
+		sock_put(child);
+		return;
+	}
+	vmsock_queue_timeout(child, VMSOCK_STREAM_CHILD_TIMEOUT);
+	release_sock(child);
+}
+
+/* Listener and child locked (returns whether the child was destroyed). */
+static bool vmsock_pending_rx(struct sock *listener, struct sock *child,
+			      const struct vmsock_packet *pkt)
+{
+	struct vmsock_sock *cvsk = vmsock_sk(child);
+	struct vmsock_sock *lvsk = vmsock_sk(listener);
+
+	if (pkt->type != VMSOCK_PKT_OFFER) {
+		if (pkt->type != VMSOCK_PKT_RST)
+			vmsock_reply(pkt, VMSOCK_PKT_RST);
+		vmsock_child_destroy(listener, child);
+		return true;
+	}
+	/* The creator's pair lives in the creator's context. */
+	if (pkt->u.handle.context != cvsk->remote_addr.svm_cid ||
+	    vmsock_qpair_open(child, pkt->u.handle, true)) {
+		vmsock_reply(pkt, VMSOCK_PKT_RST);
+		vmsock_child_destroy(listener, child);
+		return true;
+	}
+	/* Connected before ATTACH goes out: the client may write at once. */
+	child->sk_state = TCP_ESTABLISHED;
+	list_move_tail(&cvsk->st.accept_node, &lvsk->st.accept_q);
+	if (cancel_delayed_work(&cvsk->st.timeout_work))
+		sock_put(child);
+	vmsock_stream_send_ctl(child, VMSOCK_PKT_ATTACH, 0);
+	vmsock_stream_wake(listener);
+	return false;
+}
+
+/* Locked client in TCP_SYN_SENT. */
+static void vmsock_connecting_rx(struct sock *sk, const struct vmsock_packet *pkt)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+	bool old = pkt->type == VMSOCK_PKT_NEGOTIATE;
+	int err;
+
+	switch (pkt->type) {
+	case VMSOCK_PKT_NEGOTIATE:
+	case VMSOCK_PKT_NEGOTIATE2:
+		/* The answer must match the question we asked. */
+		if (vsk->st.qpair || pkt->u.size < vsk->st.buffer_min ||
+		    pkt->u.size > vsk->st.buffer_max || old != vsk->st.sent_old_request ||
+		    (!old && pkt->proto != VMSOCK_PROTO_QUEUE_STATE)) {
+			vmsock_connect_fail(sk, EPROTO, true);
+			return;
+		}
+		vsk->st.notify_pkt = old;
+		if (vsk->local_addr.svm_cid == VMADDR_CID_ANY)
+			vsk->local_addr.svm_cid = pkt->dg.dst.context;
+		vsk->st.queue_size = pkt->u.size;
+		err = vmsock_qpair_open(sk, VMCI_INVALID_HANDLE, false);
+		if (!err)
+			err = vmsock_stream_send_ctl(sk, VMSOCK_PKT_OFFER, 0);
+		if (err)
+			vmsock_connect_fail(sk, -err, true);
+		return;
+	case VMSOCK_PKT_ATTACH:
+		if (!vsk->st.qpair ||
+		    !vmci_handle_equal(pkt->u.handle, vsk->st.qp_handle)) {
+			vmsock_connect_fail(sk, EPROTO, true);
+			return;
+		}
+		if (cancel_delayed_work(&vsk->st.timeout_work))
+			sock_put(sk);
+		sk->sk_state = TCP_ESTABLISHED;
+		if (sk->sk_socket)
+			sk->sk_socket->state = SS_CONNECTED;
+		vmsock_stream_wake(sk);
+		return;
+	case VMSOCK_PKT_RST:
+		if (vsk->st.ignore_rst) {
+			vsk->st.ignore_rst = false;
+			return;
+		}
+		vmsock_connect_fail(sk, ECONNRESET, false);
+		return;
+	case VMSOCK_PKT_INVALID:
+		/*
+		 * A peer that predates REQUEST2 says INVALID, and some then
+		 * reset as well: ask the old way and forgive one RST.
+		 */
+		if (!vsk->st.sent_old_request && !vsk->st.qpair) {
+			vsk->st.sent_old_request = true;
+			vsk->st.ignore_rst = true;
+			if (!vmsock_stream_send_ctl(sk, VMSOCK_PKT_REQUEST, vsk->st.buffer_size))
+				return;
+		}
+		vmsock_connect_fail(sk, EPROTO, true);
+		return;
+	default:
+		vmsock_connect_fail(sk, EPROTO, true);
+		return;
+	}
+}
+
+/* Locked, TCP_ESTABLISHED. */
+static void vmsock_connected_rx(struct sock *sk, const struct vmsock_packet *pkt)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+
+	switch (pkt->type) {
+	case VMSOCK_PKT_SHUTDOWN:
+		vsk->st.peer_shutdown |= pkt->u.mode;
+		break;
+	case VMSOCK_PKT_RST:
+		/* An orderly close: what is queued can still be read. */
+		vsk->st.peer_shutdown = VMSOCK_SHUTDOWN_ALL;
+		sock_set_flag(sk, SOCK_DONE);
+		break;
+	case VMSOCK_PKT_WAITING_READ:
+	case VMSOCK_PKT_WAITING_WRITE:
+		vmsock_stream_peer_waiting(sk, pkt->type);
+		return;
+	default:
+		/* Stale handshake or packet-protocol hints: nothing to do. */
+		return;
+	}
+	vmsock_stream_wake(sk);
+}
+
+static void vmsock_stream_rx(const struct vmsock_packet *pkt)
+{
+	struct sock *sk, *listener;
+	bool put_child = false;
+
+	sk = vmsock_stream_lookup(pkt->dg.src.context, pkt->src_port, pkt->dst_port);
+	if (!sk) {
+		/* Never answer a RST, or two hosts could bounce them forever. */
+		if (pkt->type != VMSOCK_PKT_RST)
+			vmsock_reply(pkt, VMSOCK_PKT_RST);
+		return;
+	}
+	/* Notifications only wake; the socket lock would only slow them. */
+	if (pkt->type == VMSOCK_PKT_WROTE || pkt->type == VMSOCK_PKT_READ) {
+		vmsock_stream_wake(sk);
+		sock_put(sk);
+		return;
+	}
+
+	listener = vmsock_stream_get_listener(sk);
+	if (listener)
+		lock_sock(listener);
+	lock_sock_nested(sk, listener ? SINGLE_DEPTH_NESTING : 0);
+	if (listener && vmsock_sk(sk)->st.listener != listener) {
+		/* Accepted or dropped while we waited for the locks. */
+		release_sock(listener);
+		sock_put(listener);
+		listener = NULL;
+	}
+
+	switch (sk->sk_state) {
+	case TCP_LISTEN:
+		vmsock_listen_rx(sk, pkt);
+		break;
+	case TCP_SYN_SENT:
+		vmsock_connecting_rx(sk, pkt);
+		break;
+	case TCP_SYN_RECV:
+		if (listener)
+			put_child = vmsock_pending_rx(listener, sk, pkt);
+		break;
+	case TCP_ESTABLISHED:
+		vmsock_connected_rx(sk, pkt);
+		break;
+	default:
+		if (pkt->type != VMSOCK_PKT_RST)
+			vmsock_reply(pkt, VMSOCK_PKT_RST);
+		break;
+	}
+
+	release_sock(sk);
+	if (listener) {
+		release_sock(listener);
+		sock_put(listener);
+	}
+	if (put_child)
+		sock_put(sk);
+	sock_put(sk);
+}
+
+static void vmsock_stream_rx_work(struct work_struct *work)
+{
+	struct vmsock_rx_pkt *rx;
+
+	for (;;) {
+		spin_lock_irq(&vmsock_rx_lock);
+		rx = list_first_entry_or_null(&vmsock_rx_list, struct vmsock_rx_pkt, node);
+		if (rx) {
+			list_del(&rx->node);
+			vmsock_rx_count--;
+		}
+		spin_unlock_irq(&vmsock_rx_lock);
+		if (!rx)
+			return;
+		if (rx->unknown_type)
+			vmsock_reply(&rx->pkt, VMSOCK_PKT_INVALID);
+		else
+			vmsock_stream_rx(&rx->pkt);
+		kfree(rx);
+		cond_resched();
+	}
+}
+
+/* May run in atomic context: check, copy, queue. */
+static int vmsock_ctl_recv_cb(void *client_data, struct vmci_datagram *dg)
+{
+	struct vmsock_rx_pkt *rx;
+	unsigned long flags;
+	int ret;
+
+	ret = vmsock_packet_check(dg, VMCI_DG_SIZE(dg));
+	if (ret == -EBADMSG)
+		return VMCI_SUCCESS;
+	rx = kmalloc(sizeof(*rx), GFP_ATOMIC);
+	if (!rx)
+		return VMCI_ERROR_NO_MEM;
+	rx->unknown_type = ret == -EPROTONOSUPPORT;
+	memcpy(&rx->pkt, dg, sizeof(rx->pkt));
+
+	spin_lock_irqsave(&vmsock_rx_lock, flags);
+	if (vmsock_rx_count >= VMSOCK_RX_QUEUE_MAX) {
+		vmsock_rx_dropped++;
+		spin_unlock_irqrestore(&vmsock_rx_lock, flags);
+		kfree(rx);
+		return VMCI_ERROR_NO_RESOURCES;
+	}
+	list_add_tail(&rx->node, &vmsock_rx_list);
+	vmsock_rx_count++;
+	spin_unlock_irqrestore(&vmsock_rx_lock, flags);
+	queue_work(vmsock_stream_wq, &vmsock_rx_work);
+	return VMCI_SUCCESS;
+}
+
+static void vmsock_detach_work(struct work_struct *work)
+{
+	struct vmsock_sock *vsk = container_of(work, struct vmsock_sock, st.detach_work);
+	struct sock *sk = &vsk->sk;
+
+	clear_bit(VMSOCK_DETACH_QUEUED, &vsk->st.work_flags);
+	lock_sock(sk);
+	if (vsk->st.qpair && sk->sk_state == TCP_SYN_SENT) {
+		vmsock_connect_fail(sk, ECONNRESET, false);
+	} else if (vsk->st.qpair && sk->sk_state == TCP_ESTABLISHED) {
+		vsk->st.peer_shutdown = VMSOCK_SHUTDOWN_ALL;
+		sock_set_flag(sk, SOCK_DONE);
+		vmsock_stream_wake(sk);
+	}
+	release_sock(sk);
+	sock_put(sk);
+}
+
+/* A client's connect timeout, or a child that never got its OFFER. */
+static void vmsock_timeout_work(struct work_struct *work)
+{
+	struct vmsock_sock *vsk = container_of(to_delayed_work(work), struct vmsock_sock,
+					       st.timeout_work);
+	struct sock *sk = &vsk->sk;
+	struct sock *listener = vmsock_stream_get_listener(sk);
+	bool put_child = false;
+
+	if (listener)
+		lock_sock(listener);
+	lock_sock_nested(sk, listener ? SINGLE_DEPTH_NESTING : 0);
+	if (listener && vsk->st.listener == listener && sk->sk_state == TCP_SYN_RECV) {
+		vmsock_stream_send_ctl(sk, VMSOCK_PKT_RST, 0);
+		vmsock_child_destroy(listener, sk);
+		put_child = true;
+	} else if (!listener && sk->sk_state == TCP_SYN_SENT) {
+		vmsock_connect_fail(sk, ETIMEDOUT, true);
+	}
+	release_sock(sk);
+	if (listener) {
+		release_sock(listener);
+		sock_put(listener);
+	}
+	if (put_child)
+		sock_put(sk);
+	sock_put(sk);
+}
+
+void vmsock_stream_sock_init(struct sock *sk, struct sock *parent)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+
+	INIT_LIST_HEAD(&vsk->st.accept_node);
+	INIT_LIST_HEAD(&vsk->st.pending);
+	INIT_LIST_HEAD(&vsk->st.accept_q);
+	INIT_DELAYED_WORK(&vsk->st.timeout_work, vmsock_timeout_work);
+	INIT_WORK(&vsk->st.detach_work, vmsock_detach_work);
+	vsk->st.qp_handle = VMCI_INVALID_HANDLE;
+	if (parent) {
+		const struct vmsock_sock *pvsk = vmsock_sk(parent);
+
+		vsk->st.buffer_size = pvsk->st.buffer_size;
+		vsk->st.buffer_min = pvsk->st.buffer_min;
+		vsk->st.buffer_max = pvsk->st.buffer_max;
+		vsk->st.connect_timeout = pvsk->st.connect_timeout;
+	} else {
+		vsk->st.buffer_size = VMSOCK_STREAM_DEFAULT_BUFFER;
+		vsk->st.buffer_min = VMSOCK_STREAM_DEFAULT_MIN;
+		vsk->st.buffer_max = VMSOCK_STREAM_DEFAULT_MAX;
+		vsk->st.connect_timeout = VMSOCK_STREAM_CONNECT_TIMEOUT;
+	}
+}
+
+int vmsock_stream_connect(struct socket *sock, struct sockaddr *addr, int len, int flags)
+{
+	const struct sockaddr_vm *svm = (const struct sockaddr_vm *)addr;
+	struct sock *sk = sock->sk;
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	long timeo;
+	int ret;
+
+	ret = vmsock_addr_check(addr, len, sk->sk_family);
+	if (ret)
+		return ret;
+	lock_sock(sk);
+	switch (sock->state) {
+	case SS_CONNECTED:
+		ret = -EISCONN;
+		goto out;
+	case SS_CONNECTING:
+		if (flags & O_NONBLOCK) {
+			ret = -EALREADY;
+			goto out;
+		}
+		break;
+	case SS_UNCONNECTED:
+		if (sk->sk_state == TCP_LISTEN) {
+			ret = -EINVAL;
+			goto out;
+		}
+		/* No stream socket lives at CID 1 or anywhere "any". */
+		if (svm->svm_cid == VMADDR_CID_LOCAL || svm->svm_cid == VMADDR_CID_ANY) {
+			ret = -ENETUNREACH;
+			goto out;
+		}
+		if (!vmsock_ctl_ready) {
+			ret = -ENETDOWN;
+			goto out;
+		}
+		if (!vmsock_stream_bound(vsk)) {
+			ret = vmsock_stream_bind_port(sk, VMADDR_CID_ANY, VMADDR_PORT_ANY);
+			if (ret)
+				goto out;
+		}
+		vmsock_addr_init(&vsk->remote_addr, sk->sk_family, svm->svm_cid,
+				 svm->svm_port);
+		vsk->st.peer_shutdown = 0;
+		sk->sk_err = 0;
+		sk->sk_state = TCP_SYN_SENT;
+		sock->state = SS_CONNECTING;
+		vmsock_stream_conn_insert(sk);
+		vsk->st.sent_old_request = READ_ONCE(vmsock_old_request);
+		vsk->st.ignore_rst = false;
+		vsk->st.notify_pkt = false;
+		ret = vmsock_stream_send_ctl(sk, vsk->st.sent_old_request ? VMSOCK_PKT_REQUEST :
+					     VMSOCK_PKT_REQUEST2, vsk->st.buffer_size);
+		if (ret) {
+			vmsock_stream_conn_remove(sk);
+			memset(&vsk->remote_addr, 0, sizeof(vsk->remote_addr));
+			sk->sk_state = TCP_CLOSE;
+			sock->state = SS_UNCONNECTED;
+			goto out;
+		}
+		vmsock_queue_timeout(sk, vsk->st.connect_timeout);
+		if (flags & O_NONBLOCK) {
+			ret = -EINPROGRESS;
+			goto out;
+		}
+		break;
+	default:
+		ret = -EINVAL;
+		goto out;
+	}
+
+	/* The timeout work ends the attempt; a signal only ends our wait. */
+	timeo = MAX_SCHEDULE_TIMEOUT;
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (sk->sk_state == TCP_SYN_SENT && !sk->sk_err) {
+		if (signal_pending(current)) {
+			ret = sock_intr_errno(timeo);
+			break;
+		}
+		sk_wait_event(sk, &timeo, sk->sk_state != TCP_SYN_SENT || sk->sk_err, &wait);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	if (!ret && sk->sk_err)
+		ret = sock_error(sk);
+	else if (!ret && sk->sk_state != TCP_ESTABLISHED)
+		ret = -ECONNRESET;
+out:
+	release_sock(sk);
+	return ret;
+}
+
+int vmsock_stream_listen(struct socket *sock, int backlog)
+{
+	struct sock *sk = sock->sk;
+	int ret = 0;
+
+	lock_sock(sk);
+	if (sock->state != SS_UNCONNECTED || !vmsock_stream_bound(vmsock_sk(sk)))
+		ret = -EINVAL;
+	else if (!vmsock_ctl_ready)
+		ret = -ENETDOWN;
+	if (!ret) {
+		WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
+		sk->sk_state = TCP_LISTEN;
+	}
+	release_sock(sk);
+	return ret;
+}
+
+int vmsock_stream_do_accept(struct socket *sock, struct socket *newsock, int flags, bool kern)
+{
+	struct sock *listener = sock->sk;
+	struct vmsock_sock *lvsk = vmsock_sk(listener);
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	struct vmsock_sock *cvsk;
+	struct sock *child;
+	long timeo;
+	int ret = 0;
+
+	lock_sock(listener);
+	if (listener->sk_state != TCP_LISTEN) {
+		ret = -EINVAL;
+		goto out;
+	}
+	timeo = sock_rcvtimeo(listener, flags & O_NONBLOCK);
+	add_wait_queue(sk_sleep(listener), &wait);
+	while (list_empty(&lvsk->st.accept_q) && listener->sk_state == TCP_LISTEN) {
+		if (!timeo) {
+			ret = -EAGAIN;
+			break;
+		}
+		if (signal_pending(current)) {
+			ret = sock_intr_errno(timeo);
+			break;
+		}
+		sk_wait_event(listener, &timeo,
+			      !list_empty(&lvsk->st.accept_q) ||
+			      listener->sk_state != TCP_LISTEN, &wait);
+	}
+	remove_wait_queue(sk_sleep(listener), &wait);
+	if (ret)
+		goto out;
+	if (listener->sk_state != TCP_LISTEN) {
+		ret = -EINVAL;
+		goto out;
+	}
+
+	cvsk = list_first_entry(&lvsk->st.accept_q, struct vmsock_sock, st.accept_node);
+	child = &cvsk->sk;
+	lock_sock_nested(child, SINGLE_DEPTH_NESTING);
+	list_del_init(&cvsk->st.accept_node);
+	sk_acceptq_removed(listener);
+	vmsock_stream_set_listener(child, NULL);
+	sock_put(listener);
+	/* The accept queue's reference becomes newsock's. */
+	sock_graft(child, newsock);
+	newsock->state = SS_CONNECTED;
+	release_sock(child);
+out:
+	release_sock(listener);
+	return ret;
+}
+
+/* Listener locked: every child not yet accepted goes, pending ones told so. */
+static void vmsock_listener_flush(struct sock *listener)
+{
+	struct vmsock_sock *lvsk = vmsock_sk(listener);
+	struct list_head *lists[] = { &lvsk->st.pending, &lvsk->st.accept_q };
+	struct vmsock_sock *cvsk;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(lists); i++) {
+		while ((cvsk = list_first_entry_or_null(lists[i], struct vmsock_sock,
+							st.accept_node))) {
+			struct sock *child = &cvsk->sk;
+
+			lock_sock_nested(child, SINGLE_DEPTH_NESTING);
+			if (child->sk_state == TCP_SYN_RECV)
+				vmsock_stream_send_ctl(child, VMSOCK_PKT_RST, 0);
+			vmsock_child_destroy(listener, child);
+			release_sock(child);
+			sock_put(child);
+		}
+	}
+}
+
+int vmsock_stream_release(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	if (!sk)
+		return 0;
+	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN)
+		vmsock_listener_flush(sk);
+	/* A peer that never got our OFFER has no pair to see us leave. */
+	if (sk->sk_state == TCP_SYN_SENT && !vmsock_sk(sk)->st.qpair)
+		vmsock_stream_send_ctl(sk, VMSOCK_PKT_RST, 0);
+	vmsock_stream_teardown(sk);
+	vmsock_stream_unbind_port(sk);
+	sk->sk_state = TCP_CLOSE;
+	release_sock(sk);
+	vmsock_stream_wake(sk);
+	return vmsock_release(sock);
+}
+
+int vmsock_stream_init(void)
+{
+	int ret;
+
+	vmsock_stream_wq = alloc_ordered_workqueue("vmsock_stream", 0);
+	if (!vmsock_stream_wq)
+		return -ENOMEM;
+	ret = vmcix_datagram_create_handle(VMSOCK_PACKET_RID, VMCI_FLAG_ANYCID_DG_HND,
+					   VMCI_PRIVILEGE_FLAG_TRUSTED, vmsock_ctl_recv_cb,
+					   NULL, &vmsock_ctl_handle);
+	if (ret == VMCI_ERROR_NO_ACCESS)
+		ret = vmcix_datagram_create_handle(VMSOCK_PACKET_RID, VMCI_FLAG_ANYCID_DG_HND,
+						   VMCI_NO_PRIVILEGE_FLAGS, vmsock_ctl_recv_cb,
+						   NULL, &vmsock_ctl_handle);
+	if (ret < VMCI_SUCCESS) {
+		/* Datagram sockets still work; stream ones say ENETDOWN. */
+		pr_warn("no stream control handle (VMCI error %d); SOCK_STREAM unavailable\n",
+			ret);
+		return 0;
+	}
+	vmsock_ctl_ready = true;
+	return 0;
+}
+
+/* Every socket is gone (each holds the module); packets may still wait. */
+void vmsock_stream_exit(void)
+{
+	struct vmsock_rx_pkt *rx, *tmp;
+
+	if (vmsock_ctl_ready)
+		vmcix_datagram_destroy_handle(vmsock_ctl_handle);
+	vmsock_ctl_ready = false;
+	/* Runs what is queued; no socket is left for the packets to find. */
+	destroy_workqueue(vmsock_stream_wq);
+	list_for_each_entry_safe(rx, tmp, &vmsock_rx_list, node)
+		kfree(rx);
+	INIT_LIST_HEAD(&vmsock_rx_list);
+	vmsock_rx_count = 0;
+	if (vmsock_rx_dropped)
+		pr_info("%lu stream control packets were dropped (queue full)\n",
+			vmsock_rx_dropped);
+}

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SOCK_STREAM data: bytes go straight into the queue pair, our produce
+ * queue being the peer's consume queue. Wakeups follow the queue-state
+ * notification protocol: a writer that fills an empty queue sends WROTE,
+ * a reader that drains a full one sends READ, because only then can the
+ * other side be asleep waiting for it.
+ *
+ * Old peers (st.notify_pkt) use the packet protocol instead: they say
+ * WAITING_READ/WAITING_WRITE before they sleep and expect WROTE/READ only
+ * then. We keep the queue-state rule as well (a spare notification costs
+ * a wakeup, a missing one a hang), answer their WAITING_* and send ours
+ * before every sleep. The wait info (generation, offset) stays zero:
+ * peers act on the packet type only.
+ *
+ * The socket lock is held across every queue-pair call, which keeps one
+ * enqueue and one dequeue at a time and no call overlapping detach.
+ *
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#include <asm/ioctls.h>
+#include <linux/errno.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/sockios.h>
+#include <linux/uaccess.h>
+#include <net/sock.h>
+#include <net/tcp_states.h>
+
+#include <vmci/vmci_abi.h>
+#include <vmci/vmcix.h>
+
+#include "packet.h"
+#include "stream.h"
+#include "vmci_errno.h"
+
+void vmsock_stream_wake(struct sock *sk)
+{
+	sk->sk_state_change(sk);
+}
+
+static bool vmsock_connected(const struct sock *sk)
+{
+	return sk->sk_state == TCP_ESTABLISHED && vmsock_sk((struct sock *)sk)->st.qpair;
+}
+
+/* Locked. The peer will read no more, or we will write no more. */
+static bool vmsock_send_closed(const struct sock *sk)
+{
+	return (sk->sk_shutdown & SEND_SHUTDOWN) ||
+	       (vmsock_sk((struct sock *)sk)->st.peer_shutdown & VMSOCK_SHUTDOWN_RCV);
+}
+
+/* Locked. No byte will arrive that is not already in the queue. */
+static bool vmsock_recv_closed(const struct sock *sk)
+{
+	return (sk->sk_shutdown & RCV_SHUTDOWN) ||
+	       (vmsock_sk((struct sock *)sk)->st.peer_shutdown & VMSOCK_SHUTDOWN_SEND) ||
+	       sock_flag(sk, SOCK_DONE);
+}
+
+static s64 vmsock_send_space(const struct sock *sk)
+{
+	struct vmcix_qpair *qp = vmsock_sk((struct sock *)sk)->st.qpair;
+
+	return qp ? vmcix_qpair_produce_free_space(qp) : 0;
+}
+
+static s64 vmsock_recv_ready(const struct sock *sk)
+{
+	struct vmcix_qpair *qp = vmsock_sk((struct sock *)sk)->st.qpair;
+
+	return qp ? vmcix_qpair_consume_buf_ready(qp) : 0;
+}
+
+/* Locked: an old peer only wakes for what it asked. */
+static void vmsock_pkt_before_sleep(struct sock *sk, u8 type)
+{
+	if (vmsock_sk(sk)->st.notify_pkt)
+		vmsock_stream_send_ctl(sk, type, 0);
+}
+
+void vmsock_stream_peer_waiting(struct sock *sk, u8 type)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+
+	if (!vsk->st.qpair)
+		return;
+	if (type == VMSOCK_PKT_WAITING_READ) {
+		vsk->st.peer_waiting_read = true;
+		if (vmcix_qpair_produce_buf_ready(vsk->st.qpair) > 0) {
+			vsk->st.peer_waiting_read = false;
+			vmsock_stream_send_ctl(sk, VMSOCK_PKT_WROTE, 0);
+		}
+	} else {
+		vsk->st.peer_waiting_write = true;
+		if (vmcix_qpair_consume_free_space(vsk->st.qpair) > 0) {
+			vsk->st.peer_waiting_write = false;
+			vmsock_stream_send_ctl(sk, VMSOCK_PKT_READ, 0);
+		}
+	}
+}
+
+int vmsock_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
+{
+	struct sock *sk = sock->sk;
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	size_t written = 0;
+	ssize_t n;
+	long timeo;
+	int err = 0;
+
+	if (msg->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	lock_sock(sk);
+	if (vmsock_send_closed(sk)) {
+		err = -EPIPE;
+		goto out;
+	}
+	if (!vmsock_connected(sk)) {
+		err = -ENOTCONN;
+		goto out;
+	}
+	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (written < len) {
+		if (sk->sk_err) {
+			err = sock_error(sk);
+			break;
+		}
+		if (vmsock_send_closed(sk) || !vmsock_connected(sk)) {
+			err = -EPIPE;
+			break;
+		}
+		if (vmsock_send_space(sk) <= 0) {
+			if (!timeo) {
+				err = -EAGAIN;
+				break;
+			}
+			if (signal_pending(current)) {
+				err = sock_intr_errno(timeo);
+				break;
+			}
+			vmsock_pkt_before_sleep(sk, VMSOCK_PKT_WAITING_WRITE);
+			sk_wait_event(sk, &timeo, vmsock_send_space(sk) > 0 ||
+				      sk->sk_err || vmsock_send_closed(sk) ||
+				      !vmsock_connected(sk), &wait);
+			continue;
+		}
+		n = vmcix_qpair_enquev(vsk->st.qpair, msg, len - written, 0);
+		if (n == VMCI_ERROR_QUEUEPAIR_NOSPACE)
+			continue;
+		if (n < 0) {
+			err = n == VMCI_ERROR_INVALID_ARGS ? -EFAULT : vmsock_vmci_errno(n);
+			break;
+		}
+		if (!n) {
+			err = -EFAULT;
+			break;
+		}
+		written += n;
+		/* The queue was empty, or an old peer asked: the reader may sleep. */
+		if (vmcix_qpair_produce_buf_ready(vsk->st.qpair) == n ||
+		    vsk->st.peer_waiting_read) {
+			vsk->st.peer_waiting_read = false;
+			vmsock_stream_send_ctl(sk, VMSOCK_PKT_WROTE, 0);
+		}
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+out:
+	release_sock(sk);
+	if (written)
+		return written;
+	if (err == -EPIPE && !(msg->msg_flags & MSG_NOSIGNAL))
+		send_sig(SIGPIPE, current, 0);
+	return err;
+}
+
+int vmsock_stream_recvmsg(struct socket *sock, struct msghdr *msg, size_t len, int flags)
+{
+	struct sock *sk = sock->sk;
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	size_t copied = 0;
+	int target, err = 0;
+	ssize_t n;
+	long timeo;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	lock_sock(sk);
+	if (!vmsock_connected(sk)) {
+		err = -ENOTCONN;
+		goto out;
+	}
+	if (sk->sk_shutdown & RCV_SHUTDOWN)
+		goto out;
+	if (!len)
+		goto out;
+	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (copied < len) {
+		s64 ready = vmsock_recv_ready(sk);
+
+		if (ready <= 0) {
+			if (copied >= target)
+				break;
+			if (sk->sk_err) {
+				err = sock_error(sk);
+				break;
+			}
+			if (vmsock_recv_closed(sk))
+				break;
+			if (!timeo) {
+				err = -EAGAIN;
+				break;
+			}
+			if (signal_pending(current)) {
+				err = sock_intr_errno(timeo);
+				break;
+			}
+			vmsock_pkt_before_sleep(sk, VMSOCK_PKT_WAITING_READ);
+			sk_wait_event(sk, &timeo, vmsock_recv_ready(sk) > 0 || sk->sk_err ||
+				      vmsock_recv_closed(sk), &wait);
+			continue;
+		}
+		if (flags & MSG_PEEK) {
+			n = vmcix_qpair_peekv(vsk->st.qpair, msg, len - copied, 0);
+		} else {
+			n = vmcix_qpair_dequev(vsk->st.qpair, msg, len - copied, 0);
+			/* The queue was full, or an old peer asked: the writer may sleep. */
+			if (n > 0 && (vmcix_qpair_consume_free_space(vsk->st.qpair) == n ||
+				      vsk->st.peer_waiting_write)) {
+				vsk->st.peer_waiting_write = false;
+				vmsock_stream_send_ctl(sk, VMSOCK_PKT_READ, 0);
+			}
+		}
+		if (n == VMCI_ERROR_QUEUEPAIR_NODATA)
+			continue;
+		if (n <= 0) {
+			err = n == VMCI_ERROR_INVALID_ARGS || !n ? -EFAULT : vmsock_vmci_errno(n);
+			break;
+		}
+		copied += n;
+		/* Peeking again would only see the same bytes. */
+		if (flags & MSG_PEEK)
+			break;
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+out:
+	release_sock(sk);
+	return copied ? copied : err;
+}
+
+__poll_t vmsock_stream_poll(struct file *file, struct socket *sock, poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+	__poll_t mask = 0;
+
+	sock_poll_wait(file, sock, wait);
+	lock_sock(sk);
+	if (sk->sk_err)
+		mask |= EPOLLERR;
+	if (sk->sk_state == TCP_LISTEN) {
+		if (!list_empty(&vsk->st.accept_q))
+			mask |= EPOLLIN | EPOLLRDNORM;
+		goto out;
+	}
+	if (sk->sk_shutdown == SHUTDOWN_MASK ||
+	    (vsk->st.peer_shutdown == VMSOCK_SHUTDOWN_ALL && vsk->st.qpair))
+		mask |= EPOLLHUP;
+	if ((sk->sk_shutdown & RCV_SHUTDOWN) ||
+	    (vsk->st.peer_shutdown & VMSOCK_SHUTDOWN_SEND) || sock_flag(sk, SOCK_DONE))
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+	if (vmsock_connected(sk)) {
+		if (vmsock_recv_ready(sk) > 0)
+			mask |= EPOLLIN | EPOLLRDNORM;
+		else if (!vmsock_recv_closed(sk))
+			vmsock_pkt_before_sleep(sk, VMSOCK_PKT_WAITING_READ);
+		if (!vmsock_send_closed(sk) && vmsock_send_space(sk) > 0)
+			mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
+		else if (vmsock_send_closed(sk))
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		else
+			vmsock_pkt_before_sleep(sk, VMSOCK_PKT_WAITING_WRITE);
+	} else if (sk->sk_state == TCP_CLOSE) {
+		/* Unconnected, or the connect failed: as TCP reports it. */
+		mask |= EPOLLOUT | EPOLLWRNORM | EPOLLHUP;
+	}
+out:
+	release_sock(sk);
+	return mask;
+}
+
+int vmsock_stream_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	int mode, ret = 0;
+
+	/* SHUT_RD, SHUT_WR, SHUT_RDWR become the packet's modes 1, 2, 3. */
+	mode = how + 1;
+	if (mode <= 0 || mode > VMSOCK_SHUTDOWN_ALL)
+		return -EINVAL;
+
+	lock_sock(sk);
+	if (sock->state == SS_UNCONNECTED && sk->sk_state != TCP_LISTEN) {
+		ret = -ENOTCONN;
+		goto out;
+	}
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown |
+		   (mode & VMSOCK_SHUTDOWN_RCV ? RCV_SHUTDOWN : 0) |
+		   (mode & VMSOCK_SHUTDOWN_SEND ? SEND_SHUTDOWN : 0));
+	if (vmsock_connected(sk))
+		vmsock_stream_send_ctl(sk, VMSOCK_PKT_SHUTDOWN, mode);
+out:
+	release_sock(sk);
+	vmsock_stream_wake(sk);
+	return ret;
+}
+
+int vmsock_stream_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
+{
+	struct sock *sk = sock->sk;
+	s64 bytes;
+	int ret = 0;
+
+	if (cmd != SIOCINQ && cmd != SIOCOUTQ)
+		return -ENOIOCTLCMD;
+	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN) {
+		ret = -EINVAL;
+	} else if (!vmsock_connected(sk)) {
+		bytes = 0;
+	} else if (cmd == SIOCINQ) {
+		bytes = vmsock_recv_ready(sk);
+	} else {
+		/* Written and not yet read by the peer. */
+		bytes = vmcix_qpair_produce_buf_ready(vmsock_sk(sk)->st.qpair);
+	}
+	release_sock(sk);
+	if (ret)
+		return ret;
+	return put_user(bytes > 0 ? (int)min_t(s64, bytes, INT_MAX) : 0,
+			(int __user *)arg);
+}

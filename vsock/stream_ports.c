@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Which stream socket owns a port, and which socket a control packet is
+ * for. Two hash tables under one mutex (only process context looks them
+ * up: bind, connect, release and the control-packet worker):
+ *
+ * - the port table holds every socket that owns its local port (bound
+ *   sockets, listeners, clients); accepted children share their
+ *   listener's port and are not in it;
+ * - the connection table holds every socket with a peer, keyed by (peer
+ *   CID, peer port, local port): connecting clients, pending and accepted
+ *   children, established sockets.
+ *
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#include <linux/capability.h>
+#include <linux/errno.h>
+#include <linux/hash.h>
+#include <linux/hashtable.h>
+#include <linux/mutex.h>
+#include <linux/random.h>
+
+#include <vmci/vmcix.h>
+
+#include "addr.h"
+#include "stream.h"
+
+#define VMSOCK_STREAM_HASH_BITS		8
+/* Automatic binding gives up after this many taken ports. */
+#define VMSOCK_STREAM_PORT_RETRIES	24
+#define VMSOCK_STREAM_FIRST_EPHEMERAL	(VMCI_RESERVED_RESOURCE_ID_MAX + 1)
+
+static DEFINE_MUTEX(vmsock_stream_table_lock);
+static DEFINE_HASHTABLE(vmsock_stream_ports, VMSOCK_STREAM_HASH_BITS);
+static DEFINE_HASHTABLE(vmsock_stream_conns, VMSOCK_STREAM_HASH_BITS);
+
+static u32 vmsock_conn_key(u32 remote_cid, u32 remote_port, u32 local_port)
+{
+	return hash_32(remote_cid ^ hash_32(remote_port ^ hash_32(local_port, 32), 32), 32);
+}
+
+/* Called with the table lock held. */
+static bool vmsock_port_taken(u32 port)
+{
+	struct vmsock_sock *vsk;
+
+	hash_for_each_possible(vmsock_stream_ports, vsk, st.bound_node, port)
+		if (vsk->local_addr.svm_port == port)
+			return true;
+	return false;
+}
+
+static u32 vmsock_ephemeral_port(void)
+{
+	u32 range = VMADDR_PORT_ANY - VMSOCK_STREAM_FIRST_EPHEMERAL;
+
+	return VMSOCK_STREAM_FIRST_EPHEMERAL + get_random_u32() % range;
+}
+
+int vmsock_stream_bind_port(struct sock *sk, u32 cid, u32 port)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+	int tries, ret = 0;
+
+	if (vmsock_stream_bound(vsk))
+		return -EINVAL;
+	if (cid != VMADDR_CID_ANY && cid != vmcix_get_context_id())
+		return -EADDRNOTAVAIL;
+	if (port != VMADDR_PORT_ANY && port <= VMCI_RESERVED_RESOURCE_ID_MAX &&
+	    !capable(CAP_NET_BIND_SERVICE))
+		return -EACCES;
+
+	mutex_lock(&vmsock_stream_table_lock);
+	if (port == VMADDR_PORT_ANY) {
+		for (tries = 0; tries < VMSOCK_STREAM_PORT_RETRIES; tries++) {
+			port = vmsock_ephemeral_port();
+			if (!vmsock_port_taken(port))
+				break;
+		}
+		if (tries == VMSOCK_STREAM_PORT_RETRIES)
+			ret = -EADDRNOTAVAIL;
+	} else if (vmsock_port_taken(port)) {
+		ret = -EADDRINUSE;
+	}
+	if (!ret) {
+		vmsock_addr_init(&vsk->local_addr, sk->sk_family, cid, port);
+		hash_add(vmsock_stream_ports, &vsk->st.bound_node, port);
+		vsk->st.in_bound = true;
+	}
+	mutex_unlock(&vmsock_stream_table_lock);
+	return ret;
+}
+
+void vmsock_stream_unbind_port(struct sock *sk)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+
+	mutex_lock(&vmsock_stream_table_lock);
+	if (vsk->st.in_bound)
+		hash_del(&vsk->st.bound_node);
+	vsk->st.in_bound = false;
+	mutex_unlock(&vmsock_stream_table_lock);
+}
+
+void vmsock_stream_conn_insert(struct sock *sk)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+
+	mutex_lock(&vmsock_stream_table_lock);
+	if (!vsk->st.in_conn)
+		hash_add(vmsock_stream_conns, &vsk->st.conn_node,
+			 vmsock_conn_key(vsk->remote_addr.svm_cid, vsk->remote_addr.svm_port,
+					 vsk->local_addr.svm_port));
+	vsk->st.in_conn = true;
+	mutex_unlock(&vmsock_stream_table_lock);
+}
+
+void vmsock_stream_conn_remove(struct sock *sk)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+
+	mutex_lock(&vmsock_stream_table_lock);
+	if (vsk->st.in_conn)
+		hash_del(&vsk->st.conn_node);
+	vsk->st.in_conn = false;
+	mutex_unlock(&vmsock_stream_table_lock);
+}
+
+struct sock *vmsock_stream_lookup(u32 remote_cid, u32 remote_port, u32 local_port)
+{
+	struct vmsock_sock *vsk;
+	struct sock *found = NULL;
+
+	mutex_lock(&vmsock_stream_table_lock);
+	hash_for_each_possible(vmsock_stream_conns, vsk, st.conn_node,
+			       vmsock_conn_key(remote_cid, remote_port, local_port)) {
+		if (vsk->remote_addr.svm_cid == remote_cid &&
+		    vsk->remote_addr.svm_port == remote_port &&
+		    vsk->local_addr.svm_port == local_port) {
+			found = &vsk->sk;
+			goto out;
+		}
+	}
+	hash_for_each_possible(vmsock_stream_ports, vsk, st.bound_node, local_port) {
+		if (vsk->local_addr.svm_port == local_port) {
+			found = &vsk->sk;
+			goto out;
+		}
+	}
+out:
+	if (found)
+		sock_hold(found);
+	mutex_unlock(&vmsock_stream_table_lock);
+	return found;
+}
+
+/*
+ * The listener pointer changes under this mutex (and the listener's
+ * lock), so a reader holding either sees a listener that is still alive.
+ */
+struct sock *vmsock_stream_get_listener(struct sock *child)
+{
+	struct sock *listener;
+
+	mutex_lock(&vmsock_stream_table_lock);
+	listener = vmsock_sk(child)->st.listener;
+	if (listener)
+		sock_hold(listener);
+	mutex_unlock(&vmsock_stream_table_lock);
+	return listener;
+}
+
+/* The child's reference on its old listener is the caller's to drop. */
+void vmsock_stream_set_listener(struct sock *child, struct sock *listener)
+{
+	mutex_lock(&vmsock_stream_table_lock);
+	vmsock_sk(child)->st.listener = listener;
+	mutex_unlock(&vmsock_stream_table_lock);
+}
