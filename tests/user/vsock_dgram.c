@@ -21,7 +21,7 @@
 #include "tap.h"
 
 #define MAX_PAYLOAD	69608
-#define FLOOD_COUNT	2000
+#define FLOOD_COUNT	8000
 #define FLOOD_SIZE	4096
 
 static int af;
@@ -383,8 +383,11 @@ static void test_bounded_queue(void)
 	tap_report(received >= 1 && (long)received * FLOOD_SIZE <= rcvbuf + FLOOD_SIZE,
 		   "flood_bounded", "%d datagrams of %d queued with SO_RCVBUF %d",
 		   received, FLOOD_SIZE, rcvbuf);
-	/* Unbounded queueing would have kept about 8 MiB. */
-	tap_report(before > 0 && after > 0 && before - after < 4096, "flood_memory",
+	/*
+	 * Unbounded queueing would keep over 32 MiB; the margin absorbs what
+	 * kmemleak, KASAN quarantine and page cache churn move on a debug kernel.
+	 */
+	tap_report(before > 0 && after > 0 && before - after < 12288, "flood_memory",
 		   "MemAvailable fell by %ld kB", before - after);
 	close(a);
 	close(b);
