@@ -29,4 +29,22 @@ void vmsock_addr_init(struct sockaddr_vm *addr, int family, u32 cid, u32 port);
  */
 bool vmsock_dgram_dst_allowed(u32 cid, u32 port);
 
+struct sock;
+struct socket;
+
+/*
+ * bind(2) for either socket type: checks @addr, then runs @do_bind with
+ * the socket locked.
+ */
+int vmsock_addr_bind(struct socket *sock, struct sockaddr *addr, int len,
+		     int (*do_bind)(struct sock *sk, u32 cid, u32 port));
+
+/*
+ * getsockname/getpeername for either socket type; the caller holds the
+ * socket lock, so @connected and @bound cannot change under us. An
+ * unbound socket reports {ANY, ANY}, as vsock(7) programs expect.
+ */
+int vmsock_addr_name(struct sock *sk, struct sockaddr_vm *out, int peer,
+		     bool connected, bool bound);
+
 #endif /* VMSOCK_ADDR_H */

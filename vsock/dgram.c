@@ -154,17 +154,7 @@ static int vmsock_dgram_do_bind(struct sock *sk, u32 cid, u32 port)
 
 static int vmsock_dgram_bind(struct socket *sock, struct sockaddr *addr, int len)
 {
-	const struct sockaddr_vm *svm = (const struct sockaddr_vm *)addr;
-	struct sock *sk = sock->sk;
-	int ret;
-
-	ret = vmsock_addr_check(addr, len, sk->sk_family);
-	if (ret)
-		return ret;
-	lock_sock(sk);
-	ret = vmsock_dgram_do_bind(sk, svm->svm_cid, svm->svm_port);
-	release_sock(sk);
-	return ret;
+	return vmsock_addr_bind(sock, addr, len, vmsock_dgram_do_bind);
 }
 
 /* Called with the socket locked. */
@@ -211,20 +201,13 @@ static int vmsock_dgram_connect(struct socket *sock, struct sockaddr *addr,
 
 static int vmsock_dgram_getname(struct socket *sock, struct sockaddr *addr, int peer)
 {
-	struct sockaddr_vm *svm = (struct sockaddr_vm *)addr;
 	struct sock *sk = sock->sk;
 	struct vmsock_sock *vsk = vmsock_sk(sk);
-	int ret = sizeof(*svm);
+	int ret;
 
 	lock_sock(sk);
-	if (peer && !vmsock_dgram_connected(vsk))
-		ret = -ENOTCONN;
-	else if (peer)
-		*svm = vsk->remote_addr;
-	else if (vmsock_dgram_bound(vsk))
-		*svm = vsk->local_addr;
-	else
-		vmsock_addr_init(svm, sk->sk_family, VMADDR_CID_ANY, VMADDR_PORT_ANY);
+	ret = vmsock_addr_name(sk, (struct sockaddr_vm *)addr, peer,
+			       vmsock_dgram_connected(vsk), vmsock_dgram_bound(vsk));
 	release_sock(sk);
 	return ret;
 }

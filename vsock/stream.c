@@ -15,35 +15,18 @@
 
 static int vmsock_stream_bind(struct socket *sock, struct sockaddr *addr, int len)
 {
-	const struct sockaddr_vm *svm = (const struct sockaddr_vm *)addr;
-	struct sock *sk = sock->sk;
-	int ret;
-
-	ret = vmsock_addr_check(addr, len, sk->sk_family);
-	if (ret)
-		return ret;
-	lock_sock(sk);
-	ret = vmsock_stream_bind_port(sk, svm->svm_cid, svm->svm_port);
-	release_sock(sk);
-	return ret;
+	return vmsock_addr_bind(sock, addr, len, vmsock_stream_bind_port);
 }
 
 static int vmsock_stream_getname(struct socket *sock, struct sockaddr *addr, int peer)
 {
-	struct sockaddr_vm *svm = (struct sockaddr_vm *)addr;
 	struct sock *sk = sock->sk;
-	struct vmsock_sock *vsk = vmsock_sk(sk);
-	int ret = sizeof(*svm);
+	int ret;
 
 	lock_sock(sk);
-	if (peer && sock->state != SS_CONNECTED)
-		ret = -ENOTCONN;
-	else if (peer)
-		*svm = vsk->remote_addr;
-	else if (vmsock_stream_bound(vsk))
-		*svm = vsk->local_addr;
-	else
-		vmsock_addr_init(svm, sk->sk_family, VMADDR_CID_ANY, VMADDR_PORT_ANY);
+	ret = vmsock_addr_name(sk, (struct sockaddr_vm *)addr, peer,
+			       sock->state == SS_CONNECTED,
+			       vmsock_stream_bound(vmsock_sk(sk)));
 	release_sock(sk);
 	return ret;
 }
