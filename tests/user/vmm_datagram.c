@@ -22,24 +22,11 @@
 
 #include "tap.h"
 #include "vmci_stats.h"
+#include "vmm_dev.h"
 
-/* ABI, restated so that a wrong number or layout in the driver is caught. */
-#define IOC_VERSION2		1959
-#define IOC_INIT_CONTEXT	1952
-#define IOC_DG_SEND		1963
-#define IOC_DG_RECEIVE		1964
-#define IOC_CTX_ADD_NOTIFY	1967
-#define IOC_CTX_REMOVE_NOTIFY	1968
-#define IOC_GET_CONTEXT_ID	1971
-#define IOC_SET_NOTIFY		1995
+/* ABI beyond vmm_dev.h that only this test uses. */
 
-#define HOST_CID		2u
-#define HYPERVISOR_CID		0u
-#define INVALID_ID		0xffffffffu
 #define RESERVED_CID_LIMIT	16u
-#define FLAG_RESTRICTED		1u
-#define FLAG_TRUSTED		2u
-#define DG_HEADER		24u
 #define MAX_DG_SIZE		(17u * 4096u)
 #define MAX_PAYLOAD		(MAX_DG_SIZE - DG_HEADER)
 #define QUEUE_BYTES		(2u * MAX_DG_SIZE)
@@ -48,52 +35,8 @@
 #define ECHO_TRUSTED_RID	1501u
 #define EVENT_CTX_REMOVED	1u
 
-#define VMCI_SUCCESS			0
-#define VMCI_ERROR_INVALID_RESOURCE	(-1)
-#define VMCI_ERROR_INVALID_ARGS		(-2)
-#define VMCI_ERROR_NO_MEM		(-3)
-#define VMCI_ERROR_NO_MORE_DATAGRAMS	(-6)
-#define VMCI_ERROR_NO_ACCESS		(-7)
-#define VMCI_ERROR_DST_UNREACHABLE	(-10)
-#define VMCI_ERROR_NO_RESOURCES		(-19)
-#define VMCI_ERROR_NOT_FOUND		(-21)
-#define VMCI_ERROR_ALREADY_EXISTS	(-22)
-
 #define KERNEL_PTR	((void *)0xffff888000000000ul)
 #define LOW_PTR		((void *)16)
-
-struct handle {
-	uint32_t context;
-	uint32_t resource;
-};
-
-struct dg_header {
-	struct handle dst;
-	struct handle src;
-	uint64_t payload_size;
-};
-
-struct init_blk {
-	uint32_t cid;
-	uint32_t flags;
-};
-
-struct snd_rcv_info {
-	uint64_t addr;
-	uint32_t len;
-	int32_t result;
-};
-
-struct ctx_info {
-	uint32_t remote_cid;
-	int32_t result;
-};
-
-struct set_notify_info {
-	uint64_t notify_uva;
-	int32_t result;
-	uint32_t pad;
-};
 
 struct ctx_removed_event {
 	struct dg_header hdr;
@@ -103,7 +46,6 @@ struct ctx_removed_event {
 	uint32_t context_pad;
 };
 
-static const char *dev_path = "/dev/vmci";
 static uint8_t *big_tx;
 static uint8_t *big_rx;
 static void *unmapped;
@@ -111,16 +53,6 @@ static void *unmapped;
 static int open_dev(void)
 {
 	return open(dev_path, O_RDWR | O_CLOEXEC);
-}
-
-static int init_ctx(int fd, uint32_t wanted, uint32_t flags, uint32_t *cid)
-{
-	struct init_blk blk = { .cid = wanted, .flags = flags };
-	int ret = ioctl(fd, IOC_INIT_CONTEXT, &blk);
-
-	if (cid)
-		*cid = blk.cid;
-	return ret;
 }
 
 static uint8_t pattern(uint32_t seed, uint32_t i)
@@ -239,18 +171,18 @@ static void test_before_init(void)
 		tap_check_errno(cmds[i].name, ioctl(fd, cmds[i].cmd, zeroes), EINVAL);
 
 	/* Bad INIT_CONTEXT input leaves the file without a context. */
-	tap_check_errno("init_flags_trusted_einval", init_ctx(fd, 0, FLAG_TRUSTED, NULL), EINVAL);
-	tap_check_errno("init_flags_unknown_einval", init_ctx(fd, 0, 0x10, NULL), EINVAL);
+	tap_check_errno("init_flags_trusted_einval", vmm_init_ctx(fd, 0, FLAG_TRUSTED, NULL), EINVAL);
+	tap_check_errno("init_flags_unknown_einval", vmm_init_ctx(fd, 0, 0x10, NULL), EINVAL);
 	tap_check_errno("init_null_efault", ioctl(fd, IOC_INIT_CONTEXT, NULL), EFAULT);
 	tap_check_errno("init_low_pointer_efault", ioctl(fd, IOC_INIT_CONTEXT, LOW_PTR), EFAULT);
 	tap_check_errno("init_unmapped_efault", ioctl(fd, IOC_INIT_CONTEXT, unmapped), EFAULT);
 	tap_check_errno("init_kernel_pointer_efault", ioctl(fd, IOC_INIT_CONTEXT, KERNEL_PTR), EFAULT);
 	tap_check_errno("still_uninitialised", ioctl(fd, IOC_DG_RECEIVE, zeroes), EINVAL);
 
-	tap_check_int("init_context", init_ctx(fd, 0, 0, &cid), 0);
+	tap_check_int("init_context", vmm_init_ctx(fd, 0, 0, &cid), 0);
 	tap_report(cid >= RESERVED_CID_LIMIT && cid != INVALID_ID, "init_cid_not_reserved",
 		   "cid %u", cid);
-	tap_check_errno("init_twice_einval", init_ctx(fd, 0, 0, NULL), EINVAL);
+	tap_check_errno("init_twice_einval", vmm_init_ctx(fd, 0, 0, NULL), EINVAL);
 	cid = 0;
 	tap_check_int("get_context_id_ret", ioctl(fd, IOC_GET_CONTEXT_ID, &cid), 0);
 	tap_check_int("get_context_id_is_host", cid, HOST_CID);
@@ -469,7 +401,7 @@ static void test_ctx_removal(int fd, uint32_t cid)
 	int gone = open_dev();
 	int32_t result;
 
-	if (gone < 0 || init_ctx(gone, 0, 0, &gone_cid)) {
+	if (gone < 0 || vmm_init_ctx(gone, 0, 0, &gone_cid)) {
 		tap_report(0, "ctx_removal_setup", "%s", strerror(errno));
 		return;
 	}
@@ -519,7 +451,7 @@ static void test_restricted(void)
 	uint32_t cid;
 	int fd = open_dev();
 
-	if (fd < 0 || init_ctx(fd, 0, FLAG_RESTRICTED, &cid)) {
+	if (fd < 0 || vmm_init_ctx(fd, 0, FLAG_RESTRICTED, &cid)) {
 		tap_report(0, "restricted_init", "%s", strerror(errno));
 		return;
 	}
@@ -581,16 +513,16 @@ static void test_cid_collision(uint32_t taken)
 	uint32_t cid = 0;
 	int fd = open_dev();
 
-	tap_check_int("collision_init", init_ctx(fd, taken, 0, &cid), 0);
+	tap_check_int("collision_init", vmm_init_ctx(fd, taken, 0, &cid), 0);
 	tap_report(cid != taken && cid >= RESERVED_CID_LIMIT, "collision_cid_bumped",
 		   "wanted %u got %u", taken, cid);
 	close(fd);
 	fd = open_dev();
-	tap_check_int("reserved_wanted_init", init_ctx(fd, 5, 0, &cid), 0);
+	tap_check_int("reserved_wanted_init", vmm_init_ctx(fd, 5, 0, &cid), 0);
 	tap_report(cid >= RESERVED_CID_LIMIT, "reserved_cid_bumped", "got %u", cid);
 	close(fd);
 	fd = open_dev();
-	tap_check_int("invalid_wanted_init", init_ctx(fd, INVALID_ID, 0, &cid), 0);
+	tap_check_int("invalid_wanted_init", vmm_init_ctx(fd, INVALID_ID, 0, &cid), 0);
 	tap_report(cid >= RESERVED_CID_LIMIT && cid != INVALID_ID, "invalid_cid_bumped",
 		   "got %u", cid);
 	close(fd);
@@ -605,7 +537,7 @@ static void test_init_race(void)
 	for (i = 0; i < 4; i++) {
 		pids[i] = fork();
 		if (pids[i] == 0)
-			_exit(init_ctx(fd, 0, 0, NULL) == 0 ? 0 : errno == EINVAL ? 1 : 2);
+			_exit(vmm_init_ctx(fd, 0, 0, NULL) == 0 ? 0 : errno == EINVAL ? 1 : 2);
 	}
 	for (i = 0; i < 4; i++) {
 		if (pids[i] > 0 && waitpid(pids[i], &status, 0) == pids[i] && WIFEXITED(status)) {
@@ -624,7 +556,7 @@ static int child_round_trips(int seed)
 	uint32_t cid, i, size;
 	int fd = open_dev();
 
-	if (fd < 0 || init_ctx(fd, 0, 0, &cid))
+	if (fd < 0 || vmm_init_ctx(fd, 0, 0, &cid))
 		return 1;
 	for (i = 0; i < 20; i++) {
 		size = (uint32_t)(seed * 977 + i * 3301) % 9000;
@@ -690,8 +622,8 @@ int main(int argc, char **argv)
 	tap_report(fd_a >= 0 && fd_b >= 0, "open_two", "%s", strerror(errno));
 	if (fd_a < 0 || fd_b < 0)
 		return tap_exit_code();
-	tap_check_int("init_a", init_ctx(fd_a, 0, 0, &cid_a), 0);
-	tap_check_int("init_b", init_ctx(fd_b, 0, 0, &cid_b), 0);
+	tap_check_int("init_a", vmm_init_ctx(fd_a, 0, 0, &cid_a), 0);
+	tap_check_int("init_b", vmm_init_ctx(fd_b, 0, 0, &cid_b), 0);
 	tap_report(cid_a != cid_b && cid_a >= RESERVED_CID_LIMIT && cid_b >= RESERVED_CID_LIMIT,
 		   "two_contexts_distinct_cids", "%u %u", cid_a, cid_b);
 	tap_check_int("stats_two_vmm_contexts", stat_value("vmm_contexts"), 2);

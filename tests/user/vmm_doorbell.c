@@ -23,18 +23,10 @@
 
 #include "tap.h"
 #include "vmci_stats.h"
+#include "vmm_dev.h"
 
-/* ABI, restated so that a wrong number or layout in the driver is caught. */
-#define IOC_INIT_CONTEXT	1952
-#define IOC_NOTIFY_RESOURCE	1957
-#define IOC_NOTIFICATIONS_RECV	1958
-#define IOC_DG_SEND		1963
-#define IOC_SET_NOTIFY		1995
+/* ABI beyond vmm_dev.h that only this test uses. */
 
-#define HOST_CID		2u
-#define INVALID_ID		0xffffffffu
-#define FLAG_RESTRICTED		1u
-#define DG_HEADER		24u
 #define ENDPOINT_DBELL_RID	1502u
 #define ENDPOINT_ARM_RID	1503u
 
@@ -43,39 +35,6 @@
 #define ACT_NOTIFY		0
 #define ACT_CREATE		1
 #define ACT_DESTROY		2
-
-#define VMCI_SUCCESS			0
-#define VMCI_ERROR_INVALID_ARGS		(-2)
-#define VMCI_ERROR_MORE_DATA		(-5)
-#define VMCI_ERROR_NO_ACCESS		(-7)
-#define VMCI_ERROR_DST_UNREACHABLE	(-10)
-#define VMCI_ERROR_UNAVAILABLE		(-20)
-#define VMCI_ERROR_NOT_FOUND		(-21)
-#define VMCI_ERROR_ALREADY_EXISTS	(-22)
-
-
-struct handle {
-	uint32_t context;
-	uint32_t resource;
-};
-
-struct init_blk {
-	uint32_t cid;
-	uint32_t flags;
-};
-
-struct set_notify_info {
-	uint64_t notify_uva;
-	int32_t result;
-	uint32_t pad;
-};
-
-struct notify_resource_info {
-	struct handle handle;
-	uint16_t resource;
-	uint16_t action;
-	int32_t result;
-};
 
 struct notify_recv_info {
 	uint64_t db_uva;
@@ -93,29 +52,7 @@ struct arm_dg {
 	struct handle target;
 };
 
-struct snd_rcv_info {
-	uint64_t addr;
-	uint32_t len;
-	int32_t result;
-};
-
-static const char *dev_path = "/dev/vmci";
 static void *unmapped;
-
-static int open_ctx(uint32_t flags, uint32_t *cid)
-{
-	struct init_blk blk = { .cid = 0, .flags = flags };
-	int fd = open(dev_path, O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	if (ioctl(fd, IOC_INIT_CONTEXT, &blk)) {
-		close(fd);
-		return -1;
-	}
-	*cid = blk.cid;
-	return fd;
-}
 
 /* VMCI result of a NOTIFY_RESOURCE, or -1000 - errno. */
 static int32_t resource_op(int fd, uint16_t resource, uint16_t action, struct handle h)
@@ -286,7 +223,7 @@ static void test_no_vm_to_vm(int fd_a, uint32_t cid_a)
 	struct handle own = { cid_a, 2000 };
 	struct handle peer;
 	uint32_t cid_b;
-	int fd_b = open_ctx(0, &cid_b);
+	int fd_b = vmm_open_ctx(0, &cid_b);
 
 	tap_report(fd_b >= 0, "open_peer", "%s", strerror(errno));
 	if (fd_b < 0)
@@ -310,7 +247,7 @@ static void test_no_vm_to_vm(int fd_a, uint32_t cid_a)
 static void test_restricted(void)
 {
 	uint32_t cid;
-	int fd = open_ctx(FLAG_RESTRICTED, &cid);
+	int fd = vmm_open_ctx(FLAG_RESTRICTED, &cid);
 
 	tap_report(fd >= 0, "open_restricted", "%s", strerror(errno));
 	if (fd < 0)
@@ -346,7 +283,7 @@ int main(int argc, char **argv)
 
 	test_before_init();
 
-	fd = open_ctx(0, &cid);
+	fd = vmm_open_ctx(0, &cid);
 	tap_report(fd >= 0, "open_and_init", "%s", strerror(errno));
 	if (fd < 0)
 		return tap_exit_code();

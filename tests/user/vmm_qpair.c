@@ -22,22 +22,10 @@
 
 #include "tap.h"
 #include "vmci_stats.h"
+#include "vmm_dev.h"
 
-/* ABI, restated so that a wrong number or layout in the driver is caught. */
-#define IOC_INIT_CONTEXT	1952
-#define IOC_QP_SETVA		1956
-#define IOC_NOTIFY_RESOURCE	1957
-#define IOC_QP_ALLOC		1960
-#define IOC_QP_SETPAGEFILE	1961
-#define IOC_QP_DETACH		1962
-#define IOC_DG_SEND		1963
-#define IOC_DG_RECEIVE		1964
-#define IOC_CTX_ADD_NOTIFY	1967
-#define IOC_GET_CPT		1969
-#define IOC_SET_CPT		1970
+/* ABI beyond vmm_dev.h that only this test uses. */
 
-#define HOST_CID		2u
-#define INVALID_ID		0xffffffffu
 #define PAGE			4096u
 #define ENDPOINT_QP_RID		1504u
 #define MY_RID			77u
@@ -50,41 +38,6 @@
 #define CPT_WELLKNOWN		2
 #define CPT_DG_OUT		3
 #define CPT_DOORBELL		6
-
-#define VMCI_SUCCESS			0
-#define VMCI_ERROR_INVALID_ARGS		(-2)
-#define VMCI_ERROR_NO_MEM		(-3)
-#define VMCI_ERROR_MORE_DATA		(-5)
-#define VMCI_ERROR_NO_MORE_DATAGRAMS	(-6)
-#define VMCI_ERROR_NO_ACCESS		(-7)
-#define VMCI_ERROR_DST_UNREACHABLE	(-10)
-#define VMCI_ERROR_NO_RESOURCES		(-19)
-#define VMCI_ERROR_NOT_FOUND		(-21)
-#define VMCI_ERROR_ALREADY_EXISTS	(-22)
-#define VMCI_ERROR_NOT_PAGE_ALIGNED	(-23)
-#define VMCI_ERROR_INVALID_SIZE		(-24)
-#define VMCI_ERROR_REGION_ALREADY_SHARED (-25)
-#define VMCI_ERROR_OBSOLETE		(-30)
-#define VMCI_ERROR_QUEUEPAIR_MISMATCH	(-31)
-#define VMCI_ERROR_QUEUEPAIR_NOTSET	(-32)
-#define VMCI_ERROR_QUEUEPAIR_NOTOWNER	(-33)
-#define VMCI_ERROR_QUEUEPAIR_NOTATTACHED (-34)
-
-struct handle {
-	uint32_t context;
-	uint32_t resource;
-};
-
-struct init_blk {
-	uint32_t cid;
-	uint32_t flags;
-};
-
-struct snd_rcv_info {
-	uint64_t addr;
-	uint32_t len;
-	int32_t result;
-};
 
 struct qp_alloc_info {
 	struct handle handle;
@@ -112,24 +65,12 @@ struct qp_dtch_info {
 	uint32_t pad;
 };
 
-struct ctx_info {
-	uint32_t remote_cid;
-	int32_t result;
-};
-
 struct chkpt_info {
 	uint64_t cpt_buf;
 	uint32_t cpt_type;
 	uint32_t buf_size;
 	int32_t result;
 	uint32_t pad;
-};
-
-struct notify_resource_info {
-	struct handle handle;
-	uint16_t resource;
-	uint16_t action;
-	int32_t result;
 };
 
 struct queue_header {
@@ -186,24 +127,8 @@ struct pair {
 	uint8_t *cdata;
 };
 
-static const char *dev_path = "/dev/vmci";
 static int last_event = -1;
 static uint32_t last_event_peer;
-
-static int open_ctx(uint32_t *cid)
-{
-	struct init_blk blk = { 0, 0 };
-	int fd = open(dev_path, O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	if (ioctl(fd, IOC_INIT_CONTEXT, &blk)) {
-		close(fd);
-		return -1;
-	}
-	*cid = blk.cid;
-	return fd;
-}
 
 static uint64_t pages_of(uint64_t size)
 {
@@ -576,7 +501,7 @@ static void test_close_live(void)
 {
 	struct pair p1, p2;
 	uint32_t cid;
-	int fd = open_ctx(&cid);
+	int fd = vmm_open_ctx(0, &cid);
 
 	if (fd < 0) {
 		tap_report(0, "close_live_open", "%s", strerror(errno));
@@ -618,7 +543,7 @@ static void test_checkpoint(void)
 	struct notify_resource_info nr;
 	struct ctx_info ci;
 	uint64_t recs[8] = { 0 };
-	int fd = open_ctx(&cid), other = open_ctx(&other_cid), fresh = open_ctx(&fresh_cid);
+	int fd = vmm_open_ctx(0, &cid), other = vmm_open_ctx(0, &other_cid), fresh = vmm_open_ctx(0, &fresh_cid);
 
 	if (fd < 0 || other < 0 || fresh < 0) {
 		tap_report(0, "cpt_open", "%s", strerror(errno));
@@ -706,7 +631,7 @@ int main(int argc, char **argv)
 	if (argc > 1)
 		dev_path = argv[1];
 	test_before_init();
-	fd = open_ctx(&cid);
+	fd = vmm_open_ctx(0, &cid);
 	tap_report(fd >= 0, "init_context", "%s", strerror(errno));
 	if (fd < 0)
 		return 1;
