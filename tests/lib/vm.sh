@@ -14,6 +14,7 @@ make_initramfs() {
 		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
 	done
 	cp "$init" "$root/init"
+	copy_dynamic_program "$root" socat
 	find "$mods" -maxdepth 2 -name '*.ko' -exec cp {} "$root/lib/test/" \;
 	find "$OUT_DIR/user-bin" -maxdepth 1 -type f -exec cp {} "$root/lib/test/" \;
 	find "$intree" -maxdepth 1 -name '*.ko' -exec cp {} "$root/lib/intree/" \;
@@ -24,6 +25,21 @@ GCOV=$gcov
 PLAN
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$image"
 	rm -rf "$root"
+}
+
+# copy_dynamic_program ROOT NAME: NAME from the host's PATH into ROOT's
+# /usr/bin with every library ldd resolves, the loader included, at the
+# path ldd names. A program the host lacks is left out; the plan fails the
+# checks that need it.
+copy_dynamic_program() {
+	local root=$1 name=$2 prog lib
+	prog=$(command -v "$name") || return 0
+	mkdir -p "$root/usr/bin"
+	cp -L "$prog" "$root/usr/bin/$name"
+	for lib in $(ldd "$prog" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
 }
 
 # Copies the in-tree VMCI/vsock modules a kernel ships, decompressed, so
