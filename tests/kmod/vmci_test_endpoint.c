@@ -44,6 +44,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
+#include <linux/sysfs.h>
 #include <linux/workqueue.h>
 #include <vmci/vmci_abi.h>
 #include <vmci/vmcix.h>
@@ -84,6 +85,20 @@ struct echo_work {
 
 static struct workqueue_struct *echo_wq;
 static atomic_t outstanding = ATOMIC_INIT(0);
+
+/*
+ * Read-only, so a test can wait for the echoes still in the work queue
+ * before it counts what reached it.
+ */
+static int outstanding_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&outstanding));
+}
+
+static const struct kernel_param_ops outstanding_ops = {
+	.get = outstanding_get,
+};
+module_param_cb(echo_outstanding, &outstanding_ops, NULL, 0444);
 static struct vmci_handle echo_handle = VMCI_INVALID_HANDLE;
 static struct vmci_handle trusted_handle = VMCI_INVALID_HANDLE;
 static struct vmci_handle dbell_handle = VMCI_INVALID_HANDLE;

@@ -82,6 +82,11 @@ make_guest_model_initramfs() {
 	cp "$TESTS_DIR/vm/guest-model-init" "$root/init"
 	cp "$mods"/vmci/vmci.ko "$mods"/vsock/vmsock.ko "$OUT_DIR/user-bin/guest_device" \
 		"$root/lib/test/" || { rm -rf "$root"; return 1; }
+	# The in-tree stack's stream programs: AF_VSOCK (40) is ours in this VM.
+	for src in stream listen; do
+		gcc -static -O2 -Wall -Wextra -Werror -o "$root/lib/test/model_$src" \
+			"$TESTS_DIR/vmm/guest/model_$src.c" || { rm -rf "$root"; return 1; }
+	done
 	printf 'LABEL=%s\n' "$label" >"$root/etc/testplan"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$image"
 	rm -rf "$root"
@@ -90,7 +95,7 @@ make_guest_model_initramfs() {
 # boot_guest_model_vm QEMU KERNEL MODULE_DIR INTREE_DIR LABEL "mmio irqs param mode vectors cid"
 boot_guest_model_vm() {
 	local qemu=$1 kernel=$2 mods=$3 intree=$4 label=$5 mmio irqs param mode vectors cid
-	local hostdir echo_pid regs msix=off msi=off device append
+	local hostdir echo_pid pid regs msix=off msi=off device append
 	read -r mmio irqs param mode vectors cid <<<"$6"
 	regs=$([ "$mmio" = on ] && echo mmio || echo io)
 	label=$label-$regs-$mode
@@ -105,6 +110,13 @@ boot_guest_model_vm() {
 		{ record FAIL "$label:initramfs"; rm -rf "$hostdir"; return; }
 	say "booting $(basename "$kernel") with $device, irq_mode=$param"
 	echo_pid=$(guest_model_echo "$hostdir" "$GUEST_MODEL_ECHO_PORT" "$OUT_DIR/host-$label.log")
+	# Streams: guest to host port 7000 echoes; the host opens 3 to guest port 8000.
+	python3 "$TESTS_DIR/vmm/host/stream_echo.py" "$hostdir" 7000 \
+		>"$OUT_DIR/host-$label.stream.log" 2>&1 &
+	echo_pid+=" $!"
+	python3 "$TESTS_DIR/vmm/host/stream_connect.py" "$hostdir" 8000 1 300000 4194304 \
+		>"$OUT_DIR/host-$label.connect.log" 2>&1 &
+	echo_pid+=" $!"
 	mkdir -p "$OUT_DIR/vm-$label"
 	: >"$OUT_DIR/vm-$label/report.log"
 	# The same lenient stall thresholds as boot_vm: TCG on a busy host.
@@ -116,8 +128,11 @@ boot_guest_model_vm() {
 		-serial stdio -serial "file:$OUT_DIR/vm-$label/report.log" </dev/null |
 		tee "$OUT_DIR/vm-$label/console.log" | sed -u 's/^/  vm| /'
 	[ "${PIPESTATUS[0]}" -eq 124 ] && say "VM timed out after 600s"
-	kill "$echo_pid" 2>/dev/null
-	wait "$echo_pid" 2>/dev/null
+	for pid in $echo_pid; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	record_host_results "$label" "$OUT_DIR/host-$label.connect.log" 3
 	rm -rf "$hostdir"
 	check_vm_report "$label" "$OUT_DIR/vm-$label"
 }

@@ -126,6 +126,33 @@ static struct handle host_handle(uint32_t rid)
 	return (struct handle){ .context = HOST_CID, .resource = rid };
 }
 
+/* Echoes the endpoint has taken but not yet sent back; -1 if unknown. */
+static int echoes_outstanding(void)
+{
+	FILE *f = fopen("/sys/module/vmci_test_endpoint/parameters/echo_outstanding", "r");
+	int n = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+/* Waits up to @timeout_ms for the endpoint's echo work to finish. */
+static int echoes_settled(int timeout_ms)
+{
+	int waited;
+
+	for (waited = 0; waited < timeout_ms; waited += 10) {
+		if (echoes_outstanding() == 0)
+			return 1;
+		usleep(10000);
+	}
+	return echoes_outstanding() == 0;
+}
+
 static int count_pending(int fd)
 {
 	int n = 0;
@@ -492,7 +519,9 @@ static void test_queue_bounds(int fd)
 	tap_report(flood(fd, QUEUE_COUNT + 100, 0), "flood_small_sent", "sends failed");
 	tap_report(wait_stat("pending_datagrams", QUEUE_COUNT, 20000),
 		   "queue_count_reaches_cap", "pending %lld", stat_value("pending_datagrams"));
-	usleep(300000);
+	/* Echoes still queued in the endpoint would land while we drain. */
+	tap_report(echoes_settled(20000), "queue_count_echoes_settled", "%d outstanding",
+		   echoes_outstanding());
 	pending = stat_value("pending_datagrams");
 	tap_check_int("queue_count_stays_capped", pending, QUEUE_COUNT);
 	n = count_pending(fd);
@@ -501,7 +530,8 @@ static void test_queue_bounds(int fd)
 	tap_report(flood(fd, 6, MAX_PAYLOAD), "flood_max_sent", "sends failed");
 	tap_report(wait_stat("pending_bytes", QUEUE_BYTES, 20000), "queue_bytes_reach_cap",
 		   "pending bytes %lld", stat_value("pending_bytes"));
-	usleep(300000);
+	tap_report(echoes_settled(20000), "queue_bytes_echoes_settled", "%d outstanding",
+		   echoes_outstanding());
 	tap_check_int("queue_bytes_stay_capped", stat_value("pending_bytes"), QUEUE_BYTES);
 	n = count_pending(fd);
 	tap_check_int("queue_bytes_drained", n, QUEUE_BYTES / MAX_DG_SIZE);
