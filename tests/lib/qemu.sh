@@ -47,11 +47,13 @@ qemu_binary_key() {
 
 # Copies the device model (the top level of tests/vmm; its subdirectories
 # are tests) into the tree; only changed files get a new mtime, so ninja
-# rebuilds just those.
+# rebuilds just those. Not rsync -t: a checkout older than the last build
+# (another branch shared the tree) would leave meson.build looking older
+# than build.ninja, and ninja would build the other branch's file list.
 qemu_install_model() {
 	local src=$1 dest=$1/hw/misc/vmci_model
 	mkdir -p "$dest"
-	rsync -a --checksum --delete --exclude '*/' "$TESTS_DIR/vmm/" "$dest/" || return 1
+	rsync -rl --checksum --delete --exclude '*/' "$TESTS_DIR/vmm/" "$dest/" || return 1
 	grep -qxF "subdir('vmci_model')" "$src/hw/misc/meson.build" ||
 		echo "subdir('vmci_model')" >>"$src/hw/misc/meson.build"
 }
