@@ -12,14 +12,16 @@
  *   An entry takes one attach in its whole life: any later alloc for the
  *   handle gets VMCI_ERROR_ALREADY_EXISTS, even after the attacher left,
  *   because a second endpoint on the same side would corrupt the rings.
- * - Each detach drops a user. The last one unpublishes the entry and frees
- *   the queues. The user count is the entry's reference count: an endpoint
- *   is a user until its own detach, so a peer that is mid-enqueue or
- *   mid-dequeue when the other side detaches still has live queues.
+ * - Each detach drops a user. The last one unpublishes the entry, and a
+ *   worker frees the queues after an RCU grace period (so the detaching
+ *   socket does not wait for one). The user count is the entry's
+ *   reference count: an endpoint is a user until its own detach, so a
+ *   peer that is mid-enqueue or mid-dequeue when the other side detaches
+ *   still has live queues.
  *
- * qp_lock (a mutex: alloc allocates and remove waits for RCU) serialises
- * every alloc and detach, and protects users, attached_once, the totals and
- * the budget. Events are raised only after it is dropped, because event
+ * qp_lock (a mutex: alloc allocates and may sleep) serialises every alloc
+ * and detach, and protects users, attached_once, the totals and the
+ * budget. Events are raised only after it is dropped, because event
  * callbacks may allocate or detach pairs themselves.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
@@ -178,25 +180,30 @@ static int local_alloc(struct vmcix_qpair *qp, struct vmci_handle handle, u32 pe
 	return result;
 }
 
+/* No lookup can reach the entry any more and nobody holds a reference. */
+static void entry_release(struct vmci_resource *res)
+{
+	entry_free(container_of(res, struct local_entry, qres.res));
+}
+
 static void local_detach(struct vmcix_qpair *qp)
 {
 	struct local_entry *e = qp->backend_data;
-	bool last;
 
 	mutex_lock(&qp_lock);
-	last = --e->users == 0;
-	if (last) {
-		/* Waits until no lookup can still see the entry. */
-		vmci_resource_remove(&e->qres.res);
-		live_pairs--;
-		live_bytes -= entry_bytes(e);
-	}
-	mutex_unlock(&qp_lock);
-
-	if (last)
-		entry_free(e);
-	else
+	if (--e->users) {
+		mutex_unlock(&qp_lock);
 		raise_qp_event(VMCI_EVENT_QP_PEER_DETACH, qp->handle);
+		return;
+	}
+	live_pairs--;
+	live_bytes -= entry_bytes(e);
+	/*
+	 * The handle is free for a new pair at once; the grace period before
+	 * the queues go is waited for elsewhere, not by every closing socket.
+	 */
+	vmci_resource_remove_deferred(&e->qres.res, entry_release);
+	mutex_unlock(&qp_lock);
 }
 
 const struct vmci_qpair_backend vmci_qpair_local_backend = {

@@ -8,6 +8,7 @@
 #include <linux/bug.h>
 #include <linux/errno.h>
 #include <linux/rcupdate.h>
+#include <linux/workqueue.h>
 
 #include "resource.h"
 
@@ -130,23 +131,12 @@ int vmci_resource_table_add(struct vmci_resource_table *t, struct vmci_resource 
 	return result;
 }
 
-/*
- * May sleep. Unlinks exactly @res, found by identity rather than by handle:
- * another entry may carry the same handle (other type, or a stale duplicate),
- * and unlinking that one instead would leave @res reachable after its owner
- * frees it. Returns once no reader can reach @res and every reference is
- * gone, so the caller may free it at once. Returns false, touching nothing
- * else, if @res was not in @t (never added, or already removed).
- */
-bool vmci_resource_table_remove(struct vmci_resource_table *t, struct vmci_resource *res)
+/* Takes exactly @res out of @t's lookups (see below why by identity). */
+static bool table_unlink(struct vmci_resource_table *t, struct vmci_resource *res)
 {
 	struct vmci_resource *r;
 	unsigned long flags;
 	bool found = false;
-
-	might_sleep();
-	if (!t || !res)
-		return false;
 
 	spin_lock_irqsave(&t->lock, flags);
 	hash_for_each_possible(t->buckets, r, node, res->handle.resource) {
@@ -157,7 +147,21 @@ bool vmci_resource_table_remove(struct vmci_resource_table *t, struct vmci_resou
 		}
 	}
 	spin_unlock_irqrestore(&t->lock, flags);
-	if (!found)
+	return found;
+}
+
+/*
+ * May sleep. Unlinks exactly @res, found by identity rather than by handle:
+ * another entry may carry the same handle (other type, or a stale duplicate),
+ * and unlinking that one instead would leave @res reachable after its owner
+ * frees it. Returns once no reader can reach @res and every reference is
+ * gone, so the caller may free it at once. Returns false, touching nothing
+ * else, if @res was not in @t (never added, or already removed).
+ */
+bool vmci_resource_table_remove(struct vmci_resource_table *t, struct vmci_resource *res)
+{
+	might_sleep();
+	if (!t || !res || !table_unlink(t, res))
 		return false;
 
 	/* Readers still walking the bucket may be looking at res->node. */
@@ -223,15 +227,27 @@ struct vmci_handle vmci_resource_handle(const struct vmci_resource *res)
 }
 
 static struct vmci_resource_table vmci_resources;
+/* Runs deferred removals; unload waits for them here. */
+static struct workqueue_struct *remove_wq;
 
 int vmci_resource_init(void)
 {
-	return vmci_resource_table_init(&vmci_resources, VMCI_RESERVED_RESOURCE_ID_MAX + 1,
-					VMCI_INVALID_ID - 1);
+	int err;
+
+	err = vmci_resource_table_init(&vmci_resources, VMCI_RESERVED_RESOURCE_ID_MAX + 1,
+				       VMCI_INVALID_ID - 1);
+	if (err)
+		return err;
+	remove_wq = alloc_workqueue("vmci_res", WQ_UNBOUND, 0);
+	return remove_wq ? 0 : -ENOMEM;
 }
 
 void vmci_resource_exit(void)
 {
+	/* Every grace period queues its work before the barrier returns. */
+	rcu_barrier();
+	destroy_workqueue(remove_wq);
+	remove_wq = NULL;
 	vmci_resource_table_destroy(&vmci_resources);
 }
 
@@ -246,6 +262,29 @@ void vmci_resource_remove(struct vmci_resource *res)
 {
 	WARN_ONCE(!vmci_resource_table_remove(&vmci_resources, res),
 		  "vmci: removing a resource that is not registered\n");
+}
+
+/* A grace period after the unlink: readers have left res->node. */
+static void remove_deferred_work(struct work_struct *work)
+{
+	struct vmci_resource *res = container_of(to_rcu_work(work), struct vmci_resource,
+						 remove_work);
+
+	vmci_resource_put(res);
+	/* Lookups hold a reference only briefly. */
+	wait_for_completion(&res->released);
+	res->release(res);
+}
+
+void vmci_resource_remove_deferred(struct vmci_resource *res,
+				   void (*release)(struct vmci_resource *res))
+{
+	if (WARN_ONCE(!table_unlink(&vmci_resources, res),
+		      "vmci: removing a resource that is not registered\n"))
+		return;
+	res->release = release;
+	INIT_RCU_WORK(&res->remove_work, remove_deferred_work);
+	queue_rcu_work(remove_wq, &res->remove_work);
 }
 
 struct vmci_resource *vmci_resource_by_handle(struct vmci_handle handle,

@@ -14,6 +14,7 @@
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <vmci/vmci_abi.h>
 
 enum vmci_resource_type {
@@ -32,6 +33,7 @@ enum vmci_resource_type {
  *   or get. It reaches zero only after remove has unpublished the entry and
  *   dropped the table's reference; @released then wakes the remover.
  * - @node is changed only under the table's lock.
+ * - @remove_work and @release are used by a deferred remove only.
  * A handle whose context is VMCI_INVALID_ID is a wildcard: it is found by a
  * lookup for its resource ID from any context.
  */
@@ -41,6 +43,8 @@ struct vmci_resource {
 	struct hlist_node node;
 	refcount_t refs;
 	struct completion released;
+	struct rcu_work remove_work;
+	void (*release)(struct vmci_resource *res);
 };
 
 #define VMCI_RESOURCE_HASH_BITS	7
@@ -53,7 +57,8 @@ struct vmci_resource {
  *   run in any context, hard IRQ included. They keep an entry only if
  *   refcount_inc_not_zero() succeeds.
  * - add never sleeps; remove sleeps (an RCU grace period and the wait for
- *   the last reference), so only process context may remove.
+ *   the last reference), so only process context may remove. A deferred
+ *   remove unlinks without sleeping and leaves both waits to a worker.
  * Entries are hashed by resource ID alone, so an exact handle and a
  * wildcard for the same ID share a bucket, and a dynamic ID's table-wide
  * uniqueness is checked in one bucket.
@@ -81,6 +86,14 @@ void vmci_resource_exit(void);
 int vmci_resource_add(struct vmci_resource *res, enum vmci_resource_type type,
 		      struct vmci_handle handle);
 void vmci_resource_remove(struct vmci_resource *res);
+/*
+ * Never sleeps. Unlinks @res at once, as vmci_resource_remove() does, but
+ * leaves the waiting to a worker: @release(res) runs in process context
+ * once no reader can reach @res and every reference is gone. For owners
+ * that free on a hot path and cannot afford an RCU grace period there.
+ */
+void vmci_resource_remove_deferred(struct vmci_resource *res,
+				   void (*release)(struct vmci_resource *res));
 struct vmci_resource *vmci_resource_by_handle(struct vmci_handle handle,
 					      enum vmci_resource_type type);
 

@@ -388,6 +388,51 @@ static void global_table_hands_out_unreserved_ids(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, vmci_resource_by_handle(h, VMCI_RESOURCE_TYPE_ANY));
 }
 
+struct deferred_owner {
+	struct vmci_resource res;
+	struct completion released;
+};
+
+static void deferred_release(struct vmci_resource *res)
+{
+	complete(&container_of(res, struct deferred_owner, res)->released);
+}
+
+/*
+ * A deferred remove frees the handle at once but calls the owner back
+ * only after every reference is gone. The owner is freed by KUnit, after
+ * its release was seen.
+ */
+static void deferred_remove_unlinks_now_releases_later(struct kunit *test)
+{
+	struct deferred_owner *own = kunit_kzalloc(test, sizeof(*own), GFP_KERNEL);
+	struct vmci_resource *other = new_res(test);
+	struct vmci_resource *ref;
+	struct vmci_handle h;
+
+	KUNIT_ASSERT_NOT_NULL(test, own);
+	init_completion(&own->released);
+	KUNIT_ASSERT_EQ(test, vmci_resource_add(&own->res, VMCI_RESOURCE_TYPE_DOORBELL,
+						vmci_make_handle(VMCI_HOST_CONTEXT_ID,
+								 VMCI_INVALID_ID)),
+			VMCI_SUCCESS);
+	h = vmci_resource_handle(&own->res);
+	ref = vmci_resource_by_handle(h, VMCI_RESOURCE_TYPE_DOORBELL);
+	KUNIT_ASSERT_PTR_EQ(test, ref, &own->res);
+
+	vmci_resource_remove_deferred(&own->res, deferred_release);
+	KUNIT_EXPECT_NULL(test, vmci_resource_by_handle(h, VMCI_RESOURCE_TYPE_ANY));
+	/* The handle is free for a new owner before the old one is released. */
+	KUNIT_EXPECT_EQ(test, vmci_resource_add(other, VMCI_RESOURCE_TYPE_DOORBELL, h),
+			VMCI_SUCCESS);
+
+	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&own->released,
+							  msecs_to_jiffies(300)), 0UL);
+	vmci_resource_put(ref);
+	KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&own->released, 10 * HZ), 0UL);
+	vmci_resource_remove(other);
+}
+
 /* One-shot test threads park here so kthread_stop() can reap them. */
 static void idle_until_stopped(void)
 {
@@ -644,6 +689,7 @@ static struct kunit_case vmci_resource_cases[] = {
 	KUNIT_CASE(tiny_range_runs_out_and_recovers),
 	KUNIT_CASE(global_table_hands_out_unreserved_ids),
 	KUNIT_CASE(remove_waits_for_outstanding_reference),
+	KUNIT_CASE(deferred_remove_unlinks_now_releases_later),
 	KUNIT_CASE(lookup_races_remove_and_readd),
 	{}
 };

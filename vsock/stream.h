@@ -28,13 +28,18 @@ void vmsock_stream_exit(void);
 /* A new stream socket's defaults (or a child's, from its listener). */
 void vmsock_stream_sock_init(struct sock *sk, struct sock *parent);
 
-/* stream_ports.c; all under the table mutex they take themselves. */
+/* stream_ports.c; all under the table lock they take themselves. */
 int vmsock_stream_bind_port(struct sock *sk, u32 cid, u32 port);
 void vmsock_stream_unbind_port(struct sock *sk);
 void vmsock_stream_conn_insert(struct sock *sk);
 void vmsock_stream_conn_remove(struct sock *sk);
 /* The socket a packet is for, with a reference, or NULL. */
 struct sock *vmsock_stream_lookup(u32 remote_cid, u32 remote_port, u32 local_port);
+/*
+ * Any context: wakes the connected socket a packet is for without taking
+ * a reference or its lock; false when no connection matches.
+ */
+bool vmsock_stream_wake_conn(u32 remote_cid, u32 remote_port, u32 local_port);
 /* A child's listener, with a reference, or NULL once it has none. */
 struct sock *vmsock_stream_get_listener(struct sock *child);
 void vmsock_stream_set_listener(struct sock *child, struct sock *listener);

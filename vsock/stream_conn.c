@@ -25,10 +25,12 @@
  *   children (lock_sock_nested); nothing locks a child first.
  * - The control handle's callback may run in atomic context (it runs in
  *   the sender's context, which for local peers is our own code holding
- *   a socket lock): it only checks the packet, copies it and queues it
- *   for vmsock_stream_rx_work(). That worker, the connect/child timeouts
- *   and the peer-detach work all run on one ordered workqueue, so packets
- *   are handled in arrival order and never concurrently with each other.
+ *   a socket lock): it checks the packet, wakes the socket a WROTE or
+ *   READ is for straight from the connection table, and copies and
+ *   queues everything else for vmsock_stream_rx_work(). That worker, the
+ *   connect/child timeouts and the peer-detach work all run on one
+ *   ordered workqueue, so packets that change state are handled in
+ *   arrival order and never concurrently with each other.
  * - The QP_PEER_DETACH callback runs on whichever task detaches (possibly
  *   holding the peer's socket lock): it takes a reference and queues
  *   detach_work. A socket unsubscribes before its last reference can go.
@@ -447,7 +449,7 @@ static void vmsock_stream_rx(const struct vmsock_packet *pkt)
 			vmsock_reply(pkt, VMSOCK_PKT_RST);
 		return;
 	}
-	/* Notifications only wake; the socket lock would only slow them. */
+	/* A listener's port, or a socket that connected since the callback looked. */
 	if (pkt->type == VMSOCK_PKT_WROTE || pkt->type == VMSOCK_PKT_READ) {
 		vmsock_stream_wake(sk);
 		sock_put(sk);
@@ -518,7 +520,20 @@ static void vmsock_stream_rx_work(struct work_struct *work)
 	}
 }
 
-/* May run in atomic context: check, copy, queue. */
+/*
+ * WROTE and READ only wake a connected socket, which needs neither its
+ * lock nor ordering against other packets: doing it here saves the
+ * reader a round trip through the worker. Anything else, and a packet no
+ * connection claims (it may need a RST), goes to the worker.
+ */
+static bool vmsock_ctl_wake_now(const struct vmsock_packet *pkt)
+{
+	if (pkt->type != VMSOCK_PKT_WROTE && pkt->type != VMSOCK_PKT_READ)
+		return false;
+	return vmsock_stream_wake_conn(pkt->dg.src.context, pkt->src_port, pkt->dst_port);
+}
+
+/* May run in atomic context: check, then wake or copy and queue. */
 static int vmsock_ctl_recv_cb(void *client_data, struct vmci_datagram *dg)
 {
 	struct vmsock_rx_pkt *rx;
@@ -527,6 +542,8 @@ static int vmsock_ctl_recv_cb(void *client_data, struct vmci_datagram *dg)
 
 	ret = vmsock_packet_check(dg, VMCI_DG_SIZE(dg));
 	if (ret == -EBADMSG)
+		return VMCI_SUCCESS;
+	if (!ret && vmsock_ctl_wake_now((const struct vmsock_packet *)dg))
 		return VMCI_SUCCESS;
 	rx = kmalloc(sizeof(*rx), GFP_ATOMIC);
 	if (!rx)

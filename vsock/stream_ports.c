@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Which stream socket owns a port, and which socket a control packet is
- * for. Two hash tables under one mutex (only process context looks them
- * up: bind, connect, release and the control-packet worker):
+ * for. Two hash tables under one IRQ-safe spinlock: bind, connect,
+ * release and the control-packet worker use them from process context,
+ * and the control handle's callback, which may run in any context, wakes
+ * a connected socket straight from the table (vmsock_stream_wake_conn()).
+ * A socket leaves the connection table before its last reference goes,
+ * so one found under the lock is alive until the lock is dropped.
  *
  * - the port table holds every socket that owns its local port (bound
  *   sockets, listeners, clients); accepted children share their
@@ -17,8 +21,8 @@
 #include <linux/errno.h>
 #include <linux/hash.h>
 #include <linux/hashtable.h>
-#include <linux/mutex.h>
 #include <linux/random.h>
+#include <linux/spinlock.h>
 
 #include <vmci/vmcix.h>
 
@@ -30,7 +34,7 @@
 #define VMSOCK_STREAM_PORT_RETRIES	24
 #define VMSOCK_STREAM_FIRST_EPHEMERAL	(VMCI_RESERVED_RESOURCE_ID_MAX + 1)
 
-static DEFINE_MUTEX(vmsock_stream_table_lock);
+static DEFINE_SPINLOCK(vmsock_stream_table_lock);
 static DEFINE_HASHTABLE(vmsock_stream_ports, VMSOCK_STREAM_HASH_BITS);
 static DEFINE_HASHTABLE(vmsock_stream_conns, VMSOCK_STREAM_HASH_BITS);
 
@@ -60,6 +64,7 @@ static u32 vmsock_ephemeral_port(void)
 int vmsock_stream_bind_port(struct sock *sk, u32 cid, u32 port)
 {
 	struct vmsock_sock *vsk = vmsock_sk(sk);
+	unsigned long flags;
 	int tries, ret = 0;
 
 	if (vmsock_stream_bound(vsk))
@@ -70,7 +75,7 @@ int vmsock_stream_bind_port(struct sock *sk, u32 cid, u32 port)
 	    !capable(CAP_NET_BIND_SERVICE))
 		return -EACCES;
 
-	mutex_lock(&vmsock_stream_table_lock);
+	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
 	if (port == VMADDR_PORT_ANY) {
 		for (tries = 0; tries < VMSOCK_STREAM_PORT_RETRIES; tries++) {
 			port = vmsock_ephemeral_port();
@@ -87,60 +92,72 @@ int vmsock_stream_bind_port(struct sock *sk, u32 cid, u32 port)
 		hash_add(vmsock_stream_ports, &vsk->st.bound_node, port);
 		vsk->st.in_bound = true;
 	}
-	mutex_unlock(&vmsock_stream_table_lock);
+	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
 	return ret;
 }
 
 void vmsock_stream_unbind_port(struct sock *sk)
 {
 	struct vmsock_sock *vsk = vmsock_sk(sk);
+	unsigned long flags;
 
-	mutex_lock(&vmsock_stream_table_lock);
+	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
 	if (vsk->st.in_bound)
 		hash_del(&vsk->st.bound_node);
 	vsk->st.in_bound = false;
-	mutex_unlock(&vmsock_stream_table_lock);
+	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
 }
 
 void vmsock_stream_conn_insert(struct sock *sk)
 {
 	struct vmsock_sock *vsk = vmsock_sk(sk);
+	unsigned long flags;
 
-	mutex_lock(&vmsock_stream_table_lock);
+	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
 	if (!vsk->st.in_conn)
 		hash_add(vmsock_stream_conns, &vsk->st.conn_node,
 			 vmsock_conn_key(vsk->remote_addr.svm_cid, vsk->remote_addr.svm_port,
 					 vsk->local_addr.svm_port));
 	vsk->st.in_conn = true;
-	mutex_unlock(&vmsock_stream_table_lock);
+	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
 }
 
 void vmsock_stream_conn_remove(struct sock *sk)
 {
 	struct vmsock_sock *vsk = vmsock_sk(sk);
+	unsigned long flags;
 
-	mutex_lock(&vmsock_stream_table_lock);
+	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
 	if (vsk->st.in_conn)
 		hash_del(&vsk->st.conn_node);
 	vsk->st.in_conn = false;
-	mutex_unlock(&vmsock_stream_table_lock);
+	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
+}
+
+/* Called with the table lock held. */
+static struct sock *vmsock_conn_find(u32 remote_cid, u32 remote_port, u32 local_port)
+{
+	struct vmsock_sock *vsk;
+
+	hash_for_each_possible(vmsock_stream_conns, vsk, st.conn_node,
+			       vmsock_conn_key(remote_cid, remote_port, local_port))
+		if (vsk->remote_addr.svm_cid == remote_cid &&
+		    vsk->remote_addr.svm_port == remote_port &&
+		    vsk->local_addr.svm_port == local_port)
+			return &vsk->sk;
+	return NULL;
 }
 
 struct sock *vmsock_stream_lookup(u32 remote_cid, u32 remote_port, u32 local_port)
 {
 	struct vmsock_sock *vsk;
-	struct sock *found = NULL;
+	struct sock *found;
+	unsigned long flags;
 
-	mutex_lock(&vmsock_stream_table_lock);
-	hash_for_each_possible(vmsock_stream_conns, vsk, st.conn_node,
-			       vmsock_conn_key(remote_cid, remote_port, local_port)) {
-		if (vsk->remote_addr.svm_cid == remote_cid &&
-		    vsk->remote_addr.svm_port == remote_port &&
-		    vsk->local_addr.svm_port == local_port) {
-			found = &vsk->sk;
-			goto out;
-		}
-	}
+	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
+	found = vmsock_conn_find(remote_cid, remote_port, local_port);
+	if (found)
+		goto out;
 	hash_for_each_possible(vmsock_stream_ports, vsk, st.bound_node, local_port) {
 		if (vsk->local_addr.svm_port == local_port) {
 			found = &vsk->sk;
@@ -150,30 +167,47 @@ struct sock *vmsock_stream_lookup(u32 remote_cid, u32 remote_port, u32 local_por
 out:
 	if (found)
 		sock_hold(found);
-	mutex_unlock(&vmsock_stream_table_lock);
+	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
 	return found;
 }
 
+bool vmsock_stream_wake_conn(u32 remote_cid, u32 remote_port, u32 local_port)
+{
+	unsigned long flags;
+	struct sock *sk;
+
+	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
+	sk = vmsock_conn_find(remote_cid, remote_port, local_port);
+	/* Waking takes only the wait queue's own IRQ-safe lock. */
+	if (sk)
+		vmsock_stream_wake(sk);
+	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
+	return sk;
+}
+
 /*
- * The listener pointer changes under this mutex (and the listener's
+ * The listener pointer changes under the table lock (and the listener's
  * lock), so a reader holding either sees a listener that is still alive.
  */
 struct sock *vmsock_stream_get_listener(struct sock *child)
 {
 	struct sock *listener;
+	unsigned long flags;
 
-	mutex_lock(&vmsock_stream_table_lock);
+	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
 	listener = vmsock_sk(child)->st.listener;
 	if (listener)
 		sock_hold(listener);
-	mutex_unlock(&vmsock_stream_table_lock);
+	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
 	return listener;
 }
 
 /* The child's reference on its old listener is the caller's to drop. */
 void vmsock_stream_set_listener(struct sock *child, struct sock *listener)
 {
-	mutex_lock(&vmsock_stream_table_lock);
+	unsigned long flags;
+
+	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
 	vmsock_sk(child)->st.listener = listener;
-	mutex_unlock(&vmsock_stream_table_lock);
+	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
 }
