@@ -48,12 +48,16 @@ qemu_binary_key() {
 # Copies the device model (the top level of tests/vmm; its subdirectories
 # are tests) into the tree; only changed files get a new mtime, so ninja
 # rebuilds just those. Not rsync -t: a checkout older than the last build
-# (another branch shared the tree) would leave meson.build looking older
-# than build.ninja, and ninja would build the other branch's file list.
+# (another branch shared the tree) would look older than its objects. When
+# anything changed, meson.build is touched too, so ninja rereads the file
+# list rather than building the one another branch left.
 qemu_install_model() {
-	local src=$1 dest=$1/hw/misc/vmci_model
+	local src=$1 dest=$1/hw/misc/vmci_model changes
 	mkdir -p "$dest"
-	rsync -rl --checksum --delete --exclude '*/' "$TESTS_DIR/vmm/" "$dest/" || return 1
+	changes=$(rsync -rli --checksum --delete --exclude '*/' "$TESTS_DIR/vmm/" "$dest/") ||
+		return 1
+	# Any change may be to the file list that build.ninja was made from.
+	[ -z "$changes" ] || touch "$dest/meson.build"
 	grep -qxF "subdir('vmci_model')" "$src/hw/misc/meson.build" ||
 		echo "subdir('vmci_model')" >>"$src/hw/misc/meson.build"
 }
