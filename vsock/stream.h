@@ -43,6 +43,12 @@ bool vmsock_stream_wake_conn(u32 remote_cid, u32 remote_port, u32 local_port);
 /* A child's listener, with a reference, or NULL once it has none. */
 struct sock *vmsock_stream_get_listener(struct sock *child);
 void vmsock_stream_set_listener(struct sock *child, struct sock *listener);
+/*
+ * Calls @fn on every socket with a peer, under the table lock: @fn must
+ * not sleep, and the socket is alive while it runs. Returns how many.
+ */
+typedef void (*vmsock_conn_fn)(struct sock *sk);
+unsigned int vmsock_stream_visit_conns(vmsock_conn_fn fn);
 
 static inline bool vmsock_stream_bound(const struct vmsock_sock *vsk)
 {

@@ -47,6 +47,7 @@
 #include <linux/errno.h>
 #include <linux/list.h>
 #include <linux/moduleparam.h>
+#include <linux/notifier.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -66,7 +67,7 @@
 /* Bound on packets waiting for the worker; beyond it they are dropped. */
 #define VMSOCK_RX_QUEUE_MAX	16384
 
-enum { VMSOCK_DETACH_QUEUED };
+enum { VMSOCK_DETACH_QUEUED, VMSOCK_RESET_PENDING };
 
 struct vmsock_rx_pkt {
 	struct list_head node;
@@ -146,6 +147,23 @@ static void vmsock_queue_timeout(struct sock *sk, unsigned long delay)
 		sock_put(sk);
 }
 
+/*
+ * Any context: runs detach_work, which holds a reference. @reset also
+ * ends a connect still waiting for NEGOTIATE, which has no pair yet.
+ */
+static void vmsock_queue_detach(struct sock *sk, bool reset)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+
+	if (reset)
+		set_bit(VMSOCK_RESET_PENDING, &vsk->st.work_flags);
+	if (test_and_set_bit(VMSOCK_DETACH_QUEUED, &vsk->st.work_flags))
+		return;
+	sock_hold(sk);
+	if (!queue_work(vmsock_stream_wq, &vsk->st.detach_work))
+		sock_put(sk);
+}
+
 static void vmsock_peer_detach_cb(u32 sub_id, const struct vmci_event_data *ed,
 				  void *client_data)
 {
@@ -158,12 +176,43 @@ static void vmsock_peer_detach_cb(u32 sub_id, const struct vmci_event_data *ed,
 	if (evt->payload.qp_payload.handle.context != READ_ONCE(vsk->st.qp_handle.context) ||
 	    evt->payload.qp_payload.handle.resource != READ_ONCE(vsk->st.qp_handle.resource))
 		return;
-	if (test_and_set_bit(VMSOCK_DETACH_QUEUED, &vsk->st.work_flags))
-		return;
-	sock_hold(sk);
-	if (!queue_work(vmsock_stream_wq, &vsk->st.detach_work))
-		sock_put(sk);
+	vmsock_queue_detach(sk, false);
 }
+
+static void vmsock_reset_one(struct sock *sk)
+{
+	vmsock_queue_detach(sk, true);
+}
+
+/*
+ * After a resume or a change of our context ID every peer is gone or
+ * addresses us by a stale CID, local pairs included (their packets name
+ * the old CID): every connection ends as if its peer had detached.
+ */
+static void vmsock_reset_all(void)
+{
+	unsigned int n = vmsock_stream_visit_conns(vmsock_reset_one);
+
+	if (n)
+		pr_info("context changed: resetting %u stream connection(s)\n", n);
+}
+
+static void vmsock_context_event_cb(u32 sub_id, const struct vmci_event_data *ed,
+				    void *client_data)
+{
+	vmsock_reset_all();
+}
+
+static int vmsock_personality_cb(struct notifier_block *nb, unsigned long event, void *data)
+{
+	if (event == VMCIX_GUEST_DOWN)
+		vmsock_reset_all();
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block vmsock_personality_nb = {
+	.notifier_call = vmsock_personality_cb,
+};
 
 /* Locked. Subscribes before the pair exists, so no detach goes unseen. */
 static int vmsock_subscribe(struct sock *sk)
@@ -569,10 +618,12 @@ static void vmsock_detach_work(struct work_struct *work)
 {
 	struct vmsock_sock *vsk = container_of(work, struct vmsock_sock, st.detach_work);
 	struct sock *sk = &vsk->sk;
+	bool reset;
 
 	clear_bit(VMSOCK_DETACH_QUEUED, &vsk->st.work_flags);
+	reset = test_and_clear_bit(VMSOCK_RESET_PENDING, &vsk->st.work_flags);
 	lock_sock(sk);
-	if (vsk->st.qpair && sk->sk_state == TCP_SYN_SENT) {
+	if ((vsk->st.qpair || reset) && sk->sk_state == TCP_SYN_SENT) {
 		vmsock_connect_fail(sk, ECONNRESET, false);
 	} else if (vsk->st.qpair && sk->sk_state == TCP_ESTABLISHED) {
 		vsk->st.peer_shutdown = VMSOCK_SHUTDOWN_ALL;
@@ -844,6 +895,42 @@ int vmsock_stream_release(struct socket *sock)
 	return vmsock_release(sock);
 }
 
+static u32 vmsock_context_subs[2] = { VMCI_INVALID_ID, VMCI_INVALID_ID };
+static bool vmsock_personality_watched;
+
+/*
+ * Best effort: without these, connections only learn of a resume through
+ * their peers' detach events, as they did before; nothing else breaks.
+ */
+static void vmsock_watch_context(void)
+{
+	static const u32 events[] = { VMCI_EVENT_CTX_ID_UPDATE, VMCI_EVENT_QP_RESUMED };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(events); i++)
+		if (vmcix_event_subscribe(events[i], vmsock_context_event_cb, NULL,
+					  &vmsock_context_subs[i]) < VMCI_SUCCESS) {
+			pr_warn("cannot watch VMCI event %u; connections outlive it\n",
+				events[i]);
+			vmsock_context_subs[i] = VMCI_INVALID_ID;
+		}
+	vmsock_personality_watched = !vmcix_personality_watch(&vmsock_personality_nb);
+}
+
+static void vmsock_unwatch_context(void)
+{
+	unsigned int i;
+
+	if (vmsock_personality_watched)
+		vmcix_personality_unwatch(&vmsock_personality_nb);
+	vmsock_personality_watched = false;
+	for (i = 0; i < ARRAY_SIZE(vmsock_context_subs); i++) {
+		if (vmsock_context_subs[i] != VMCI_INVALID_ID)
+			vmcix_event_unsubscribe(vmsock_context_subs[i]);
+		vmsock_context_subs[i] = VMCI_INVALID_ID;
+	}
+}
+
 int vmsock_stream_init(void)
 {
 	int ret;
@@ -865,6 +952,7 @@ int vmsock_stream_init(void)
 		return 0;
 	}
 	vmsock_ctl_ready = true;
+	vmsock_watch_context();
 	return 0;
 }
 
@@ -873,6 +961,7 @@ void vmsock_stream_exit(void)
 {
 	struct vmsock_rx_pkt *rx, *tmp;
 
+	vmsock_unwatch_context();
 	if (vmsock_ctl_ready)
 		vmcix_datagram_destroy_handle(vmsock_ctl_handle);
 	vmsock_ctl_ready = false;

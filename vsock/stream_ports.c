@@ -211,3 +211,18 @@ void vmsock_stream_set_listener(struct sock *child, struct sock *listener)
 	vmsock_sk(child)->st.listener = listener;
 	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
 }
+
+unsigned int vmsock_stream_visit_conns(vmsock_conn_fn fn)
+{
+	struct vmsock_sock *vsk;
+	unsigned int bkt, n = 0;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
+	hash_for_each(vmsock_stream_conns, bkt, vsk, st.conn_node) {
+		fn(&vsk->sk);
+		n++;
+	}
+	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
+	return n;
+}
