@@ -271,8 +271,14 @@ __poll_t vmsock_stream_poll(struct file *file, struct socket *sock, poll_table *
 			mask |= EPOLLIN | EPOLLRDNORM;
 		goto out;
 	}
+	/*
+	 * Hang-up once neither side will send again, as TCP and AF_VSOCK
+	 * report it: a peer's close alone is RDHUP, so a program that stops
+	 * at POLLHUP still reads what the peer wrote before closing.
+	 */
 	if (sk->sk_shutdown == SHUTDOWN_MASK ||
-	    (vsk->st.peer_shutdown == VMSOCK_SHUTDOWN_ALL && vsk->st.qpair))
+	    ((sk->sk_shutdown & SEND_SHUTDOWN) &&
+	     (vsk->st.peer_shutdown & VMSOCK_SHUTDOWN_SEND)))
 		mask |= EPOLLHUP;
 	if ((sk->sk_shutdown & RCV_SHUTDOWN) ||
 	    (vsk->st.peer_shutdown & VMSOCK_SHUTDOWN_SEND) || sock_flag(sk, SOCK_DONE))
