@@ -7,9 +7,16 @@
  * REQUEST; in both the device sends WROTE after filling the guest's
  * queue and READ after draining it, which wakes either kind of guest.
  *
+ * The host end closing (the Unix peer gone, a send to it failing, the
+ * qpdetach command, a context-ID change) detaches the host from the pair
+ * and the guest gets QP_PEER_DETACH, as from a host whose socket closed;
+ * a Unix peer that only shut its sending side gives the guest SHUTDOWN
+ * {SEND} instead.
+ *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +101,26 @@ static struct vmm_qpair *stream_qp(struct vmm_stream *st)
 	return vmm_qp_find(st->bridge->model, st->qp_context, st->qp_resource);
 }
 
+/* The Unix peer closed (not just shut its sending side). */
+static bool host_closed(struct vmm_stream *st)
+{
+	struct pollfd p = { .fd = st->fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
+}
+
+/* The host end goes away: the guest learns it from QP_PEER_DETACH. */
+static void detach_stream(struct vmm_stream *st)
+{
+	struct vmm_qpair *qp = stream_qp(st);
+
+	if (qp)
+		vmm_qp_host_detach(st->bridge->model, qp);
+	else if (!st->attached && st->state != ST_LINE)
+		send_pkt(st->bridge, st->guest_port, st->host_port, T_RST, 0, 0, 0);
+	close_stream(st);
+}
+
 static void update_watch(struct vmm_stream *st)
 {
 	struct vmm_qpair *qp = stream_qp(st);
@@ -130,7 +157,8 @@ static void to_host(struct vmm_stream *st)
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n <= 0) {
-			reset_stream(st);
+			/* The host program is gone: its end of the pair too. */
+			detach_stream(st);
 			return;
 		}
 		st->out_off += n;
@@ -164,6 +192,10 @@ static void to_guest(struct vmm_stream *st)
 		n = recv(st->fd, buf, room, MSG_DONTWAIT);
 		if (n < 0 && errno == EAGAIN)
 			break;
+		if (n <= 0 && host_closed(st)) {
+			detach_stream(st);
+			return;
+		}
 		if (n <= 0) {
 			st->host_eof = true;
 			send_pkt(st->bridge, st->guest_port, st->host_port, T_SHUTDOWN,
@@ -286,6 +318,13 @@ void vmm_stream_io(struct vmm_stream *st)
 		handshake_hangup(st);
 		return;
 	}
+	/* A poisoned pair is left alone until the guest gives it up. */
+	if (!st->used || st->poisoned)
+		return;
+	if (st->host_eof && host_closed(st)) {
+		detach_stream(st);
+		return;
+	}
 	if (st->used)
 		to_host(st);
 	if (st->used)
@@ -384,6 +423,8 @@ int64_t vmm_stream_packet(struct vmm_bridge *b, const uint8_t *dg, size_t len)
 		st->qp_context = b->model->cid;
 		st->qp_resource = rid;
 		st->attached = true;
+		/* The host attaches before it says so, as a real peer does. */
+		vmm_qp_host_attach(b->model, qp);
 		send_pkt(b, gport, hport, T_ATTACH, 0, vmm_get64(dg + 40), 0);
 		vmm_stream_io(st);
 		break;
@@ -459,6 +500,46 @@ void vmm_stream_qp_gone(struct vmm_bridge *b, uint32_t context, uint32_t resourc
 			close_stream(st);
 		}
 	}
+}
+
+static struct vmm_stream *find_open(struct vmm_bridge *b, uint32_t gport,
+				    uint32_t hport)
+{
+	struct vmm_stream *st = find(b, gport, hport);
+
+	return st && st->state == ST_OPEN && stream_qp(st) && !st->poisoned ? st : NULL;
+}
+
+int vmm_stream_host_detach(struct vmm_bridge *b, uint32_t gport, uint32_t hport)
+{
+	struct vmm_stream *st = find_open(b, gport, hport);
+
+	if (!st)
+		return -ENOENT;
+	detach_stream(st);
+	return 0;
+}
+
+int vmm_stream_garble(struct vmm_bridge *b, uint32_t gport, uint32_t hport)
+{
+	struct vmm_stream *st = find_open(b, gport, hport);
+
+	if (!st || vmm_qp_host_garble(b->model, stream_qp(st)))
+		return -ENOENT;
+	st->poisoned = true;
+	if (b->watch)
+		b->watch(st, false, false);
+	/* Make the guest look at both queues. */
+	send_pkt(b, gport, hport, T_WROTE, 0, 0, 0);
+	send_pkt(b, gport, hport, T_READ, 0, 0, 0);
+	return 0;
+}
+
+void vmm_stream_detach_all(struct vmm_bridge *b)
+{
+	for (int i = 0; i < VMM_BRIDGE_MAX_STREAMS; i++)
+		if (b->streams[i].used)
+			detach_stream(&b->streams[i]);
 }
 
 void vmm_stream_close_all(struct vmm_bridge *b)
