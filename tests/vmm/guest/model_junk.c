@@ -10,8 +10,6 @@
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
-#include <sys/time.h>
-
 #include "model_net.h"
 
 /* One datagram to the echo port and back, retried a few times. */
@@ -50,6 +48,7 @@ int main(int argc, char **argv)
 	};
 	unsigned int echo, ctl;
 	char cmd[48], name[48];
+	int accepted, all = 1;
 	size_t i;
 
 	if (argc != 3) {
@@ -61,14 +60,16 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		snprintf(cmd, sizeof(cmd), "junk %s", kinds[i]);
 		snprintf(name, sizeof(name), "%s_survived", kinds[i]);
-		tap_report(!model_control(ctl, cmd) && echo_round_trip(echo, kinds[i]), name,
-			   "no echo after the junk");
+		accepted = !model_control(ctl, cmd);
+		tap_report(accepted && echo_round_trip(echo, kinds[i]), name, "%s",
+			   accepted ? "no echo after the junk" : "the device did not inject it");
 	}
 	/* All of them at once, then a stream still works. */
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		snprintf(cmd, sizeof(cmd), "junk %s", kinds[i]);
-		model_control(ctl, cmd);
+		all &= !model_control(ctl, cmd);
 	}
-	tap_report(echo_round_trip(echo, "after-all"), "all_kinds_survived", "no echo");
+	tap_report(all && echo_round_trip(echo, "after-all"), "all_kinds_survived", "%s",
+		   all ? "no echo" : "the device did not inject them all");
 	return tap_exit_code();
 }

@@ -114,7 +114,7 @@ static void qpdetach(void)
 	if (s < 0)
 		return;
 	snprintf(cmd, sizeof(cmd), "qpdetach %u %u", model_local_port(s), port);
-	model_control(ctl, cmd);
+	tap_report(!model_control(ctl, cmd), "qpdetach_accepted", "device said no");
 	expect_detached(s, "qpdetach");
 	close(s);
 }
@@ -129,7 +129,7 @@ static void garbage_offsets(void)
 	if (s < 0)
 		return;
 	snprintf(cmd, sizeof(cmd), "junk qhead %u %u", model_local_port(s), port);
-	model_control(ctl, cmd);
+	tap_report(!model_control(ctl, cmd), "qhead_accepted", "device said no");
 	/* Either an error or EOF is fine; hanging or data is not. */
 	r = model_read(s, buf, sizeof(buf), 20);
 	err = errno;
@@ -168,7 +168,7 @@ static void cid_change(unsigned int new_cid)
 	if (s < 0)
 		return;
 	snprintf(cmd, sizeof(cmd), "cid %u", new_cid);
-	model_control(ctl, cmd);
+	tap_report(!model_control(ctl, cmd), "cid_change_accepted", "device said no");
 	r = model_read(s, buf, sizeof(buf), 20);
 	err = errno;
 	tap_report(r == 0 || (r < 0 && err == ECONNRESET), "cid_change_resets",

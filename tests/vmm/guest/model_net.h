@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
@@ -42,21 +43,36 @@ static inline unsigned int model_local_port(int s)
 	return getsockname(s, (struct sockaddr *)&a, &len) ? 0 : a.svm_port;
 }
 
-/* Sends one command to the device's control socket; 0 once it left. */
+/*
+ * Sends one command to the device's control socket and waits for its
+ * answer; 0 if the device said OK. The answer is queued after anything
+ * the command queued for us, so by then the guest stack has seen it.
+ */
 static inline int model_control(unsigned int ctl_port, const char *cmd)
 {
 	struct sockaddr_vm to = {
 		.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST, .svm_port = ctl_port,
 	};
+	struct timeval tv = { .tv_sec = 10 };
 	int s = socket(AF_VSOCK, SOCK_DGRAM, 0), ret = -1;
+	char answer[32];
+	ssize_t r;
 
-	if (s >= 0 && sendto(s, cmd, strlen(cmd), 0, (struct sockaddr *)&to,
-			     sizeof(to)) == (ssize_t)strlen(cmd))
-		ret = 0;
-	if (s >= 0)
-		close(s);
-	/* The host program forwards it; give the device time to act. */
-	usleep(300000);
+	if (s < 0)
+		return -1;
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (sendto(s, cmd, strlen(cmd), 0, (struct sockaddr *)&to, sizeof(to)) ==
+	    (ssize_t)strlen(cmd)) {
+		r = recv(s, answer, sizeof(answer) - 1, 0);
+		ret = r == 2 && !memcmp(answer, "OK", 2) ? 0 : -1;
+		if (r >= 0) {
+			answer[r] = 0;
+			printf("# control \"%s\": %s\n", cmd, answer);
+		} else {
+			printf("# control \"%s\": no answer (%s)\n", cmd, strerror(errno));
+		}
+	}
+	close(s);
 	return ret;
 }
 
