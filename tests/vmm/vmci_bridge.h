@@ -59,6 +59,7 @@ struct vmm_stream {
 	bool host_eof;		/* the Unix peer shut its sending side */
 	bool guest_shut;	/* the guest will send no more */
 	bool poisoned;		/* garbage offsets written: no more data moves */
+	bool draining;		/* the guest left; sending what it wrote, then close */
 	int fd;
 	uint32_t guest_port;
 	uint32_t host_port;

@@ -116,7 +116,7 @@ static void detach_stream(struct vmm_stream *st)
 
 	if (qp)
 		vmm_qp_host_detach(st->bridge->model, qp);
-	else if (!st->attached && st->state != ST_LINE)
+	else if (!st->attached && st->state != ST_LINE && !st->draining)
 		send_pkt(st->bridge, st->guest_port, st->host_port, T_RST, 0, 0, 0);
 	close_stream(st);
 }
@@ -128,6 +128,49 @@ static void update_watch(struct vmm_stream *st)
 
 	if (st->bridge->watch)
 		st->bridge->watch(st, room && !st->host_eof, st->out_len > st->out_off);
+}
+
+/* Everything still in the guest's produce queue, appended to st->out. */
+static void take_rest(struct vmm_stream *st)
+{
+	struct vmm_qpair *qp = stream_qp(st);
+	int64_t ready = qp && !st->poisoned ? vmm_qp_host_ready(st->bridge->model, qp) : 0;
+	size_t pending = st->out_len - st->out_off;
+	uint8_t *grown;
+
+	if (ready <= 0)
+		return;
+	grown = malloc(pending + ready);
+	if (!grown)
+		return;
+	memcpy(grown, st->out + st->out_off, pending);
+	if (vmm_qp_host_read(st->bridge->model, qp, grown + pending, ready) != ready) {
+		free(grown);
+		return;
+	}
+	free(st->out);
+	st->out = grown;
+	st->out_off = 0;
+	st->out_len = pending + ready;
+}
+
+/* After the guest left: send the host program what is owed, then close. */
+static void drain(struct vmm_stream *st)
+{
+	ssize_t n;
+
+	while (st->out_off < st->out_len) {
+		n = send(st->fd, st->out + st->out_off, st->out_len - st->out_off,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno == EAGAIN && st->bridge->watch) {
+			st->bridge->watch(st, false, true);
+			return;
+		}
+		if (n <= 0)
+			break;
+		st->out_off += n;
+	}
+	close_stream(st);
 }
 
 /* Guest to host: drain the guest's produce queue into the socket. */
@@ -310,6 +353,10 @@ static void host_stream_open(struct vmm_stream *st)
 
 void vmm_stream_io(struct vmm_stream *st)
 {
+	if (st->used && st->draining) {
+		drain(st);
+		return;
+	}
 	if (st->used && st->state == ST_LINE) {
 		read_connect_line(st);
 		return;
@@ -485,7 +532,11 @@ int64_t vmm_stream_packet(struct vmm_bridge *b, const uint8_t *dg, size_t len)
 	return VMM_SUCCESS;
 }
 
-/* The guest detached: whatever it had not read is lost with the pages. */
+/*
+ * The guest detached. What it wrote still reaches the host program (a
+ * real host reads its queue after the peer left); what it had not read
+ * is lost with the pages.
+ */
 void vmm_stream_qp_gone(struct vmm_bridge *b, uint32_t context, uint32_t resource)
 {
 	for (int i = 0; i < VMM_BRIDGE_MAX_STREAMS; i++) {
@@ -493,11 +544,10 @@ void vmm_stream_qp_gone(struct vmm_bridge *b, uint32_t context, uint32_t resourc
 
 		if (st->used && st->attached && st->qp_context == context &&
 		    st->qp_resource == resource) {
-			/* Flush what was already taken from the queue. */
-			if (st->out_len > st->out_off)
-				send(st->fd, st->out + st->out_off,
-				     st->out_len - st->out_off, MSG_DONTWAIT | MSG_NOSIGNAL);
-			close_stream(st);
+			take_rest(st);
+			st->attached = false;
+			st->draining = true;
+			drain(st);
 		}
 	}
 }
@@ -537,8 +587,9 @@ int vmm_stream_garble(struct vmm_bridge *b, uint32_t gport, uint32_t hport)
 
 void vmm_stream_detach_all(struct vmm_bridge *b)
 {
+	/* Streams the guest already left finish on their own. */
 	for (int i = 0; i < VMM_BRIDGE_MAX_STREAMS; i++)
-		if (b->streams[i].used)
+		if (b->streams[i].used && !b->streams[i].draining)
 			detach_stream(&b->streams[i]);
 }
 

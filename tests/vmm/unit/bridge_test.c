@@ -267,6 +267,103 @@ static int open_attached(int lfd, uint32_t gport, uint32_t rid, uint32_t ppn)
 	return last_reply(m) == 4 ? fd : -1;
 }
 
+static int write_watched;
+
+static void test_watch(struct vmm_stream *st, bool read, bool write)
+{
+	(void)st;
+	(void)read;
+	write_watched += write;
+}
+
+/*
+ * The guest writes N pattern bytes into its produce queue (4096 bytes at
+ * PPN + 1, header at PPN) from byte number *SENT on, without the model
+ * being told.
+ */
+static void guest_produce(uint32_t ppn, size_t n, size_t *sent)
+{
+	uint64_t tail = vmm_get64(guest + ppn * 4096 + 8);
+
+	for (size_t i = 0; i < n; i++)
+		guest[(ppn + 1) * 4096 + (tail + i) % 4096] = (uint8_t)(*sent + i);
+	vmm_put64(guest + ppn * 4096 + 8, (tail + n) % 4096);
+	*sent += n;
+}
+
+/* Reads the host end to EOF, keeping the model's sending going. */
+static long drain_host(int fd, struct vmm_stream *st, size_t *bad)
+{
+	uint8_t buf[4096];
+	long total = 0;
+	ssize_t r;
+
+	for (int spins = 0; spins < 100000; spins++) {
+		r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (r == 0)
+			return total;
+		if (r < 0) {
+			if (st->used && st->draining)
+				vmm_stream_io(st);
+			continue;
+		}
+		for (ssize_t i = 0; i < r; i++)
+			*bad += buf[i] != (uint8_t)(total + i);
+		total += r;
+	}
+	return -1;
+}
+
+/* The guest closes with data the host has not taken: it still arrives. */
+static void test_guest_close_delivers(int lfd)
+{
+	struct vmci_model *m = bridge.model;
+	size_t sent = 0, bad = 0;
+	struct vmm_stream *st;
+	uint8_t pl[8];
+	long got;
+	int fd;
+
+	fd = open_attached(lfd, 5105, 2105, 0x80);
+	guest_produce(0x80, 3000, &sent);
+	vmm_put32(pl, m->cid);
+	vmm_put32(pl + 4, 2105);
+	hcall(VMM_RID_QUEUEPAIR_DETACH, pl, 8);
+	st = stream_of(5105);
+	got = st ? -1 : drain_host(fd, &bridge.streams[0], &bad);
+	tap_report(got == 3000 && !bad, "guest_close_queue_reaches_host", "got %ld, %zu bad",
+		   got, bad);
+	if (fd >= 0)
+		close(fd);
+
+	/* The same with the host socket full: the rest goes out as it drains. */
+	bridge.watch = test_watch;
+	write_watched = 0;
+	sent = 0;
+	bad = 0;
+	fd = open_attached(lfd, 5106, 2106, 0x90);
+	st = stream_of(5106);
+	for (int i = 0; st && i < 20000; i++) {
+		guest_produce(0x90, 1000, &sent);
+		packet(1, 5, 0, 5106, 7100, 0, 56);
+		/* The model stops taking data once the socket is full. */
+		if (vmm_get64(guest + 0x92000 + 16) != vmm_get64(guest + 0x90000 + 8))
+			break;
+	}
+	guest_produce(0x90, 1000, &sent);
+	vmm_put32(pl, m->cid);
+	vmm_put32(pl + 4, 2106);
+	hcall(VMM_RID_QUEUEPAIR_DETACH, pl, 8);
+	tap_report(st && st->used && st->draining && write_watched, "guest_close_full_socket_waits",
+		   "stream %s", st && st->used ? "not draining" : "gone");
+	got = st ? drain_host(fd, st, &bad) : -1;
+	tap_report(got == (long)sent && !bad && !stream_of(5106), "guest_close_full_socket_delivers",
+		   "got %ld of %zu, %zu bad", got, sent, bad);
+	if (fd >= 0)
+		close(fd);
+	bridge.watch = NULL;
+}
+
 static void test_stream_lifecycle(const char *dir)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -351,6 +448,8 @@ static void test_stream_lifecycle(const char *dir)
 		   "junk_qhead_guest_detach_closes", "stream left");
 	if (fd >= 0)
 		close(fd);
+
+	test_guest_close_delivers(lfd);
 
 	/* A new context ID ends the host's connections to the old one. */
 	fd = open_attached(lfd, 5104, 2104, 0x70);
