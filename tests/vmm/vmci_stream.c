@@ -458,7 +458,7 @@ int64_t vmm_stream_packet(struct vmm_bridge *b, const uint8_t *dg, size_t len)
 	case T_OFFER:
 		rid = vmm_get32(dg + 44);
 		qp = vmm_qp_find(b->model, b->model->cid, rid);
-		if (!st || st->attached || st->state != ST_OPEN ||
+		if (!st || st->attached || st->draining || st->state != ST_OPEN ||
 		    vmm_get32(dg + 40) != b->model->cid || !qp ||
 		    (qp->peer != VMM_HOST_CID && qp->peer != VMM_INVALID_ID)) {
 			if (st)
