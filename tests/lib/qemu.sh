@@ -46,18 +46,18 @@ qemu_binary_key() {
 }
 
 # Copies the device model (the top level of tests/vmm; its subdirectories
-# are tests) into the tree; only changed files get a new mtime, so ninja
-# rebuilds just those. Not rsync -t: a checkout older than the last build
-# (another branch shared the tree) would look older than its objects. When
-# anything changed, meson.build is touched too, so ninja rereads the file
-# list rather than building the one another branch left.
+# are tests) into the tree. Sources keep no old times: a file older than
+# the objects an earlier build made (another branch shared the tree, or it
+# was edited while that build ran) would be skipped by ninja, and an old
+# meson.build would leave the other branch's file list in build.ninja.
 qemu_install_model() {
-	local src=$1 dest=$1/hw/misc/vmci_model changes
+	local src=$1 dest=$1/hw/misc/vmci_model
 	mkdir -p "$dest"
-	changes=$(rsync -rli --checksum --delete --exclude '*/' "$TESTS_DIR/vmm/" "$dest/") ||
-		return 1
-	# Any change may be to the file list that build.ninja was made from.
-	[ -z "$changes" ] || touch "$dest/meson.build"
+	rsync -rl --checksum --delete --exclude '*/' "$TESTS_DIR/vmm/" "$dest/" || return 1
+	# Only called when the binary must be rebuilt: every model file and its
+	# meson.build look new, whatever another branch or an edit made during
+	# an earlier build left behind.
+	touch "$dest"/*
 	grep -qxF "subdir('vmci_model')" "$src/hw/misc/meson.build" ||
 		echo "subdir('vmci_model')" >>"$src/hw/misc/meson.build"
 }

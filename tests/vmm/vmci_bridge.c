@@ -180,11 +180,11 @@ static int parse_u32(const char *s, uint32_t *out)
 
 int vmm_bridge_command(struct vmm_bridge *b, const char *cmd)
 {
-	char verb[16], a[24], c[24];
+	char verb[16], a[24], c[24], d[24];
 	uint32_t x, y;
 	int n;
 
-	n = sscanf(cmd, "%15s %23s %23s", verb, a, c);
+	n = sscanf(cmd, "%15s %23s %23s %23s", verb, a, c, d);
 	if (n < 1)
 		return -EINVAL;
 	if (!strcmp(verb, "reset") && n == 1) {
@@ -194,6 +194,8 @@ int vmm_bridge_command(struct vmm_bridge *b, const char *cmd)
 	if (!strcmp(verb, "cid") && n == 2 && !parse_u32(a, &x)) {
 		if (x <= VMM_HOST_CID || x == VMM_INVALID_ID)
 			return -EINVAL;
+		/* The host's connections were to the old context. */
+		vmm_stream_detach_all(b);
 		vmm_set_cid(b->model, x);
 		return 0;
 	}
@@ -205,6 +207,13 @@ int vmm_bridge_command(struct vmm_bridge *b, const char *cmd)
 		b->model->fail_result = (int32_t)y;
 		return 0;
 	}
+	if (!strcmp(verb, "qpdetach") && n == 3 && !parse_u32(a, &x) && !parse_u32(c, &y))
+		return vmm_stream_host_detach(b, x, y);
+	if (!strcmp(verb, "junk") && n == 4 && !strcmp(a, "qhead") &&
+	    !parse_u32(c, &x) && !parse_u32(d, &y))
+		return vmm_stream_garble(b, x, y);
+	if (!strcmp(verb, "junk") && n == 2)
+		return vmm_inject_junk(b->model, a) ? -EINVAL : 0;
 	return -EINVAL;
 }
 

@@ -21,10 +21,16 @@
  *
  * Faults and lifecycle: <dir>/vmci-control takes one text command per
  * datagram and answers "OK" or "ERR <why>" to a bound sender:
- *   cid N          change the guest's context ID (raises CTX_ID_UPDATE)
+ *   cid N          change the guest's context ID (raises CTX_ID_UPDATE);
+ *                  every open stream's host end detaches first
  *   event E        raise event E without payload (e.g. 2 = QP_RESUMED)
  *   fail RID ERR   the next hypercall to RID returns ERR instead
  *   reset          device reset, as if the guest wrote CONTROL_RESET
+ *   qpdetach G H   the host end of stream (guest port G, host port H)
+ *                  detaches from its pair (QP_PEER_DETACH to the guest)
+ *   junk KIND      one malformed datagram to the guest (vmci_model_junk.c)
+ *   junk qhead G H garbage offsets in the queue header the host writes
+ *                  for stream (G, H); the stream moves no more data
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -52,6 +58,8 @@ struct vmm_stream {
 	uint32_t qp_context;
 	bool host_eof;		/* the Unix peer shut its sending side */
 	bool guest_shut;	/* the guest will send no more */
+	bool poisoned;		/* garbage offsets written: no more data moves */
+	bool draining;		/* the guest left; sending what it wrote, then close */
 	int fd;
 	uint32_t guest_port;
 	uint32_t host_port;
@@ -91,6 +99,11 @@ void vmm_stream_qp_gone(struct vmm_bridge *b, uint32_t context, uint32_t resourc
 /* Call when listen_fd is readable: a host program connects to a guest. */
 void vmm_stream_accept(struct vmm_bridge *b);
 void vmm_stream_close_all(struct vmm_bridge *b);
+/* Control commands on streams; 0, or -ENOENT without such an open stream. */
+int vmm_stream_host_detach(struct vmm_bridge *b, uint32_t gport, uint32_t hport);
+int vmm_stream_garble(struct vmm_bridge *b, uint32_t gport, uint32_t hport);
+/* Every stream's host end leaves (attached: QP_PEER_DETACH, else RST). */
+void vmm_stream_detach_all(struct vmm_bridge *b);
 
 /* Call when control_fd is readable. */
 void vmm_bridge_control_readable(struct vmm_bridge *b);

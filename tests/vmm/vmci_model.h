@@ -61,6 +61,8 @@ struct vmm_qpair {
 	uint64_t num_pages;
 	/* Produce header, produce data, consume header, consume data. */
 	uint64_t *ppns;
+	/* The host end left; the guest keeps its pages until it detaches. */
+	bool host_detached;
 };
 
 struct vmm_stats {
@@ -166,6 +168,21 @@ int64_t vmm_qp_host_read(struct vmci_model *m, struct vmm_qpair *qp,
 			 uint8_t *buf, size_t len);
 int64_t vmm_qp_host_write(struct vmci_model *m, struct vmm_qpair *qp,
 			  const uint8_t *buf, size_t len);
+/*
+ * The host end attaches to / detaches from a guest pair: the guest gets
+ * QP_PEER_ATTACH / QP_PEER_DETACH {handle, peer 2}. A pair the host left
+ * stays known until the guest detaches too; its queues are not touched.
+ */
+int vmm_qp_host_attach(struct vmci_model *m, struct vmm_qpair *qp);
+int vmm_qp_host_detach(struct vmci_model *m, struct vmm_qpair *qp);
+/* Fault: offsets outside the queues in the header the host writes. */
+int vmm_qp_host_garble(struct vmci_model *m, struct vmm_qpair *qp);
+
+/*
+ * Fault: queues one malformed datagram of kind KIND for the guest (see
+ * vmci_model_junk.c for the kinds). Returns a VMCI result.
+ */
+int vmm_inject_junk(struct vmci_model *m, const char *kind);
 
 /* Little-endian field access into byte buffers. */
 static inline uint32_t vmm_get32(const uint8_t *p)

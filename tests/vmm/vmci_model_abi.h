@@ -116,6 +116,7 @@
 #define VMM_ERROR_EVENT_UNKNOWN		(-29)
 #define VMM_ERROR_QUEUEPAIR_NOSPACE	(-35)
 #define VMM_ERROR_QUEUEPAIR_NODATA	(-36)
+#define VMM_ERROR_QUEUEPAIR_NOTATTACHED	(-34)
 
 /* DMA datagram in/out header, at the start of the send or receive buffer. */
 #define VMM_DMA_HDR_SIZE	24u

@@ -9,9 +9,17 @@
 
 #include "vmci_model.h"
 
+/*
+ * The longest entry the receive queue holds: one page more than a legal
+ * datagram, so an injected oversized one still fits the DATA_IN chunk.
+ */
+#define VMM_RX_MAX_ENTRY	(VMM_MAX_DG_SIZE + VMM_PAGE_SIZE)
+
 void vmm_raise(struct vmci_model *m, uint32_t causes);
 
 void vmm_rx_clear(struct vmci_model *m);
+/* Queues LEN bytes as they are, up to VMM_RX_MAX_ENTRY (fault injection). */
+int vmm_rx_push(struct vmci_model *m, const uint8_t *dg, size_t len);
 uint8_t vmm_rx_stream_byte(struct vmci_model *m);
 /* Packs pending datagrams into BUF; returns the bytes used. */
 size_t vmm_rx_pack(struct vmci_model *m, uint8_t *buf, size_t cap);

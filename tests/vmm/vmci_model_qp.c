@@ -195,3 +195,44 @@ int64_t vmm_qp_detach(struct vmci_model *m, const uint8_t *pl, uint64_t plen)
 	/* Nobody on the host side held it: this was the last user. */
 	return VMM_SUCCESS_LAST_DETACH;
 }
+
+/* QP_PEER_ATTACH / QP_PEER_DETACH: {handle, peer 2, pad}. */
+static int peer_event(struct vmci_model *m, uint32_t event, const struct vmm_qpair *qp)
+{
+	uint8_t payload[16] = { 0 };
+
+	vmm_put32(payload, qp->context);
+	vmm_put32(payload + 4, qp->resource);
+	vmm_put32(payload + 8, VMM_HOST_CID);
+	return vmm_raise_event(m, event, payload, sizeof(payload));
+}
+
+int vmm_qp_host_attach(struct vmci_model *m, struct vmm_qpair *qp)
+{
+	if (qp->host_detached)
+		return VMM_ERROR_QUEUEPAIR_NOTATTACHED;
+	return peer_event(m, VMM_EVENT_QP_PEER_ATTACH, qp);
+}
+
+int vmm_qp_host_detach(struct vmci_model *m, struct vmm_qpair *qp)
+{
+	if (qp->host_detached)
+		return VMM_ERROR_QUEUEPAIR_NOTATTACHED;
+	qp->host_detached = true;
+	return peer_event(m, VMM_EVENT_QP_PEER_DETACH, qp);
+}
+
+int vmm_qp_host_garble(struct vmci_model *m, struct vmm_qpair *qp)
+{
+	uint64_t gpa = qp->ppns[1 + pages_for(qp->produce_size)] << VMM_PAGE_SHIFT;
+	uint8_t fields[16];
+
+	if (qp->host_detached)
+		return VMM_ERROR_QUEUEPAIR_NOTATTACHED;
+	/* producer_tail past the consume queue, consumer_head past the produce queue. */
+	vmm_put64(fields, qp->consume_size + 0x1000);
+	vmm_put64(fields + 8, UINT64_MAX - 7);
+	if (m->env.mem_write(m->env.opaque, gpa + 8, fields, sizeof(fields)))
+		return VMM_ERROR_GENERIC;
+	return VMM_SUCCESS;
+}

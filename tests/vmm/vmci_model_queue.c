@@ -80,6 +80,8 @@ int64_t vmm_qp_host_ready(struct vmci_model *m, struct vmm_qpair *qp)
 {
 	uint64_t tail, head, size = qp->produce_size;
 
+	if (qp->host_detached)
+		return VMM_ERROR_QUEUEPAIR_NOTATTACHED;
 	if (get_off(m, qp->ppns[0], QH_TAIL, &tail) ||
 	    get_off(m, qp->ppns[consume_base(qp)], QH_HEAD, &head))
 		return VMM_ERROR_GENERIC;
@@ -92,6 +94,8 @@ int64_t vmm_qp_host_free(struct vmci_model *m, struct vmm_qpair *qp)
 {
 	uint64_t tail, head, size = qp->consume_size;
 
+	if (qp->host_detached)
+		return VMM_ERROR_QUEUEPAIR_NOTATTACHED;
 	if (get_off(m, qp->ppns[consume_base(qp)], QH_TAIL, &tail) ||
 	    get_off(m, qp->ppns[0], QH_HEAD, &head))
 		return VMM_ERROR_GENERIC;

@@ -49,7 +49,7 @@ int vmm_init(struct vmci_model *m, const struct vmm_env *env, uint32_t cid,
 	m->cid = cid;
 	m->caps_offered = caps_offered | VMM_CAPS_DATAGRAM;
 	m->out_buf = malloc(VMM_MAX_HYPERCALL_SIZE);
-	m->in_chunk = malloc(VMM_MAX_DG_SIZE);
+	m->in_chunk = malloc(VMM_RX_MAX_ENTRY);
 	if (!m->out_buf || !m->in_chunk) {
 		vmm_destroy(m);
 		return -1;

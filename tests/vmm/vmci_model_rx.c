@@ -43,9 +43,16 @@ static bool header_ok(const uint8_t *dg, size_t len)
 
 int vmm_deliver(struct vmci_model *m, const uint8_t *dg, size_t len)
 {
+	if (!header_ok(dg, len))
+		return VMM_ERROR_INVALID_ARGS;
+	return vmm_rx_push(m, dg, len);
+}
+
+int vmm_rx_push(struct vmci_model *m, const uint8_t *dg, size_t len)
+{
 	struct vmm_rx_entry *e;
 
-	if (!header_ok(dg, len))
+	if (len < VMM_DG_HEADER_SIZE || len > VMM_RX_MAX_ENTRY)
 		return VMM_ERROR_INVALID_ARGS;
 	if (m->rx_bytes + len > VMM_MAX_DG_QUEUE_SIZE) {
 		m->stats.rx_dropped++;

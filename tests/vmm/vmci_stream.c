@@ -7,9 +7,16 @@
  * REQUEST; in both the device sends WROTE after filling the guest's
  * queue and READ after draining it, which wakes either kind of guest.
  *
+ * The host end closing (the Unix peer gone, a send to it failing, the
+ * qpdetach command, a context-ID change) detaches the host from the pair
+ * and the guest gets QP_PEER_DETACH, as from a host whose socket closed;
+ * a Unix peer that only shut its sending side gives the guest SHUTDOWN
+ * {SEND} instead.
+ *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +101,26 @@ static struct vmm_qpair *stream_qp(struct vmm_stream *st)
 	return vmm_qp_find(st->bridge->model, st->qp_context, st->qp_resource);
 }
 
+/* The Unix peer closed (not just shut its sending side). */
+static bool host_closed(struct vmm_stream *st)
+{
+	struct pollfd p = { .fd = st->fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
+}
+
+/* The host end goes away: the guest learns it from QP_PEER_DETACH. */
+static void detach_stream(struct vmm_stream *st)
+{
+	struct vmm_qpair *qp = stream_qp(st);
+
+	if (qp)
+		vmm_qp_host_detach(st->bridge->model, qp);
+	else if (!st->attached && st->state != ST_LINE && !st->draining)
+		send_pkt(st->bridge, st->guest_port, st->host_port, T_RST, 0, 0, 0);
+	close_stream(st);
+}
+
 static void update_watch(struct vmm_stream *st)
 {
 	struct vmm_qpair *qp = stream_qp(st);
@@ -101,6 +128,49 @@ static void update_watch(struct vmm_stream *st)
 
 	if (st->bridge->watch)
 		st->bridge->watch(st, room && !st->host_eof, st->out_len > st->out_off);
+}
+
+/* Everything still in the guest's produce queue, appended to st->out. */
+static void take_rest(struct vmm_stream *st)
+{
+	struct vmm_qpair *qp = stream_qp(st);
+	int64_t ready = qp && !st->poisoned ? vmm_qp_host_ready(st->bridge->model, qp) : 0;
+	size_t pending = st->out_len - st->out_off;
+	uint8_t *grown;
+
+	if (ready <= 0)
+		return;
+	grown = malloc(pending + ready);
+	if (!grown)
+		return;
+	memcpy(grown, st->out + st->out_off, pending);
+	if (vmm_qp_host_read(st->bridge->model, qp, grown + pending, ready) != ready) {
+		free(grown);
+		return;
+	}
+	free(st->out);
+	st->out = grown;
+	st->out_off = 0;
+	st->out_len = pending + ready;
+}
+
+/* After the guest left: send the host program what is owed, then close. */
+static void drain(struct vmm_stream *st)
+{
+	ssize_t n;
+
+	while (st->out_off < st->out_len) {
+		n = send(st->fd, st->out + st->out_off, st->out_len - st->out_off,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno == EAGAIN && st->bridge->watch) {
+			st->bridge->watch(st, false, true);
+			return;
+		}
+		if (n <= 0)
+			break;
+		st->out_off += n;
+	}
+	close_stream(st);
 }
 
 /* Guest to host: drain the guest's produce queue into the socket. */
@@ -130,7 +200,8 @@ static void to_host(struct vmm_stream *st)
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n <= 0) {
-			reset_stream(st);
+			/* The host program is gone: its end of the pair too. */
+			detach_stream(st);
 			return;
 		}
 		st->out_off += n;
@@ -164,6 +235,10 @@ static void to_guest(struct vmm_stream *st)
 		n = recv(st->fd, buf, room, MSG_DONTWAIT);
 		if (n < 0 && errno == EAGAIN)
 			break;
+		if (n <= 0 && host_closed(st)) {
+			detach_stream(st);
+			return;
+		}
 		if (n <= 0) {
 			st->host_eof = true;
 			send_pkt(st->bridge, st->guest_port, st->host_port, T_SHUTDOWN,
@@ -278,12 +353,23 @@ static void host_stream_open(struct vmm_stream *st)
 
 void vmm_stream_io(struct vmm_stream *st)
 {
+	if (st->used && st->draining) {
+		drain(st);
+		return;
+	}
 	if (st->used && st->state == ST_LINE) {
 		read_connect_line(st);
 		return;
 	}
 	if (st->used && st->state != ST_OPEN) {
 		handshake_hangup(st);
+		return;
+	}
+	/* A poisoned pair is left alone until the guest gives it up. */
+	if (!st->used || st->poisoned)
+		return;
+	if (st->host_eof && host_closed(st)) {
+		detach_stream(st);
 		return;
 	}
 	if (st->used)
@@ -372,7 +458,7 @@ int64_t vmm_stream_packet(struct vmm_bridge *b, const uint8_t *dg, size_t len)
 	case T_OFFER:
 		rid = vmm_get32(dg + 44);
 		qp = vmm_qp_find(b->model, b->model->cid, rid);
-		if (!st || st->attached || st->state != ST_OPEN ||
+		if (!st || st->attached || st->draining || st->state != ST_OPEN ||
 		    vmm_get32(dg + 40) != b->model->cid || !qp ||
 		    (qp->peer != VMM_HOST_CID && qp->peer != VMM_INVALID_ID)) {
 			if (st)
@@ -384,6 +470,8 @@ int64_t vmm_stream_packet(struct vmm_bridge *b, const uint8_t *dg, size_t len)
 		st->qp_context = b->model->cid;
 		st->qp_resource = rid;
 		st->attached = true;
+		/* The host attaches before it says so, as a real peer does. */
+		vmm_qp_host_attach(b->model, qp);
 		send_pkt(b, gport, hport, T_ATTACH, 0, vmm_get64(dg + 40), 0);
 		vmm_stream_io(st);
 		break;
@@ -444,7 +532,11 @@ int64_t vmm_stream_packet(struct vmm_bridge *b, const uint8_t *dg, size_t len)
 	return VMM_SUCCESS;
 }
 
-/* The guest detached: whatever it had not read is lost with the pages. */
+/*
+ * The guest detached. What it wrote still reaches the host program (a
+ * real host reads its queue after the peer left); what it had not read
+ * is lost with the pages.
+ */
 void vmm_stream_qp_gone(struct vmm_bridge *b, uint32_t context, uint32_t resource)
 {
 	for (int i = 0; i < VMM_BRIDGE_MAX_STREAMS; i++) {
@@ -452,13 +544,53 @@ void vmm_stream_qp_gone(struct vmm_bridge *b, uint32_t context, uint32_t resourc
 
 		if (st->used && st->attached && st->qp_context == context &&
 		    st->qp_resource == resource) {
-			/* Flush what was already taken from the queue. */
-			if (st->out_len > st->out_off)
-				send(st->fd, st->out + st->out_off,
-				     st->out_len - st->out_off, MSG_DONTWAIT | MSG_NOSIGNAL);
-			close_stream(st);
+			take_rest(st);
+			st->attached = false;
+			st->draining = true;
+			drain(st);
 		}
 	}
+}
+
+static struct vmm_stream *find_open(struct vmm_bridge *b, uint32_t gport,
+				    uint32_t hport)
+{
+	struct vmm_stream *st = find(b, gport, hport);
+
+	return st && st->state == ST_OPEN && stream_qp(st) && !st->poisoned ? st : NULL;
+}
+
+int vmm_stream_host_detach(struct vmm_bridge *b, uint32_t gport, uint32_t hport)
+{
+	struct vmm_stream *st = find_open(b, gport, hport);
+
+	if (!st)
+		return -ENOENT;
+	detach_stream(st);
+	return 0;
+}
+
+int vmm_stream_garble(struct vmm_bridge *b, uint32_t gport, uint32_t hport)
+{
+	struct vmm_stream *st = find_open(b, gport, hport);
+
+	if (!st || vmm_qp_host_garble(b->model, stream_qp(st)))
+		return -ENOENT;
+	st->poisoned = true;
+	if (b->watch)
+		b->watch(st, false, false);
+	/* Make the guest look at both queues. */
+	send_pkt(b, gport, hport, T_WROTE, 0, 0, 0);
+	send_pkt(b, gport, hport, T_READ, 0, 0, 0);
+	return 0;
+}
+
+void vmm_stream_detach_all(struct vmm_bridge *b)
+{
+	/* Streams the guest already left finish on their own. */
+	for (int i = 0; i < VMM_BRIDGE_MAX_STREAMS; i++)
+		if (b->streams[i].used && !b->streams[i].draining)
+			detach_stream(&b->streams[i]);
 }
 
 void vmm_stream_close_all(struct vmm_bridge *b)

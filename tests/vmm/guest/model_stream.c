@@ -49,8 +49,11 @@ static long long echo_once(unsigned int port, size_t total, unsigned int seed)
 	ssize_t r;
 	int s = connect_host(port);
 
-	if (s < 0)
+	if (s < 0) {
+		printf("# connection %u: connect: %s\n", seed, strerror(errno));
+		fflush(stdout);
 		return -1;
+	}
 	writer = fork();
 	if (writer == 0) {
 		size_t sent = 0;
@@ -80,8 +83,14 @@ static long long echo_once(unsigned int port, size_t total, unsigned int seed)
 		}
 		got += r;
 	}
-	if (got == (size_t)-1)
+	if (got == (size_t)-1) {
 		kill(writer, SIGKILL);
+		printf("# connection %u: the echo differs from what was sent\n", seed);
+	} else if (got != total) {
+		printf("# connection %u: read %zd (%s) after %zu of %zu bytes\n", seed, r,
+		       r < 0 ? strerror(errno) : "EOF", got, total);
+	}
+	fflush(stdout);
 	waitpid(writer, NULL, 0);
 	close(s);
 	return got == (size_t)-1 ? -1 : (long long)got;

@@ -6,6 +6,8 @@
 CID 2 port ECHO: every datagram goes back to the guest port it came from.
 CID 2 port ECHO+1: the payload is a device control command (vmci_bridge.h),
 so a guest test can ask for a fault or a CID change at the moment it wants.
+The device's answer ("OK" or "ERR ...") goes back to the guest port that
+sent the command, after whatever the command queued for the guest.
 
 Usage: dgram_echo.py DIR ECHO_PORT
 """
@@ -31,9 +33,15 @@ def bound(p):
 
 echo, ctl = bound(port), bound(port + 1)
 print("listening on ports", port, port + 1, flush=True)
+asker = None
 while True:
     for s in select.select([echo, ctl], [], [])[0]:
-        data = s.recv(1 << 20)
+        data, sender = s.recvfrom(1 << 20)
+        if s is ctl and str(sender).endswith("vmci-control"):
+            print("control answered:", data.decode(errors="replace"), flush=True)
+            if asker is not None:
+                s.sendto(struct.pack("<II", asker, port + 1) + data, device)
+            continue
         if len(data) < 8:
             continue
         guest_port, host_port = struct.unpack_from("<II", data)
@@ -42,4 +50,5 @@ while True:
             s.sendto(struct.pack("<II", guest_port, host_port) + data[8:], device)
         else:
             print("control:", data[8:].decode(errors="replace"), flush=True)
+            asker = guest_port
             s.sendto(data[8:], control)

@@ -16,16 +16,26 @@
 
 #define CID 300u
 
-static int no_mem(void *opaque, uint64_t gpa, void *buf, size_t len)
+#define GUEST_MEM (1u << 20)
+
+static uint8_t guest[GUEST_MEM];
+
+static int mem_read(void *opaque, uint64_t gpa, void *buf, size_t len)
 {
-	(void)opaque; (void)gpa; (void)buf; (void)len;
-	return -1;
+	(void)opaque;
+	if (gpa > GUEST_MEM || len > GUEST_MEM - gpa)
+		return -1;
+	memcpy(buf, guest + gpa, len);
+	return 0;
 }
 
-static int no_mem_w(void *opaque, uint64_t gpa, const void *buf, size_t len)
+static int mem_write(void *opaque, uint64_t gpa, const void *buf, size_t len)
 {
-	(void)opaque; (void)gpa; (void)buf; (void)len;
-	return -1;
+	(void)opaque;
+	if (gpa > GUEST_MEM || len > GUEST_MEM - gpa)
+		return -1;
+	memcpy(guest + gpa, buf, len);
+	return 0;
 }
 
 static struct vmm_bridge bridge;
@@ -132,10 +142,334 @@ static void test_stream_packets(const char *dir)
 	unlink(sa.sun_path);
 }
 
+static void qp_gone(void *opaque, uint32_t context, uint32_t resource)
+{
+	(void)opaque;
+	vmm_stream_qp_gone(&bridge, context, resource);
+}
+
+/* Event number of the newest queued datagram if it is an event, or -1. */
+static int last_event(struct vmm_rx_entry *e)
+{
+	if (!e || e->len < 32 || vmm_get32(e->data + 8) != VMM_HYPERVISOR_CID ||
+	    vmm_get32(e->data + 4) != VMM_EVENT_HANDLER)
+		return -1;
+	return vmm_get32(e->data + 24);
+}
+
+/* The entry queued just before the newest one. */
+static struct vmm_rx_entry *before_last(struct vmci_model *m)
+{
+	struct vmm_rx_entry *e = m->rx_head;
+
+	while (e && e->next && e->next != m->rx_tail)
+		e = e->next;
+	return e && e->next == m->rx_tail ? e : NULL;
+}
+
+static bool qp_event_is(struct vmm_rx_entry *e, int event, uint32_t ctx, uint32_t rid)
+{
+	return last_event(e) == event && e->len == 48 && vmm_get32(e->data + 32) == ctx &&
+	       vmm_get32(e->data + 36) == rid && vmm_get32(e->data + 40) == VMM_HOST_CID;
+}
+
+static void test_junk(void)
+{
+	static const struct { const char *kind; size_t len; int event; } kinds[] = {
+		{ "event-short", 26, -1 }, { "event-long", 56, VMM_EVENT_QP_PEER_DETACH },
+		{ "event-unknown", 32, 200 }, { "event-bare", 32, VMM_EVENT_QP_PEER_DETACH },
+		{ "detach-unknown", 48, VMM_EVENT_QP_PEER_DETACH },
+		{ "detach-invalid", 48, VMM_EVENT_QP_PEER_DETACH },
+		{ "dgram-unknown", 40, -1 }, { "vsock-short", 32, -1 },
+		{ "vsock-garbage", 56, -1 }, { "oversize", VMM_MAX_DG_SIZE + 24, -1 },
+	};
+	struct vmci_model *m = bridge.model;
+	char cmd[40], name[40];
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		vmm_reset(m);
+		snprintf(cmd, sizeof(cmd), "junk %s", kinds[i].kind);
+		snprintf(name, sizeof(name), "junk_%s", kinds[i].kind);
+		tap_check_int(name, vmm_bridge_command(&bridge, cmd), 0);
+		snprintf(name, sizeof(name), "junk_%s_shape", kinds[i].kind);
+		tap_report(m->rx_head && m->rx_head == m->rx_tail &&
+			   m->rx_head->len == kinds[i].len &&
+			   vmm_get64(m->rx_head->data + 16) == kinds[i].len - 24 &&
+			   (kinds[i].event < 0 || last_event(m->rx_head) == kinds[i].event),
+			   name, "len %u", m->rx_head ? m->rx_head->len : 0);
+	}
+	vmm_reset(m);
+	tap_check_int("junk_unknown_kind", vmm_bridge_command(&bridge, "junk bogus"), -EINVAL);
+	tap_check_int("junk_no_kind", vmm_bridge_command(&bridge, "junk"), -EINVAL);
+	tap_check_int("junk_extra_word", vmm_bridge_command(&bridge, "junk oversize 1"),
+		      -EINVAL);
+	tap_check_int("junk_qhead_no_ports", vmm_bridge_command(&bridge, "junk qhead"),
+		      -EINVAL);
+	tap_check_int("junk_qhead_bad_port", vmm_bridge_command(&bridge, "junk qhead 1 x"),
+		      -EINVAL);
+	tap_check_int("junk_qhead_no_stream", vmm_bridge_command(&bridge, "junk qhead 1 2"),
+		      -ENOENT);
+	tap_check_int("qpdetach_no_ports", vmm_bridge_command(&bridge, "qpdetach 1"), -EINVAL);
+	tap_check_int("qpdetach_garbage", vmm_bridge_command(&bridge, "qpdetach 1 2x"), -EINVAL);
+	tap_check_int("qpdetach_no_stream", vmm_bridge_command(&bridge, "qpdetach 1 2"), -ENOENT);
+	CHECK_EQ("junk_refused_queue_nothing", m->rx_head == NULL, 1);
+}
+
+static int64_t hcall(uint32_t rid, const uint8_t *pl, size_t plen)
+{
+	static uint8_t dg[VMM_DG_HEADER_SIZE + 256];
+
+	vmm_put_header(dg, VMM_HYPERVISOR_CID, rid, VMM_INVALID_ID, VMM_INVALID_ID, plen);
+	memcpy(dg + VMM_DG_HEADER_SIZE, pl, plen);
+	return vmm_handle_datagram(bridge.model, dg, VMM_DG_HEADER_SIZE + plen);
+}
+
+/* A 4096/4096 pair {CID, RID} on 4 pages from PPN (32-bit list: no PPN64). */
+static int64_t alloc_pair(uint32_t rid, uint32_t ppn)
+{
+	uint8_t pl[56];
+
+	vmm_put32(pl, bridge.model->cid);
+	vmm_put32(pl + 4, rid);
+	vmm_put32(pl + 8, VMM_HOST_CID);
+	vmm_put32(pl + 12, 0);
+	vmm_put64(pl + 16, 4096);
+	vmm_put64(pl + 24, 4096);
+	vmm_put64(pl + 32, 4);
+	for (int i = 0; i < 4; i++)
+		vmm_put32(pl + 40 + 4 * i, ppn + i);
+	return hcall(VMM_RID_QUEUEPAIR_ALLOC, pl, sizeof(pl));
+}
+
+static struct vmm_stream *stream_of(uint32_t gport)
+{
+	for (int i = 0; i < VMM_BRIDGE_MAX_STREAMS; i++)
+		if (bridge.streams[i].used && bridge.streams[i].guest_port == gport)
+			return &bridge.streams[i];
+	return NULL;
+}
+
+/*
+ * A guest connection from GPORT to host port 7100, attached to pair
+ * {CID, RID}; returns the host program's end, or -1.
+ */
+static int open_attached(int lfd, uint32_t gport, uint32_t rid, uint32_t ppn)
+{
+	struct vmci_model *m = bridge.model;
+	int fd;
+
+	packet(1, 11, 1, gport, 7100, 4096, 56);
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0 || last_reply(m) != 12 || alloc_pair(rid, ppn) != 0)
+		return -1;
+	packet(1, 3, 0, gport, 7100, (uint64_t)rid << 32 | m->cid, 56);
+	return last_reply(m) == 4 ? fd : -1;
+}
+
+static int write_watched;
+
+static void test_watch(struct vmm_stream *st, bool read, bool write)
+{
+	(void)st;
+	(void)read;
+	write_watched += write;
+}
+
+/*
+ * The guest writes N pattern bytes into its produce queue (4096 bytes at
+ * PPN + 1, header at PPN) from byte number *SENT on, without the model
+ * being told.
+ */
+static void guest_produce(uint32_t ppn, size_t n, size_t *sent)
+{
+	uint64_t tail = vmm_get64(guest + ppn * 4096 + 8);
+
+	for (size_t i = 0; i < n; i++)
+		guest[(ppn + 1) * 4096 + (tail + i) % 4096] = (uint8_t)(*sent + i);
+	vmm_put64(guest + ppn * 4096 + 8, (tail + n) % 4096);
+	*sent += n;
+}
+
+/* Reads the host end to EOF, keeping the model's sending going. */
+static long drain_host(int fd, struct vmm_stream *st, size_t *bad)
+{
+	uint8_t buf[4096];
+	long total = 0;
+	ssize_t r;
+
+	for (int spins = 0; spins < 100000; spins++) {
+		r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (r == 0)
+			return total;
+		if (r < 0) {
+			if (st->used && st->draining)
+				vmm_stream_io(st);
+			continue;
+		}
+		for (ssize_t i = 0; i < r; i++)
+			*bad += buf[i] != (uint8_t)(total + i);
+		total += r;
+	}
+	return -1;
+}
+
+/* The guest closes with data the host has not taken: it still arrives. */
+static void test_guest_close_delivers(int lfd)
+{
+	struct vmci_model *m = bridge.model;
+	size_t sent = 0, bad = 0;
+	struct vmm_stream *st;
+	uint8_t pl[8];
+	long got;
+	int fd;
+
+	fd = open_attached(lfd, 5105, 2105, 0x80);
+	guest_produce(0x80, 3000, &sent);
+	vmm_put32(pl, m->cid);
+	vmm_put32(pl + 4, 2105);
+	hcall(VMM_RID_QUEUEPAIR_DETACH, pl, 8);
+	st = stream_of(5105);
+	got = st ? -1 : drain_host(fd, &bridge.streams[0], &bad);
+	tap_report(got == 3000 && !bad, "guest_close_queue_reaches_host", "got %ld, %zu bad",
+		   got, bad);
+	if (fd >= 0)
+		close(fd);
+
+	/* The same with the host socket full: the rest goes out as it drains. */
+	bridge.watch = test_watch;
+	write_watched = 0;
+	sent = 0;
+	bad = 0;
+	fd = open_attached(lfd, 5106, 2106, 0x90);
+	st = stream_of(5106);
+	for (int i = 0; st && i < 20000; i++) {
+		guest_produce(0x90, 1000, &sent);
+		packet(1, 5, 0, 5106, 7100, 0, 56);
+		/* The model stops taking data once the socket is full. */
+		if (vmm_get64(guest + 0x92000 + 16) != vmm_get64(guest + 0x90000 + 8))
+			break;
+	}
+	guest_produce(0x90, 1000, &sent);
+	vmm_put32(pl, m->cid);
+	vmm_put32(pl + 4, 2106);
+	hcall(VMM_RID_QUEUEPAIR_DETACH, pl, 8);
+	tap_report(st && st->used && st->draining && write_watched, "guest_close_full_socket_waits",
+		   "stream %s", st && st->used ? "not draining" : "gone");
+	got = st ? drain_host(fd, st, &bad) : -1;
+	tap_report(got == (long)sent && !bad && !stream_of(5106), "guest_close_full_socket_delivers",
+		   "got %ld of %zu, %zu bad", got, sent, bad);
+	if (fd >= 0)
+		close(fd);
+	bridge.watch = NULL;
+}
+
+static void test_stream_lifecycle(const char *dir)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct vmci_model *m = bridge.model;
+	struct vmm_qpair *qp;
+	struct vmm_stream *st;
+	uint8_t pl[8], c;
+	uint32_t old_cid;
+	int lfd, fd;
+
+	vmm_reset(m);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/stream-7100", dir);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 8)) {
+		tap_report(0, "lifecycle_listener", "%s", strerror(errno));
+		return;
+	}
+
+	/* The host attaches: QP_PEER_ATTACH, then the ATTACH packet. */
+	fd = open_attached(lfd, 5100, 2100, 0x30);
+	tap_report(fd >= 0, "attach_stream_open", "no ATTACH");
+	tap_report(qp_event_is(before_last(m), VMM_EVENT_QP_PEER_ATTACH, m->cid, 2100),
+		   "peer_attach_event_before_attach", "no QP_PEER_ATTACH {handle, 2}");
+	tap_check_int("qpdetach_cmd", vmm_bridge_command(&bridge, "qpdetach 5100 7100"), 0);
+	tap_report(qp_event_is(m->rx_tail, VMM_EVENT_QP_PEER_DETACH, m->cid, 2100),
+		   "qpdetach_peer_detach_event", "no QP_PEER_DETACH {handle, 2}");
+	qp = vmm_qp_find(m, m->cid, 2100);
+	tap_report(qp && qp->host_detached && vmm_qp_host_free(m, qp) ==
+		   VMM_ERROR_QUEUEPAIR_NOTATTACHED, "qpdetach_pair_kept_unused", "state");
+	tap_report(fd >= 0 && recv(fd, &c, 1, 0) == 0, "qpdetach_host_sees_eof", "no EOF");
+	tap_check_int("qpdetach_again", vmm_bridge_command(&bridge, "qpdetach 5100 7100"),
+		      -ENOENT);
+	vmm_put32(pl, m->cid);
+	vmm_put32(pl + 4, 2100);
+	tap_check_int("guest_detach_after_host", hcall(VMM_RID_QUEUEPAIR_DETACH, pl, 8),
+		      VMM_SUCCESS_LAST_DETACH);
+	if (fd >= 0)
+		close(fd);
+
+	/* The host program closes: QP_PEER_DETACH, no SHUTDOWN packet. */
+	fd = open_attached(lfd, 5101, 2101, 0x40);
+	if (fd >= 0)
+		close(fd);
+	st = stream_of(5101);
+	if (st)
+		vmm_stream_io(st);
+	tap_report(qp_event_is(m->rx_tail, VMM_EVENT_QP_PEER_DETACH, m->cid, 2101) &&
+		   !stream_of(5101), "host_close_detaches", "last %d", last_reply(m));
+
+	/* Half-close first: SHUTDOWN {SEND}; the close after it detaches. */
+	fd = open_attached(lfd, 5102, 2102, 0x50);
+	shutdown(fd, SHUT_WR);
+	st = stream_of(5102);
+	if (st)
+		vmm_stream_io(st);
+	tap_report(last_reply(m) == 8 && vmm_get64(m->rx_tail->data + 40) == 2,
+		   "host_shutdown_sends_shutdown", "last %d", last_reply(m));
+	if (fd >= 0)
+		close(fd);
+	packet(1, 6, 0, 5102, 7100, 0, 56);
+	tap_report(qp_event_is(m->rx_tail, VMM_EVENT_QP_PEER_DETACH, m->cid, 2102),
+		   "host_close_after_shutdown_detaches", "last %d", last_reply(m));
+
+	/* Garbage offsets in the host-written header; the stream goes quiet. */
+	fd = open_attached(lfd, 5103, 2103, 0x60);
+	tap_check_int("junk_qhead", vmm_bridge_command(&bridge, "junk qhead 5103 7100"), 0);
+	tap_report(vmm_get64(guest + 0x62000 + 8) >= 4096 &&
+		   vmm_get64(guest + 0x62000 + 16) >= 4096, "junk_qhead_offsets_garbage",
+		   "tail %llu head %llu", (unsigned long long)vmm_get64(guest + 0x62000 + 8),
+		   (unsigned long long)vmm_get64(guest + 0x62000 + 16));
+	tap_report(last_reply(m) == 6 && before_last(m) && before_last(m)->data[25] == 5,
+		   "junk_qhead_wakes_guest", "last %d", last_reply(m));
+	packet(1, 5, 0, 5103, 7100, 0, 56);
+	tap_report(last_reply(m) == 6 && stream_of(5103), "junk_qhead_stream_quiet",
+		   "last %d", last_reply(m));
+	tap_check_int("junk_qhead_again", vmm_bridge_command(&bridge, "junk qhead 5103 7100"),
+		      -ENOENT);
+	vmm_put32(pl, m->cid);
+	vmm_put32(pl + 4, 2103);
+	hcall(VMM_RID_QUEUEPAIR_DETACH, pl, 8);
+	tap_report(!stream_of(5103) && fd >= 0 && recv(fd, &c, 1, 0) == 0,
+		   "junk_qhead_guest_detach_closes", "stream left");
+	if (fd >= 0)
+		close(fd);
+
+	test_guest_close_delivers(lfd);
+
+	/* A new context ID ends the host's connections to the old one. */
+	fd = open_attached(lfd, 5104, 2104, 0x70);
+	old_cid = m->cid;
+	tap_check_int("cid_with_open_stream", vmm_bridge_command(&bridge, "cid 4001"), 0);
+	tap_report(qp_event_is(before_last(m), VMM_EVENT_QP_PEER_DETACH, old_cid, 2104) &&
+		   last_event(m->rx_tail) == VMM_EVENT_CTX_ID_UPDATE && !stream_of(5104),
+		   "cid_change_detaches_first", "events wrong");
+	if (fd >= 0)
+		close(fd);
+	close(lfd);
+	unlink(sa.sun_path);
+	vmm_reset(m);
+	m->cid = CID;
+}
+
 int main(void)
 {
-	struct vmm_env env = { .mem_read = no_mem, .mem_write = no_mem_w,
-			       .host_datagram = to_host };
+	struct vmm_env env = { .mem_read = mem_read, .mem_write = mem_write,
+			       .host_datagram = to_host, .qp_gone = qp_gone };
 	char dir[] = "/tmp/vmci-bridge-test.XXXXXX";
 	uint8_t dg[VMM_DG_HEADER_SIZE + 64], buf[128];
 	struct vmci_model m;
@@ -199,6 +533,8 @@ int main(void)
 	CHECK_EQ("reset_empties_queue", m.rx_head == NULL, 1);
 
 	test_stream_packets(dir);
+	test_junk();
+	test_stream_lifecycle(dir);
 
 	close(host);
 	vmm_bridge_close(&bridge);

@@ -323,6 +323,32 @@ static void test_data_in_stream(void)
 	vmm_destroy(&m);
 }
 
+/*
+ * An injected datagram longer than VMCI_MAX_DG_SIZE occupies whole pages
+ * of the DATA_IN stream (a guest reads and discards it), filler follows,
+ * and the next datagram starts on the next page; DMA drops it.
+ */
+static void test_oversize_junk(void)
+{
+	static uint8_t buf[VMM_MAX_DG_SIZE + VMM_PAGE_SIZE];
+	size_t span = VMM_MAX_DG_SIZE + VMM_PAGE_SIZE, len;
+	struct vmci_model m;
+	uint8_t dg[64];
+
+	setup(&m, 0);
+	tap_check_int("oversize_queued", vmm_inject_junk(&m, "oversize"), 0);
+	len = make_dg(dg, CID, 4321, CID, 5, 8, 0x77);
+	send_port(&m, dg, len);
+	read_data(&m, buf, span);
+	CHECK_EQ("oversize_size_announced", vmm_get64(buf + 16), VMM_MAX_DG_SIZE);
+	CHECK_EQ("oversize_payload_streamed", buf[VMM_MAX_DG_SIZE + 23], 0xc3);
+	CHECK_EQ("oversize_filler_after", vmm_get32(buf + VMM_MAX_DG_SIZE + 24 + 4),
+		 VMM_INVALID_ID);
+	read_data(&m, buf, VMM_PAGE_SIZE);
+	CHECK_EQ("oversize_next_on_page", vmm_get32(buf + 4), 4321);
+	vmm_destroy(&m);
+}
+
 static void test_dma(void)
 {
 	struct vmci_model m;
@@ -619,6 +645,7 @@ int main(void)
 	test_registers();
 	test_hypercalls();
 	test_data_in_stream();
+	test_oversize_junk();
 	test_dma();
 	test_malformed_stream();
 	test_queue_pairs();
