@@ -126,10 +126,15 @@ static int guest_alloc(struct vmcix_qpair *qp, struct vmci_handle handle, u32 pe
 	if (priv_flags != VMCI_NO_PRIVILEGE_FLAGS)
 		return VMCI_ERROR_NO_ACCESS;
 	cid = vmci_route_local_cid();
-	if (vmci_handle_is_invalid(handle))
+	if (flags & VMCI_QPFLAG_ATTACH_ONLY) {
+		/* The creator named the pair: the host, or the peer of an OFFER. */
+		if (handle.context == VMCI_INVALID_ID || handle.resource == VMCI_INVALID_ID)
+			return VMCI_ERROR_INVALID_ARGS;
+	} else if (vmci_handle_is_invalid(handle)) {
 		handle = vmci_make_handle(cid, VMCI_INVALID_ID);
-	else if (handle.context != cid)
+	} else if (handle.context != cid) {
 		return VMCI_ERROR_INVALID_ARGS;
+	}
 
 	e = kzalloc(sizeof(*e), GFP_KERNEL);
 	if (!e)
