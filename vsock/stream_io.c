@@ -18,6 +18,8 @@
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <asm/ioctls.h>
 #include <linux/errno.h>
 #include <linux/poll.h>
@@ -73,6 +75,28 @@ static s64 vmsock_recv_ready(const struct sock *sk)
 	return qp ? vmcix_qpair_consume_buf_ready(qp) : 0;
 }
 
+/*
+ * Locked. INVALID_SIZE from the ring arithmetic means the peer wrote a
+ * head or tail outside the ring: nothing in the pair can be trusted any
+ * more, so the connection ends as if reset, and readers, writers and
+ * pollers all learn it at once.
+ */
+static bool vmsock_queue_corrupt(struct sock *sk, s64 n)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+
+	if (n != VMCI_ERROR_INVALID_SIZE)
+		return false;
+	if (!sock_flag(sk, SOCK_DONE) || vsk->st.peer_shutdown != VMSOCK_SHUTDOWN_ALL)
+		pr_warn_ratelimited("peer %u:%u corrupted the queue pair's offsets; connection reset\n",
+				    vsk->remote_addr.svm_cid, vsk->remote_addr.svm_port);
+	vsk->st.peer_shutdown = VMSOCK_SHUTDOWN_ALL;
+	sock_set_flag(sk, SOCK_DONE);
+	sk->sk_err = ECONNRESET;
+	vmsock_stream_wake(sk);
+	return true;
+}
+
 /* Locked: an old peer only wakes for what it asked. */
 static void vmsock_pkt_before_sleep(struct sock *sk, u8 type)
 {
@@ -108,6 +132,7 @@ int vmsock_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	size_t written = 0;
 	ssize_t n;
+	s64 space;
 	long timeo;
 	int err = 0;
 
@@ -134,7 +159,12 @@ int vmsock_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 			err = -EPIPE;
 			break;
 		}
-		if (vmsock_send_space(sk) <= 0) {
+		space = vmsock_send_space(sk);
+		if (vmsock_queue_corrupt(sk, space)) {
+			err = sock_error(sk);
+			break;
+		}
+		if (space <= 0) {
 			if (!timeo) {
 				err = -EAGAIN;
 				break;
@@ -206,6 +236,10 @@ int vmsock_stream_recvmsg(struct socket *sock, struct msghdr *msg, size_t len, i
 	while (copied < len) {
 		s64 ready = vmsock_recv_ready(sk);
 
+		if (vmsock_queue_corrupt(sk, ready)) {
+			err = sock_error(sk);
+			break;
+		}
 		if (ready <= 0) {
 			if (copied >= target)
 				break;
@@ -264,6 +298,9 @@ __poll_t vmsock_stream_poll(struct file *file, struct socket *sock, poll_table *
 
 	sock_poll_wait(file, sock, wait);
 	lock_sock(sk);
+	/* A poller must see a corrupted pair as readers and writers do. */
+	if (vmsock_connected(sk) && !vmsock_queue_corrupt(sk, vmsock_recv_ready(sk)))
+		vmsock_queue_corrupt(sk, vmsock_send_space(sk));
 	if (sk->sk_err)
 		mask |= EPOLLERR;
 	if (sk->sk_state == TCP_LISTEN) {
