@@ -20,6 +20,8 @@ GUEST_MODEL_DEBUG_VMS=(
 )
 GUEST_MODEL_KERNEL=${GUEST_MODEL_KERNEL:-6.12.*}
 GUEST_MODEL_ECHO_PORT=6100
+# Bytes each way of the one-direction-at-a-time stream test (model_bulk).
+GUEST_MODEL_BULK_MIB=${GUEST_MODEL_BULK_MIB:-64}
 
 # The QEMU with the device model: built by tests/lib/qemu.sh when that is
 # present, else whatever binary a finished build left in the cache.
@@ -82,10 +84,11 @@ make_guest_model_initramfs() {
 	cp "$TESTS_DIR/vm/guest-model-init" "$root/init"
 	cp "$mods"/vmci/vmci.ko "$mods"/vsock/vmsock.ko "$OUT_DIR/user-bin/guest_device" \
 		"$root/lib/test/" || { rm -rf "$root"; return 1; }
-	# The in-tree stack's stream programs: AF_VSOCK (40) is ours in this VM.
-	for src in stream listen; do
-		gcc -static -O2 -Wall -Wextra -Werror -o "$root/lib/test/model_$src" \
-			"$TESTS_DIR/vmm/guest/model_$src.c" || { rm -rf "$root"; return 1; }
+	# The model phase's guest programs, written for AF_VSOCK (40): in this
+	# VM the family is ours, so they drive our vmsock over our driver.
+	for src in "$TESTS_DIR"/vmm/guest/*.c; do
+		gcc -static -O2 -Wall -Wextra -Werror -o "$root/lib/test/$(basename "$src" .c)" \
+			"$src" || { rm -rf "$root"; return 1; }
 	done
 	printf 'LABEL=%s\n' "$label" >"$root/etc/testplan"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$image"
@@ -106,17 +109,14 @@ boot_guest_model_vm() {
 	append="vmci_guest.cid=$cid vmci_guest.irq_param=$param vmci_guest.mode=$mode"
 	append+=" vmci_guest.vectors=$vectors vmci_guest.regs=$regs"
 	append+=" vmci_guest.echo=$GUEST_MODEL_ECHO_PORT vmci_guest.new_cid=$((cid + 100))"
+	append+=" vmci_guest.bulk_mib=$GUEST_MODEL_BULK_MIB"
 	make_guest_model_initramfs "$OUT_DIR/initrd-$label.gz" "$label" "$mods" "$intree" ||
 		{ record FAIL "$label:initramfs"; rm -rf "$hostdir"; return; }
 	say "booting $(basename "$kernel") with $device, irq_mode=$param"
 	echo_pid=$(guest_model_echo "$hostdir" "$GUEST_MODEL_ECHO_PORT" "$OUT_DIR/host-$label.log")
-	# Streams: guest to host port 7000 echoes; the host opens 3 to guest port 8000.
-	python3 "$TESTS_DIR/vmm/host/stream_echo.py" "$hostdir" 7000 \
-		>"$OUT_DIR/host-$label.stream.log" 2>&1 &
-	echo_pid+=" $!"
-	python3 "$TESTS_DIR/vmm/host/stream_connect.py" "$hostdir" 8000 1 300000 4194304 \
-		>"$OUT_DIR/host-$label.connect.log" 2>&1 &
-	echo_pid+=" $!"
+	# The model phase's host programs (streams on 7000-7003 and 8000,
+	# datagrams and control on 6000/6001), as model.sh starts them.
+	echo_pid+=" $(start_model_host_side "$hostdir" "$OUT_DIR/host-$label.log.model" | tr '\n' ' ')"
 	mkdir -p "$OUT_DIR/vm-$label"
 	: >"$OUT_DIR/vm-$label/report.log"
 	# The same lenient stall thresholds as boot_vm: TCG on a busy host.
@@ -132,7 +132,8 @@ boot_guest_model_vm() {
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
-	record_host_results "$label" "$OUT_DIR/host-$label.connect.log" 3
+	record_host_results "$label" "$OUT_DIR/host-$label.log.model.connect" 3
+	record_host_results "$label" "$OUT_DIR/host-$label.log.model.lifecycle" 2
 	rm -rf "$hostdir"
 	check_vm_report "$label" "$OUT_DIR/vm-$label"
 }
