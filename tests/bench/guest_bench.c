@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Inside a device-model VM (tests/bench/guest-run): streams to the host
+ * context through whichever guest stack owns AF_VSOCK (40), the in-tree
+ * one or ours. Both VMs run this same binary, so the table the host
+ * prints compares stacks, not programs. Numbers only; it fails only when
+ * a transfer goes wrong, because then the number would mean nothing.
+ *
+ *  BULK port: tests/vmm/host/stream_bulk.py ("recv N" / "send N", the
+ *             host answers with byte count and CRC-32)
+ *  ECHO port: tests/vmm/host/stream_echo.py (echoes whatever arrives)
+ *
+ * Prints "BENCH <key> <value>" lines, one set per run, on stdout; the
+ * host takes the medians.
+ *
+ * Usage: guest_bench BULK_PORT ECHO_PORT BYTES ROUNDS REPS
+ *
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/vm_sockets.h>
+
+#define CHUNK		65536
+#define TIMEOUT_S	60
+#define MAX_REPS	15
+
+static uint32_t crc_table[256];
+
+static void crc_init(void)
+{
+	uint32_t c, n, k;
+
+	for (n = 0; n < 256; n++) {
+		c = n;
+		for (k = 0; k < 8; k++)
+			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+		crc_table[n] = c;
+	}
+}
+
+static uint32_t crc_update(uint32_t crc, const unsigned char *p, size_t len)
+{
+	crc = ~crc;
+	while (len--)
+		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* A stuck transfer ends in an error after TIMEOUT_S, not a hung VM. */
+static int host_connect(unsigned int port)
+{
+	struct sockaddr_vm to = {
+		.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST, .svm_port = port,
+	};
+	struct timeval tv = { .tv_sec = TIMEOUT_S };
+	int s = socket(AF_VSOCK, SOCK_STREAM, 0);
+
+	if (s < 0)
+		return -1;
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(s, (struct sockaddr *)&to, sizeof(to))) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+static int write_all(int s, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	ssize_t w;
+
+	while (len) {
+		w = send(s, p, len, MSG_NOSIGNAL);
+		if (w <= 0)
+			return -1;
+		p += w;
+		len -= w;
+	}
+	return 0;
+}
+
+/* The host's "<count> <crc>\n" answer. */
+static int read_summary(int s, unsigned long long *count, unsigned int *crc)
+{
+	char line[64];
+	size_t n = 0;
+
+	while (n < sizeof(line) - 1) {
+		if (read(s, line + n, 1) != 1)
+			return -1;
+		if (line[n] == '\n')
+			break;
+		n++;
+	}
+	line[n] = 0;
+	return sscanf(line, "%llu %x", count, crc) == 2 ? 0 : -1;
+}
+
+/*
+ * The same 64 KiB of noise over and over: the expected CRC is computed
+ * before the clock starts, and nothing else runs while it does.
+ */
+static double to_host(const unsigned char *chunk, unsigned int port,
+		      unsigned long long total)
+{
+	unsigned long long sent = 0, count = 0, i;
+	unsigned int crc = 0, host_crc = 0;
+	char line[48];
+	size_t n;
+	double t0, t;
+	int s;
+
+	for (i = 0; i < total; i += n) {
+		n = total - i < CHUNK ? total - i : CHUNK;
+		crc = crc_update(crc, chunk, n);
+	}
+	s = host_connect(port);
+	snprintf(line, sizeof(line), "recv %llu\n", total);
+	if (s < 0 || write_all(s, line, strlen(line))) {
+		printf("# guest->host: connect: %s\n", strerror(errno));
+		if (s >= 0)
+			close(s);
+		return -1;
+	}
+	t0 = now();
+	while (sent < total) {
+		n = total - sent < CHUNK ? total - sent : CHUNK;
+		if (write_all(s, chunk, n))
+			break;
+		sent += n;
+	}
+	shutdown(s, SHUT_WR);
+	/* The host has everything once it answers: that ends the clock. */
+	if (sent < total || read_summary(s, &count, &host_crc)) {
+		printf("# guest->host: sent %llu of %llu: %s\n", sent, total, strerror(errno));
+		close(s);
+		return -1;
+	}
+	t = now() - t0;
+	close(s);
+	if (count != total || host_crc != crc) {
+		printf("# guest->host: host got %llu crc %08x, sent %llu crc %08x\n",
+		       count, host_crc, total, crc);
+		return -1;
+	}
+	return total / t / 1048576.0;
+}
+
+static double from_host(unsigned char *buf, unsigned int port, unsigned long long total)
+{
+	unsigned long long want = 0, got = 0;
+	unsigned int want_crc = 0;
+	char line[48];
+	ssize_t r = -1;
+	double t0, t;
+	int s = host_connect(port);
+
+	snprintf(line, sizeof(line), "send %llu\n", total);
+	if (s < 0 || write_all(s, line, strlen(line)) || read_summary(s, &want, &want_crc)) {
+		printf("# host->guest: connect: %s\n", strerror(errno));
+		if (s >= 0)
+			close(s);
+		return -1;
+	}
+	t0 = now();
+	while (got < total) {
+		r = read(s, buf + got, total - got < CHUNK ? total - got : CHUNK);
+		if (r <= 0)
+			break;
+		got += r;
+	}
+	/* EOF right after the announced bytes ends the clock. */
+	if (got == total)
+		r = read(s, buf, 1);
+	t = now() - t0;
+	close(s);
+	if (r != 0 || got != total || want != total) {
+		printf("# host->guest: got %llu of %llu, last read %zd: %s\n", got, want, r,
+		       strerror(errno));
+		return -1;
+	}
+	if (crc_update(0, buf, got) != want_crc) {
+		printf("# host->guest: CRC mismatch\n");
+		return -1;
+	}
+	return total / t / 1048576.0;
+}
+
+/* One byte each way ROUNDS times; per-round times into RTT (microseconds). */
+static int pingpong(unsigned int port, long rounds, double *rtt)
+{
+	int s = host_connect(port);
+	char c, sent;
+	double t;
+	long i;
+
+	if (s < 0) {
+		printf("# ping-pong: connect: %s\n", strerror(errno));
+		return -1;
+	}
+	/* The first rounds set up caches and the host's thread: not counted. */
+	for (i = -20; i < rounds; i++) {
+		sent = (char)i;
+		t = now();
+		if (write(s, &sent, 1) != 1 || read(s, &c, 1) != 1 || c != sent) {
+			printf("# ping-pong: round %ld: %s\n", i, strerror(errno));
+			close(s);
+			return -1;
+		}
+		if (i >= 0)
+			rtt[i] = (now() - t) * 1e6;
+	}
+	close(s);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	double g2h, h2g, mean, sum, *rtt;
+	unsigned long long total;
+	unsigned char *buf, chunk[CHUNK];
+	unsigned int bulk_port, echo_port, reps, i;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	long rounds, j;
+
+	if (argc != 6) {
+		printf("usage: guest_bench BULK_PORT ECHO_PORT BYTES ROUNDS REPS\n");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	bulk_port = strtoul(argv[1], NULL, 0);
+	echo_port = strtoul(argv[2], NULL, 0);
+	total = strtoull(argv[3], NULL, 0);
+	rounds = strtol(argv[4], NULL, 0);
+	reps = strtoul(argv[5], NULL, 0);
+	if (!total || rounds < 1 || !reps || reps > MAX_REPS) {
+		printf("# bad arguments\n");
+		return 2;
+	}
+	buf = malloc(total);
+	rtt = calloc(rounds, sizeof(*rtt));
+	if (!buf || !rtt) {
+		printf("# no memory for %llu bytes\n", total);
+		return 1;
+	}
+	/* Touched now, so page faults stay out of the timed reads. */
+	memset(buf, 0, total);
+	crc_init();
+	for (j = 0; j < CHUNK; j++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		chunk[j] = (unsigned char)x;
+	}
+	/*
+	 * An untimed eighth first: in trial runs the first transfer of a boot
+	 * was the slowest for both stacks (host threads, caches).
+	 */
+	if (to_host(chunk, bulk_port, total / 8 + 1) < 0 ||
+	    from_host(buf, bulk_port, total / 8 + 1) < 0 ||
+	    pingpong(echo_port, rounds / 8 + 1, rtt))
+		return 1;
+	for (i = 0; i < reps; i++) {
+		g2h = to_host(chunk, bulk_port, total);
+		h2g = from_host(buf, bulk_port, total);
+		if (g2h < 0 || h2g < 0 || pingpong(echo_port, rounds, rtt))
+			return 1;
+		for (sum = 0, j = 0; j < rounds; j++)
+			sum += rtt[j];
+		mean = sum / rounds;
+		printf("BENCH g2h %.2f\nBENCH h2g %.2f\n", g2h, h2g);
+		printf("BENCH rtt_mean %.2f\nBENCH rtt_p50 %.2f\n", mean, median(rtt, rounds));
+	}
+	free(rtt);
+	free(buf);
+	return 0;
+}
