@@ -153,9 +153,10 @@ run_model_vms() {
 run_model_tests() {
 	local qemu
 	run_model_unit_tests
-	if qemu=$(qemu_binary); then
+	# Our own copy: a parallel run's model build prunes other cached binaries.
+	if qemu=$(qemu_binary) && cp "$qemu" "$OUT_DIR/qemu-model-intree"; then
 		record PASS "model:qemu_build"
-		run_model_vms "$qemu"
+		run_model_vms "$OUT_DIR/qemu-model-intree"
 	else
 		record FAIL "model:qemu_build"
 	fi
