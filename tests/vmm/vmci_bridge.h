@@ -44,7 +44,7 @@
 #define VMM_BRIDGE_CONTROL_NAME	"vmci-control"
 #define VMM_BRIDGE_STREAM_NAME	"vmci-stream"
 
-#define VMM_BRIDGE_MAX_STREAMS	64
+#define VMM_BRIDGE_MAX_STREAMS	128
 #define VMM_STREAM_BUF		65536
 
 struct vmm_stream {

@@ -18,7 +18,7 @@ if os.path.exists(path):
     os.unlink(path)
 server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 server.bind(path)
-server.listen(64)
+server.listen(256)
 
 
 def echo(conn):

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * In the guest-model VM (tests/vm/guest-model-init), where AF_VSOCK is
+ * our vmsock over our vmci PCI driver: many connections at once, module
+ * unload with live sockets, and faults the device model injects.
+ *
+ *  many PORT N BYTES     N connections to the echo program, all open at
+ *                        once, then each moves BYTES both ways (checked)
+ *  unload PORT LPORT N   N connections and a listener: unloading vmsock or
+ *                        vmci is refused; once they are closed both unload
+ *  faults PORT CTL BDF   a refused QUEUEPAIR_ALLOC, QP_RESUMED, unbinding
+ *                        the PCI device BDF, and a device reset
+ *
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "model_net.h"
+
+#define DRV_DIR	"/sys/bus/pci/drivers/vmci"
+
+static unsigned char pattern(size_t i, unsigned int seed)
+{
+	return (unsigned char)(i * 131 + (i >> 9) + seed * 17);
+}
+
+/* One echo round trip proves the connection is live. */
+static int echo_ok(int s)
+{
+	char buf[8];
+
+	return !model_write_all(s, "ping", 4) && model_read(s, buf, 4, 20) == 4 &&
+	       !memcmp(buf, "ping", 4);
+}
+
+/* BYTES out, then the same bytes back, then EOF: 0 or -1. */
+static int move_checked(int s, size_t bytes, unsigned int seed)
+{
+	unsigned char buf[4096];
+	size_t i, n, got = 0;
+	ssize_t r;
+
+	/* Small enough for both queues: writing all first cannot deadlock. */
+	for (i = 0; i < bytes; i += n) {
+		n = bytes - i < sizeof(buf) ? bytes - i : sizeof(buf);
+		for (size_t k = 0; k < n; k++)
+			buf[k] = pattern(i + k, seed);
+		if (model_write_all(s, buf, n))
+			return -1;
+	}
+	shutdown(s, SHUT_WR);
+	while ((r = model_read(s, buf, sizeof(buf), 60)) > 0) {
+		for (i = 0; i < (size_t)r; i++)
+			if (buf[i] != pattern(got + i, seed))
+				return -1;
+		got += r;
+	}
+	return r == 0 && got == bytes ? 0 : -1;
+}
+
+static void many(unsigned int port, unsigned int n, size_t bytes)
+{
+	int ready[2], go[2], status, connected = 0, moved = 0;
+	unsigned int i, forked;
+	char c;
+
+	if (pipe(ready) || pipe(go)) {
+		tap_report(0, "many_setup", "%s", strerror(errno));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			break;
+		if (pid)
+			continue;
+		close(ready[0]);
+		close(go[1]);
+		int s = model_connect(port);
+
+		c = s >= 0 ? 'c' : 'f';
+		if (s < 0)
+			printf("# connection %u: %s\n", i, strerror(errno));
+		fflush(stdout);
+		if (write(ready[1], &c, 1) != 1 || s < 0)
+			_exit(2);
+		close(ready[1]);
+		/* Hold the connection until every other one is open too. */
+		if (read(go[0], &c, 1) != 0)
+			_exit(3);
+		_exit(move_checked(s, bytes, i) ? 1 : 0);
+	}
+	forked = i;
+	close(ready[1]);
+	close(go[0]);
+	alarm(180);
+	for (i = 0; i < forked && read(ready[0], &c, 1) == 1; i++)
+		connected += c == 'c';
+	alarm(0);
+	/* Every connection is open now: let them all move data at once. */
+	close(go[1]);
+	while (wait(&status) > 0)
+		moved += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	close(ready[0]);
+	tap_check_int("many_open_at_once", connected, n);
+	tap_check_int("many_echoed", moved, n);
+}
+
+static long delete_module(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK);
+}
+
+static long module_refcnt(const char *name)
+{
+	char path[64], buf[32];
+	long v = -1;
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	r = read(fd, buf, sizeof(buf) - 1);
+	if (r > 0) {
+		buf[r] = 0;
+		v = strtol(buf, NULL, 10);
+	}
+	close(fd);
+	return v;
+}
+
+/* The kernel refuses a module in use with EWOULDBLOCK (busybox: EBUSY text). */
+static void expect_refused(const char *name, const char *test)
+{
+	long r = delete_module(name);
+	int err = errno;
+
+	tap_report(r == -1 && (err == EWOULDBLOCK || err == EBUSY), test,
+		   "delete_module(%s) = %ld (%s)", name, r, r ? strerror(err) : "unloaded");
+}
+
+static void unload(unsigned int port, unsigned int lport, unsigned int n)
+{
+	struct sockaddr_vm a = {
+		.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = lport,
+	};
+	int s[16], l, live = 0, i, tries;
+	long r, refs;
+
+	if (n > 16)
+		n = 16;
+	for (i = 0; i < (int)n; i++) {
+		s[i] = model_connect(port);
+		live += s[i] >= 0 && echo_ok(s[i]);
+	}
+	tap_check_int("unload_connections_live", live, n);
+	l = socket(AF_VSOCK, SOCK_STREAM, 0);
+	tap_report(l >= 0 && !bind(l, (struct sockaddr *)&a, sizeof(a)) && !listen(l, 4),
+		   "unload_listener", "%s", strerror(errno));
+	refs = module_refcnt("vmsock");
+	printf("# vmsock refcnt with %u connections and a listener: %ld\n", n, refs);
+	tap_report(refs >= (long)n + 1, "unload_refcnt_held", "refcnt %ld", refs);
+	expect_refused("vmsock", "unload_vmsock_refused");
+	expect_refused("vmci", "unload_vmci_refused");
+	live = 0;
+	for (i = 0; i < (int)n; i++)
+		live += s[i] >= 0 && echo_ok(s[i]);
+	tap_check_int("unload_refused_connections_live", live, n);
+	for (i = 0; i < (int)n; i++)
+		if (s[i] >= 0)
+			close(s[i]);
+	if (l >= 0)
+		close(l);
+	/* Teardown work may hold the last socket references briefly. */
+	for (tries = 0; (r = delete_module("vmsock")) && tries < 100; tries++)
+		usleep(100000);
+	tap_report(!r, "unload_vmsock_after_close", "%s (refcnt %ld)", strerror(errno),
+		   module_refcnt("vmsock"));
+	r = delete_module("vmci");
+	tap_report(!r, "unload_vmci_after_close", "%s", strerror(errno));
+}
+
+/* Writes TEXT into a sysfs file; 0 or -1. */
+static int sysfs_write(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), ret = -1;
+
+	if (fd >= 0) {
+		ret = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
+		close(fd);
+	}
+	return ret;
+}
+
+static int bound(const char *bdf)
+{
+	char path[128];
+	struct stat st;
+
+	snprintf(path, sizeof(path), DRV_DIR "/%s", bdf);
+	return !lstat(path, &st);
+}
+
+/* A fresh connection echoes; retried while a rebound device settles. */
+static int new_connection_ok(unsigned int port)
+{
+	int i, s, ok = 0;
+
+	for (i = 0; i < 20 && !ok; i++) {
+		if (i)
+			sleep(1);
+		s = model_connect(port);
+		if (s < 0) {
+			printf("# new connection: %s\n", strerror(errno));
+			continue;
+		}
+		ok = echo_ok(s);
+		close(s);
+	}
+	return ok;
+}
+
+/* The connection was reset under us: EOF or ECONNRESET, then EPIPE. */
+static void expect_reset(int s, const char *prefix)
+{
+	char buf[16], name[64];
+	ssize_t r;
+	int err;
+
+	r = model_read(s, buf, sizeof(buf), 20);
+	err = errno;
+	snprintf(name, sizeof(name), "%s_read_ends", prefix);
+	tap_report(r == 0 || (r < 0 && err == ECONNRESET), name, "read %zd (%s)", r,
+		   strerror(err));
+	r = send(s, "x", 1, MSG_NOSIGNAL);
+	snprintf(name, sizeof(name), "%s_write_epipe", prefix);
+	CHECK_ERRNO(name, r, EPIPE);
+}
+
+static void fail_alloc(unsigned int port, unsigned int ctl)
+{
+	int s, err;
+
+	/* VMCI_ERROR_NO_RESOURCES for the next QUEUEPAIR_ALLOC (RID 10). */
+	tap_report(!model_control(ctl, "fail 10 -19"), "qp_alloc_fail_accepted",
+		   "device said no");
+	alarm(30);
+	s = model_connect(port);
+	err = errno;
+	alarm(0);
+	printf("# connect with QUEUEPAIR_ALLOC failing: %d (%s)\n", s, s < 0 ? strerror(err) : "");
+	tap_report(s < 0 && err != EINTR, "qp_alloc_fail_connect_fails", "connect %d (%s)", s,
+		   strerror(err));
+	if (s >= 0)
+		close(s);
+	tap_report(new_connection_ok(port), "qp_alloc_fail_next_connects", "no echo");
+}
+
+static void qp_resumed(unsigned int port, unsigned int ctl)
+{
+	int a = model_connect(port), b = model_connect(port);
+
+	tap_report(a >= 0 && b >= 0 && echo_ok(a) && echo_ok(b), "qp_resumed_live", "%s",
+		   strerror(errno));
+	tap_report(!model_control(ctl, "event 2"), "qp_resumed_accepted", "device said no");
+	if (a >= 0)
+		expect_reset(a, "qp_resumed_first");
+	if (b >= 0)
+		expect_reset(b, "qp_resumed_second");
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	tap_report(new_connection_ok(port), "qp_resumed_new_connection", "no echo");
+}
+
+/* Unbinds BDF under an open connection (after CMD, if any), binds it again. */
+static void unbind_rebind(unsigned int port, unsigned int ctl, const char *bdf,
+			  const char *prefix, const char *cmd)
+{
+	struct sockaddr_vm to = {
+		.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST, .svm_port = ctl,
+	};
+	char name[64], buf[16];
+	int s = model_connect(port), d;
+	ssize_t r;
+
+	snprintf(name, sizeof(name), "%s_live", prefix);
+	tap_report(s >= 0 && echo_ok(s), name, "%s", strerror(errno));
+	if (cmd) {
+		/* No answer expected: a reset device interrupts no more. */
+		d = socket(AF_VSOCK, SOCK_DGRAM, 0);
+		snprintf(name, sizeof(name), "%s_sent", prefix);
+		tap_report(d >= 0 && sendto(d, cmd, strlen(cmd), 0, (struct sockaddr *)&to,
+					    sizeof(to)) == (ssize_t)strlen(cmd),
+			   name, "%s", strerror(errno));
+		if (d >= 0)
+			close(d);
+		sleep(2);
+		/* What our driver makes of a device reset it was not told about. */
+		if (s >= 0) {
+			r = model_write_all(s, "ping", 4) ? -1 : model_read(s, buf, 4, 10);
+			printf("# after \"%s\": echo read %zd (%s)\n", cmd, r,
+			       r < 0 ? strerror(errno) : r ? "data" : "EOF");
+		}
+	}
+	snprintf(name, sizeof(name), "%s_unbind", prefix);
+	tap_report(!sysfs_write(DRV_DIR "/unbind", bdf) && !bound(bdf), name, "%s",
+		   strerror(errno));
+	if (s >= 0) {
+		expect_reset(s, prefix);
+		close(s);
+	}
+	snprintf(name, sizeof(name), "%s_bind", prefix);
+	tap_report(!sysfs_write(DRV_DIR "/bind", bdf) && bound(bdf), name, "%s",
+		   strerror(errno));
+	snprintf(name, sizeof(name), "%s_new_connection", prefix);
+	tap_report(new_connection_ok(port), name, "no echo");
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int port;
+
+	model_timeouts();
+	if (argc == 5 && !strcmp(argv[1], "many")) {
+		port = strtoul(argv[2], NULL, 0);
+		many(port, strtoul(argv[3], NULL, 0), strtoul(argv[4], NULL, 0));
+	} else if (argc == 5 && !strcmp(argv[1], "unload")) {
+		port = strtoul(argv[2], NULL, 0);
+		unload(port, strtoul(argv[3], NULL, 0), strtoul(argv[4], NULL, 0));
+	} else if (argc == 5 && !strcmp(argv[1], "faults")) {
+		unsigned int ctl = strtoul(argv[3], NULL, 0);
+
+		port = strtoul(argv[2], NULL, 0);
+		tap_report(new_connection_ok(port), "reloaded_connects", "no echo");
+		fail_alloc(port, ctl);
+		qp_resumed(port, ctl);
+		unbind_rebind(port, ctl, argv[4], "unbind", NULL);
+		unbind_rebind(port, ctl, argv[4], "reset", "reset");
+	} else {
+		printf("usage: guest_faults many PORT N BYTES | unload PORT LPORT N |\n"
+		       "       guest_faults faults PORT CONTROL_PORT BDF\n");
+		return 2;
+	}
+	return tap_exit_code();
+}
