@@ -97,6 +97,24 @@ static bool vmsock_queue_corrupt(struct sock *sk, s64 n)
 	return true;
 }
 
+/*
+ * Locked. WROTE and READ only wake the peer, whichever notification
+ * protocol it runs. A peer in this kernel is woken straight through the
+ * connection table, as its control callback would do on the packet,
+ * which saves a datagram on every message of a request-response exchange;
+ * the packet still goes when the peer is not found (it is closing).
+ */
+static void vmsock_notify_peer(struct sock *sk, u8 type)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+	u32 cid = vmcix_get_context_id();
+
+	if (vsk->remote_addr.svm_cid == cid &&
+	    vmsock_stream_wake_conn(cid, vsk->local_addr.svm_port, vsk->remote_addr.svm_port))
+		return;
+	vmsock_stream_send_ctl(sk, type, 0);
+}
+
 /* Locked: an old peer only wakes for what it asked. */
 static void vmsock_pkt_before_sleep(struct sock *sk, u8 type)
 {
@@ -114,13 +132,13 @@ void vmsock_stream_peer_waiting(struct sock *sk, u8 type)
 		vsk->st.peer_waiting_read = true;
 		if (vmcix_qpair_produce_buf_ready(vsk->st.qpair) > 0) {
 			vsk->st.peer_waiting_read = false;
-			vmsock_stream_send_ctl(sk, VMSOCK_PKT_WROTE, 0);
+			vmsock_notify_peer(sk, VMSOCK_PKT_WROTE);
 		}
 	} else {
 		vsk->st.peer_waiting_write = true;
 		if (vmcix_qpair_consume_free_space(vsk->st.qpair) > 0) {
 			vsk->st.peer_waiting_write = false;
-			vmsock_stream_send_ctl(sk, VMSOCK_PKT_READ, 0);
+			vmsock_notify_peer(sk, VMSOCK_PKT_READ);
 		}
 	}
 }
@@ -195,7 +213,7 @@ int vmsock_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 		if (vmcix_qpair_produce_buf_ready(vsk->st.qpair) == n ||
 		    vsk->st.peer_waiting_read) {
 			vsk->st.peer_waiting_read = false;
-			vmsock_stream_send_ctl(sk, VMSOCK_PKT_WROTE, 0);
+			vmsock_notify_peer(sk, VMSOCK_PKT_WROTE);
 		}
 	}
 	remove_wait_queue(sk_sleep(sk), &wait);
@@ -270,7 +288,7 @@ int vmsock_stream_recvmsg(struct socket *sock, struct msghdr *msg, size_t len, i
 			if (n > 0 && (vmcix_qpair_consume_free_space(vsk->st.qpair) == n ||
 				      vsk->st.peer_waiting_write)) {
 				vsk->st.peer_waiting_write = false;
-				vmsock_stream_send_ctl(sk, VMSOCK_PKT_READ, 0);
+				vmsock_notify_peer(sk, VMSOCK_PKT_READ);
 			}
 		}
 		if (n == VMCI_ERROR_QUEUEPAIR_NODATA)
