@@ -500,7 +500,9 @@ static void vmsock_stream_rx(const struct vmsock_packet *pkt)
 	}
 	/* A listener's port, or a socket that connected since the callback looked. */
 	if (pkt->type == VMSOCK_PKT_WROTE || pkt->type == VMSOCK_PKT_READ) {
-		vmsock_stream_wake(sk);
+		vmsock_conn_fn wake = vmsock_stream_waker(pkt->type);
+
+		wake(sk);
 		sock_put(sk);
 		return;
 	}
@@ -579,7 +581,8 @@ static bool vmsock_ctl_wake_now(const struct vmsock_packet *pkt)
 {
 	if (pkt->type != VMSOCK_PKT_WROTE && pkt->type != VMSOCK_PKT_READ)
 		return false;
-	return vmsock_stream_wake_conn(pkt->dg.src.context, pkt->src_port, pkt->dst_port);
+	return vmsock_stream_wake_conn(pkt->dg.src.context, pkt->src_port, pkt->dst_port,
+				       vmsock_stream_waker(pkt->type));
 }
 
 /* May run in atomic context: check, then wake or copy and queue. */
