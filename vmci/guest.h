@@ -4,7 +4,8 @@
  * virtual machine. One device per VM, so there is one struct vmci_guest.
  *
  * Files, one job each:
- *   guest_pci.c      probe/remove, BARs, capabilities, PM hooks, the route
+ *   guest_pci.c      probe/remove, BARs, capabilities, PM hooks, recovery,
+ *                    the route
  *   guest_irq.c      vector allocation and interrupt handlers
  *   guest_dg_send.c  datagrams to the device (port I/O or DMA)
  *   guest_dg_recv.c  datagrams from the device, handed to the core
