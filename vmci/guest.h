@@ -4,7 +4,8 @@
  * virtual machine. One device per VM, so there is one struct vmci_guest.
  *
  * Files, one job each:
- *   guest_pci.c      probe/remove, BARs, capabilities, PM hooks, the route
+ *   guest_pci.c      probe/remove, BARs, capabilities, PM hooks, recovery,
+ *                    the route
  *   guest_irq.c      vector allocation and interrupt handlers
  *   guest_dg_send.c  datagrams to the device (port I/O or DMA)
  *   guest_dg_recv.c  datagrams from the device, handed to the core
@@ -22,6 +23,7 @@
  * - Notification scanning runs from notify_work only.
  * - @cid is written by the CTX_ID_UPDATE callback and read anywhere with
  *   READ_ONCE.
+ * - @wedged and @no_recover are read and written under send_lock only.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -47,6 +49,14 @@ struct vmci_guest {
 	u32 cid;			/* READ_ONCE: see above */
 
 	spinlock_t send_lock;		/* see above */
+	/*
+	 * A DMA send timed out: the device no longer answers (a reset we did
+	 * not ask for, or worse). Sends fail at once instead of spinning with
+	 * interrupts off again, until recover_work has set the device up anew.
+	 */
+	bool wedged;
+	bool no_recover;		/* removal or recovery under way */
+	struct work_struct recover_work;
 
 	/* Port I/O receive buffer (vmalloc), VMCI_MAX_DG_SIZE bytes. */
 	u8 *rx_buf;
@@ -88,6 +98,9 @@ int vmci_guest_send(struct vmci_guest *g, struct vmci_datagram *dg);
 /* A hypercall with @payload_size bytes after the header, already filled in. */
 int vmci_guest_hypercall(struct vmci_guest *g, struct vmci_datagram *dg, u32 rid,
 			 u64 payload_size);
+
+/* guest_pci.c: runs after a send found the device wedged. */
+void vmci_guest_recover_work(struct work_struct *work);
 
 /* guest_dg_recv.c: process context. */
 void vmci_guest_rx_work(struct work_struct *work);

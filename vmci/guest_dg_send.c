@@ -8,6 +8,7 @@
 #include <linux/delay.h>
 #include <linux/io.h>
 #include <linux/kernel.h>
+#include <linux/pci.h>
 #include <linux/sizes.h>
 #include <linux/string.h>
 
@@ -54,6 +55,7 @@ static int send_dma(struct vmci_guest *g, const struct vmci_datagram *dg, size_t
 int vmci_guest_send(struct vmci_guest *g, struct vmci_datagram *dg)
 {
 	unsigned long flags;
+	bool recover = false;
 	size_t size;
 	int result;
 
@@ -63,11 +65,23 @@ int vmci_guest_send(struct vmci_guest *g, struct vmci_datagram *dg)
 	size = VMCI_DG_SIZE(dg);
 
 	spin_lock_irqsave(&g->send_lock, flags);
-	if (g->caps & VMCI_CAPS_DMA_DATAGRAM)
+	if (g->wedged) {
+		result = VMCI_ERROR_DST_UNREACHABLE;
+	} else if (g->caps & VMCI_CAPS_DMA_DATAGRAM) {
 		result = send_dma(g, dg, size);
-	else
+		if (result == VMCI_ERROR_TIMEOUT) {
+			/* One second with interrupts off is all a dead device gets. */
+			g->wedged = true;
+			recover = !g->no_recover;
+		}
+	} else {
 		result = send_pio(g, dg, size);
+	}
 	spin_unlock_irqrestore(&g->send_lock, flags);
+	if (recover) {
+		dev_warn(&g->pdev->dev, "device stopped answering DMA datagrams: setting it up again\n");
+		schedule_work(&g->recover_work);
+	}
 	return result;
 }
 

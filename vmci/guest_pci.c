@@ -254,6 +254,7 @@ static int vmci_guest_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	init_waitqueue_head(&g->dma_wait);
 	INIT_WORK(&g->rx_work, vmci_guest_rx_work);
 	INIT_WORK(&g->notify_work, vmci_guest_notify_work);
+	INIT_WORK(&g->recover_work, vmci_guest_recover_work);
 	pci_set_drvdata(pdev, g);
 
 	err = pci_enable_device(pdev);
@@ -329,10 +330,20 @@ err_free:
 	return err;
 }
 
+static void set_no_recover(struct vmci_guest *g, bool no_recover)
+{
+	spin_lock_irq(&g->send_lock);
+	g->no_recover = no_recover;
+	spin_unlock_irq(&g->send_lock);
+}
+
 static void vmci_guest_remove(struct pci_dev *pdev)
 {
 	struct vmci_guest *g = pci_get_drvdata(pdev);
 
+	/* A recovery would register the route again under our feet. */
+	set_no_recover(g, true);
+	cancel_work_sync(&g->recover_work);
 	/* Pairs and doorbells are given back while the device still answers. */
 	vmci_guest_qpair_detach_device(g);
 	vmci_guest_notify_stop(g);
@@ -384,6 +395,46 @@ static int vmci_guest_resume(struct device *dev)
 		dev_warn(dev, "context ID unknown after resume; keeping %u\n", g->cid);
 	enable_interrupts(g);
 	return 0;
+}
+
+/*
+ * A send timed out, most likely because the device was reset behind our
+ * back: it forgot our capabilities, buffers, bitmap and every queue pair.
+ * Clients see the personality go down (vmsock resets its connections) and
+ * come back once the device is set up as after a resume.
+ */
+void vmci_guest_recover_work(struct work_struct *work)
+{
+	struct vmci_guest *g = container_of(work, struct vmci_guest, recover_work);
+	struct device *dev = &g->pdev->dev;
+	bool wedged;
+	int err;
+
+	/* Before DOWN: the detaches it causes must not name forgotten pairs. */
+	vmci_guest_qpair_resumed();
+	vmci_route_unregister_hypervisor(&guest_route_ops);
+	g->route_registered = false;
+	stop_device(g);
+
+	/* A device that times out again stays wedged: no loop of 1 s spins. */
+	spin_lock_irq(&g->send_lock);
+	g->no_recover = true;
+	g->wedged = false;
+	spin_unlock_irq(&g->send_lock);
+	err = vmci_guest_resume(dev);
+	spin_lock_irq(&g->send_lock);
+	if (err)
+		g->wedged = true;
+	wedged = g->wedged;
+	spin_unlock_irq(&g->send_lock);
+
+	if (!wedged && !vmci_route_register_hypervisor(&guest_route_ops)) {
+		g->route_registered = true;
+		dev_info(dev, "device set up again: CID %u\n", READ_ONCE(g->cid));
+		set_no_recover(g, false);
+	} else {
+		dev_err(dev, "device does not answer after a reset; unbind and bind it to retry\n");
+	}
 }
 
 static DEFINE_SIMPLE_DEV_PM_OPS(vmci_guest_pm, vmci_guest_suspend, vmci_guest_resume);

@@ -8,8 +8,10 @@
  *                        once, then each moves BYTES both ways (checked)
  *  unload PORT LPORT N   N connections and a listener: unloading vmsock or
  *                        vmci is refused; once they are closed both unload
- *  faults PORT CTL BDF   a refused QUEUEPAIR_ALLOC, QP_RESUMED, unbinding
- *                        the PCI device BDF, and a device reset
+ *  faults PORT CTL BDF REGS
+ *                        a refused QUEUEPAIR_ALLOC, QP_RESUMED, unbinding
+ *                        the PCI device BDF, and a device reset (REGS is
+ *                        mmio or io: only DMA sends notice a reset)
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -17,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "model_net.h"
 
@@ -324,6 +327,39 @@ static void unbind_rebind(unsigned int port, unsigned int ctl, const char *bdf,
 	tap_report(new_connection_ok(port), name, "no echo");
 }
 
+/*
+ * A device reset behind the driver's back, with DMA datagrams: the first
+ * send after it times out, the driver sets the device up again and the
+ * personality goes down and up, so the open connection ends within a few
+ * seconds instead of hanging, and a new one works without an unbind.
+ */
+static void reset_recovers(unsigned int port, unsigned int ctl)
+{
+	struct sockaddr_vm to = {
+		.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST, .svm_port = ctl,
+	};
+	int s = model_connect(port), d;
+	time_t start;
+
+	tap_report(s >= 0 && echo_ok(s), "reset_live", "%s", strerror(errno));
+	/* No answer expected: the reset drops it. */
+	d = socket(AF_VSOCK, SOCK_DGRAM, 0);
+	tap_report(d >= 0 && sendto(d, "reset", 5, 0, (struct sockaddr *)&to, sizeof(to)) == 5,
+		   "reset_sent", "%s", strerror(errno));
+	if (d >= 0)
+		close(d);
+	sleep(1);
+	if (s >= 0) {
+		start = time(NULL);
+		/* The write is the send that finds the device reset. */
+		model_write_all(s, "ping", 4);
+		expect_reset(s, "reset");
+		printf("# connection ended %ld s after the reset\n", (long)(time(NULL) - start));
+		close(s);
+	}
+	tap_report(new_connection_ok(port), "reset_new_connection", "no echo");
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int port;
@@ -335,7 +371,7 @@ int main(int argc, char **argv)
 	} else if (argc == 5 && !strcmp(argv[1], "unload")) {
 		port = strtoul(argv[2], NULL, 0);
 		unload(port, strtoul(argv[3], NULL, 0), strtoul(argv[4], NULL, 0));
-	} else if (argc == 5 && !strcmp(argv[1], "faults")) {
+	} else if (argc == 6 && !strcmp(argv[1], "faults")) {
 		unsigned int ctl = strtoul(argv[3], NULL, 0);
 
 		port = strtoul(argv[2], NULL, 0);
@@ -343,10 +379,17 @@ int main(int argc, char **argv)
 		fail_alloc(port, ctl);
 		qp_resumed(port, ctl);
 		unbind_rebind(port, ctl, argv[4], "unbind", NULL);
-		unbind_rebind(port, ctl, argv[4], "reset", "reset");
+		if (!strcmp(argv[5], "mmio")) {
+			reset_recovers(port, ctl);
+			/* Recovery left no pair behind that unbind could trip on. */
+			unbind_rebind(port, ctl, argv[4], "after_reset", NULL);
+		} else {
+			/* Port I/O sends still succeed: the reset goes unnoticed. */
+			unbind_rebind(port, ctl, argv[4], "reset", "reset");
+		}
 	} else {
 		printf("usage: guest_faults many PORT N BYTES | unload PORT LPORT N |\n"
-		       "       guest_faults faults PORT CONTROL_PORT BDF\n");
+		       "       guest_faults faults PORT CONTROL_PORT BDF mmio|io\n");
 		return 2;
 	}
 	return tap_exit_code();
