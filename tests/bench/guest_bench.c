@@ -28,31 +28,11 @@
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
+#include "../vmm/guest/bulk_crc.h"
+
 #define CHUNK		65536
 #define TIMEOUT_S	60
 #define MAX_REPS	15
-
-static uint32_t crc_table[256];
-
-static void crc_init(void)
-{
-	uint32_t c, n, k;
-
-	for (n = 0; n < 256; n++) {
-		c = n;
-		for (k = 0; k < 8; k++)
-			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-		crc_table[n] = c;
-	}
-}
-
-static uint32_t crc_update(uint32_t crc, const unsigned char *p, size_t len)
-{
-	crc = ~crc;
-	while (len--)
-		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
 
 static double now(void)
 {
@@ -110,21 +90,15 @@ static int write_all(int s, const void *buf, size_t len)
 	return 0;
 }
 
+static ssize_t read_byte(int s, char *c)
+{
+	return read(s, c, 1);
+}
+
 /* The host's "<count> <crc>\n" answer. */
 static int read_summary(int s, unsigned long long *count, unsigned int *crc)
 {
-	char line[64];
-	size_t n = 0;
-
-	while (n < sizeof(line) - 1) {
-		if (read(s, line + n, 1) != 1)
-			return -1;
-		if (line[n] == '\n')
-			break;
-		n++;
-	}
-	line[n] = 0;
-	return sscanf(line, "%llu %x", count, crc) == 2 ? 0 : -1;
+	return read_summary_with(s, count, crc, read_byte);
 }
 
 /*

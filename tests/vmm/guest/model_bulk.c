@@ -18,31 +18,10 @@
 #include <stdint.h>
 #include <sys/time.h>
 
+#include "bulk_crc.h"
 #include "model_net.h"
 
 #define CHUNK 65536
-
-static uint32_t crc_table[256];
-
-static void crc_init(void)
-{
-	uint32_t c, n, k;
-
-	for (n = 0; n < 256; n++) {
-		c = n;
-		for (k = 0; k < 8; k++)
-			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-		crc_table[n] = c;
-	}
-}
-
-static uint32_t crc_update(uint32_t crc, const unsigned char *p, size_t len)
-{
-	crc = ~crc;
-	while (len--)
-		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
 
 static double now(void)
 {
@@ -52,21 +31,15 @@ static double now(void)
 	return tv.tv_sec + tv.tv_usec / 1e6;
 }
 
+static ssize_t read_byte(int s, char *c)
+{
+	return model_read(s, c, 1, 120);
+}
+
 /* The host's "<count> <crc>\n" line, read byte by byte. */
 static int read_summary(int s, unsigned long long *count, unsigned int *crc)
 {
-	char line[64];
-	size_t n = 0;
-
-	while (n < sizeof(line) - 1) {
-		if (model_read(s, line + n, 1, 120) != 1)
-			return -1;
-		if (line[n] == '\n')
-			break;
-		n++;
-	}
-	line[n] = 0;
-	return sscanf(line, "%llu %x", count, crc) == 2 ? 0 : -1;
+	return read_summary_with(s, count, crc, read_byte);
 }
 
 static void report(const char *dir, unsigned long long bytes, double secs)
