@@ -28,8 +28,6 @@ void vmsock_stream_exit(void);
 /* A new stream socket's defaults (or a child's, from its listener). */
 void vmsock_stream_sock_init(struct sock *sk, struct sock *parent);
 
-typedef void (*vmsock_conn_fn)(struct sock *sk);
-
 /* stream_ports.c; all under the table lock they take themselves. */
 int vmsock_stream_bind_port(struct sock *sk, u32 cid, u32 port);
 void vmsock_stream_unbind_port(struct sock *sk);
@@ -41,12 +39,7 @@ struct sock *vmsock_stream_lookup(u32 remote_cid, u32 remote_port, u32 local_por
  * Any context: wakes the connected socket a packet is for without taking
  * a reference or its lock; false when no connection matches.
  */
-/*
- * Runs @wake on the connected socket the key names, under the table
- * lock; false when there is none.
- */
-bool vmsock_stream_wake_conn(u32 remote_cid, u32 remote_port, u32 local_port,
-			     vmsock_conn_fn wake);
+bool vmsock_stream_wake_conn(u32 remote_cid, u32 remote_port, u32 local_port);
 /* A child's listener, with a reference, or NULL once it has none. */
 struct sock *vmsock_stream_get_listener(struct sock *child);
 void vmsock_stream_set_listener(struct sock *child, struct sock *listener);
@@ -54,6 +47,7 @@ void vmsock_stream_set_listener(struct sock *child, struct sock *listener);
  * Calls @fn on every socket with a peer, under the table lock: @fn must
  * not sleep, and the socket is alive while it runs. Returns how many.
  */
+typedef void (*vmsock_conn_fn)(struct sock *sk);
 unsigned int vmsock_stream_visit_conns(vmsock_conn_fn fn);
 
 static inline bool vmsock_stream_bound(const struct vmsock_sock *vsk)
@@ -79,12 +73,6 @@ int vmsock_stream_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg
 void vmsock_stream_peer_waiting(struct sock *sk, u8 type);
 /* Wakes everyone waiting on @sk, readers, writers and pollers alike. */
 void vmsock_stream_wake(struct sock *sk);
-/*
- * What WROTE (readers) or READ (writers) wakes: only those waiters, with
- * a sync wakeup, since in a request-response exchange the waker is about
- * to block and the woken task may as well run on its CPU.
- */
-vmsock_conn_fn vmsock_stream_waker(u8 type);
 
 /* stream_opts.c */
 int vmsock_stream_setsockopt(struct socket *sock, int level, int optname,

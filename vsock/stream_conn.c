@@ -500,9 +500,7 @@ static void vmsock_stream_rx(const struct vmsock_packet *pkt)
 	}
 	/* A listener's port, or a socket that connected since the callback looked. */
 	if (pkt->type == VMSOCK_PKT_WROTE || pkt->type == VMSOCK_PKT_READ) {
-		vmsock_conn_fn wake = vmsock_stream_waker(pkt->type);
-
-		wake(sk);
+		vmsock_stream_wake(sk);
 		sock_put(sk);
 		return;
 	}
@@ -581,8 +579,7 @@ static bool vmsock_ctl_wake_now(const struct vmsock_packet *pkt)
 {
 	if (pkt->type != VMSOCK_PKT_WROTE && pkt->type != VMSOCK_PKT_READ)
 		return false;
-	return vmsock_stream_wake_conn(pkt->dg.src.context, pkt->src_port, pkt->dst_port,
-				       vmsock_stream_waker(pkt->type));
+	return vmsock_stream_wake_conn(pkt->dg.src.context, pkt->src_port, pkt->dst_port);
 }
 
 /* May run in atomic context: check, then wake or copy and queue. */

@@ -41,21 +41,6 @@ void vmsock_stream_wake(struct sock *sk)
 	sk->sk_state_change(sk);
 }
 
-static void vmsock_wake_readers(struct sock *sk)
-{
-	sk->sk_data_ready(sk);
-}
-
-static void vmsock_wake_writers(struct sock *sk)
-{
-	sk->sk_write_space(sk);
-}
-
-vmsock_conn_fn vmsock_stream_waker(u8 type)
-{
-	return type == VMSOCK_PKT_WROTE ? vmsock_wake_readers : vmsock_wake_writers;
-}
-
 static bool vmsock_connected(const struct sock *sk)
 {
 	return sk->sk_state == TCP_ESTABLISHED && vmsock_sk((struct sock *)sk)->st.qpair;
@@ -125,8 +110,7 @@ static void vmsock_notify_peer(struct sock *sk, u8 type)
 	u32 cid = vmcix_get_context_id();
 
 	if (vsk->remote_addr.svm_cid == cid &&
-	    vmsock_stream_wake_conn(cid, vsk->local_addr.svm_port, vsk->remote_addr.svm_port,
-				    vmsock_stream_waker(type)))
+	    vmsock_stream_wake_conn(cid, vsk->local_addr.svm_port, vsk->remote_addr.svm_port))
 		return;
 	vmsock_stream_send_ctl(sk, type, 0);
 }

@@ -171,8 +171,7 @@ out:
 	return found;
 }
 
-bool vmsock_stream_wake_conn(u32 remote_cid, u32 remote_port, u32 local_port,
-			     vmsock_conn_fn wake)
+bool vmsock_stream_wake_conn(u32 remote_cid, u32 remote_port, u32 local_port)
 {
 	unsigned long flags;
 	struct sock *sk;
@@ -181,7 +180,7 @@ bool vmsock_stream_wake_conn(u32 remote_cid, u32 remote_port, u32 local_port,
 	sk = vmsock_conn_find(remote_cid, remote_port, local_port);
 	/* Waking takes only the wait queue's own IRQ-safe lock. */
 	if (sk)
-		wake(sk);
+		vmsock_stream_wake(sk);
 	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
 	return sk;
 }
