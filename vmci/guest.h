@@ -23,7 +23,7 @@
  * - Notification scanning runs from notify_work only.
  * - @cid is written by the CTX_ID_UPDATE callback and read anywhere with
  *   READ_ONCE.
- * - @wedged and @no_recover are read and written under send_lock only.
+ * - @wedged, @no_recover and @removing are read and written under send_lock only.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -56,6 +56,7 @@ struct vmci_guest {
 	 */
 	bool wedged;
 	bool no_recover;		/* removal or recovery under way */
+	bool removing;			/* no_recover for good */
 	struct work_struct recover_work;
 
 	/* Port I/O receive buffer (vmalloc), VMCI_MAX_DG_SIZE bytes. */

@@ -330,10 +330,11 @@ err_free:
 	return err;
 }
 
+/* Once removal started, a recovery finishing late must not allow another. */
 static void set_no_recover(struct vmci_guest *g, bool no_recover)
 {
 	spin_lock_irq(&g->send_lock);
-	g->no_recover = no_recover;
+	g->no_recover = no_recover || g->removing;
 	spin_unlock_irq(&g->send_lock);
 }
 
@@ -342,7 +343,10 @@ static void vmci_guest_remove(struct pci_dev *pdev)
 	struct vmci_guest *g = pci_get_drvdata(pdev);
 
 	/* A recovery would register the route again under our feet. */
-	set_no_recover(g, true);
+	spin_lock_irq(&g->send_lock);
+	g->removing = true;
+	g->no_recover = true;
+	spin_unlock_irq(&g->send_lock);
 	cancel_work_sync(&g->recover_work);
 	/* Pairs and doorbells are given back while the device still answers. */
 	vmci_guest_qpair_detach_device(g);
