@@ -6,6 +6,7 @@
  * Files, one job each:
  *   guest_pci.c      probe/remove, BARs, capabilities, PM hooks, recovery,
  *                    the route
+ *   guest_watch.c    noticing a device reset we did not ask for
  *   guest_irq.c      vector allocation and interrupt handlers
  *   guest_dg_send.c  datagrams to the device (port I/O or DMA)
  *   guest_dg_recv.c  datagrams from the device, handed to the core
@@ -24,6 +25,8 @@
  * - @cid is written by the CTX_ID_UPDATE callback and read anywhere with
  *   READ_ONCE.
  * - @wedged, @no_recover and @removing are read and written under send_lock only.
+ * - @status_trusted: WRITE_ONCE/READ_ONCE; set while interrupts are on and
+ *   STATUS showed it (guest_watch.c).
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -58,6 +61,8 @@ struct vmci_guest {
 	bool no_recover;		/* removal or recovery under way */
 	bool removing;			/* no_recover for good */
 	struct work_struct recover_work;
+	bool status_trusted;		/* STATUS.INT_ON means what it says */
+	struct delayed_work watch_work;
 
 	/* Port I/O receive buffer (vmalloc), VMCI_MAX_DG_SIZE bytes. */
 	u8 *rx_buf;
@@ -100,8 +105,15 @@ int vmci_guest_send(struct vmci_guest *g, struct vmci_datagram *dg);
 int vmci_guest_hypercall(struct vmci_guest *g, struct vmci_datagram *dg, u32 rid,
 			 u64 payload_size);
 
-/* guest_pci.c: runs after a send found the device wedged. */
+/* guest_pci.c: runs after a send or the watch found the device wedged. */
 void vmci_guest_recover_work(struct work_struct *work);
+
+/* guest_watch.c */
+bool vmci_guest_mark_lost(struct vmci_guest *g);
+bool vmci_guest_reset_seen(struct vmci_guest *g);
+void vmci_guest_watch_init(struct vmci_guest *g);
+void vmci_guest_watch_start(struct vmci_guest *g);
+void vmci_guest_watch_stop(struct vmci_guest *g);
 
 /* guest_dg_recv.c: process context. */
 void vmci_guest_rx_work(struct work_struct *work);

@@ -17,9 +17,11 @@
 /*
  * The device clears busy before the register write returns on every host
  * we know; the bound only keeps a broken device from hanging a CPU that
- * has interrupts off.
+ * has interrupts off. A send still busy after the first millisecond asks
+ * STATUS whether the device was reset, which would leave it busy forever.
  */
-#define VMCI_GUEST_SEND_SPIN_US	(1000U * 1000U)
+#define VMCI_GUEST_SEND_SPIN_US		(1000U * 1000U)
+#define VMCI_GUEST_SEND_RESET_CHECK_US	1000U
 
 static int send_pio(struct vmci_guest *g, const struct vmci_datagram *dg, size_t size)
 {
@@ -45,6 +47,8 @@ static int send_dma(struct vmci_guest *g, const struct vmci_datagram *dg, size_t
 	while (READ_ONCE(hdr->busy)) {
 		if (++waited > VMCI_GUEST_SEND_SPIN_US)
 			return VMCI_ERROR_TIMEOUT;
+		if (waited == VMCI_GUEST_SEND_RESET_CHECK_US && vmci_guest_reset_seen(g))
+			return VMCI_ERROR_TIMEOUT;
 		udelay(1);
 	}
 	dma_rmb();
@@ -69,11 +73,9 @@ int vmci_guest_send(struct vmci_guest *g, struct vmci_datagram *dg)
 		result = VMCI_ERROR_DST_UNREACHABLE;
 	} else if (g->caps & VMCI_CAPS_DMA_DATAGRAM) {
 		result = send_dma(g, dg, size);
-		if (result == VMCI_ERROR_TIMEOUT) {
-			/* One second with interrupts off is all a dead device gets. */
-			g->wedged = true;
-			recover = !g->no_recover;
-		}
+		/* One second with interrupts off is all a dead device gets. */
+		if (result == VMCI_ERROR_TIMEOUT)
+			recover = vmci_guest_mark_lost(g);
 	} else {
 		result = send_pio(g, dg, size);
 	}

@@ -147,6 +147,8 @@ void vmci_guest_irq_quiesce(struct vmci_guest *g)
 {
 	unsigned int i;
 
+	/* INT_ON goes away now, and that is not a reset. */
+	vmci_guest_watch_stop(g);
 	vmci_guest_write(g, VMCI_IMR_ADDR, 0);
 	vmci_guest_write(g, VMCI_CONTROL_ADDR, VMCI_CONTROL_INT_DISABLE);
 	for (i = 0; i < g->nvec; i++)

@@ -185,6 +185,7 @@ static void enable_interrupts(struct vmci_guest *g)
 {
 	vmci_guest_write(g, VMCI_IMR_ADDR, vmci_guest_imr(g->caps));
 	vmci_guest_write(g, VMCI_CONTROL_ADDR, VMCI_CONTROL_INT_ENABLE);
+	vmci_guest_watch_start(g);
 	/* Datagrams may have been queued before we listened. */
 	queue_work(system_wq, &g->rx_work);
 }
@@ -255,6 +256,7 @@ static int vmci_guest_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	INIT_WORK(&g->rx_work, vmci_guest_rx_work);
 	INIT_WORK(&g->notify_work, vmci_guest_notify_work);
 	INIT_WORK(&g->recover_work, vmci_guest_recover_work);
+	vmci_guest_watch_init(g);
 	pci_set_drvdata(pdev, g);
 
 	err = pci_enable_device(pdev);
@@ -402,10 +404,11 @@ static int vmci_guest_resume(struct device *dev)
 }
 
 /*
- * A send timed out, most likely because the device was reset behind our
- * back: it forgot our capabilities, buffers, bitmap and every queue pair.
- * Clients see the personality go down (vmsock resets its connections) and
- * come back once the device is set up as after a resume.
+ * A send timed out or the watch saw STATUS.INT_ON gone, most likely
+ * because the device was reset behind our back: it forgot our
+ * capabilities, buffers, bitmap and every queue pair. Clients see the
+ * personality go down (vmsock resets its connections) and come back once
+ * the device is set up as after a resume.
  */
 void vmci_guest_recover_work(struct work_struct *work)
 {

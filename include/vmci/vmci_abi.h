@@ -357,6 +357,8 @@ struct vmci_ctx_notify_recv_info {
 #define VMCI_DATA_IN_HIGH_ADDR		0x30
 #define VMCI_GUEST_PAGE_SHIFT		0x34
 
+#define VMCI_STATUS_INT_ON		0x1U
+
 #define VMCI_CONTROL_RESET		0x1U
 #define VMCI_CONTROL_INT_ENABLE		0x2U
 #define VMCI_CONTROL_INT_DISABLE	0x4U
