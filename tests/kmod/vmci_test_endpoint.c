@@ -21,6 +21,8 @@
  *              once; the ring's result is the send's result if it failed
  *   {2, 1502}  host doorbell, no privilege flags, immediate callback: each
  *              ring rings the armed target again (nothing if none armed)
+ *              and counts in the dbell_rings parameter (read-only), so a
+ *              guest test can see the device ring it
  *
  * Rings never sleep, so both ring straight from their callbacks.
  *
@@ -85,20 +87,22 @@ struct echo_work {
 
 static struct workqueue_struct *echo_wq;
 static atomic_t outstanding = ATOMIC_INIT(0);
+static atomic_t dbell_rings = ATOMIC_INIT(0);
 
 /*
- * Read-only, so a test can wait for the echoes still in the work queue
- * before it counts what reached it.
+ * Read-only counters: a test waits for the echoes still in the work
+ * queue before it counts what reached it, and for a doorbell to be rung.
  */
-static int outstanding_get(char *buf, const struct kernel_param *kp)
+static int atomic_param_get(char *buf, const struct kernel_param *kp)
 {
-	return sysfs_emit(buf, "%d\n", atomic_read(&outstanding));
+	return sysfs_emit(buf, "%d\n", atomic_read((atomic_t *)kp->arg));
 }
 
-static const struct kernel_param_ops outstanding_ops = {
-	.get = outstanding_get,
+static const struct kernel_param_ops atomic_param_ops = {
+	.get = atomic_param_get,
 };
-module_param_cb(echo_outstanding, &outstanding_ops, NULL, 0444);
+module_param_cb(echo_outstanding, &atomic_param_ops, &outstanding, 0444);
+module_param_cb(dbell_rings, &atomic_param_ops, &dbell_rings, 0444);
 static struct vmci_handle echo_handle = VMCI_INVALID_HANDLE;
 static struct vmci_handle trusted_handle = VMCI_INVALID_HANDLE;
 static struct vmci_handle dbell_handle = VMCI_INVALID_HANDLE;
@@ -175,7 +179,10 @@ static int ring_target(void)
 
 static void dbell_cb(void *client_data)
 {
-	int result = ring_target();
+	int result;
+
+	atomic_inc(&dbell_rings);
+	result = ring_target();
 
 	if (result < VMCI_SUCCESS)
 		pr_debug("ringing back failed: %d\n", result);

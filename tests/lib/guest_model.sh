@@ -82,8 +82,8 @@ make_guest_model_initramfs() {
 		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
 	done
 	cp "$TESTS_DIR/vm/guest-model-init" "$root/init"
-	cp "$mods"/vmci/vmci.ko "$mods"/vsock/vmsock.ko "$OUT_DIR/user-bin/guest_device" \
-		"$root/lib/test/" || { rm -rf "$root"; return 1; }
+	cp "$mods"/vmci/vmci.ko "$mods"/vsock/vmsock.ko "$mods"/testmod/vmci_test_endpoint.ko \
+		"$OUT_DIR/user-bin/guest_device" "$root/lib/test/" || { rm -rf "$root"; return 1; }
 	# The model phase's guest programs, written for AF_VSOCK (40): in this
 	# VM the family is ours, so they drive our vmsock over our driver.
 	for src in "$TESTS_DIR"/vmm/guest/*.c; do

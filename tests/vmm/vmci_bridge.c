@@ -207,6 +207,8 @@ int vmm_bridge_command(struct vmm_bridge *b, const char *cmd)
 		b->model->fail_result = (int32_t)y;
 		return 0;
 	}
+	if (!strcmp(verb, "ring") && n == 3 && !parse_u32(a, &x) && !parse_u32(c, &y))
+		return vmm_ring_doorbell(b->model, x, y) ? -EINVAL : 0;
 	if (!strcmp(verb, "qpdetach") && n == 3 && !parse_u32(a, &x) && !parse_u32(c, &y))
 		return vmm_stream_host_detach(b, x, y);
 	if (!strcmp(verb, "junk") && n == 4 && !strcmp(a, "qhead") &&

@@ -26,6 +26,8 @@
  *   event E        raise event E without payload (e.g. 2 = QP_RESUMED)
  *   fail RID ERR   the next hypercall to RID returns ERR instead
  *   reset          device reset, as if the guest wrote CONTROL_RESET
+ *   ring C R       ring doorbell {C, R}, which the guest linked: its
+ *                  bitmap byte is set and NOTIFICATION raised
  *   qpdetach G H   the host end of stream (guest port G, host port H)
  *                  detaches from its pair (QP_PEER_DETACH to the guest)
  *   junk KIND      one malformed datagram to the guest (vmci_model_junk.c)

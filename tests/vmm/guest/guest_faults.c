@@ -10,12 +10,17 @@
  *                        vmci is refused; once they are closed both unload
  *  faults PORT CTL BDF REGS
  *                        a refused QUEUEPAIR_ALLOC, QP_RESUMED, unbinding
- *                        the PCI device BDF, and a device reset (REGS is
- *                        mmio or io: only DMA sends notice a reset)
+ *                        the PCI device BDF, a device reset (REGS, mmio or
+ *                        io, names what notices it), a suspend/resume cycle
+ *                        of the devices, and connections to our own CID
+ *  ring CTL RID          the device rings our doorbell RID (made by
+ *                        vmci_test_endpoint, which counts the rings) and
+ *                        refuses one nobody linked
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -283,36 +288,14 @@ static void qp_resumed(unsigned int port, unsigned int ctl)
 	tap_report(new_connection_ok(port), "qp_resumed_new_connection", "no echo");
 }
 
-/* Unbinds BDF under an open connection (after CMD, if any), binds it again. */
-static void unbind_rebind(unsigned int port, unsigned int ctl, const char *bdf,
-			  const char *prefix, const char *cmd)
+/* Unbinds BDF under an open connection, binds it again. */
+static void unbind_rebind(unsigned int port, const char *bdf, const char *prefix)
 {
-	struct sockaddr_vm to = {
-		.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST, .svm_port = ctl,
-	};
-	char name[64], buf[16];
-	int s = model_connect(port), d;
-	ssize_t r;
+	char name[64];
+	int s = model_connect(port);
 
 	snprintf(name, sizeof(name), "%s_live", prefix);
 	tap_report(s >= 0 && echo_ok(s), name, "%s", strerror(errno));
-	if (cmd) {
-		/* No answer expected: a reset device interrupts no more. */
-		d = socket(AF_VSOCK, SOCK_DGRAM, 0);
-		snprintf(name, sizeof(name), "%s_sent", prefix);
-		tap_report(d >= 0 && sendto(d, cmd, strlen(cmd), 0, (struct sockaddr *)&to,
-					    sizeof(to)) == (ssize_t)strlen(cmd),
-			   name, "%s", strerror(errno));
-		if (d >= 0)
-			close(d);
-		sleep(2);
-		/* What our driver makes of a device reset it was not told about. */
-		if (s >= 0) {
-			r = model_write_all(s, "ping", 4) ? -1 : model_read(s, buf, 4, 10);
-			printf("# after \"%s\": echo read %zd (%s)\n", cmd, r,
-			       r < 0 ? strerror(errno) : r ? "data" : "EOF");
-		}
-	}
 	snprintf(name, sizeof(name), "%s_unbind", prefix);
 	tap_report(!sysfs_write(DRV_DIR "/unbind", bdf) && !bound(bdf), name, "%s",
 		   strerror(errno));
@@ -328,8 +311,10 @@ static void unbind_rebind(unsigned int port, unsigned int ctl, const char *bdf,
 }
 
 /*
- * A device reset behind the driver's back, with DMA datagrams: the first
- * send after it times out, the driver sets the device up again and the
+ * A device reset behind the driver's back. With DMA datagrams the first
+ * send after it stays busy and the driver finds STATUS.INT_ON gone; with
+ * port I/O sends still succeed and the driver's once-a-second look at
+ * STATUS finds it. Either way the driver sets the device up again and the
  * personality goes down and up, so the open connection ends within a few
  * seconds instead of hanging, and a new one works without an unbind.
  */
@@ -351,13 +336,150 @@ static void reset_recovers(unsigned int port, unsigned int ctl)
 	sleep(1);
 	if (s >= 0) {
 		start = time(NULL);
-		/* The write is the send that finds the device reset. */
+		/* With DMA the write is the send that finds the device reset. */
 		model_write_all(s, "ping", 4);
 		expect_reset(s, "reset");
 		printf("# connection ended %ld s after the reset\n", (long)(time(NULL) - start));
 		close(s);
 	}
 	tap_report(new_connection_ok(port), "reset_new_connection", "no echo");
+}
+
+static int read_counter(const char *path)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY);
+	ssize_t r = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return r > 0 ? atoi(buf) : -1;
+}
+
+static unsigned int local_cid(void)
+{
+	unsigned int cid = VMADDR_CID_ANY;
+	int dev = open("/dev/vsock", O_RDONLY);
+
+	if (dev >= 0) {
+		if (ioctl(dev, IOCTL_VM_SOCKETS_GET_LOCAL_CID, &cid))
+			cid = VMADDR_CID_ANY;
+		close(dev);
+	}
+	return cid;
+}
+
+/*
+ * The system suspend and resume hooks, run for real by the PM core's test
+ * mode: devices suspend, wait a second and resume, without the platform
+ * sleeping. The device keeps its state, so a connection lives on.
+ */
+static void suspend_resume(unsigned int port)
+{
+	int s = model_connect(port), cycled;
+
+	tap_report(s >= 0 && echo_ok(s), "suspend_live", "%s", strerror(errno));
+	sysfs_write("/sys/module/suspend/parameters/pm_test_delay", "1");
+	cycled = !sysfs_write("/sys/power/pm_test", "devices") &&
+		 !sysfs_write("/sys/power/state", "freeze");
+	tap_report(cycled, "suspend_resume_cycle", "%s", strerror(errno));
+	sysfs_write("/sys/power/pm_test", "none");
+	tap_report(s >= 0 && echo_ok(s), "suspend_connection_lives", "%s", strerror(errno));
+	if (s >= 0)
+		close(s);
+	tap_report(new_connection_ok(port), "suspend_new_connection", "no echo");
+}
+
+/* Accepts one connection on L and echoes what comes until EOF, in a child. */
+static pid_t local_echo(int l)
+{
+	pid_t pid = fork();
+	char buf[4096];
+	ssize_t r;
+	int c;
+
+	if (pid)
+		return pid;
+	c = accept(l, NULL, NULL);
+	while (c >= 0 && (r = read(c, buf, sizeof(buf))) > 0)
+		if (model_write_all(c, buf, r))
+			_exit(1);
+	_exit(c < 0);
+}
+
+/*
+ * Streams and datagrams to our own CID while the device is ours: the
+ * address the device gave us, not a loopback CID. Bytes are checked.
+ */
+static void own_cid(unsigned int lport)
+{
+	struct sockaddr_vm a = {
+		.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = lport,
+	};
+	unsigned int cid = local_cid();
+	socklen_t alen = sizeof(a);
+	int l, s, d, status = -1;
+	char buf[16];
+	pid_t pid;
+
+	tap_report(cid > VMADDR_CID_HOST && cid != VMADDR_CID_ANY, "own_cid_from_device",
+		   "cid %u (%s)", cid, strerror(errno));
+	s = socket(AF_VSOCK, SOCK_STREAM, 0);
+	l = socket(AF_VSOCK, SOCK_STREAM, 0);
+	tap_report(l >= 0 && !bind(l, (struct sockaddr *)&a, sizeof(a)) && !listen(l, 1),
+		   "own_cid_listen", "%s", strerror(errno));
+	pid = l >= 0 ? local_echo(l) : -1;
+	a.svm_cid = cid;
+	tap_report(s >= 0 && !connect(s, (struct sockaddr *)&a, sizeof(a)),
+		   "own_cid_connect", "%s", strerror(errno));
+	tap_report(s >= 0 && !move_checked(s, 200 << 10, 7), "own_cid_stream_checked",
+		   "%s", strerror(errno));
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	tap_report(WIFEXITED(status) && !WEXITSTATUS(status), "own_cid_echo_exit",
+		   "status %d", status);
+	if (s >= 0)
+		close(s);
+	if (l >= 0)
+		close(l);
+
+	d = socket(AF_VSOCK, SOCK_DGRAM, 0);
+	a.svm_cid = VMADDR_CID_ANY;
+	a.svm_port = lport + 1;
+	tap_report(d >= 0 && !bind(d, (struct sockaddr *)&a, sizeof(a)) &&
+		   !getsockname(d, (struct sockaddr *)&a, &alen), "own_cid_dgram_bind",
+		   "%s", strerror(errno));
+	a.svm_cid = cid;
+	tap_report(d >= 0 && sendto(d, "self", 4, 0, (struct sockaddr *)&a, sizeof(a)) == 4 &&
+		   model_read(d, buf, sizeof(buf), 10) == 4 && !memcmp(buf, "self", 4),
+		   "own_cid_dgram_to_self", "%s", strerror(errno));
+	if (d >= 0)
+		close(d);
+}
+
+/*
+ * A doorbell rung through the device: the model sets the bitmap byte the
+ * LINK hypercall gave it and raises NOTIFICATION; our driver scans the
+ * bitmap and runs the doorbell's callback.
+ */
+static void ring(unsigned int ctl, unsigned int rid)
+{
+	static const char rings[] = "/sys/module/vmci_test_endpoint/parameters/dbell_rings";
+	int before = read_counter(rings), now = before, i;
+	unsigned int cid = local_cid();
+	char cmd[64];
+
+	tap_report(before >= 0 && cid != VMADDR_CID_ANY, "doorbell_ready",
+		   "counter %d, cid %u", before, cid);
+	snprintf(cmd, sizeof(cmd), "ring %u %u", cid, rid);
+	tap_report(!model_control(ctl, cmd), "doorbell_ring_accepted", "device said no");
+	for (i = 0; i < 50 && now <= before; i++) {
+		usleep(100000);
+		now = read_counter(rings);
+	}
+	tap_report(now == before + 1, "doorbell_rung_once", "counter %d -> %d", before, now);
+	snprintf(cmd, sizeof(cmd), "ring %u %u", cid, rid + 1000);
+	tap_report(model_control(ctl, cmd), "doorbell_unlinked_refused", "device rang it");
 }
 
 int main(int argc, char **argv)
@@ -371,25 +493,26 @@ int main(int argc, char **argv)
 	} else if (argc == 5 && !strcmp(argv[1], "unload")) {
 		port = strtoul(argv[2], NULL, 0);
 		unload(port, strtoul(argv[3], NULL, 0), strtoul(argv[4], NULL, 0));
+	} else if (argc == 4 && !strcmp(argv[1], "ring")) {
+		ring(strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0));
 	} else if (argc == 6 && !strcmp(argv[1], "faults")) {
 		unsigned int ctl = strtoul(argv[3], NULL, 0);
 
 		port = strtoul(argv[2], NULL, 0);
 		tap_report(new_connection_ok(port), "reloaded_connects", "no echo");
+		own_cid(8200);
 		fail_alloc(port, ctl);
 		qp_resumed(port, ctl);
-		unbind_rebind(port, ctl, argv[4], "unbind", NULL);
-		if (!strcmp(argv[5], "mmio")) {
-			reset_recovers(port, ctl);
-			/* Recovery left no pair behind that unbind could trip on. */
-			unbind_rebind(port, ctl, argv[4], "after_reset", NULL);
-		} else {
-			/* Port I/O sends still succeed: the reset goes unnoticed. */
-			unbind_rebind(port, ctl, argv[4], "reset", "reset");
-		}
+		suspend_resume(port);
+		unbind_rebind(port, argv[4], "unbind");
+		printf("# device reset, %s registers\n", argv[5]);
+		reset_recovers(port, ctl);
+		/* Recovery left no pair behind that unbind could trip on. */
+		unbind_rebind(port, argv[4], "after_reset");
 	} else {
 		printf("usage: guest_faults many PORT N BYTES | unload PORT LPORT N |\n"
-		       "       guest_faults faults PORT CONTROL_PORT BDF mmio|io\n");
+		       "       guest_faults faults PORT CONTROL_PORT BDF mmio|io |\n"
+		       "       guest_faults ring CONTROL_PORT RID\n");
 		return 2;
 	}
 	return tap_exit_code();
