@@ -14,6 +14,7 @@ make_initramfs() {
 		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
 	done
 	cp "$init" "$root/init"
+	cp "$TESTS_DIR/vm/gcov-dump" "$root/bin/"
 	copy_dynamic_program "$root" socat
 	find "$mods" -maxdepth 2 -name '*.ko' -exec cp {} "$root/lib/test/" \;
 	find "$OUT_DIR/user-bin" -maxdepth 1 -type f -exec cp {} "$root/lib/test/" \;
