@@ -36,6 +36,15 @@ build_modules() {
 	record PASS "build:$label"
 }
 
+# build_debug_modules LABEL KTREE [extra make args...]: for the debug
+# kernel (GCOV_KERNEL), always instrumented, so every VM booting it can
+# report coverage with record_coverage.
+build_debug_modules() {
+	local label=$1 ktree=$2
+	shift 2
+	build_modules "$label" "$ktree" VMCI_GCOV=y "$@"
+}
+
 # sparse_modules LABEL KDIR: sparse (C=2) over every source of the copy.
 sparse_modules() {
 	local label=$1 kdir=$2 dir log

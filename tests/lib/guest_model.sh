@@ -70,9 +70,9 @@ PY
 	echo $!
 }
 
-# make_guest_model_initramfs IMAGE LABEL MODULE_DIR [INTREE_MODULE_DIR]
+# make_guest_model_initramfs IMAGE LABEL MODULE_DIR GCOV(y|n) [INTREE_MODULE_DIR]
 make_guest_model_initramfs() {
-	local image=$1 label=$2 mods=$3 intree=${4:-} root applet
+	local image=$1 label=$2 mods=$3 gcov=$4 intree=${5:-} root applet
 	root=$(mktemp -d)
 	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib/test,lib/intree}
 	# The in-tree driver, to check that we say who owns the device.
@@ -82,6 +82,7 @@ make_guest_model_initramfs() {
 		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
 	done
 	cp "$TESTS_DIR/vm/guest-model-init" "$root/init"
+	cp "$TESTS_DIR/vm/gcov-dump" "$root/bin/"
 	cp "$mods"/vmci/vmci.ko "$mods"/vsock/vmsock.ko "$mods"/testmod/vmci_test_endpoint.ko \
 		"$OUT_DIR/user-bin/guest_device" "$root/lib/test/" || { rm -rf "$root"; return 1; }
 	# The model phase's guest programs, written for AF_VSOCK (40): in this
@@ -90,16 +91,17 @@ make_guest_model_initramfs() {
 		gcc -static -O2 -Wall -Wextra -Werror -o "$root/lib/test/$(basename "$src" .c)" \
 			"$src" || { rm -rf "$root"; return 1; }
 	done
-	printf 'LABEL=%s\n' "$label" >"$root/etc/testplan"
+	printf 'LABEL=%s\nGCOV=%s\n' "$label" "$gcov" >"$root/etc/testplan"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$image"
 	rm -rf "$root"
 }
 
-# boot_guest_model_vm QEMU KERNEL MODULE_DIR INTREE_DIR LABEL "mmio irqs param mode vectors cid"
+# boot_guest_model_vm QEMU KERNEL MODULE_DIR INTREE_DIR LABEL GCOV(y|n) "mmio irqs param mode vectors cid"
+# GCOV=y: MODULE_DIR was built with gcov and the kernel has GCOV_KERNEL.
 boot_guest_model_vm() {
-	local qemu=$1 kernel=$2 mods=$3 intree=$4 label=$5 mmio irqs param mode vectors cid
+	local qemu=$1 kernel=$2 mods=$3 intree=$4 label=$5 gcov=$6 mmio irqs param mode vectors cid
 	local hostdir echo_pid pid regs msix=off msi=off device append
-	read -r mmio irqs param mode vectors cid <<<"$6"
+	read -r mmio irqs param mode vectors cid <<<"$7"
 	regs=$([ "$mmio" = on ] && echo mmio || echo io)
 	label=$label-$regs-$mode
 	[ "$irqs" = msix ] && msix=on msi=on
@@ -110,7 +112,7 @@ boot_guest_model_vm() {
 	append+=" vmci_guest.vectors=$vectors vmci_guest.regs=$regs"
 	append+=" vmci_guest.echo=$GUEST_MODEL_ECHO_PORT vmci_guest.new_cid=$((cid + 100))"
 	append+=" vmci_guest.bulk_mib=$GUEST_MODEL_BULK_MIB"
-	make_guest_model_initramfs "$OUT_DIR/initrd-$label.gz" "$label" "$mods" "$intree" ||
+	make_guest_model_initramfs "$OUT_DIR/initrd-$label.gz" "$label" "$mods" "$gcov" "$intree" ||
 		{ record FAIL "$label:initramfs"; rm -rf "$hostdir"; return; }
 	say "booting $(basename "$kernel") with $device, irq_mode=$param"
 	echo_pid=$(guest_model_echo "$hostdir" "$GUEST_MODEL_ECHO_PORT" "$OUT_DIR/host-$label.log")
@@ -136,6 +138,9 @@ boot_guest_model_vm() {
 	record_host_results "$label" "$OUT_DIR/host-$label.log.model.lifecycle" 2
 	rm -rf "$hostdir"
 	check_vm_report "$label" "$OUT_DIR/vm-$label"
+	[ "$gcov" = y ] && record_coverage "$label" "$OUT_DIR/vm-$label/report.log.clean" \
+		"$mods" "$OUT_DIR/coverage-$label.txt"
+	return 0
 }
 
 run_guest_model_tests() {
@@ -161,7 +166,7 @@ run_guest_model_tests() {
 			collect_intree_modules "/lib/modules/$rel/kernel" "$OUT_DIR/intree-$rel"
 		for line in "${GUEST_MODEL_VMS[@]}"; do
 			boot_guest_model_vm "$qemu" "/boot/vmlinuz-$rel" "$(build_dir "$rel")" \
-				"$OUT_DIR/intree-$rel" "guest-model-${rel%%-*}" "$line"
+				"$OUT_DIR/intree-$rel" "guest-model-${rel%%-*}" n "$line"
 		done
 	fi
 	# The debug kernel (KASAN, lockdep, kmemleak) if it is cached; never built here.
@@ -169,10 +174,10 @@ run_guest_model_tests() {
 	[ -f "$CACHE_DIR/kernel-$key/.done" ] || return 0
 	ktree=$CACHE_DIR/kernel-$key/src
 	# Without KUnit: its suites would fight the real device for the hypervisor route.
-	[ -d "$(build_dir debug-plain)" ] || build_modules debug-plain "$ktree" || return 0
+	[ -d "$(build_dir debug-plain)" ] || build_debug_modules debug-plain "$ktree" || return 0
 	[ -d "$OUT_DIR/intree-debug" ] || collect_intree_modules "$ktree" "$OUT_DIR/intree-debug"
 	for line in "${GUEST_MODEL_DEBUG_VMS[@]}"; do
 		boot_guest_model_vm "$qemu" "$ktree/arch/x86/boot/bzImage" \
-			"$(build_dir debug-plain)" "$OUT_DIR/intree-debug" guest-model-debug "$line"
+			"$(build_dir debug-plain)" "$OUT_DIR/intree-debug" guest-model-debug y "$line"
 	done
 }
