@@ -139,7 +139,7 @@ boot_guest_model_vm() {
 	rm -rf "$hostdir"
 	check_vm_report "$label" "$OUT_DIR/vm-$label"
 	[ "$gcov" = y ] && record_coverage "$label" "$OUT_DIR/vm-$label/report.log.clean" \
-		"$mods" "$OUT_DIR/coverage-$label.txt"
+		"$mods" "$OUT_DIR/coverage-$label.txt" "$OUT_DIR/gcda-$label"
 	return 0
 }
 
@@ -171,7 +171,10 @@ run_guest_model_tests() {
 	fi
 	# The debug kernel (KASAN, lockdep, kmemleak) if it is cached; never built here.
 	key=$(debug_kernel_key 2>/dev/null) || return 0
-	[ -f "$CACHE_DIR/kernel-$key/.done" ] || return 0
+	if [ ! -f "$CACHE_DIR/kernel-$key/.done" ]; then
+		record SKIP "guest-model-debug:vm" "debug kernel $key not cached (the debug phase builds it)"
+		return 0
+	fi
 	ktree=$CACHE_DIR/kernel-$key/src
 	# Without KUnit: its suites would fight the real device for the hypervisor route.
 	[ -d "$(build_dir debug-plain)" ] || build_debug_modules debug-plain "$ktree" || return 0
@@ -180,4 +183,6 @@ run_guest_model_tests() {
 		boot_guest_model_vm "$qemu" "$ktree/arch/x86/boot/bzImage" \
 			"$(build_dir debug-plain)" "$OUT_DIR/intree-debug" guest-model-debug y "$line"
 	done
+	merge_coverage guest-model-debug "$(build_dir debug-plain)" \
+		"$OUT_DIR/coverage-guest-model-debug.txt" "$OUT_DIR"/gcda-guest-model-debug-*
 }

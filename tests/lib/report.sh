@@ -46,69 +46,6 @@ record_kunit() {
 	done
 }
 
-# record_coverage LABEL REPORT BUILD_DIR SUMMARY_FILE
-# The VM names each .gcda by the absolute path of the object it belongs
-# to, which is our build directory on this machine: put it back there and
-# let gcov summarise line coverage per source file. Without a .gcda gcov
-# still prints 0% for the file, so the count of files that came back is
-# what decides.
-record_coverage() {
-	local label=$1 report=$2 build=$3 summary=$4 dir f srcs restored=0 broken=0
-	find "$build" \( -name '*.gcda' -o -name '*.gcda.b64' \) -delete
-	awk -v root="$build" '
-		/^GCDA / { file = (index($2, root) == 1) ? $2 ".b64" : ""; next }
-		/^B64 / && file { sub(/^B64 /, ""); print > file }
-	' "$report"
-	while read -r f; do
-		if base64 -d "$f" >"${f%.b64}" 2>/dev/null; then
-			restored=$((restored + 1))
-		else
-			broken=$((broken + 1))
-			rm -f "${f%.b64}"
-		fi
-		rm -f "$f"
-	done < <(find "$build" -name '*.gcda.b64')
-	if [ "$restored" -eq 0 ] || [ "$broken" -ne 0 ]; then
-		record FAIL "$label:gcov_collected" \
-			"$restored .gcda files came back from the VM, $broken not decodable"
-		return 0
-	fi
-	for dir in vmci vsock; do
-		srcs=()
-		for f in "$build/$dir"/*.c; do
-			case $f in *.mod.c) ;; *) srcs+=("${f##*/}") ;; esac
-		done
-		(cd "$build/$dir" && gcov -n -o . "${srcs[@]}" 2>/dev/null) |
-			awk -v root="$build/" '
-				function total(name, h, n, what) {
-					if (n) printf "  %-28s %6.2f%% of %d lines%s\n", name, 100 * h / n, n, what
-				}
-				/^File / { f = substr($2, 2, length($2) - 2); next }
-				/^Lines executed:/ && index(f, root) == 1 {
-					split(substr($2, 10), p, "%"); n = $4; h = int(p[1] * n / 100 + 0.5)
-					rel = substr(f, length(root) + 1)
-					printf "  %-28s %6.2f%% of %d lines\n", rel, p[1], n
-					if (rel !~ /_kunit\.c$/ && rel !~ /^include\//) {
-						split(rel, d, "/"); hit[d[1]] += h; all[d[1]] += n
-						# The PCI driver, the part only a VM with the device runs.
-						if (rel ~ /^vmci\/guest_[a-z_]*\.c$/) { ghit += h; gall += n }
-					}
-					f = ""
-				}
-				END {
-					for (m in all) total(m "/ total", hit[m], all[m], " (excluding KUnit files)")
-					total("vmci/guest_*.c total", ghit, gall, "")
-				}'
-	done >"$summary"
-	if [ ! -s "$summary" ]; then
-		record FAIL "$label:gcov_collected" "gcov printed nothing for $restored .gcda files"
-		return 0
-	fi
-	record PASS "$label:gcov_collected" "$restored .gcda files"
-	say "gcov line coverage ($label):"
-	cat "$summary"
-}
-
 # check_vm_report LABEL LOGDIR [KUNIT y|n]
 check_vm_report() {
 	local label=$1 logdir=$2 kunit=${3:-n}
