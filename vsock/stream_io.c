@@ -191,37 +191,46 @@ void vmsock_stream_peer_waiting(struct sock *sk, u8 type)
 	}
 }
 
-/*
- * The wait entry goes on the socket's queue only before the first sleep:
- * a call that finds data or room at once, the common case in a
- * request-response exchange, never touches the queue's lock.
- */
-static void vmsock_prepare_sleep(struct sock *sk, struct wait_queue_entry *wait, bool *queued)
+/* Locked: what ends a writer's sleep, and what ends a reader's. */
+static bool vmsock_send_wake_cond(struct sock *sk)
 {
+	return vmsock_send_space(sk) > 0 || sk->sk_err || vmsock_send_closed(sk) ||
+	       !vmsock_connected(sk);
+}
+
+static bool vmsock_recv_wake_cond(struct sock *sk)
+{
+	return vmsock_recv_ready(sk) > 0 || sk->sk_err || vmsock_recv_closed(sk);
+}
+
+/*
+ * Locked. Sleeps until the queue has room (@for_data false) or data, or
+ * says why it may not. The wait entry goes on the socket's queue only
+ * before the first sleep: a call that finds data or room at once, the
+ * common case in a request-response exchange, never touches the queue's
+ * lock.
+ */
+static int vmsock_sleep(struct sock *sk, struct wait_queue_entry *wait, bool *queued,
+			long *timeo, bool for_data)
+{
+	if (!*timeo)
+		return -EAGAIN;
+	if (signal_pending(current))
+		return sock_intr_errno(*timeo);
 	if (!*queued)
 		add_wait_queue(sk_sleep(sk), wait);
 	*queued = true;
+	vmsock_pkt_before_sleep(sk, for_data ? VMSOCK_PKT_WAITING_READ :
+				VMSOCK_PKT_WAITING_WRITE);
+	sk_wait_event(sk, timeo, for_data ? vmsock_recv_wake_cond(sk) :
+		      vmsock_send_wake_cond(sk), wait);
+	return 0;
 }
 
 static void vmsock_end_sleep(struct sock *sk, struct wait_queue_entry *wait, bool queued)
 {
 	if (queued)
 		remove_wait_queue(sk_sleep(sk), wait);
-}
-
-/* Locked. The queue had no room: sleeps, or says why not. */
-static int vmsock_wait_send_space(struct sock *sk, struct wait_queue_entry *wait, bool *queued,
-				  long *timeo)
-{
-	if (!*timeo)
-		return -EAGAIN;
-	if (signal_pending(current))
-		return sock_intr_errno(*timeo);
-	vmsock_prepare_sleep(sk, wait, queued);
-	vmsock_pkt_before_sleep(sk, VMSOCK_PKT_WAITING_WRITE);
-	sk_wait_event(sk, timeo, vmsock_send_space(sk) > 0 || sk->sk_err ||
-		      vmsock_send_closed(sk) || !vmsock_connected(sk), wait);
-	return 0;
 }
 
 int vmsock_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
@@ -259,7 +268,7 @@ int vmsock_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 		}
 		n = vmcix_qpair_enquev(vsk->st.qpair, msg, len - written, 0);
 		if (n == VMCI_ERROR_QUEUEPAIR_NOSPACE) {
-			err = vmsock_wait_send_space(sk, &wait, &queued, &timeo);
+			err = vmsock_sleep(sk, &wait, &queued, &timeo, false);
 			if (err)
 				break;
 			continue;
@@ -290,9 +299,9 @@ out:
 }
 
 /*
- * Locked. The queue was empty and @copied bytes short of the target:
- * sleeps and returns 0, or returns 1 when the call should end with what
- * it has, or an error.
+ * Locked. The queue was empty and the call short of its target: sleeps
+ * and returns 0, or returns 1 when the call should end with what it has,
+ * or an error.
  */
 static int vmsock_wait_data(struct sock *sk, struct wait_queue_entry *wait, bool *queued,
 			    long *timeo)
@@ -301,15 +310,7 @@ static int vmsock_wait_data(struct sock *sk, struct wait_queue_entry *wait, bool
 		return sock_error(sk);
 	if (vmsock_recv_closed(sk))
 		return 1;
-	if (!*timeo)
-		return -EAGAIN;
-	if (signal_pending(current))
-		return sock_intr_errno(*timeo);
-	vmsock_prepare_sleep(sk, wait, queued);
-	vmsock_pkt_before_sleep(sk, VMSOCK_PKT_WAITING_READ);
-	sk_wait_event(sk, timeo, vmsock_recv_ready(sk) > 0 || sk->sk_err ||
-		      vmsock_recv_closed(sk), wait);
-	return 0;
+	return vmsock_sleep(sk, wait, queued, timeo, true);
 }
 
 int vmsock_stream_recvmsg(struct socket *sock, struct msghdr *msg, size_t len, int flags)
