@@ -346,6 +346,7 @@ static double drive_connect(const struct family *f, int type, unsigned int port,
 
 /* Datagram rate: what arrives, per second, of a burst of 1 KiB datagrams. */
 #define DGRAM_SIZE	1024
+#define DGRAM_ROW	"datagrams 1 KiB delivered"
 
 static int serve_dgram(int lfd, long count)
 {
@@ -454,13 +455,18 @@ static int cmp_double(const void *a, const void *b)
  */
 #define MAX_REPS	9
 
+static int row_wanted(const char *what)
+{
+	return !only_rows || strstr(what, only_rows);
+}
+
 static void row(const char *what, const char *unit, int type, serve_fn serve, drive_fn drive,
 		long arg, int higher_better, int reps)
 {
 	double v[NFAM], runs[NFAM][MAX_REPS];
 	int i, r, n;
 
-	if (only_rows && !strstr(what, only_rows))
+	if (!row_wanted(what))
 		return;
 	for (r = 0; r < reps; r++)
 		for (i = 0; i < NFAM; i++)
@@ -520,10 +526,10 @@ int main(int argc, char **argv)
 	    1000 / scale, 0, MAX_REPS);
 	row("connect+accept+close", "conn/s", SOCK_STREAM, serve_accept, drive_connect,
 	    500 / scale, 1, 1);
-	if (!only_rows || strstr("datagrams 1 KiB delivered", only_rows)) {
+	if (row_wanted(DGRAM_ROW)) {
 		for (i = 0; i < NFAM; i++)
 			v[i] = fams[i].usable ? measure_dgram(&fams[i], 20000 / scale) : -1;
-		print_row("datagrams 1 KiB delivered", "dg/s", v, 1);
+		print_row(DGRAM_ROW, "dg/s", v, 1);
 	}
 
 	if (afd >= 0)

@@ -123,24 +123,24 @@ static long delete_module(const char *name)
 	return syscall(SYS_delete_module, name, O_NONBLOCK);
 }
 
+/* The number in a sysfs file, or -1. */
+static long read_sysfs_long(const char *path)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY);
+	ssize_t r = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return r > 0 ? strtol(buf, NULL, 10) : -1;
+}
+
 static long module_refcnt(const char *name)
 {
-	char path[64], buf[32];
-	long v = -1;
-	ssize_t r;
-	int fd;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	r = read(fd, buf, sizeof(buf) - 1);
-	if (r > 0) {
-		buf[r] = 0;
-		v = strtol(buf, NULL, 10);
-	}
-	close(fd);
-	return v;
+	return read_sysfs_long(path);
 }
 
 /* The kernel refuses a module in use with EWOULDBLOCK (busybox: EBUSY text). */
@@ -345,17 +345,6 @@ static void reset_recovers(unsigned int port, unsigned int ctl)
 	tap_report(new_connection_ok(port), "reset_new_connection", "no echo");
 }
 
-static int read_counter(const char *path)
-{
-	char buf[32] = "";
-	int fd = open(path, O_RDONLY);
-	ssize_t r = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-
-	if (fd >= 0)
-		close(fd);
-	return r > 0 ? atoi(buf) : -1;
-}
-
 static unsigned int local_cid(void)
 {
 	unsigned int cid = VMADDR_CID_ANY;
@@ -465,19 +454,20 @@ static void own_cid(unsigned int lport)
 static void ring(unsigned int ctl, unsigned int rid)
 {
 	static const char rings[] = "/sys/module/vmci_test_endpoint/parameters/dbell_rings";
-	int before = read_counter(rings), now = before, i;
+	long before = read_sysfs_long(rings), now = before;
+	int i;
 	unsigned int cid = local_cid();
 	char cmd[64];
 
 	tap_report(before >= 0 && cid != VMADDR_CID_ANY, "doorbell_ready",
-		   "counter %d, cid %u", before, cid);
+		   "counter %ld, cid %u", before, cid);
 	snprintf(cmd, sizeof(cmd), "ring %u %u", cid, rid);
 	tap_report(!model_control(ctl, cmd), "doorbell_ring_accepted", "device said no");
 	for (i = 0; i < 50 && now <= before; i++) {
 		usleep(100000);
-		now = read_counter(rings);
+		now = read_sysfs_long(rings);
 	}
-	tap_report(now == before + 1, "doorbell_rung_once", "counter %d -> %d", before, now);
+	tap_report(now == before + 1, "doorbell_rung_once", "counter %ld -> %ld", before, now);
 	snprintf(cmd, sizeof(cmd), "ring %u %u", cid, rid + 1000);
 	tap_report(model_control(ctl, cmd), "doorbell_unlinked_refused", "device rang it");
 }
