@@ -1,38 +1,49 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Inside a device-model VM (tests/bench/guest-run): streams to the host
- * context through whichever guest stack owns AF_VSOCK (40), the in-tree
- * one or ours. Both VMs run this same binary, so the table the host
- * prints compares stacks, not programs. Numbers only; it fails only when
- * a transfer goes wrong, because then the number would mean nothing.
+ * Inside a device-model VM (tests/bench/guest-run) that has both guest
+ * stacks, each on its own VMCI device: the in-tree one on AF_VSOCK (40),
+ * ours on the family /dev/vmsock hands out (vmsock.ko falls back to it
+ * while the in-tree vsock holds 40). Every run measures both, in turns
+ * whose order alternates, so a change in the machine's load (these
+ * machines swing by 2x within seconds) hits both stacks of a pair alike.
+ * Numbers only; it fails only when a transfer goes wrong, because then
+ * the number would mean nothing.
  *
  *  BULK port: tests/vmm/host/stream_bulk.py ("recv N" / "send N", the
  *             host answers with byte count and CRC-32)
  *  ECHO port: tests/vmm/host/stream_echo.py (echoes whatever arrives)
  *
- * Prints "BENCH <key> <value>" lines, one set per run, on stdout; the
- * host takes the medians.
+ * Prints "BENCH <key> <in-tree value> <our value>" lines, one set per
+ * run, on stdout; the host takes the medians and the paired ratios.
  *
  * Usage: guest_bench BULK_PORT ECHO_PORT BYTES ROUNDS REPS
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
+#include "../../include/uapi/vmci_sockets.h"
 #include "../vmm/guest/bulk_crc.h"
 
 #define CHUNK		65536
 #define TIMEOUT_S	60
 #define MAX_REPS	15
+
+enum { INTREE, OURS, STACKS };
+
+/* The address family the next host_connect() uses. */
+static int family = AF_VSOCK;
 
 static double now(void)
 {
@@ -59,10 +70,10 @@ static double median(double *v, size_t n)
 static int host_connect(unsigned int port)
 {
 	struct sockaddr_vm to = {
-		.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST, .svm_port = port,
+		.svm_family = family, .svm_cid = VMADDR_CID_HOST, .svm_port = port,
 	};
 	struct timeval tv = { .tv_sec = TIMEOUT_S };
-	int s = socket(AF_VSOCK, SOCK_STREAM, 0);
+	int s = socket(family, SOCK_STREAM, 0);
 
 	if (s < 0)
 		return -1;
@@ -219,13 +230,51 @@ static int pingpong(unsigned int port, long rounds, double *rtt)
 	return 0;
 }
 
+/* Ours: the family vmsock.ko reserved; @fd keeps it reserved. */
+static int our_family(int *fd)
+{
+	int af = -1;
+
+	*fd = open(VMCI_SOCKETS_VMSOCK_DEVICE, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0 || ioctl(*fd, VMCI_SOCKETS_GET_AF_VALUE, &af) < 0 || af < 0) {
+		printf("# no family from %s: %s\n", VMCI_SOCKETS_VMSOCK_DEVICE, strerror(errno));
+		return -1;
+	}
+	return af;
+}
+
+struct run {
+	double g2h, h2g, rtt_mean, rtt_p50;
+};
+
+static int measure(const unsigned char *chunk, unsigned char *buf, unsigned int bulk_port,
+		   unsigned int echo_port, unsigned long long total, long rounds, double *rtt,
+		   struct run *r)
+{
+	double sum = 0;
+	long j;
+
+	r->g2h = to_host(chunk, bulk_port, total);
+	r->h2g = from_host(buf, bulk_port, total);
+	if (r->g2h < 0 || r->h2g < 0 || pingpong(echo_port, rounds, rtt))
+		return -1;
+	for (j = 0; j < rounds; j++)
+		sum += rtt[j];
+	r->rtt_mean = sum / rounds;
+	r->rtt_p50 = median(rtt, rounds);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	double g2h, h2g, mean, sum, *rtt;
+	const int families[STACKS] = { [INTREE] = AF_VSOCK };
+	int af[STACKS], fd, first, k;
+	struct run r[STACKS];
 	unsigned long long total;
 	unsigned char *buf, chunk[CHUNK];
 	unsigned int bulk_port, echo_port, reps, i;
 	uint64_t x = 0x9e3779b97f4a7c15ull;
+	double *rtt;
 	long rounds, j;
 
 	if (argc != 6) {
@@ -242,6 +291,11 @@ int main(int argc, char **argv)
 		printf("# bad arguments\n");
 		return 2;
 	}
+	memcpy(af, families, sizeof(af));
+	af[OURS] = our_family(&fd);
+	if (af[OURS] < 0)
+		return 1;
+	printf("# in-tree on family %d, ours on family %d\n", af[INTREE], af[OURS]);
 	buf = malloc(total);
 	rtt = calloc(rounds, sizeof(*rtt));
 	if (!buf || !rtt) {
@@ -261,21 +315,27 @@ int main(int argc, char **argv)
 	 * An untimed eighth first: in trial runs the first transfer of a boot
 	 * was the slowest for both stacks (host threads, caches).
 	 */
-	if (to_host(chunk, bulk_port, total / 8 + 1) < 0 ||
-	    from_host(buf, bulk_port, total / 8 + 1) < 0 ||
-	    pingpong(echo_port, rounds / 8 + 1, rtt))
-		return 1;
-	for (i = 0; i < reps; i++) {
-		g2h = to_host(chunk, bulk_port, total);
-		h2g = from_host(buf, bulk_port, total);
-		if (g2h < 0 || h2g < 0 || pingpong(echo_port, rounds, rtt))
+	for (k = 0; k < STACKS; k++) {
+		family = af[k];
+		if (to_host(chunk, bulk_port, total / 8 + 1) < 0 ||
+		    from_host(buf, bulk_port, total / 8 + 1) < 0 ||
+		    pingpong(echo_port, rounds / 8 + 1, rtt))
 			return 1;
-		for (sum = 0, j = 0; j < rounds; j++)
-			sum += rtt[j];
-		mean = sum / rounds;
-		printf("BENCH g2h %.2f\nBENCH h2g %.2f\n", g2h, h2g);
-		printf("BENCH rtt_mean %.2f\nBENCH rtt_p50 %.2f\n", mean, median(rtt, rounds));
 	}
+	for (i = 0; i < reps; i++) {
+		first = i % 2 ? OURS : INTREE;
+		for (k = 0; k < STACKS; k++) {
+			family = af[first ^ k];
+			if (measure(chunk, buf, bulk_port, echo_port, total, rounds, rtt,
+				    &r[first ^ k]))
+				return 1;
+		}
+		printf("BENCH g2h %.2f %.2f\n", r[INTREE].g2h, r[OURS].g2h);
+		printf("BENCH h2g %.2f %.2f\n", r[INTREE].h2g, r[OURS].h2g);
+		printf("BENCH rtt_mean %.2f %.2f\n", r[INTREE].rtt_mean, r[OURS].rtt_mean);
+		printf("BENCH rtt_p50 %.2f %.2f\n", r[INTREE].rtt_p50, r[OURS].rtt_p50);
+	}
+	close(fd);
 	free(rtt);
 	free(buf);
 	return 0;
