@@ -44,6 +44,8 @@ enum { INTREE, OURS, STACKS };
 
 /* The address family the next host_connect() uses. */
 static int family = AF_VSOCK;
+/* Guest CPU time (all CPUs) the last timed transfer or exchange took, s. */
+static double cpu_spent;
 
 static double now(void)
 {
@@ -51,6 +53,27 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Busy time of all CPUs so far, in seconds, from /proc/stat's tick
+ * counts: what both stacks cost the guest, beside the wall clock that the
+ * host's scheduling mostly decides.
+ */
+static double cpu_busy(void)
+{
+	unsigned long long user, nice, sys, idle, iowait, irq, softirq;
+	FILE *f = fopen("/proc/stat", "r");
+	int n = 0;
+
+	if (f) {
+		n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &sys,
+			   &idle, &iowait, &irq, &softirq);
+		fclose(f);
+	}
+	if (n != 7)
+		return 0;
+	return (double)(user + nice + sys + irq + softirq) / sysconf(_SC_CLK_TCK);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -139,6 +162,7 @@ static double to_host(const unsigned char *chunk, unsigned int port,
 		return -1;
 	}
 	t0 = now();
+	cpu_spent = cpu_busy();
 	while (sent < total) {
 		n = total - sent < CHUNK ? total - sent : CHUNK;
 		if (write_all(s, chunk, n))
@@ -153,6 +177,7 @@ static double to_host(const unsigned char *chunk, unsigned int port,
 		return -1;
 	}
 	t = now() - t0;
+	cpu_spent = cpu_busy() - cpu_spent;
 	close(s);
 	if (count != total || host_crc != crc) {
 		printf("# guest->host: host got %llu crc %08x, sent %llu crc %08x\n",
@@ -179,6 +204,7 @@ static double from_host(unsigned char *buf, unsigned int port, unsigned long lon
 		return -1;
 	}
 	t0 = now();
+	cpu_spent = cpu_busy();
 	while (got < total) {
 		r = read(s, buf + got, total - got < CHUNK ? total - got : CHUNK);
 		if (r <= 0)
@@ -189,6 +215,7 @@ static double from_host(unsigned char *buf, unsigned int port, unsigned long lon
 	if (got == total)
 		r = read(s, buf, 1);
 	t = now() - t0;
+	cpu_spent = cpu_busy() - cpu_spent;
 	close(s);
 	if (r != 0 || got != total || want != total) {
 		printf("# host->guest: got %llu of %llu, last read %zd: %s\n", got, want, r,
@@ -216,6 +243,8 @@ static int pingpong(unsigned int port, long rounds, double *rtt)
 	}
 	/* The first rounds set up caches and the host's thread: not counted. */
 	for (i = -20; i < rounds; i++) {
+		if (!i)
+			cpu_spent = cpu_busy();
 		sent = (char)i;
 		t = now();
 		if (write(s, &sent, 1) != 1 || read(s, &c, 1) != 1 || c != sent) {
@@ -226,6 +255,7 @@ static int pingpong(unsigned int port, long rounds, double *rtt)
 		if (i >= 0)
 			rtt[i] = (now() - t) * 1e6;
 	}
+	cpu_spent = cpu_busy() - cpu_spent;
 	close(s);
 	return 0;
 }
@@ -243,8 +273,9 @@ static int our_family(int *fd)
 	return af;
 }
 
+/* Throughputs in MiB/s, times in us; cpu_* in us of guest CPU per MiB or round. */
 struct run {
-	double g2h, h2g, rtt_mean, rtt_p50;
+	double g2h, h2g, rtt_mean, rtt_p50, cpu_g2h, cpu_h2g, cpu_rtt;
 };
 
 static int measure(const unsigned char *chunk, unsigned char *buf, unsigned int bulk_port,
@@ -254,10 +285,15 @@ static int measure(const unsigned char *chunk, unsigned char *buf, unsigned int 
 	double sum = 0;
 	long j;
 
+	double mib = total / 1048576.0;
+
 	r->g2h = to_host(chunk, bulk_port, total);
+	r->cpu_g2h = cpu_spent * 1e6 / mib;
 	r->h2g = from_host(buf, bulk_port, total);
+	r->cpu_h2g = cpu_spent * 1e6 / mib;
 	if (r->g2h < 0 || r->h2g < 0 || pingpong(echo_port, rounds, rtt))
 		return -1;
+	r->cpu_rtt = cpu_spent * 1e6 / rounds;
 	for (j = 0; j < rounds; j++)
 		sum += rtt[j];
 	r->rtt_mean = sum / rounds;
@@ -334,6 +370,9 @@ int main(int argc, char **argv)
 		printf("BENCH h2g %.2f %.2f\n", r[INTREE].h2g, r[OURS].h2g);
 		printf("BENCH rtt_mean %.2f %.2f\n", r[INTREE].rtt_mean, r[OURS].rtt_mean);
 		printf("BENCH rtt_p50 %.2f %.2f\n", r[INTREE].rtt_p50, r[OURS].rtt_p50);
+		printf("BENCH cpu_g2h %.1f %.1f\n", r[INTREE].cpu_g2h, r[OURS].cpu_g2h);
+		printf("BENCH cpu_h2g %.1f %.1f\n", r[INTREE].cpu_h2g, r[OURS].cpu_h2g);
+		printf("BENCH cpu_rtt %.2f %.2f\n", r[INTREE].cpu_rtt, r[OURS].cpu_rtt);
 	}
 	close(fd);
 	free(rtt);
