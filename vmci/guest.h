@@ -118,6 +118,16 @@ void vmci_guest_watch_stop(struct vmci_guest *g);
 /* guest_dg_recv.c: process context. */
 void vmci_guest_rx_work(struct work_struct *work);
 
+/*
+ * Every socket wakeup from the device waits for rx_work, so it runs on
+ * the high-priority pool: a normal worker can wait behind the very task
+ * it is about to wake. (The in-tree driver uses an RT IRQ thread.)
+ */
+static inline void vmci_guest_queue_rx(struct vmci_guest *g)
+{
+	queue_work(system_highpri_wq, &g->rx_work);
+}
+
 /* guest_irq.c */
 int vmci_guest_irq_setup(struct vmci_guest *g, const char *mode_param);
 void vmci_guest_irq_teardown(struct vmci_guest *g);

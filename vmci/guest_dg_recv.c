@@ -156,5 +156,5 @@ void vmci_guest_rx_work(struct work_struct *work)
 	if (g->caps & VMCI_CAPS_DMA_DATAGRAM)
 		rx_dma(g);
 	else if (rx_pio(g))
-		queue_work(system_wq, &g->rx_work);
+		vmci_guest_queue_rx(g);
 }

@@ -23,7 +23,7 @@ static void handle_causes(struct vmci_guest *g, u32 causes)
 	if (causes & VMCI_ICR_DMA_DATAGRAM)
 		wake_up_all(&g->dma_wait);
 	if (causes & VMCI_ICR_DATAGRAM)
-		queue_work(system_wq, &g->rx_work);
+		vmci_guest_queue_rx(g);
 	if (causes & VMCI_ICR_NOTIFICATION)
 		queue_work(system_wq, &g->notify_work);
 }

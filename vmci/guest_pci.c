@@ -187,7 +187,7 @@ static void enable_interrupts(struct vmci_guest *g)
 	vmci_guest_write(g, VMCI_CONTROL_ADDR, VMCI_CONTROL_INT_ENABLE);
 	vmci_guest_watch_start(g);
 	/* Datagrams may have been queued before we listened. */
-	queue_work(system_wq, &g->rx_work);
+	vmci_guest_queue_rx(g);
 }
 
 /* The hypervisor must answer GET_CONTEXT_ID, or nothing else will work. */
