@@ -282,10 +282,8 @@ static int measure(const unsigned char *chunk, unsigned char *buf, unsigned int 
 		   unsigned int echo_port, unsigned long long total, long rounds, double *rtt,
 		   struct run *r)
 {
-	double sum = 0;
+	double sum = 0, mib = total / 1048576.0;
 	long j;
-
-	double mib = total / 1048576.0;
 
 	r->g2h = to_host(chunk, bulk_port, total);
 	r->cpu_g2h = cpu_spent * 1e6 / mib;
@@ -303,8 +301,7 @@ static int measure(const unsigned char *chunk, unsigned char *buf, unsigned int 
 
 int main(int argc, char **argv)
 {
-	const int families[STACKS] = { [INTREE] = AF_VSOCK };
-	int af[STACKS], fd, first, k;
+	int af[STACKS] = { [INTREE] = AF_VSOCK }, fd, first, k;
 	struct run r[STACKS];
 	unsigned long long total;
 	unsigned char *buf, chunk[CHUNK];
@@ -327,7 +324,6 @@ int main(int argc, char **argv)
 		printf("# bad arguments\n");
 		return 2;
 	}
-	memcpy(af, families, sizeof(af));
 	af[OURS] = our_family(&fd);
 	if (af[OURS] < 0)
 		return 1;
