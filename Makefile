@@ -55,6 +55,9 @@ install-files:
 	install -D -m 0644 vmci/vmci-blacklist-inbox.conf \
 		$(DESTDIR)/usr/share/doc/$(PACKAGE)/blacklist-inbox-vmci.conf
 	install -D -m 0644 vsock/60-vmsock.rules $(DESTDIR)/etc/udev/rules.d/60-vmsock.rules
+	install -D -m 0644 man/vmci.4 $(DESTDIR)/usr/share/man/man4/vmci.4
+	install -D -m 0644 man/vmsock.7 $(DESTDIR)/usr/share/man/man7/vmsock.7
+	install -D -m 0644 man/vmci_sockets.3 $(DESTDIR)/usr/share/man/man3/vmci_sockets.3
 
 # Puts the source under /usr/src and has DKMS build and install it for
 # every kernel with headers; AUTOINSTALL covers kernels installed later.

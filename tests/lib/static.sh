@@ -86,11 +86,30 @@ check_uapi_header() {
 	done < <(bash "$TESTS_DIR/static/uapi-header.sh" 2>&1)
 }
 
+# check_man_pages: lint, render and the example of man/, from
+# tests/static/man-pages.sh; its exit status must agree with its lines.
+check_man_pages() {
+	local out rc
+	out=$(bash "$TESTS_DIR/static/man-pages.sh" 2>&1)
+	rc=$?
+	while IFS= read -r line; do
+		case "$line" in
+		"PASS "*) record PASS "${line#PASS }" ;;
+		"FAIL "*) record FAIL "${line#FAIL }" ;;
+		*) echo "    $line" ;;
+		esac
+	done <<<"$out"
+	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' <<<"$out"; then
+		record FAIL "man:exit" "man-pages.sh exited $rc without a FAIL line"
+	fi
+}
+
 run_static_checks() {
 	local hdr rel
 	check_versions
 	check_style
 	check_uapi_header
+	check_man_pages
 	for hdr in $(supported_header_dirs); do
 		rel=$(headers_release "$hdr")
 		build_modules "$rel" "$hdr" || continue
