@@ -89,7 +89,7 @@ check_uapi_header() {
 # check_man_pages: lint, render and the example of man/, from
 # tests/static/man-pages.sh; its exit status must agree with its lines.
 check_man_pages() {
-	local out rc
+	local out rc line
 	out=$(bash "$TESTS_DIR/static/man-pages.sh" 2>&1)
 	rc=$?
 	while IFS= read -r line; do
