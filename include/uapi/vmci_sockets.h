@@ -75,6 +75,10 @@ struct sockaddr_vm {
 #ifndef VMADDR_CID_HOST
 #define VMADDR_CID_HOST		2
 #endif
+/* The old name of CID 1, still used by classic programs. */
+#ifndef VMADDR_CID_RESERVED
+#define VMADDR_CID_RESERVED	VMADDR_CID_LOCAL
+#endif
 
 /*
  * Socket options; the level is the address family itself. The buffer sizes
@@ -109,6 +113,34 @@ struct sockaddr_vm {
 #ifndef SO_VMCI_NONBLOCK_TXRX
 #define SO_VMCI_NONBLOCK_TXRX		7
 #endif
+/*
+ * ESX only, and 8 is also upstream's SO_VM_SOCKETS_CONNECT_TIMEOUT_NEW:
+ * vmsock reads 8 as the connect timeout. The names exist so that
+ * programs which also target ESX compile.
+ */
+#ifndef SO_VMCI_DISCONNECT_CAUSE
+#define SO_VMCI_DISCONNECT_CAUSE	8
+#endif
+#ifndef VMCI_SOCKETS_DISCONNECT_REGULAR
+#define VMCI_SOCKETS_DISCONNECT_REGULAR	0
+#endif
+#ifndef VMCI_SOCKETS_DISCONNECT_VMOTION
+#define VMCI_SOCKETS_DISCONNECT_VMOTION	1
+#endif
+/* ESX datagram sockets only: rate (packets/s), privileged ports, bursts. */
+#ifndef SO_VMCI_PEER_LIMIT_RATE
+#define SO_VMCI_PEER_LIMIT_RATE		9
+#endif
+#ifndef SO_VMCI_PEER_PRIV_LIMIT
+#define SO_VMCI_PEER_PRIV_LIMIT		10
+#endif
+/* The spelling VMware's documentation example uses. */
+#ifndef SO_VMCI_PEER_LIMIT_PRIV
+#define SO_VMCI_PEER_LIMIT_PRIV		SO_VMCI_PEER_PRIV_LIMIT
+#endif
+#ifndef SO_VMCI_PEER_BURST_LEVEL
+#define SO_VMCI_PEER_BURST_LEVEL	11
+#endif
 
 /* Version word: epoch (8 bits), major (8 bits), minor (16 bits). */
 #ifndef VMCI_SOCKETS_INVALID_VERSION
@@ -136,6 +168,20 @@ struct sockaddr_vm {
 #endif
 #ifndef VMCI_SOCKETS_GET_LOCAL_CID
 #define VMCI_SOCKETS_GET_LOCAL_CID	1977
+#endif
+/* ESX only; takes a struct uuid_2_cid. */
+#ifndef VMCI_SOCKETS_UUID_2_CID
+#define VMCI_SOCKETS_UUID_2_CID		1991
+#endif
+
+#ifndef VMCI_SOCKETS_HAVE_UUID_2_CID
+#define VMCI_SOCKETS_HAVE_UUID_2_CID
+/* 136 bytes: what ioctl 1991 reads and writes on ESX. */
+struct uuid_2_cid {
+	unsigned int u2c_context_id;
+	unsigned int u2c_pad;
+	char u2c_uuid_string[128];
+};
 #endif
 
 #ifndef VMCI_SOCKETS_DEFAULT_DEVICE

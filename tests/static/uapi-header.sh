@@ -60,7 +60,8 @@ cat >"$TMP/api.c" <<'EOF'
 
 int main(void)
 {
-	unsigned long v[22];
+	unsigned long v[32];
+	struct uuid_2_cid u2c;
 	struct sockaddr_vm addr;
 	unsigned int version;
 	int fd = -1;
@@ -91,6 +92,17 @@ int main(void)
 	v[19] = VMCI_SOCKETS_VERSION_MINOR(version);
 	v[20] = VMCISock_GetLocalCID();
 	v[21] = VMCISock_Uuid2ContextId("00 11 22 33 44 55 66 77-88 99 aa bb cc dd ee ff");
+	v[22] = VMADDR_CID_RESERVED;
+	v[23] = SO_VMCI_DISCONNECT_CAUSE;
+	v[24] = VMCI_SOCKETS_DISCONNECT_REGULAR;
+	v[25] = VMCI_SOCKETS_DISCONNECT_VMOTION;
+	v[26] = SO_VMCI_PEER_LIMIT_RATE;
+	v[27] = SO_VMCI_PEER_PRIV_LIMIT;
+	v[28] = SO_VMCI_PEER_LIMIT_PRIV;
+	v[29] = SO_VMCI_PEER_BURST_LEVEL;
+	v[30] = VMCI_SOCKETS_UUID_2_CID;
+	memset(&u2c, 0, sizeof(u2c));
+	v[31] = u2c.u2c_context_id + u2c.u2c_pad + CAST(unsigned char, u2c.u2c_uuid_string[0]);
 
 	af = VMCISock_GetAFValueFd(&fd);
 	addr.svm_family = CAST(sa_family_t, af);
@@ -99,7 +111,7 @@ int main(void)
 	VMCISock_ReleaseAFValueFd(fd);
 	af = VMCISock_GetAFValue();
 
-	return CAST(int, v[0] + v[21] + addr.svm_cid) + af;
+	return CAST(int, v[0] + v[21] + v[31] + addr.svm_cid) + af;
 }
 EOF
 
@@ -189,6 +201,19 @@ ABI_ASSERT(opt_nonblock, SO_VMCI_NONBLOCK_TXRX == 7);
 ABI_ASSERT(ioc_version, VMCI_SOCKETS_VERSION == 1972);
 ABI_ASSERT(ioc_af, VMCI_SOCKETS_GET_AF_VALUE == 1976);
 ABI_ASSERT(ioc_cid, VMCI_SOCKETS_GET_LOCAL_CID == 1977);
+ABI_ASSERT(ioc_uuid, VMCI_SOCKETS_UUID_2_CID == 1991);
+ABI_ASSERT(cid_reserved, VMADDR_CID_RESERVED == 1);
+ABI_ASSERT(opt_cause, SO_VMCI_DISCONNECT_CAUSE == 8);
+ABI_ASSERT(cause_regular, VMCI_SOCKETS_DISCONNECT_REGULAR == 0);
+ABI_ASSERT(cause_vmotion, VMCI_SOCKETS_DISCONNECT_VMOTION == 1);
+ABI_ASSERT(opt_rate, SO_VMCI_PEER_LIMIT_RATE == 9);
+ABI_ASSERT(opt_priv, SO_VMCI_PEER_PRIV_LIMIT == 10);
+ABI_ASSERT(opt_priv_doc, SO_VMCI_PEER_LIMIT_PRIV == 10);
+ABI_ASSERT(opt_burst, SO_VMCI_PEER_BURST_LEVEL == 11);
+ABI_ASSERT(u2c_size, sizeof(struct uuid_2_cid) == 136);
+ABI_ASSERT(u2c_cid, offsetof(struct uuid_2_cid, u2c_context_id) == 0);
+ABI_ASSERT(u2c_pad, offsetof(struct uuid_2_cid, u2c_pad) == 4);
+ABI_ASSERT(u2c_string, offsetof(struct uuid_2_cid, u2c_uuid_string) == 8);
 ABI_ASSERT(bad_version, VMCI_SOCKETS_INVALID_VERSION == 0xFFFFFFFFU);
 ABI_ASSERT(epoch, VMCI_SOCKETS_VERSION_EPOCH(0x09080001U) == 9);
 ABI_ASSERT(major, VMCI_SOCKETS_VERSION_MAJOR(0x09080001U) == 8);
