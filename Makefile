@@ -12,6 +12,10 @@ VERSION   := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(CURDIR)/dkms.co
 KVER      ?= $(shell uname -r)
 KDIR      ?= /lib/modules/$(KVER)/build
 DESTDIR   ?=
+# Where install-files puts configuration: /etc for a hand install, /lib for
+# the Debian package (install-package-files).
+MODPROBE_DIR ?= /etc/modprobe.d
+UDEV_RULES_DIR ?= /etc/udev/rules.d
 CHECKPATCH ?= $(firstword $(wildcard $(KDIR)/scripts/checkpatch.pl) \
 		$(wildcard /var/cache/vmci-vmsock-tests/kernel-*/src/scripts/checkpatch.pl))
 
@@ -23,8 +27,8 @@ UAPI_HEADERS = include/uapi/vmci_sockets.h
 CHECKPATCH_FLAGS = --strict --no-tree --terse --show-types \
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG
 
-.PHONY: all modules clean check style install install-files dkms-install \
-	dkms-remove test demo bench bench-guest
+.PHONY: all modules clean check style install install-files install-package-files \
+	install-policy dkms-install dkms-remove deb test demo bench bench-guest
 
 all: modules
 
@@ -51,13 +55,27 @@ install: modules install-files
 
 install-files:
 	install -D -m 0644 include/uapi/vmci_sockets.h $(DESTDIR)/usr/include/vmci/vmci_sockets.h
-	install -D -m 0644 vsock/vmsock-modprobe.conf $(DESTDIR)/etc/modprobe.d/vmsock.conf
-	install -D -m 0644 vmci/vmci-blacklist-inbox.conf \
-		$(DESTDIR)/usr/share/doc/$(PACKAGE)/blacklist-inbox-vmci.conf
-	install -D -m 0644 vsock/60-vmsock.rules $(DESTDIR)/etc/udev/rules.d/60-vmsock.rules
+	install -D -m 0644 vsock/vmsock-modprobe.conf $(DESTDIR)$(MODPROBE_DIR)/vmsock.conf
+	install -D -m 0644 vsock/60-vmsock.rules $(DESTDIR)$(UDEV_RULES_DIR)/60-vmsock.rules
 	install -D -m 0644 man/vmci.4 $(DESTDIR)/usr/share/man/man4/vmci.4
 	install -D -m 0644 man/vmsock.7 $(DESTDIR)/usr/share/man/man7/vmsock.7
 	install -D -m 0644 man/vmci_sockets.3 $(DESTDIR)/usr/share/man/man3/vmci_sockets.3
+
+# The coexistence policy (docs/deployment.md): vmci owns the device and
+# vmsock AF_VSOCK, both loaded at boot. The package installs it; by hand
+# it is a choice ("make install-policy").
+install-policy:
+	install -D -m 0644 conf/vmci-vmsock-policy.conf $(DESTDIR)$(MODPROBE_DIR)/vmci-vmsock-policy.conf
+	install -D -m 0644 conf/vmci-vmsock-load.conf $(DESTDIR)/usr/lib/modules-load.d/vmci-vmsock.conf
+
+# What the Debian package carries besides the sources (debian/rules).
+install-package-files:
+	$(MAKE) install-files install-policy MODPROBE_DIR=/lib/modprobe.d \
+		UDEV_RULES_DIR=/lib/udev/rules.d
+
+# The DKMS .deb, in ../ as dpkg-buildpackage leaves it.
+deb:
+	dpkg-buildpackage -b -us -uc
 
 # Puts the source under /usr/src and has DKMS build and install it for
 # every kernel with headers; AUTOINSTALL covers kernels installed later.

@@ -86,11 +86,12 @@ check_uapi_header() {
 	done < <(bash "$TESTS_DIR/static/uapi-header.sh" 2>&1)
 }
 
-# check_man_pages: lint, render and the example of man/, from
-# tests/static/man-pages.sh; its exit status must agree with its lines.
-check_man_pages() {
-	local out rc line
-	out=$(bash "$TESTS_DIR/static/man-pages.sh" 2>&1)
+# run_check_script NAME SCRIPT [ARGS...]: records the PASS/FAIL lines a
+# tests/static script prints; a non-zero exit without a FAIL line fails too.
+run_check_script() {
+	local name=$1 out rc line
+	shift
+	out=$(bash "$@" 2>&1)
 	rc=$?
 	while IFS= read -r line; do
 		case "$line" in
@@ -100,7 +101,7 @@ check_man_pages() {
 		esac
 	done <<<"$out"
 	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' <<<"$out"; then
-		record FAIL "man:exit" "man-pages.sh exited $rc without a FAIL line"
+		record FAIL "$name:exit" "$1 exited $rc without a FAIL line"
 	fi
 }
 
@@ -109,7 +110,8 @@ run_static_checks() {
 	check_versions
 	check_style
 	check_uapi_header
-	check_man_pages
+	run_check_script man "$TESTS_DIR/static/man-pages.sh"
+	run_check_script deb "$TESTS_DIR/static/deb.sh" "$OUT_DIR/deb"
 	for hdr in $(supported_header_dirs); do
 		rel=$(headers_release "$hdr")
 		build_modules "$rel" "$hdr" || continue
