@@ -168,6 +168,7 @@ run_guest_model_tests() {
 			boot_guest_model_vm "$qemu" "/boot/vmlinuz-$rel" "$(build_dir "$rel")" \
 				"$OUT_DIR/intree-$rel" "guest-model-${rel%%-*}" n "$line"
 		done
+		run_policy_vm "$qemu" "$rel" "$(build_dir "$rel")"
 	fi
 	# The debug kernel (KASAN, lockdep, kmemleak) if it is cached; never built here.
 	key=$(debug_kernel_key 2>/dev/null) || return 0
