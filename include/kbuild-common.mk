@@ -7,6 +7,7 @@
 include $(src)/../include/compat/probes.mk
 
 ccflags-y += -I$(src)/../include $(COMPAT_FLAGS) \
-	-include $(src)/../include/compat/compat.h
+	-include $(src)/../include/compat/compat.h \
+	-idirafter $(src)/../include/compat/fallback
 
 GCOV_PROFILE := $(VMCI_GCOV)

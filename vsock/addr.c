@@ -12,7 +12,7 @@
 /* The one hypervisor resource a vSockets datagram may target. */
 #define VMSOCK_HYPERVISOR_DGRAM_PORT	14U
 
-int vmsock_addr_check(const struct sockaddr *addr, int len, int family)
+int vmsock_addr_check(const struct sockaddr_unsized *addr, int len, int family)
 {
 	if (!addr || len < (int)sizeof(struct sockaddr_vm))
 		return -EINVAL;
@@ -34,7 +34,7 @@ bool vmsock_dgram_dst_allowed(u32 cid, u32 port)
 	return cid != VMADDR_CID_HYPERVISOR || port == VMSOCK_HYPERVISOR_DGRAM_PORT;
 }
 
-int vmsock_addr_bind(struct socket *sock, struct sockaddr *addr, int len,
+int vmsock_addr_bind(struct socket *sock, struct sockaddr_unsized *addr, int len,
 		     int (*do_bind)(struct sock *sk, u32 cid, u32 port))
 {
 	const struct sockaddr_vm *svm = (const struct sockaddr_vm *)addr;

@@ -18,7 +18,7 @@
  * when it names another family. svm_flags and svm_zero are ignored:
  * classic programs never had to clear them.
  */
-int vmsock_addr_check(const struct sockaddr *addr, int len, int family);
+int vmsock_addr_check(const struct sockaddr_unsized *addr, int len, int family);
 
 /* A fully zeroed address, so no kernel byte reaches user space. */
 void vmsock_addr_init(struct sockaddr_vm *addr, int family, u32 cid, u32 port);
@@ -36,7 +36,7 @@ struct socket;
  * bind(2) for either socket type: checks @addr, then runs @do_bind with
  * the socket locked.
  */
-int vmsock_addr_bind(struct socket *sock, struct sockaddr *addr, int len,
+int vmsock_addr_bind(struct socket *sock, struct sockaddr_unsized *addr, int len,
 		     int (*do_bind)(struct sock *sk, u32 cid, u32 port));
 
 /*

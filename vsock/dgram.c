@@ -152,7 +152,7 @@ static int vmsock_dgram_do_bind(struct sock *sk, u32 cid, u32 port)
 	return 0;
 }
 
-static int vmsock_dgram_bind(struct socket *sock, struct sockaddr *addr, int len)
+static int vmsock_dgram_bind(struct socket *sock, struct sockaddr_unsized *addr, int len)
 {
 	return vmsock_addr_bind(sock, addr, len, vmsock_dgram_do_bind);
 }
@@ -165,7 +165,7 @@ static int vmsock_dgram_autobind(struct sock *sk)
 	return vmsock_dgram_do_bind(sk, VMADDR_CID_ANY, VMADDR_PORT_ANY);
 }
 
-static int vmsock_dgram_connect(struct socket *sock, struct sockaddr *addr,
+static int vmsock_dgram_connect(struct socket *sock, struct sockaddr_unsized *addr,
 				int len, int flags)
 {
 	const struct sockaddr_vm *svm = (const struct sockaddr_vm *)addr;

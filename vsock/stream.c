@@ -13,7 +13,7 @@
 #include "addr.h"
 #include "stream.h"
 
-static int vmsock_stream_bind(struct socket *sock, struct sockaddr *addr, int len)
+static int vmsock_stream_bind(struct socket *sock, struct sockaddr_unsized *addr, int len)
 {
 	return vmsock_addr_bind(sock, addr, len, vmsock_stream_bind_port);
 }

@@ -56,7 +56,7 @@ static inline bool vmsock_stream_bound(const struct vmsock_sock *vsk)
 }
 
 /* stream_conn.c; "locked" means under lock_sock(). */
-int vmsock_stream_connect(struct socket *sock, struct sockaddr *addr, int len, int flags);
+int vmsock_stream_connect(struct socket *sock, struct sockaddr_unsized *addr, int len, int flags);
 int vmsock_stream_listen(struct socket *sock, int backlog);
 int vmsock_stream_do_accept(struct socket *sock, struct socket *newsock, int flags, bool kern);
 int vmsock_stream_release(struct socket *sock);

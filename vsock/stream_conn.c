@@ -688,7 +688,7 @@ void vmsock_stream_sock_init(struct sock *sk, struct sock *parent)
 	}
 }
 
-int vmsock_stream_connect(struct socket *sock, struct sockaddr *addr, int len, int flags)
+int vmsock_stream_connect(struct socket *sock, struct sockaddr_unsized *addr, int len, int flags)
 {
 	const struct sockaddr_vm *svm = (const struct sockaddr_vm *)addr;
 	struct sock *sk = sock->sk;

@@ -41,4 +41,148 @@
 #define COMPAT_ACCEPT_KERN	(compat_kern)
 #endif
 
+/*
+ * Before 5.11 there is no kmap_local_page(). Every kernel we build for is
+ * amd64 without highmem, where a page is always mapped: its address is
+ * the mapping, and a user copy through it may fault and sleep as it must
+ * (kmap_atomic() would forbid both).
+ */
+#ifndef COMPAT_HAVE_KMAP_LOCAL
+#ifdef CONFIG_HIGHMEM
+#error "kmap_local_page() fallback needs a kernel without highmem"
+#endif
+#define kmap_local_page(page)	page_address(page)
+#define kunmap_local(addr)	((void)(addr))
+#endif
+
+/*
+ * Before 7.0 proto_ops.bind/connect took a struct sockaddr; ours are
+ * written with the newer name for the same bytes.
+ */
+#ifndef COMPAT_HAVE_SOCKADDR_UNSIZED
+#define sockaddr_unsized	sockaddr
+#endif
+
+/* Before 6.1 an iov_iter's direction was READ (into it) or WRITE. */
+#ifndef COMPAT_HAVE_ITER_SOURCE
+#define ITER_SOURCE	WRITE
+#define ITER_DEST	READ
+#endif
+
+/* Before 5.17; every Debian kernel has CONFIG_PM_SLEEP. */
+#ifndef COMPAT_HAVE_SIMPLE_DEV_PM_OPS
+#define DEFINE_SIMPLE_DEV_PM_OPS(name, suspend_fn, resume_fn) \
+	const struct dev_pm_ops name = { SET_SYSTEM_SLEEP_PM_OPS(suspend_fn, resume_fn) }
+#define pm_sleep_ptr(ptr)	(IS_ENABLED(CONFIG_PM_SLEEP) ? (ptr) : NULL)
+#endif
+
+/*
+ * The fallbacks below need kernel headers. Included here, ahead of a
+ * source file's own pr_fmt, they would fix printk's default prefix: define
+ * pr_fmt first exactly as every file of ours does, so that a file's own
+ * definition is the same one again.
+ */
+#if !defined(COMPAT_HAVE_SKB_RECV_DATAGRAM_3) || !defined(COMPAT_HAVE_SOCK_TIMEVAL_HELPERS) || \
+	!defined(COMPAT_HAVE_SK_ERROR_REPORT)
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#endif
+
+/*
+ * Before 5.19 skb_recv_datagram() took "noblock" besides the flags that
+ * already say MSG_DONTWAIT. The prototype is read first, so the macro
+ * below only rewrites our calls.
+ */
+#ifndef COMPAT_HAVE_SKB_RECV_DATAGRAM_3
+#include <linux/skbuff.h>
+#include <linux/socket.h>
+static inline struct sk_buff *
+compat_skb_recv_datagram(struct sock *sk, unsigned int flags, int *err)
+{
+	return skb_recv_datagram(sk, flags, (flags & MSG_DONTWAIT) != 0, err);
+}
+
+#define skb_recv_datagram(sk, flags, err)	compat_skb_recv_datagram(sk, flags, err)
+#endif
+
+/* Before 5.12 the callback had no wrapper. */
+#ifndef COMPAT_HAVE_SK_ERROR_REPORT
+#include <net/sock.h>
+static inline void sk_error_report(struct sock *sk)
+{
+	sk->sk_error_report(sk);
+}
+#endif
+
+/*
+ * Before 6.0 the socket layer kept its timeval option helpers to itself.
+ * These follow the same ABI: the old layout (native long fields, or
+ * old_timeval32 for a 32-bit caller) for the _OLD option, the 64-bit
+ * layout otherwise.
+ */
+#ifndef COMPAT_HAVE_SOCK_TIMEVAL_HELPERS
+#include <linux/compat.h>
+#include <linux/sockptr.h>
+#include <net/sock.h>
+
+static inline bool compat_timeval_is_32(bool old_timeval)
+{
+	return old_timeval && in_compat_syscall() && !COMPAT_USE_64BIT_TIME;
+}
+
+static inline int sock_copy_user_timeval(struct __kernel_sock_timeval *tv, sockptr_t optval,
+					 int optlen, bool old_timeval)
+{
+	if (compat_timeval_is_32(old_timeval)) {
+		struct old_timeval32 tv32;
+
+		if (optlen < (int)sizeof(tv32))
+			return -EINVAL;
+		if (copy_from_sockptr(&tv32, optval, sizeof(tv32)))
+			return -EFAULT;
+		tv->tv_sec = tv32.tv_sec;
+		tv->tv_usec = tv32.tv_usec;
+	} else if (old_timeval) {
+		struct __kernel_old_timeval old_tv;
+
+		if (optlen < (int)sizeof(old_tv))
+			return -EINVAL;
+		if (copy_from_sockptr(&old_tv, optval, sizeof(old_tv)))
+			return -EFAULT;
+		tv->tv_sec = old_tv.tv_sec;
+		tv->tv_usec = old_tv.tv_usec;
+	} else {
+		if (optlen < (int)sizeof(*tv))
+			return -EINVAL;
+		if (copy_from_sockptr(tv, optval, sizeof(*tv)))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/* Writes @timeo into @optval (room for the largest layout); returns its size. */
+static inline int sock_get_timeout(long timeo, void *optval, bool old_timeval)
+{
+	struct __kernel_sock_timeval tv = { 0, 0 };
+
+	if (timeo != MAX_SCHEDULE_TIMEOUT) {
+		tv.tv_sec = timeo / HZ;
+		tv.tv_usec = ((timeo % HZ) * USEC_PER_SEC) / HZ;
+	}
+	if (compat_timeval_is_32(old_timeval)) {
+		struct old_timeval32 tv32 = { tv.tv_sec, tv.tv_usec };
+
+		memcpy(optval, &tv32, sizeof(tv32));
+		return sizeof(tv32);
+	}
+	if (old_timeval) {
+		struct __kernel_old_timeval old_tv = { tv.tv_sec, tv.tv_usec };
+
+		memcpy(optval, &old_tv, sizeof(old_tv));
+		return sizeof(old_tv);
+	}
+	memcpy(optval, &tv, sizeof(tv));
+	return sizeof(tv);
+}
+#endif
+
 #endif /* VMCI_COMPAT_H */

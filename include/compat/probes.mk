@@ -38,3 +38,38 @@ COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_PCI_IRQ_INTX,\
 COMPAT_FLAGS += $(call compat_probe,COMPAT_ACCEPT_ARG,\
 	$(H)include <net/sock.h>\nint f(struct proto_accept_arg *a);\n\
 	int f(struct proto_accept_arg *a) { return a->flags + a->kern; }\n)
+
+# 5.11 added kmap_local_page(); before, amd64 (no highmem) maps every page.
+COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_KMAP_LOCAL,\
+	$(H)include <linux/highmem.h>\nvoid *f(struct page *p);\n\
+	void *f(struct page *p) { return kmap_local_page(p); }\n)
+
+# 6.1 named iov_iter directions ITER_SOURCE/ITER_DEST (were WRITE/READ).
+COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_ITER_SOURCE,\
+	$(H)include <linux/uio.h>\nint compat_probe_dir = ITER_SOURCE + ITER_DEST;\n)
+
+# 5.17 added DEFINE_SIMPLE_DEV_PM_OPS() and pm_sleep_ptr().
+COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_SIMPLE_DEV_PM_OPS,\
+	$(H)include <linux/pm.h>\nstatic int s(struct device *d) { return 0; }\n\
+	DEFINE_SIMPLE_DEV_PM_OPS(compat_probe_pm, s, s);\n\
+	const void *compat_probe_ptr = pm_sleep_ptr(&compat_probe_pm);\n)
+
+# 5.19 dropped skb_recv_datagram()'s noblock argument (flags carry it).
+COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_SKB_RECV_DATAGRAM_3,\
+	$(H)include <linux/skbuff.h>\nstruct sk_buff *f(struct sock *sk);\n\
+	struct sk_buff *f(struct sock *sk) { int e; return skb_recv_datagram(sk, 0, &e); }\n)
+
+# 5.12 added sk_error_report().
+COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_SK_ERROR_REPORT,\
+	$(H)include <net/sock.h>\nvoid f(struct sock *sk);\nvoid f(struct sock *sk) { sk_error_report(sk); }\n)
+
+# 5.14 (sock_get_timeout) and 6.0 (sock_copy_user_timeval) made the socket
+# layer's timeval option helpers available to modules.
+COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_SOCK_TIMEVAL_HELPERS,\
+	$(H)include <net/sock.h>\nint f(struct __kernel_sock_timeval *tv, sockptr_t p);\n\
+	int f(struct __kernel_sock_timeval *tv, sockptr_t p) {\n\
+	return sock_copy_user_timeval(tv, p, 16, false) + sock_get_timeout(1, tv, false); }\n)
+
+# 7.0 passes proto_ops.bind/connect a struct sockaddr_unsized.
+COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_SOCKADDR_UNSIZED,\
+	$(H)include <linux/socket.h>\nint compat_probe_len = sizeof(struct sockaddr_unsized);\n)
