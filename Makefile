@@ -28,7 +28,7 @@ CHECKPATCH_FLAGS = --strict --no-tree --terse --show-types \
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG
 
 .PHONY: all modules clean check style install install-files install-package-files \
-	install-policy dkms-install dkms-remove deb test demo bench bench-guest
+	install-policy dkms-install dkms-remove deb test canary demo bench bench-guest
 
 all: modules
 
@@ -105,6 +105,10 @@ dkms-remove:
 
 test:
 	tests/run
+
+# Builds against the newest headers sid has today and reports what broke.
+canary:
+	tests/canary
 
 demo:
 	tests/demo

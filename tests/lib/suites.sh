@@ -72,11 +72,17 @@ SH
 
 # check_suite SUITE: build (W=1, sparse) and DKMS inside SUITE's root.
 check_suite() {
-	local suite=$1 root hdr rel label log
-	if ! root=$(suite_root "$suite"); then
-		record FAIL "suite:$suite:root" "mmdebstrap failed (log: $CACHE_DIR/suite-$suite.log)"
+	local root
+	if ! root=$(suite_root "$1"); then
+		record FAIL "suite:$1:root" "mmdebstrap failed (log: $CACHE_DIR/suite-$1.log)"
 		return 1
 	fi
+	check_suite_root "$1" "$root"
+}
+
+# check_suite_root SUITE ROOT
+check_suite_root() {
+	local suite=$1 root=$2 hdr rel label log
 	hdr=$(suite_headers "$root")
 	rel=${hdr#/usr/src/linux-headers-}
 	label=$suite-$rel
