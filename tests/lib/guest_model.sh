@@ -126,7 +126,7 @@ boot_guest_model_vm() {
 		-L /usr/share/qemu -L /usr/share/seabios -net none \
 		-machine pc -cpu max -smp 2 -m 2G -no-reboot -display none -monitor none \
 		-device "$device" -kernel "$kernel" -initrd "$OUT_DIR/initrd-$label.gz" \
-		-append "console=ttyS0 quiet loglevel=4 panic=-1 oops=panic kasan.fault=report watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300 $append" \
+		-append "console=ttyS0 quiet loglevel=4 panic=-1 no_timer_check oops=panic kasan.fault=report watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300 $append" \
 		-serial stdio -serial "file:$OUT_DIR/vm-$label/report.log" </dev/null |
 		tee "$OUT_DIR/vm-$label/console.log" | sed -u 's/^/  vm| /'
 	[ "${PIPESTATUS[0]}" -eq 124 ] && say "VM timed out after 600s"

@@ -72,7 +72,7 @@ boot_model_vm() {
 		-machine pc -cpu max -smp 2 -m 1G -no-reboot -display none -monitor none \
 		-device "$device" \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 quiet loglevel=4 panic=-1 $append" \
+		-append "console=ttyS0 quiet loglevel=4 panic=-1 no_timer_check $append" \
 		-serial stdio -serial "file:$logdir/report.log" </dev/null |
 		tee "$logdir/console.log" | sed -u 's/^/  vm| /'
 	rc=${PIPESTATUS[0]}

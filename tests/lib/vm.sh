@@ -73,7 +73,7 @@ boot_vm() {
 		-machine pc -cpu max -smp 2 -m 2G -no-reboot -display none \
 		-monitor none -net none \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 quiet loglevel=4 panic=-1 oops=panic kasan.fault=report watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300" \
+		-append "console=ttyS0 quiet loglevel=4 panic=-1 no_timer_check oops=panic kasan.fault=report watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300" \
 		-serial stdio -serial "file:$logdir/report.log" </dev/null |
 		tee "$logdir/console.log" | sed -u 's/^/  vm| /'
 	rc=${PIPESTATUS[0]}
