@@ -19,15 +19,18 @@
  * 1. entry->mem_lock (rwsem, one per pair). The host endpoint's data calls
  *    hold it for reading while they copy to or from the queues, and may
  *    fault on their caller's buffers meanwhile, so a reader can stay for
- *    as long as a user keeps a fault unserved. Installing and taking out
- *    the VMM's memory hold it for writing, so pages are never unpinned
- *    under a copy; such a writer holds no other lock while it waits, so
- *    only the parties of that one pair can wait for it.
+ *    as long as a user keeps a fault unserved; readers take no other
+ *    lock of ours. Installing and taking out the VMM's memory hold it for
+ *    writing, so pages are never unpinned under a copy; such a writer
+ *    holds no other lock while it waits, so only the parties of that one
+ *    pair can wait for it.
  * 2. broker_lock (mutex, global) serialises alloc, set_va, detach and
  *    teardown and protects broker_list, the party fields, the totals and
  *    the budget. Nothing waits under it for a per-pair lock or for user
- *    memory: holders never fault, pin or take mem_lock, so every VMM's
- *    ioctls pass it in bounded time.
+ *    memory: its holders never fault, pin or wait for a mem_lock (they
+ *    may already hold one), and wait only for memory, an RCU grace
+ *    period and the resource table's short lookups, so every VMM's
+ *    ioctls get through it in bounded time.
  * An operation on a pair finds the entry and takes a reference under
  * broker_lock, drops it, waits for mem_lock, takes broker_lock again and
  * checks that the pair is still in the state it found. SETVA pins the

@@ -503,18 +503,22 @@ static void dynamic_ids_skip_ids_bound_ahead(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, add_dynamic(t, dyn[2], 3), FIRST_DYNAMIC + 2 + SQUATTED);
 	kunit_info(test, "dynamic ID after %u bound ahead: %llu ns\n", SQUATTED, took);
 
-	/* A small range: all bound but one, the one the search passed long ago. */
+	/* A small range, all bound but one ID: the search finds it. */
 	KUNIT_ASSERT_EQ(test, add_dynamic(small, fill[0], 3), FIRST_DYNAMIC);
-	for (i = 1; i < 64; i++)
-		if (i != 40)
-			KUNIT_ASSERT_EQ(test, vmci_resource_table_add(small, fill[i],
-								      VMCI_RESOURCE_TYPE_DATAGRAM,
-								      vmci_make_handle(9, FIRST_DYNAMIC + i)),
-					VMCI_SUCCESS);
+	for (i = 1; i < 64; i++) {
+		struct vmci_handle h = vmci_make_handle(9, FIRST_DYNAMIC + i);
+
+		if (i == 40)
+			continue;
+		KUNIT_ASSERT_EQ(test, vmci_resource_table_add(small, fill[i],
+							      VMCI_RESOURCE_TYPE_DATAGRAM, h),
+				VMCI_SUCCESS);
+	}
 	KUNIT_EXPECT_EQ(test, add_dynamic(small, dyn[3], 3), FIRST_DYNAMIC + 40);
 	KUNIT_EXPECT_EQ(test, vmci_resource_table_add(small, fill[40], VMCI_RESOURCE_TYPE_DATAGRAM,
 						      vmci_make_handle(3, VMCI_INVALID_ID)),
 			VMCI_ERROR_NO_HANDLE);
+	/* One freed behind the search: found after wrapping. */
 	KUNIT_EXPECT_TRUE(test, vmci_resource_table_remove(small, fill[7]));
 	KUNIT_EXPECT_EQ(test, add_dynamic(small, fill[40], 3), FIRST_DYNAMIC + 7);
 
