@@ -10,19 +10,32 @@
  * - The VMM's SETVA pins its pages and maps both header pages into the
  *   kernel; unmap (SETVA with va 0), the VMM's detach and its context's
  *   teardown unpin them.
- * - Each detach drops a party; the last one unlinks and frees the entry.
+ * - Each detach drops a party; the last one unlinks the entry, which is
+ *   freed once the last reference taken by an operation in flight is gone.
  *   A host endpoint is a party until its own vmcix_qpair_detach(), so its
  *   vmci_queue structs (embedded here) outlive every data call.
  *
- * Locks, in the order they are taken:
- * - broker_lock (mutex) serialises alloc, set_va, detach and teardown and
- *   protects broker_list, the party fields, the totals and the budget.
- *   Pinning user pages (mmap_lock) happens under it; nothing that holds
- *   mmap_lock ever takes it.
- * - entry->mem_lock (rwsem): the host endpoint's data calls hold it for
- *   reading while they touch the queues, possibly faulting on their own
- *   buffers; mapping and unmapping hold it for writing, so pages are never
- *   unpinned under a copy.
+ * Locks, in the order they are taken (never the other way round):
+ * 1. entry->mem_lock (rwsem, one per pair). The host endpoint's data calls
+ *    hold it for reading while they copy to or from the queues, and may
+ *    fault on their caller's buffers meanwhile, so a reader can stay for
+ *    as long as a user keeps a fault unserved; readers take no other
+ *    lock of ours. Installing and taking out the VMM's memory hold it for
+ *    writing, so pages are never unpinned under a copy; such a writer
+ *    holds no other lock while it waits, so only the parties of that one
+ *    pair can wait for it.
+ * 2. broker_lock (mutex, global) serialises alloc, set_va, detach and
+ *    teardown and protects broker_list, the party fields, the totals and
+ *    the budget. Nothing waits under it for a per-pair lock or for user
+ *    memory: its holders never fault, pin or wait for a mem_lock (they
+ *    may already hold one), and wait only for memory, an RCU grace
+ *    period and the resource table's short lookups, so every VMM's
+ *    ioctls get through it in bounded time.
+ * An operation on a pair finds the entry and takes a reference under
+ * broker_lock, drops it, waits for mem_lock, takes broker_lock again and
+ * checks that the pair is still in the state it found. SETVA pins the
+ * VMM's pages (mmap_lock, user faults) before it takes any of these, and
+ * pages are unpinned after both are dropped.
  * Events to the host are raised only after broker_lock is dropped (their
  * callbacks may allocate or detach pairs); datagrams to a VMM context are
  * queued under it, since that never calls out.
@@ -48,7 +61,9 @@
 
 struct broker_entry {
 	struct vmci_qpair_resource qres;
-	struct list_head node;		/* in broker_list */
+	struct list_head node;		/* in broker_list while it has a party */
+	/* One for broker_list, one per operation that dropped broker_lock. */
+	struct kref refs;
 	/* Fixed at creation; sizes and queues are from the VMM's viewpoint. */
 	u64 produce_size;
 	u64 consume_size;
@@ -60,7 +75,7 @@ struct broker_entry {
 	struct vmci_ctx *vmm;		/* holds a reference; NULL once it left */
 	bool host;
 	bool attached_once;
-	/* Memory: written under broker_lock and mem_lock held for writing. */
+	/* Memory: written with mem_lock held for writing and broker_lock. */
 	struct rw_semaphore mem_lock;
 	bool mapped;
 	struct page **pages;		/* all pinned pages, VMM order */
@@ -157,20 +172,46 @@ static void unpin_pages(struct page **pages, unsigned int n)
 	kvfree(pages);
 }
 
-/* Caller holds broker_lock. The host endpoint sees NOTATTACHED afterwards. */
-static void unmap_locked(struct broker_entry *e)
-{
+/* The VMM's memory of one pair, while it is moved in or out of an entry. */
+struct broker_mem {
 	struct page **pages;
-	unsigned int n;
+	unsigned int num_pages;
 	void *headers;
+};
 
+/* No lock held: vunmap and unpinning may sleep. */
+static void release_mem(struct broker_mem *mem)
+{
+	vunmap(mem->headers);
+	if (mem->pages)
+		unpin_pages(mem->pages, mem->num_pages);
+}
+
+static void entry_free(struct kref *kref)
+{
+	kfree(container_of(kref, struct broker_entry, refs));
+}
+
+static void entry_put(struct broker_entry *e)
+{
+	kref_put(&e->refs, entry_free);
+}
+
+/*
+ * Caller holds mem_lock for writing and broker_lock. Moves the VMM's
+ * memory into @mem for release_mem() after both are dropped; the host
+ * endpoint sees NOTATTACHED afterwards.
+ */
+static void take_mem_locked(struct broker_entry *e, struct broker_mem *mem)
+{
+	lockdep_assert_held_write(&e->mem_lock);
+	lockdep_assert_held(&broker_lock);
 	if (!e->mapped)
 		return;
-	down_write(&e->mem_lock);
 	e->mapped = false;
-	pages = e->pages;
-	n = e->num_pages;
-	headers = e->headers;
+	mem->pages = e->pages;
+	mem->num_pages = e->num_pages;
+	mem->headers = e->headers;
 	e->pages = NULL;
 	e->num_pages = 0;
 	e->headers = NULL;
@@ -178,22 +219,21 @@ static void unmap_locked(struct broker_entry *e)
 	e->vmm_produce_q.pages = NULL;
 	e->vmm_consume_q.q_header = NULL;
 	e->vmm_consume_q.pages = NULL;
-	up_write(&e->mem_lock);
-
-	vunmap(headers);
-	unpin_pages(pages, n);
-	pinned_pages -= n;
+	pinned_pages -= mem->num_pages;
 }
 
-/* Caller holds broker_lock; the last party has gone. */
-static void free_locked(struct broker_entry *e)
+/*
+ * Caller holds broker_lock; the last party has gone, and the VMM's memory
+ * went with the VMM. Entries still referenced are freed by the last put.
+ */
+static void unlink_locked(struct broker_entry *e)
 {
-	unmap_locked(e);
+	WARN_ON_ONCE(e->mapped);
 	list_del(&e->node);
 	live_pairs--;
 	/* Waits until no lookup of the table still holds the entry. */
 	vmci_resource_remove(&e->qres.res);
-	kfree(e);
+	entry_put(e);
 }
 
 /* Caller holds broker_lock; only sizes, flags and privileges are compared. */
@@ -227,6 +267,7 @@ static int create_locked(struct vmci_handle handle, u32 creator_cid, u32 peer, u
 	e->creator_cid = creator_cid;
 	e->creator_peer = peer;
 	e->creator_priv = priv_flags;
+	kref_init(&e->refs);
 	init_rwsem(&e->mem_lock);
 	e->vmm_produce_q.size = vmm_produce;
 	e->vmm_produce_q.num_pages = DIV_ROUND_UP(vmm_produce, PAGE_SIZE);
@@ -363,14 +404,16 @@ static int pin_range(u64 va, unsigned int n, struct page ***out)
 	return VMCI_SUCCESS;
 }
 
-/* Caller holds broker_lock; @e belongs to the caller's VMM and is unmapped. */
-static int map_locked(struct broker_entry *e, u64 va)
+/*
+ * No lock held: pins the pair's @n pages from @va and maps both header
+ * pages. This may fault on the VMM's memory for as long as the VMM lets
+ * it, which delays nobody else.
+ */
+static int prepare_mem(u64 va, unsigned int n, unsigned int produce_pages,
+		       struct broker_mem *mem)
 {
-	unsigned int n = vmci_qp_broker_pair_pages(e->produce_size, e->consume_size);
-	unsigned int p = e->vmm_produce_q.num_pages;
 	struct page *hdr_pages[2];
 	struct page **pages;
-	void *headers;
 	int result;
 
 	result = pin_range(va, n, &pages);
@@ -378,29 +421,123 @@ static int map_locked(struct broker_entry *e, u64 va)
 		return result;
 	/* The VMM's layout: produce header, its ring, consume header, its ring. */
 	hdr_pages[0] = pages[0];
-	hdr_pages[1] = pages[p + 1];
-	headers = vmap(hdr_pages, ARRAY_SIZE(hdr_pages), VM_MAP, PAGE_KERNEL);
-	if (!headers) {
+	hdr_pages[1] = pages[produce_pages + 1];
+	mem->headers = vmap(hdr_pages, ARRAY_SIZE(hdr_pages), VM_MAP, PAGE_KERNEL);
+	if (!mem->headers) {
 		unpin_pages(pages, n);
 		return VMCI_ERROR_NO_MEM;
 	}
+	mem->pages = pages;
+	mem->num_pages = n;
+	return VMCI_SUCCESS;
+}
 
-	down_write(&e->mem_lock);
-	e->pages = pages;
-	e->num_pages = n;
-	e->headers = headers;
-	vmci_queue_init(&e->vmm_produce_q, headers, pages + 1, p, e->produce_size);
-	vmci_queue_init(&e->vmm_consume_q, headers + PAGE_SIZE, pages + p + 2,
+/* Caller holds mem_lock for writing and broker_lock; @e is unmapped. */
+static void install_mem_locked(struct broker_entry *e, struct broker_mem *mem)
+{
+	unsigned int p = e->vmm_produce_q.num_pages;
+
+	lockdep_assert_held_write(&e->mem_lock);
+	lockdep_assert_held(&broker_lock);
+	e->pages = mem->pages;
+	e->num_pages = mem->num_pages;
+	e->headers = mem->headers;
+	vmci_queue_init(&e->vmm_produce_q, mem->headers, mem->pages + 1, p, e->produce_size);
+	vmci_queue_init(&e->vmm_consume_q, mem->headers + PAGE_SIZE, mem->pages + p + 2,
 			e->vmm_consume_q.num_pages, e->consume_size);
 	e->mapped = true;
-	up_write(&e->mem_lock);
-	pinned_pages += n;
+	pinned_pages += mem->num_pages;
+	*mem = (struct broker_mem){};
+}
+
+/*
+ * Takes broker_lock, finds @handle's entry and checks that it is @ctx's;
+ * on VMCI_SUCCESS *@out holds a reference and broker_lock is still held.
+ */
+static int get_own_entry(struct vmci_ctx *ctx, struct vmci_handle handle,
+			 struct broker_entry **out)
+{
+	struct broker_entry *e;
+
+	mutex_lock(&broker_lock);
+	e = find_locked(handle);
+	if (!e) {
+		mutex_unlock(&broker_lock);
+		return VMCI_ERROR_NOT_FOUND;
+	}
+	if (e->vmm != ctx) {
+		mutex_unlock(&broker_lock);
+		return VMCI_ERROR_QUEUEPAIR_NOTOWNER;
+	}
+	kref_get(&e->refs);
+	*out = e;
 	return VMCI_SUCCESS;
+}
+
+/*
+ * Locks @e for a change of its memory: mem_lock first, with no other lock
+ * held, then broker_lock. Returns false, with nothing held, if @ctx left
+ * the pair while we waited (a racing detach or unmap of the same VMM).
+ */
+static bool lock_entry_for(struct vmci_ctx *ctx, struct broker_entry *e)
+{
+	down_write(&e->mem_lock);
+	mutex_lock(&broker_lock);
+	if (e->vmm == ctx)
+		return true;
+	mutex_unlock(&broker_lock);
+	up_write(&e->mem_lock);
+	return false;
+}
+
+static void unlock_entry(struct broker_entry *e)
+{
+	mutex_unlock(&broker_lock);
+	up_write(&e->mem_lock);
+}
+
+/* SETVA with va 0: the VMM takes its memory back but stays a party. */
+static int vmm_unmap(struct vmci_ctx *ctx, struct broker_entry *e)
+{
+	struct broker_mem mem = {};
+	int result;
+
+	if (!lock_entry_for(ctx, e))
+		return VMCI_ERROR_QUEUEPAIR_NOTOWNER;
+	result = e->mapped ? VMCI_SUCCESS : VMCI_ERROR_QUEUEPAIR_NOTSET;
+	take_mem_locked(e, &mem);
+	unlock_entry(e);
+	release_mem(&mem);
+	return result;
+}
+
+static int vmm_map(struct vmci_ctx *ctx, struct broker_entry *e, u64 va, unsigned int n,
+		   unsigned int produce_pages)
+{
+	struct broker_mem mem = {};
+	int result;
+
+	result = prepare_mem(va, n, produce_pages, &mem);
+	if (result < VMCI_SUCCESS)
+		return result;
+	if (!lock_entry_for(ctx, e)) {
+		result = VMCI_ERROR_QUEUEPAIR_NOTOWNER;
+	} else {
+		/* A racing SETVA of the same VMM may have won. */
+		if (e->mapped)
+			result = VMCI_ERROR_REGION_ALREADY_SHARED;
+		else
+			install_mem_locked(e, &mem);
+		unlock_entry(e);
+	}
+	release_mem(&mem);
+	return result;
 }
 
 int vmci_qp_broker_vmm_set_va(struct vmci_ctx *ctx, struct vmci_handle handle, u64 va,
 			      u64 num_pages)
 {
+	unsigned int produce_pages;
 	struct broker_entry *e;
 	u64 n, bytes;
 	int result;
@@ -410,27 +547,22 @@ int vmci_qp_broker_vmm_set_va(struct vmci_ctx *ctx, struct vmci_handle handle, u
 	if (!PAGE_ALIGNED(va))
 		return VMCI_ERROR_NOT_PAGE_ALIGNED;
 
-	mutex_lock(&broker_lock);
-	e = find_locked(handle);
-	if (!e) {
-		result = VMCI_ERROR_NOT_FOUND;
-		goto out;
-	}
-	if (e->vmm != ctx) {
-		result = VMCI_ERROR_QUEUEPAIR_NOTOWNER;
-		goto out;
-	}
-	if (!va) {
-		result = e->mapped ? VMCI_SUCCESS : VMCI_ERROR_QUEUEPAIR_NOTSET;
-		unmap_locked(e);
-		goto out;
-	}
-	if (e->mapped) {
+	result = get_own_entry(ctx, handle, &e);
+	if (result < VMCI_SUCCESS)
+		return result;
+	/* Fixed at creation, so what is checked here still holds later. */
+	n = vmci_qp_broker_pair_pages(e->produce_size, e->consume_size);
+	produce_pages = e->vmm_produce_q.num_pages;
+	if (va && e->mapped)
 		result = VMCI_ERROR_REGION_ALREADY_SHARED;
+	mutex_unlock(&broker_lock);
+	if (result < VMCI_SUCCESS)
+		goto out;
+	if (!va) {
+		result = vmm_unmap(ctx, e);
 		goto out;
 	}
 	/* Sizes are bounded at alloc, so neither product can wrap. */
-	n = vmci_qp_broker_pair_pages(e->produce_size, e->consume_size);
 	bytes = n * PAGE_SIZE;
 	if (num_pages && num_pages != n) {
 		result = VMCI_ERROR_INVALID_SIZE;
@@ -440,58 +572,61 @@ int vmci_qp_broker_vmm_set_va(struct vmci_ctx *ctx, struct vmci_handle handle, u
 		result = VMCI_ERROR_INVALID_ARGS;
 		goto out;
 	}
-	result = map_locked(e, va);
+	result = vmm_map(ctx, e, va, n, produce_pages);
 out:
-	mutex_unlock(&broker_lock);
+	entry_put(e);
 	return result;
 }
 
 /*
- * Caller holds broker_lock; @e's VMM party leaves. Returns true if the
- * host is still a party and must be told.
+ * @e's VMM party @ctx leaves; the caller holds a reference to @e and no
+ * lock. Waits for the host's data calls on this pair only. Returns
+ * VMCI_ERROR_QUEUEPAIR_NOTATTACHED if @ctx had already left.
  */
-static bool vmm_leave_locked(struct broker_entry *e)
+static int vmm_leave(struct vmci_ctx *ctx, struct broker_entry *e)
 {
-	struct vmci_ctx *ctx = e->vmm;
+	struct vmci_handle handle = e->qres.res.handle;
+	struct broker_mem mem = {};
+	bool tell;
 
-	unmap_locked(e);
+	if (!lock_entry_for(ctx, e))
+		return VMCI_ERROR_QUEUEPAIR_NOTATTACHED;
+	take_mem_locked(e, &mem);
 	e->vmm = NULL;
+	tell = e->host;
+	if (!tell)
+		unlink_locked(e);
+	unlock_entry(e);
+
+	release_mem(&mem);
 	vmci_ctx_put(ctx);
-	if (e->host)
-		return true;
-	free_locked(e);
-	return false;
+	if (tell)
+		tell_host(VMCI_EVENT_QP_PEER_DETACH, handle, ctx->cid);
+	return VMCI_SUCCESS;
 }
 
 int vmci_qp_broker_vmm_detach(struct vmci_ctx *ctx, struct vmci_handle handle)
 {
 	struct broker_entry *e;
-	bool tell = false;
-	int result = VMCI_SUCCESS;
+	int result;
 
 	if (!ctx)
 		return VMCI_ERROR_INVALID_ARGS;
-	mutex_lock(&broker_lock);
-	e = find_locked(handle);
-	if (!e)
-		result = VMCI_ERROR_NOT_FOUND;
-	else if (e->vmm != ctx)
-		result = VMCI_ERROR_QUEUEPAIR_NOTATTACHED;
-	else
-		tell = vmm_leave_locked(e);
+	result = get_own_entry(ctx, handle, &e);
+	if (result == VMCI_ERROR_QUEUEPAIR_NOTOWNER)
+		return VMCI_ERROR_QUEUEPAIR_NOTATTACHED;
+	if (result < VMCI_SUCCESS)
+		return result;
 	mutex_unlock(&broker_lock);
-
-	if (tell)
-		tell_host(VMCI_EVENT_QP_PEER_DETACH, handle, ctx->cid);
+	result = vmm_leave(ctx, e);
+	entry_put(e);
 	return result;
 }
 
-/* One pair at a time, so that each host event is raised with no lock held. */
+/* One pair at a time, so that no lock is held while waiting or raising events. */
 void vmci_qp_broker_ctx_shutdown(struct vmci_ctx *ctx)
 {
 	struct broker_entry *e, *found;
-	struct vmci_handle handle;
-	bool tell;
 
 	for (;;) {
 		found = NULL;
@@ -499,18 +634,15 @@ void vmci_qp_broker_ctx_shutdown(struct vmci_ctx *ctx)
 		list_for_each_entry(e, &broker_list, node) {
 			if (e->vmm == ctx) {
 				found = e;
+				kref_get(&found->refs);
 				break;
 			}
 		}
-		if (!found) {
-			mutex_unlock(&broker_lock);
-			return;
-		}
-		handle = found->qres.res.handle;
-		tell = vmm_leave_locked(found);
 		mutex_unlock(&broker_lock);
-		if (tell)
-			tell_host(VMCI_EVENT_QP_PEER_DETACH, handle, ctx->cid);
+		if (!found)
+			return;
+		vmm_leave(ctx, found);
+		entry_put(found);
 	}
 }
 
@@ -594,7 +726,7 @@ static void broker_detach(struct vmcix_qpair *qp)
 		tell_vmm_locked(e->vmm, VMCI_EVENT_QP_PEER_DETACH, qp->handle,
 				VMCI_HOST_CONTEXT_ID);
 	else
-		free_locked(e);
+		unlink_locked(e);
 	mutex_unlock(&broker_lock);
 }
 

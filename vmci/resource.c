@@ -7,7 +7,9 @@
  */
 #include <linux/bug.h>
 #include <linux/errno.h>
+#include <linux/rculist.h>
 #include <linux/rcupdate.h>
+#include <linux/slab.h>
 #include <linux/workqueue.h>
 
 #include "resource.h"
@@ -22,14 +24,23 @@ static bool type_matches(const struct vmci_resource *r, enum vmci_resource_type 
 	return type == VMCI_RESOURCE_TYPE_ANY || r->type == type;
 }
 
+/*
+ * The entries registered under one resource ID. Readers walk @entries
+ * under RCU; the list is freed a grace period after it became empty.
+ */
+struct rid_slot {
+	struct hlist_head entries;
+	struct rcu_head rcu;
+};
+
 int vmci_resource_table_init(struct vmci_resource_table *t, u32 first_rid, u32 last_rid)
 {
 	/* The range must hold at least one ID other than VMCI_INVALID_ID. */
 	if (first_rid > last_rid || first_rid == VMCI_INVALID_ID)
 		return -EINVAL;
 
-	spin_lock_init(&t->lock);
-	hash_init(t->buckets);
+	/* Index nodes are charged to whoever registers the entry. */
+	xa_init_flags(&t->ids, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
 	t->first_rid = first_rid;
 	t->last_rid = last_rid;
 	t->next_rid = first_rid;
@@ -39,33 +50,23 @@ int vmci_resource_table_init(struct vmci_resource_table *t, u32 first_rid, u32 l
 /* The caller guarantees no add, remove or lookup can still be running. */
 void vmci_resource_table_destroy(struct vmci_resource_table *t)
 {
-	WARN(!hash_empty(t->buckets), "vmci: resource table destroyed while not empty\n");
-}
-
-/* Caller holds t->lock. Dynamic IDs must be unique whatever the context. */
-static bool rid_in_use(struct vmci_resource_table *t, u32 rid)
-{
-	struct vmci_resource *r;
-
-	hash_for_each_possible(t->buckets, r, node, rid)
-		if (r->handle.resource == rid)
-			return true;
-	return false;
+	WARN(!xa_empty(&t->ids), "vmci: resource table destroyed while not empty\n");
+	xa_destroy(&t->ids);
 }
 
 /*
- * Caller holds t->lock. A wildcard handle claims its resource ID in every
- * context, so it clashes with any handle of that ID and type: otherwise
- * vSockets could bind {ANY, P} and {our CID, P} at once, and which socket a
- * datagram reaches would depend on who bound first.
+ * Caller holds the table's lock. A wildcard handle claims its resource ID
+ * in every context, so it clashes with any handle of that ID and type:
+ * otherwise vSockets could bind {ANY, P} and {our CID, P} at once, and
+ * which socket a datagram reaches would depend on who bound first.
  */
-static bool handle_taken(struct vmci_resource_table *t, struct vmci_handle handle,
+static bool handle_taken(const struct rid_slot *slot, struct vmci_handle handle,
 			 enum vmci_resource_type type)
 {
 	struct vmci_resource *r;
 
-	hash_for_each_possible(t->buckets, r, node, handle.resource)
-		if (r->handle.resource == handle.resource && r->type == type &&
+	hlist_for_each_entry(r, &slot->entries, node)
+		if (r->type == type &&
 		    (r->handle.context == handle.context ||
 		     r->handle.context == VMCI_INVALID_ID ||
 		     handle.context == VMCI_INVALID_ID))
@@ -73,51 +74,88 @@ static bool handle_taken(struct vmci_resource_table *t, struct vmci_handle handl
 	return false;
 }
 
-static u32 rid_after(const struct vmci_resource_table *t, u32 rid)
+/*
+ * Caller holds the table's lock, which the xarray may drop and retake to
+ * allocate. Stores the empty list @fresh at a free ID of the dynamic
+ * range, searching upwards from next_rid and wrapping once; the search
+ * skips runs of used IDs in O(log n), so IDs bound ahead of it cost
+ * nothing. VMCI_INVALID_ID is never handed out.
+ */
+static int alloc_dynamic_locked(struct vmci_resource_table *t, struct rid_slot *fresh,
+				u32 *rid)
 {
-	return rid == t->last_rid ? t->first_rid : rid + 1;
+	u32 last = min_t(u32, t->last_rid, VMCI_INVALID_ID - 1);
+	int err;
+
+	err = __xa_alloc_cyclic(&t->ids, rid, fresh, XA_LIMIT(t->first_rid, last),
+				&t->next_rid, GFP_KERNEL_ACCOUNT);
+	if (err == -ENOMEM)
+		return VMCI_ERROR_NO_MEM;
+	return err < 0 ? VMCI_ERROR_NO_HANDLE : VMCI_SUCCESS;
 }
 
 /*
- * Caller holds t->lock. Tries each ID of the range at most once, so a full
- * range ends the search instead of spinning; VMCI_INVALID_ID means none left.
+ * Caller holds the table's lock. Finds the list for @rid, storing @fresh
+ * there if there is none; *@used_fresh says whether it was.
  */
-static u32 alloc_dynamic_rid(struct vmci_resource_table *t)
+static int slot_for_locked(struct vmci_resource_table *t, u32 rid, struct rid_slot *fresh,
+			   struct rid_slot **out, bool *used_fresh)
 {
-	u64 span = (u64)t->last_rid - t->first_rid + 1;
-	u32 rid = t->next_rid;
-	u64 tried;
+	struct rid_slot *slot;
+	int err;
 
-	for (tried = 0; tried < span; tried++, rid = rid_after(t, rid)) {
-		if (rid == VMCI_INVALID_ID || rid_in_use(t, rid))
-			continue;
-		t->next_rid = rid_after(t, rid);
-		return rid;
+	*used_fresh = false;
+	for (;;) {
+		slot = xa_load(&t->ids, rid);
+		if (slot) {
+			*out = slot;
+			return VMCI_SUCCESS;
+		}
+		err = __xa_insert(&t->ids, rid, fresh, GFP_KERNEL_ACCOUNT);
+		if (!err) {
+			*out = fresh;
+			*used_fresh = true;
+			return VMCI_SUCCESS;
+		}
+		/* -EBUSY: another add stored a list while the lock was dropped. */
+		if (err != -EBUSY)
+			return VMCI_ERROR_NO_MEM;
 	}
-	return VMCI_INVALID_ID;
 }
 
 /*
  * Registers @res, which must not be in any table. With handle.resource ==
- * VMCI_INVALID_ID a fresh ID is allocated and written to res->handle. Never
- * sleeps. Returns VMCI_SUCCESS, after which the table holds one reference.
+ * VMCI_INVALID_ID a fresh ID is allocated and written to res->handle.
+ * Process context; may sleep to allocate. Returns VMCI_SUCCESS, after
+ * which the table holds one reference.
  */
 int vmci_resource_table_add(struct vmci_resource_table *t, struct vmci_resource *res,
 			    enum vmci_resource_type type, struct vmci_handle handle)
 {
-	unsigned long flags;
-	int result = VMCI_SUCCESS;
+	struct rid_slot *fresh, *slot = NULL;
+	bool used_fresh = false;
+	int result;
+	u32 rid;
 
+	might_sleep();
 	if (!t || !res || !type_is_valid(type))
 		return VMCI_ERROR_INVALID_ARGS;
+	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
+	if (!fresh)
+		return VMCI_ERROR_NO_MEM;
 
-	spin_lock_irqsave(&t->lock, flags);
+	xa_lock(&t->ids);
 	if (handle.resource == VMCI_INVALID_ID) {
-		handle.resource = alloc_dynamic_rid(t);
-		if (handle.resource == VMCI_INVALID_ID)
-			result = VMCI_ERROR_NO_HANDLE;
-	} else if (handle_taken(t, handle, type)) {
-		result = VMCI_ERROR_ALREADY_EXISTS;
+		result = alloc_dynamic_locked(t, fresh, &rid);
+		if (result == VMCI_SUCCESS) {
+			handle.resource = rid;
+			slot = fresh;
+			used_fresh = true;
+		}
+	} else {
+		result = slot_for_locked(t, handle.resource, fresh, &slot, &used_fresh);
+		if (result == VMCI_SUCCESS && handle_taken(slot, handle, type))
+			result = VMCI_ERROR_ALREADY_EXISTS;
 	}
 	if (result == VMCI_SUCCESS) {
 		/* Everything a reader looks at is set before publication. */
@@ -125,28 +163,41 @@ int vmci_resource_table_add(struct vmci_resource_table *t, struct vmci_resource 
 		res->type = type;
 		refcount_set(&res->refs, 1);
 		init_completion(&res->released);
-		hash_add_rcu(t->buckets, &res->node, handle.resource);
+		hlist_add_head_rcu(&res->node, &slot->entries);
 	}
-	spin_unlock_irqrestore(&t->lock, flags);
+	xa_unlock(&t->ids);
+	/* An explicit ID that clashed leaves no list behind: it had one already. */
+	if (!used_fresh)
+		kfree(fresh);
 	return result;
 }
 
 /* Takes exactly @res out of @t's lookups (see below why by identity). */
 static bool table_unlink(struct vmci_resource_table *t, struct vmci_resource *res)
 {
+	u32 rid = res->handle.resource;
 	struct vmci_resource *r;
-	unsigned long flags;
+	struct rid_slot *slot;
 	bool found = false;
 
-	spin_lock_irqsave(&t->lock, flags);
-	hash_for_each_possible(t->buckets, r, node, res->handle.resource) {
-		if (r == res) {
-			hash_del_rcu(&res->node);
-			found = true;
-			break;
+	xa_lock(&t->ids);
+	slot = xa_load(&t->ids, rid);
+	if (slot) {
+		hlist_for_each_entry(r, &slot->entries, node) {
+			if (r == res) {
+				found = true;
+				break;
+			}
 		}
 	}
-	spin_unlock_irqrestore(&t->lock, flags);
+	if (found) {
+		hlist_del_rcu(&res->node);
+		if (hlist_empty(&slot->entries)) {
+			__xa_erase(&t->ids, rid);
+			kfree_rcu(slot, rcu);
+		}
+	}
+	xa_unlock(&t->ids);
 	return found;
 }
 
@@ -171,16 +222,51 @@ bool vmci_resource_table_remove(struct vmci_resource_table *t, struct vmci_resou
 	return true;
 }
 
+/*
+ * May sleep. vmci_resource_table_remove() for @n entries at once, with one
+ * grace period for all of them instead of one each. Entries of @res that
+ * were not in @t are set to NULL. Returns how many were removed.
+ */
+unsigned int vmci_resource_table_remove_many(struct vmci_resource_table *t,
+					     struct vmci_resource **res, unsigned int n)
+{
+	unsigned int i, removed = 0;
+
+	might_sleep();
+	if (!t || !res)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (res[i] && table_unlink(t, res[i]))
+			removed++;
+		else
+			res[i] = NULL;
+	}
+	if (!removed)
+		return 0;
+	synchronize_rcu();
+	for (i = 0; i < n; i++) {
+		if (!res[i])
+			continue;
+		vmci_resource_put(res[i]);
+		wait_for_completion(&res[i]->released);
+	}
+	return removed;
+}
+
 /* Caller is in an RCU read-side section. */
 static struct vmci_resource *grab(struct vmci_resource_table *t, u32 context, u32 rid,
 				  enum vmci_resource_type type)
 {
 	struct vmci_resource *r;
+	struct rid_slot *slot;
 
-	hash_for_each_possible_rcu(t->buckets, r, node, rid) {
+	slot = xa_load(&t->ids, rid);
+	if (!slot)
+		return NULL;
+	hlist_for_each_entry_rcu(r, &slot->entries, node) {
 		/* A zero count means remove has already given up on it. */
-		if (r->handle.resource == rid && r->handle.context == context &&
-		    type_matches(r, type) && refcount_inc_not_zero(&r->refs))
+		if (r->handle.context == context && type_matches(r, type) &&
+		    refcount_inc_not_zero(&r->refs))
 			return r;
 	}
 	return NULL;

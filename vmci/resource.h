@@ -10,11 +10,11 @@
 #define VMCI_RESOURCE_H
 
 #include <linux/completion.h>
-#include <linux/hashtable.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <vmci/vmci_abi.h>
 
 enum vmci_resource_type {
@@ -32,7 +32,8 @@ enum vmci_resource_type {
  * - @refs counts the table's own reference plus one per successful lookup
  *   or get. It reaches zero only after remove has unpublished the entry and
  *   dropped the table's reference; @released then wakes the remover.
- * - @node is changed only under the table's lock.
+ * - @node (in the list of entries sharing its resource ID) is changed only
+ *   under the table's lock.
  * - @remove_work and @release are used by a deferred remove only.
  * A handle whose context is VMCI_INVALID_ID is a wildcard: it is found by a
  * lookup for its resource ID from any context.
@@ -47,25 +48,29 @@ struct vmci_resource {
 	void (*release)(struct vmci_resource *res);
 };
 
-#define VMCI_RESOURCE_HASH_BITS	7
-
 /*
+ * Entries are indexed by resource ID in @ids, an allocating xarray whose
+ * slots are lists of the entries with that ID (usually one: an ID is
+ * shared only by different contexts or types). Lookups, allocation of a
+ * dynamic ID and insertion all cost O(log n) in the number of IDs in use,
+ * so no number of entries, nor IDs bound just ahead of the next dynamic
+ * one, makes any of them search linearly.
+ *
  * Locking rules:
- * - @lock (IRQ-safe spinlock) serialises writers: it protects @buckets
- *   against concurrent add/remove and protects @next_rid.
- * - Lookups take no lock; they walk @buckets under rcu_read_lock() and may
- *   run in any context, hard IRQ included. They keep an entry only if
- *   refcount_inc_not_zero() succeeds.
- * - add never sleeps; remove sleeps (an RCU grace period and the wait for
- *   the last reference), so only process context may remove. A deferred
- *   remove unlinks without sleeping and leaves both waits to a worker.
- * Entries are hashed by resource ID alone, so an exact handle and a
- * wildcard for the same ID share a bucket, and a dynamic ID's table-wide
- * uniqueness is checked in one bucket.
+ * - @ids' own lock (xa_lock, a plain spinlock: IRQs stay on) serialises
+ *   writers: it protects the lists in @ids and @next_rid. Every writer
+ *   runs in process context; add and remove may sleep, add dropping the
+ *   lock only inside the xarray to allocate a node.
+ * - Lookups take no lock; they load the ID's list and walk it under
+ *   rcu_read_lock() and may run in any context, hard IRQ included. They
+ *   keep an entry only if refcount_inc_not_zero() succeeds. Lists emptied
+ *   by a remove are freed after a grace period.
+ * - remove sleeps (an RCU grace period and the wait for the last
+ *   reference). A deferred remove unlinks without sleeping and leaves
+ *   both waits to a worker.
  */
 struct vmci_resource_table {
-	spinlock_t lock;	/* writers only; see above */
-	DECLARE_HASHTABLE(buckets, VMCI_RESOURCE_HASH_BITS);
+	struct xarray ids;	/* resource ID -> list of entries; see above */
 	u32 next_rid;		/* where the next dynamic ID search starts */
 	u32 first_rid;		/* dynamic IDs come from [first_rid, last_rid] */
 	u32 last_rid;
@@ -76,6 +81,8 @@ void vmci_resource_table_destroy(struct vmci_resource_table *t);
 int vmci_resource_table_add(struct vmci_resource_table *t, struct vmci_resource *res,
 			    enum vmci_resource_type type, struct vmci_handle handle);
 bool vmci_resource_table_remove(struct vmci_resource_table *t, struct vmci_resource *res);
+unsigned int vmci_resource_table_remove_many(struct vmci_resource_table *t,
+					     struct vmci_resource **res, unsigned int n);
 struct vmci_resource *vmci_resource_table_lookup(struct vmci_resource_table *t,
 						 struct vmci_handle handle,
 						 enum vmci_resource_type type);

@@ -8,9 +8,11 @@
 #include <linux/err.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
+#include <linux/ktime.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include <vmci/vmci_abi.h>
 
 #include "resource.h"
@@ -388,6 +390,146 @@ static void global_table_hands_out_unreserved_ids(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, vmci_resource_by_handle(h, VMCI_RESOURCE_TYPE_ANY));
 }
 
+#define MANY		10000U
+#define MANY_RID_BASE	100000U
+#define SQUATTED	5000U
+
+static void kvfree_action(void *p)
+{
+	kvfree(p);
+}
+
+/* Too big for one kmalloc on a fragmented machine: vmalloc may serve it. */
+static void *big_array(struct kunit *test, unsigned int n, size_t size)
+{
+	void *p = kvcalloc(n, size, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, kvfree_action, p), 0);
+	return p;
+}
+
+/* An array of @n zeroed entries and one of pointers to them, freed with the test. */
+static struct vmci_resource **new_res_array(struct kunit *test, unsigned int n)
+{
+	struct vmci_resource **res = big_array(test, n, sizeof(*res));
+	struct vmci_resource *pool = big_array(test, n, sizeof(*pool));
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		res[i] = &pool[i];
+	return res;
+}
+
+/* Half explicit handles, half dynamic; each found by its own handle. */
+static void ten_thousand_entries(struct kunit *test)
+{
+	struct vmci_resource_table *t = new_table(test, FIRST_DYNAMIC, VMCI_INVALID_ID - 1);
+	struct vmci_resource **res = new_res_array(test, MANY);
+	unsigned int i, added = 0, found = 0, strays = 0;
+	struct vmci_handle h;
+	u64 start, add_ns, lookup_ns;
+
+	start = ktime_get_ns();
+	for (i = 0; i < MANY; i++) {
+		h = vmci_make_handle(i % 7, i & 1 ? MANY_RID_BASE + i : VMCI_INVALID_ID);
+		if (vmci_resource_table_add(t, res[i], VMCI_RESOURCE_TYPE_DATAGRAM, h) !=
+		    VMCI_SUCCESS)
+			break;
+		added++;
+	}
+	add_ns = ktime_get_ns() - start;
+	KUNIT_ASSERT_EQ(test, added, MANY);
+
+	start = ktime_get_ns();
+	for (i = 0; i < MANY; i++) {
+		h = vmci_resource_handle(res[i]);
+		if (peek(t, h.context, h.resource, VMCI_RESOURCE_TYPE_DATAGRAM) == res[i])
+			found++;
+		/* The same ID in another context is nobody's. */
+		if (peek(t, h.context + 7, h.resource, VMCI_RESOURCE_TYPE_ANY))
+			strays++;
+	}
+	lookup_ns = ktime_get_ns() - start;
+	KUNIT_EXPECT_EQ(test, found, MANY);
+	KUNIT_EXPECT_EQ(test, strays, 0U);
+	/* Dynamic IDs went up from the first one, never onto an explicit one. */
+	KUNIT_EXPECT_EQ(test, vmci_resource_handle(res[0]).resource, FIRST_DYNAMIC);
+	KUNIT_EXPECT_EQ(test, vmci_resource_handle(res[MANY - 2]).resource,
+			FIRST_DYNAMIC + MANY / 2 - 1);
+
+	KUNIT_EXPECT_EQ(test, vmci_resource_table_remove_many(t, res, MANY), MANY);
+	h = vmci_make_handle(1, MANY_RID_BASE + 1);
+	KUNIT_EXPECT_NULL(test, peek(t, h.context, h.resource, VMCI_RESOURCE_TYPE_ANY));
+	KUNIT_EXPECT_NULL(test, peek(t, 0, FIRST_DYNAMIC, VMCI_RESOURCE_TYPE_ANY));
+	kunit_info(test, "%u entries: %llu ns per add, %llu ns per pair of lookups\n", MANY,
+		   add_ns / MANY, lookup_ns / MANY);
+	vmci_resource_table_destroy(t);
+}
+
+/*
+ * Someone binds the IDs the allocator would hand out next, as any user can
+ * with datagram sockets: the next dynamic ID is the first one after them,
+ * and a range with one free ID left still finds it.
+ */
+static void dynamic_ids_skip_ids_bound_ahead(struct kunit *test)
+{
+	struct vmci_resource_table *t = new_table(test, FIRST_DYNAMIC, VMCI_INVALID_ID - 1);
+	struct vmci_resource_table *small = new_table(test, FIRST_DYNAMIC, FIRST_DYNAMIC + 63);
+	struct vmci_resource **squat = new_res_array(test, SQUATTED);
+	struct vmci_resource **fill = new_res_array(test, 64);
+	struct vmci_resource *dyn[4];
+	unsigned int i, bound = 0;
+	u32 context, rid;
+	u64 start, took;
+
+	for (i = 0; i < ARRAY_SIZE(dyn); i++)
+		dyn[i] = new_res(test);
+	KUNIT_ASSERT_EQ(test, add_dynamic(t, dyn[0], 3), FIRST_DYNAMIC);
+	for (i = 0; i < SQUATTED; i++) {
+		/* Wildcards, other contexts and other types all take the ID. */
+		context = i % 3 == 0 ? VMCI_INVALID_ID : 20 + i % 5;
+		if (vmci_resource_table_add(t, squat[i], i % 4 ? VMCI_RESOURCE_TYPE_DATAGRAM :
+								 VMCI_RESOURCE_TYPE_DOORBELL,
+					    vmci_make_handle(context, FIRST_DYNAMIC + 1 + i)) ==
+		    VMCI_SUCCESS)
+			bound++;
+	}
+	KUNIT_ASSERT_EQ(test, bound, SQUATTED);
+	start = ktime_get_ns();
+	rid = add_dynamic(t, dyn[1], 3);
+	took = ktime_get_ns() - start;
+	KUNIT_EXPECT_EQ(test, rid, FIRST_DYNAMIC + 1 + SQUATTED);
+	KUNIT_EXPECT_EQ(test, add_dynamic(t, dyn[2], 3), FIRST_DYNAMIC + 2 + SQUATTED);
+	kunit_info(test, "dynamic ID after %u bound ahead: %llu ns\n", SQUATTED, took);
+
+	/* A small range, all bound but one ID: the search finds it. */
+	KUNIT_ASSERT_EQ(test, add_dynamic(small, fill[0], 3), FIRST_DYNAMIC);
+	for (i = 1; i < 64; i++) {
+		struct vmci_handle h = vmci_make_handle(9, FIRST_DYNAMIC + i);
+
+		if (i == 40)
+			continue;
+		KUNIT_ASSERT_EQ(test, vmci_resource_table_add(small, fill[i],
+							      VMCI_RESOURCE_TYPE_DATAGRAM, h),
+				VMCI_SUCCESS);
+	}
+	KUNIT_EXPECT_EQ(test, add_dynamic(small, dyn[3], 3), FIRST_DYNAMIC + 40);
+	KUNIT_EXPECT_EQ(test, vmci_resource_table_add(small, fill[40], VMCI_RESOURCE_TYPE_DATAGRAM,
+						      vmci_make_handle(3, VMCI_INVALID_ID)),
+			VMCI_ERROR_NO_HANDLE);
+	/* One freed behind the search: found after wrapping. */
+	KUNIT_EXPECT_TRUE(test, vmci_resource_table_remove(small, fill[7]));
+	KUNIT_EXPECT_EQ(test, add_dynamic(small, fill[40], 3), FIRST_DYNAMIC + 7);
+
+	KUNIT_EXPECT_EQ(test, vmci_resource_table_remove_many(t, squat, SQUATTED), SQUATTED);
+	KUNIT_EXPECT_EQ(test, vmci_resource_table_remove_many(t, dyn, 3), 3U);
+	KUNIT_EXPECT_EQ(test, vmci_resource_table_remove_many(small, fill, 64), 63U);
+	KUNIT_EXPECT_TRUE(test, vmci_resource_table_remove(small, dyn[3]));
+	vmci_resource_table_destroy(t);
+	vmci_resource_table_destroy(small);
+}
+
 struct deferred_owner {
 	struct vmci_resource res;
 	struct completion released;
@@ -688,6 +830,8 @@ static struct kunit_case vmci_resource_cases[] = {
 	KUNIT_CASE(dynamic_ids_wrap_and_skip_invalid_id),
 	KUNIT_CASE(tiny_range_runs_out_and_recovers),
 	KUNIT_CASE(global_table_hands_out_unreserved_ids),
+	KUNIT_CASE(ten_thousand_entries),
+	KUNIT_CASE(dynamic_ids_skip_ids_bound_ahead),
 	KUNIT_CASE(remove_waits_for_outstanding_reference),
 	KUNIT_CASE(deferred_remove_unlinks_now_releases_later),
 	KUNIT_CASE(lookup_races_remove_and_readd),

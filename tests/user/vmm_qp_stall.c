@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One VMM stalled on a user fault inside the queue-pair code must not
+ * stall another VMM. Two ways to stall VMM A, each with a userfaultfd
+ * page that nobody serves yet:
+ * - setva: A maps its pair with SETVA over such memory, so pinning its
+ *   pages waits in the fault, inside A's ioctl;
+ * - copy: A, playing a guest, connects a vSockets stream to a host
+ *   listener; the host user send()s from such a page, so the copy into
+ *   A's pair waits in the fault, and A then detaches, which has to wait
+ *   for that copy to finish with its memory.
+ * Meanwhile VMM B, another context in a child process, allocates, maps
+ * and detaches a pair of its own and must be done within B_BOUND_MS.
+ * Then the fault is served and A's call must complete. B runs in a
+ * child because a VMM blocked in the kernel cannot be interrupted: the
+ * parent only waits for its report, with a bound, and serves the fault
+ * whatever happened, so no outcome hangs the test.
+ *
+ * Usage: vmm_qp_stall [vmci-device]   (root: userfaultfd for kernel faults)
+ *
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../include/uapi/vmci_sockets.h"
+#include "tap.h"
+#include "vmci_stats.h"
+#include "vmm_dev.h"
+
+#define PAGE		4096u
+#define A_RID		0x9000u
+#define B_RID		0x9100u
+#define C_RID		0x9200u
+#define B_BOUND_MS	3000
+#define PLAN		20
+
+/* vSockets over VMCI (facts section 7): the VMM plays a guest's client. */
+#define HOST_PORT	7100u
+#define VMM_PORT	7200u
+#define STREAM_SIZE	(4 * PAGE)
+#define SEND_LEN	(2 * PAGE)
+#define PKT_OFFER	3
+#define PKT_ATTACH	4
+#define PKT_REQUEST2	11
+#define PKT_NEGOTIATE2	12
+#define PROTO_QSTATE	1
+
+struct qp_alloc_info {
+	struct handle handle;
+	uint32_t peer;
+	uint32_t flags;
+	uint64_t produce_size;
+	uint64_t consume_size;
+	uint64_t ppn_va;
+	uint64_t num_ppns;
+	int32_t result;
+	uint32_t version;
+};
+
+struct qp_set_va_info {
+	struct handle handle;
+	uint64_t va;
+	uint64_t num_ppns;
+	uint32_t version;
+	int32_t result;
+};
+
+struct qp_dtch_info {
+	struct handle handle;
+	int32_t result;
+	uint32_t pad;
+};
+
+/* VMCI results of QUEUEPAIR_ALLOC / SETVA / DETACH, or -1000 - errno. */
+static int32_t qp_alloc(int fd, struct handle h, uint64_t psize, uint64_t csize)
+{
+	struct qp_alloc_info info = {
+		.handle = h, .peer = HOST_CID, .produce_size = psize,
+		.consume_size = csize, .result = 12345,
+	};
+
+	if (ioctl(fd, IOC_QP_ALLOC, &info))
+		return -1000 - errno;
+	return info.result;
+}
+
+static int32_t qp_setva(int fd, struct handle h, void *va)
+{
+	struct qp_set_va_info info = { .handle = h, .va = (uintptr_t)va, .result = 12345 };
+
+	if (ioctl(fd, IOC_QP_SETVA, &info))
+		return -1000 - errno;
+	return info.result;
+}
+
+static int32_t qp_detach(int fd, struct handle h)
+{
+	struct qp_dtch_info info = { .handle = h, .result = 12345 };
+
+	if (ioctl(fd, IOC_QP_DETACH, &info))
+		return -1000 - errno;
+	return info.result;
+}
+
+/* A pair of one page each way spans four pages: two headers, two rings. */
+#define PAIR_PAGES	4u
+/* The stream's pair: STREAM_SIZE each way and two header pages. */
+#define STREAM_PAGES	(2 * STREAM_SIZE / PAGE + 2)
+
+struct stalled_setva {
+	int fd;
+	struct handle handle;
+	void *mem;
+	int32_t result;
+	volatile int done;
+};
+
+static void *setva_thread(void *arg)
+{
+	struct stalled_setva *s = arg;
+
+	s->result = qp_setva(s->fd, s->handle, s->mem);
+	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * VMM B's whole life with a pair. Writes its three results to @wfd. The
+ * alarm only ends it if it ever gets out of the kernel late.
+ */
+static void vmm_b(int wfd)
+{
+	int32_t r[3] = { -2000, -2000, -2000 };
+	uint32_t cid;
+	void *mem;
+	int fd;
+
+	alarm(30);
+	fd = vmm_open_ctx(0, &cid);
+	mem = mmap(NULL, PAIR_PAGES * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (fd >= 0 && mem != MAP_FAILED) {
+		struct handle h = { cid, B_RID };
+
+		r[0] = qp_alloc(fd, h, PAGE, PAGE);
+		r[1] = qp_setva(fd, h, mem);
+		r[2] = qp_detach(fd, h);
+		close(fd);
+	}
+	if (write(wfd, r, sizeof(r)) != sizeof(r))
+		_exit(2);
+	_exit(0);
+}
+
+/* Reads B's results if they come within @ms; 1 if they did. */
+static int read_within(int rfd, int32_t *r, size_t len, int ms)
+{
+	struct pollfd pfd = { .fd = rfd, .events = POLLIN };
+
+	if (poll(&pfd, 1, ms) != 1)
+		return 0;
+	return read(rfd, r, len) == (ssize_t)len;
+}
+
+/* Waits up to @ms for the thread's ioctl to return. */
+static int wait_done(struct stalled_setva *s, int ms)
+{
+	int waited;
+
+	for (waited = 0; waited < ms; waited += 10) {
+		if (__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
+			return 1;
+		usleep(10000);
+	}
+	return __atomic_load_n(&s->done, __ATOMIC_ACQUIRE);
+}
+
+/* Resolves every missing page of [@mem, +@len) with zeroes; @len <= 64 KiB. */
+static int serve_faults(int uffd, void *mem, size_t len)
+{
+	static char zero[65536];
+	struct uffdio_copy copy = {
+		.dst = (uintptr_t)mem, .src = (uintptr_t)zero, .len = len,
+	};
+
+	if (ioctl(uffd, UFFDIO_COPY, &copy) && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/* VMM B in a child, and what the parent saw of it. */
+struct vmm_b_run {
+	pid_t child;
+	int rfd;
+	int in_time;
+	int32_t r[3];
+};
+
+/* Starts B and checks that it is done within B_BOUND_MS, all successful. */
+static void b_check(struct vmm_b_run *b, const char *prefix)
+{
+	char name[96];
+	int p[2];
+
+	b->in_time = 0;
+	b->child = -1;
+	b->rfd = -1;
+	memset(b->r, 0xff, sizeof(b->r));
+	if (!pipe(p)) {
+		b->child = fork();
+		if (b->child == 0) {
+			close(p[0]);
+			vmm_b(p[1]);
+		}
+		close(p[1]);
+		b->rfd = p[0];
+		b->in_time = b->child > 0 && read_within(p[0], b->r, sizeof(b->r), B_BOUND_MS);
+	}
+	snprintf(name, sizeof(name), "%s_b_alloc_map_detach_within_bound", prefix);
+	tap_report(b->in_time, name, "VMM B still blocked after %d ms while A is stalled",
+		   B_BOUND_MS);
+	snprintf(name, sizeof(name), "%s_b_results", prefix);
+	tap_report(!b->in_time || (b->r[0] == VMCI_SUCCESS && b->r[1] == VMCI_SUCCESS &&
+				   b->r[2] == VMCI_SUCCESS), name,
+		   "alloc %d setva %d detach %d", b->r[0], b->r[1], b->r[2]);
+}
+
+/* After A's fault is served: B gets through whatever happened before. */
+static void b_finish(struct vmm_b_run *b, const char *prefix)
+{
+	char name[96];
+
+	if (!b->in_time && b->rfd >= 0)
+		b->in_time = read_within(b->rfd, b->r, sizeof(b->r), 10000);
+	snprintf(name, sizeof(name), "%s_b_done_eventually", prefix);
+	tap_report(b->in_time && b->r[2] == VMCI_SUCCESS, name, "done %d detach %d",
+		   b->in_time, b->r[2]);
+	if (b->child > 0) {
+		if (!b->in_time)
+			kill(b->child, SIGKILL);
+		waitpid(b->child, NULL, 0);
+	}
+	if (b->rfd >= 0)
+		close(b->rfd);
+}
+
+/* Waits up to 5 s for a fault on [@mem, +@len) to be reported on @uffd. */
+static int fault_seen(int uffd, void *mem, size_t len)
+{
+	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	return poll(&pfd, 1, 5000) == 1 && read(uffd, &msg, sizeof(msg)) == sizeof(msg) &&
+	       msg.event == UFFD_EVENT_PAGEFAULT &&
+	       msg.arg.pagefault.address - (uintptr_t)mem < len;
+}
+
+/* Memory registered with @uffd for missing-page faults; NULL on failure. */
+static void *uffd_area(int uffd, size_t len)
+{
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	void *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (mem == MAP_FAILED)
+		return NULL;
+	reg.range.start = (uintptr_t)mem;
+	reg.range.len = len;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		munmap(mem, len);
+		return NULL;
+	}
+	return mem;
+}
+
+/*
+ * Part 1: VMM A's SETVA pins pages that fault into the userfaultfd, so A
+ * waits inside the ioctl, as long as nobody serves the fault.
+ */
+static void test_setva_stall(int uffd)
+{
+	struct stalled_setva a = { .result = -2000 };
+	struct vmm_b_run b;
+	pthread_t thread;
+	uint32_t cid;
+
+	a.mem = uffd_area(uffd, PAIR_PAGES * PAGE);
+	a.fd = vmm_open_ctx(0, &cid);
+	tap_report(a.fd >= 0 && a.mem, "setva_a_open", "%s", strerror(errno));
+	if (a.fd < 0 || !a.mem)
+		return;
+	a.handle = (struct handle){ cid, A_RID };
+	tap_check_int("setva_a_alloc", qp_alloc(a.fd, a.handle, PAGE, PAGE), VMCI_SUCCESS);
+	if (pthread_create(&thread, NULL, setva_thread, &a)) {
+		tap_report(0, "setva_thread", "%s", strerror(errno));
+		return;
+	}
+	tap_report(fault_seen(uffd, a.mem, PAIR_PAGES * PAGE) &&
+		   !__atomic_load_n(&a.done, __ATOMIC_ACQUIRE), "setva_a_stalled_in_fault",
+		   "no fault seen; setva done %d result %d", a.done, a.result);
+
+	b_check(&b, "setva");
+
+	tap_report(!serve_faults(uffd, a.mem, PAIR_PAGES * PAGE), "setva_serve_fault", "%s",
+		   strerror(errno));
+	tap_report(wait_done(&a, 5000) && a.result == VMCI_SUCCESS, "setva_a_completes",
+		   "done %d result %d", a.done, a.result);
+	pthread_join(thread, NULL);
+	b_finish(&b, "setva");
+	tap_check_int("setva_a_detach", qp_detach(a.fd, a.handle), VMCI_SUCCESS);
+	close(a.fd);
+	munmap(a.mem, PAIR_PAGES * PAGE);
+}
+
+/* --- Part 2: a host user's stream send stalled inside the pair's copy --- */
+
+/* The 56-byte vSockets control packet (facts section 7.1). */
+struct ctl_packet {
+	struct handle dst, src;
+	uint64_t payload_size;
+	uint8_t version, type;
+	uint16_t proto;
+	uint32_t src_port, dst_port, reserved2;
+	uint64_t u0, u1;
+};
+
+_Static_assert(sizeof(struct ctl_packet) == 56, "control packet layout");
+
+struct queue_header {
+	struct handle handle;
+	uint64_t producer_tail;
+	uint64_t consumer_head;
+};
+
+static int ctl_send(int fd, uint32_t cid, uint8_t type, uint64_t u0)
+{
+	struct ctl_packet p = {
+		.dst = { HOST_CID, 1 }, .src = { cid, 1 },
+		.payload_size = sizeof(p) - DG_HEADER, .version = 1, .type = type,
+		.proto = type == PKT_REQUEST2 ? PROTO_QSTATE : 0,
+		.src_port = VMM_PORT, .dst_port = HOST_PORT, .u0 = u0,
+	};
+	struct snd_rcv_info info = { .addr = (uintptr_t)&p, .len = sizeof(p) };
+
+	return ioctl(fd, IOC_DG_SEND, &info) || info.result < 0 ? -1 : 0;
+}
+
+/* Waits up to 3 s for a control packet of @type from the host; 0 if it came. */
+static int ctl_wait(int fd, uint8_t type, struct ctl_packet *p)
+{
+	unsigned char buf[4096];
+	int tries;
+
+	for (tries = 0; tries < 150; tries++) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct snd_rcv_info info = { .addr = (uintptr_t)buf, .len = sizeof(buf) };
+
+		if (poll(&pfd, 1, 20) != 1)
+			continue;
+		if (ioctl(fd, IOC_DG_RECEIVE, &info) || info.result < 0)
+			continue;
+		memcpy(p, buf, sizeof(*p));
+		if (p->src.context == HOST_CID && p->type == type)
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * VMM A connects as a guest would to the host's listener @lfd: REQUEST2,
+ * NEGOTIATE2, its own pair mapped from @mem, OFFER, ATTACH. Returns the
+ * accepted host socket, or -1.
+ */
+static int vmm_connect(int fd, uint32_t cid, int lfd, struct handle h, uint8_t *mem)
+{
+	struct queue_header *ph = (struct queue_header *)mem;
+	struct queue_header *ch = (struct queue_header *)(mem + PAGE + STREAM_SIZE);
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+	struct ctl_packet p;
+	uint64_t packed;
+
+	if (ctl_send(fd, cid, PKT_REQUEST2, STREAM_SIZE) || ctl_wait(fd, PKT_NEGOTIATE2, &p) ||
+	    p.u0 != STREAM_SIZE)
+		return -1;
+	/* Facts 5.3: the creator's side sets the headers up before use. */
+	ph->handle = h;
+	ch->handle = h;
+	if (qp_alloc(fd, h, STREAM_SIZE, STREAM_SIZE) != VMCI_SUCCESS ||
+	    qp_setva(fd, h, mem) != VMCI_SUCCESS)
+		return -1;
+	memcpy(&packed, &h, sizeof(packed));
+	if (ctl_send(fd, cid, PKT_OFFER, packed) || ctl_wait(fd, PKT_ATTACH, &p))
+		return -1;
+	if (poll(&pfd, 1, 3000) != 1)
+		return -1;
+	return accept(lfd, NULL, NULL);
+}
+
+struct stalled_send {
+	int fd;
+	void *buf;
+	ssize_t result;
+	volatile int done;
+};
+
+static void *send_thread(void *arg)
+{
+	struct stalled_send *s = arg;
+
+	s->result = send(s->fd, s->buf, SEND_LEN, 0);
+	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* VMM A's detach, which has to wait for the host's copy on its own pair. */
+static void *detach_thread(void *arg)
+{
+	struct stalled_setva *a = arg;
+
+	a->result = qp_detach(a->fd, a->handle);
+	__atomic_store_n(&a->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * Part 2: a host user's send() on a stream to VMM A copies from a buffer
+ * whose page faults into the userfaultfd, so it waits with A's pair
+ * locked for the copy; A then detaches, which must wait for that copy,
+ * but must not make VMM B wait too.
+ */
+static void test_host_copy_stall(int uffd, int family)
+{
+	struct sockaddr_vm addr = { .svm_family = family, .svm_cid = VMADDR_CID_ANY,
+				    .svm_port = HOST_PORT };
+	struct stalled_setva a = { .result = -2000 };
+	struct stalled_send snd = { .result = -2 };
+	pthread_t sender, detacher;
+	struct vmm_b_run b;
+	int lfd, detaching = 0;
+	uint32_t cid;
+
+	a.fd = vmm_open_ctx(0, &cid);
+	a.mem = mmap(NULL, STREAM_PAGES * PAGE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	snd.buf = uffd_area(uffd, SEND_LEN);
+	lfd = socket(family, SOCK_STREAM, 0);
+	tap_report(a.fd >= 0 && a.mem != MAP_FAILED && snd.buf && lfd >= 0 &&
+		   !bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) && !listen(lfd, 4),
+		   "copy_setup", "%s", strerror(errno));
+	if (a.fd < 0 || a.mem == MAP_FAILED || !snd.buf || lfd < 0)
+		return;
+	a.handle = (struct handle){ cid, C_RID };
+	snd.fd = vmm_connect(a.fd, cid, lfd, a.handle, a.mem);
+	tap_report(snd.fd >= 0, "copy_vmm_connects", "handshake or accept failed: %s",
+		   strerror(errno));
+	if (snd.fd < 0)
+		return;
+
+	if (pthread_create(&sender, NULL, send_thread, &snd)) {
+		tap_report(0, "copy_thread", "%s", strerror(errno));
+		return;
+	}
+	tap_report(fault_seen(uffd, snd.buf, SEND_LEN) &&
+		   !__atomic_load_n(&snd.done, __ATOMIC_ACQUIRE), "copy_host_send_stalled_in_fault",
+		   "no fault seen; send done %d result %zd", snd.done, snd.result);
+
+	/* A leaves its pair while the host copies into it. */
+	detaching = !pthread_create(&detacher, NULL, detach_thread, &a);
+	usleep(300000);
+	printf("# VMM A's detach %s while the copy is stalled\n",
+	       __atomic_load_n(&a.done, __ATOMIC_ACQUIRE) ? "returned" : "waits");
+
+	b_check(&b, "copy");
+
+	tap_report(!serve_faults(uffd, snd.buf, SEND_LEN), "copy_serve_fault", "%s",
+		   strerror(errno));
+	pthread_join(sender, NULL);
+	tap_report(snd.result > 0, "copy_host_send_completes", "send returned %zd: %s",
+		   snd.result, strerror(errno));
+	tap_report(detaching && wait_done(&a, 5000) && a.result == VMCI_SUCCESS,
+		   "copy_a_detach_completes", "done %d result %d", a.done, a.result);
+	if (detaching)
+		pthread_join(detacher, NULL);
+	b_finish(&b, "copy");
+	close(snd.fd);
+	close(lfd);
+	close(a.fd);
+	munmap(a.mem, STREAM_PAGES * PAGE);
+}
+
+int main(int argc, char **argv)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	int uffd, family, afd = -1;
+
+	if (argc > 1)
+		dev_path = argv[1];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	tap_plan(PLAN);
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	family = VMCISock_GetAFValueFd(&afd);
+	tap_report(uffd >= 0 && !ioctl(uffd, UFFDIO_API, &api) && family >= 0,
+		   "setup_userfaultfd_and_family", "uffd %d family %d: %s", uffd, family,
+		   strerror(errno));
+	if (uffd < 0 || family < 0)
+		return 1;
+	test_setva_stall(uffd);
+	test_host_copy_stall(uffd, family);
+	tap_report(wait_stat("broker_pinned_pages", 0, 3000) &&
+		   wait_stat("broker_queue_pairs", 0, 3000), "nothing_left",
+		   "pairs %lld pinned %lld", stat_value("broker_queue_pairs"),
+		   stat_value("broker_pinned_pages"));
+	VMCISock_ReleaseAFValueFd(afd);
+	return tap_exit_code();
+}
