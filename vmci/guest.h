@@ -118,6 +118,15 @@ void vmci_guest_watch_stop(struct vmci_guest *g);
 /* guest_dg_recv.c: process context. */
 void vmci_guest_rx_work(struct work_struct *work);
 
+typedef void (*vmci_guest_deliver_fn)(void *ctx, struct vmci_datagram *dg, size_t size);
+
+/*
+ * Hands every datagram in the DMA data area @area (VMCI_MAX_DG_SIZE bytes
+ * the device filled) to @deliver; @copy is a private buffer of
+ * VMCI_MAX_DG_SIZE bytes. False when the device broke the buffer rules.
+ */
+bool vmci_guest_dma_walk(const u8 *area, u8 *copy, vmci_guest_deliver_fn deliver, void *ctx);
+
 /*
  * Every socket wakeup from the device waits for rx_work, so it runs on
  * the high-priority pool: a normal worker can wait behind the very task

@@ -28,8 +28,9 @@
 /* Device reads per invocation before we let other work run. */
 #define VMCI_GUEST_RX_BATCHES	64U
 
-static void deliver(struct vmci_guest *g, struct vmci_datagram *dg, size_t size)
+static void deliver(void *ctx, struct vmci_datagram *dg, size_t size)
 {
+	struct vmci_guest *g = ctx;
 	int result;
 
 	result = vmci_datagram_validate(dg, size);
@@ -114,13 +115,25 @@ static bool rx_pio(struct vmci_guest *g)
 	}
 }
 
+bool vmci_guest_dma_walk(const u8 *area, u8 *copy, vmci_guest_deliver_fn deliver, void *ctx)
+{
+	struct vmci_dg_in_step st;
+	size_t off = 0;
+
+	for (;;) {
+		vmci_guest_dg_in_step(area, VMCI_MAX_DG_SIZE, off, true, &st);
+		if (st.kind != VMCI_DG_IN_DATAGRAM)
+			return st.kind != VMCI_DG_IN_BAD;
+		deliver(ctx, (struct vmci_datagram *)(area + off), st.size);
+		off = st.next;
+	}
+}
+
 static void rx_dma(struct vmci_guest *g)
 {
 	struct vmci_data_in_out_header *hdr = g->rx_dma;
 	struct vmci_sg_elem *sg = (struct vmci_sg_elem *)(hdr + 1);
 	u8 *data = (u8 *)g->rx_dma + PAGE_SIZE;
-	struct vmci_dg_in_step st;
-	size_t off = 0;
 
 	hdr->opcode = VMCI_DATA_IN_OUT_OP_RECV;
 	hdr->size = 1;
@@ -138,15 +151,8 @@ static void rx_dma(struct vmci_guest *g)
 	}
 	dma_rmb();
 
-	for (;;) {
-		vmci_guest_dg_in_step(data, VMCI_MAX_DG_SIZE, off, true, &st);
-		if (st.kind == VMCI_DG_IN_BAD)
-			dev_warn_ratelimited(&g->pdev->dev, "malformed DMA datagram, dropped\n");
-		if (st.kind != VMCI_DG_IN_DATAGRAM)
-			return;
-		deliver(g, (struct vmci_datagram *)(data + off), st.size);
-		off = st.next;
-	}
+	if (!vmci_guest_dma_walk(data, g->rx_buf, deliver, g))
+		dev_warn_ratelimited(&g->pdev->dev, "malformed DMA datagram, dropped\n");
 }
 
 void vmci_guest_rx_work(struct work_struct *work)
