@@ -364,7 +364,7 @@ static void dma_walk_device_rewrites(void *ctx, struct vmci_datagram *dg, size_t
 	unsigned int n = p->delivered++;
 	struct vmci_datagram *in_area;
 	const u8 *payload;
-	u64 want;
+	u64 want, seen;
 	size_t i;
 
 	KUNIT_ASSERT_LT(test, n, (unsigned int)ARRAY_SIZE(p->off));
@@ -381,7 +381,9 @@ static void dma_walk_device_rewrites(void *ctx, struct vmci_datagram *dg, size_t
 	WRITE_ONCE(in_area->dst.resource, 0x5a5a);
 	memset(in_area + 1, 0xee, want);
 
-	KUNIT_EXPECT_EQ(test, READ_ONCE(dg->payload_size), want);
+	/* Once, so that a failure message shows the value, not the macro. */
+	seen = READ_ONCE(dg->payload_size);
+	KUNIT_EXPECT_EQ(test, seen, want);
 	KUNIT_EXPECT_EQ(test, dg->dst.resource, 1U);
 	payload = (const u8 *)(dg + 1);
 	for (i = 0; i < want; i++) {
