@@ -5,15 +5,17 @@
  * program through the device and come back, in sizes that fit one page,
  * cross pages and fill a whole datagram.
  *
- * Usage: guest_device CID [ECHO_PORT [NEW_CID]]
+ * Usage: guest_device CID [ECHO_PORT [NEW_CID [CONTROL_PORT]]]
  *   CID        the context ID the device was given
  *   ECHO_PORT  a host (CID 2) port that echoes every datagram; ECHO_PORT+1
  *              passes the payload to the device model as a control command
  *   NEW_CID    afterwards, have the model change our CID to this, check
  *              that we follow (CTX_ID_UPDATE) and that a new socket works
- * With ECHO_PORT, the model also rewrites the size of a datagram in our DMA
- * receive buffer after handing it over (junk dma-resize; with port I/O it
- * is an ordinary datagram to nobody); datagrams still echo afterwards.
+ *   CONTROL_PORT  a host port that passes the payload to the device model
+ *              and sends its answer back (dgram_echo.py); first, the model
+ *              rewrites the size of a datagram in our DMA receive buffer
+ *              after handing it over (junk dma-resize; with port I/O it is
+ *              an ordinary datagram to nobody) and datagrams still echo
  * Without arguments (the ordinary test VMs, no device) it checks nothing.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
@@ -100,10 +102,10 @@ out:
  * The device rewrites a delivered datagram's payload_size in our DMA
  * buffer right after its interrupt. The model's OK comes back after it.
  */
-static void test_dma_resize(unsigned int port)
+static void test_dma_resize(unsigned int port, unsigned int ctl_port)
 {
 	struct sockaddr_vm any = vm_addr(VMADDR_CID_ANY, VMADDR_PORT_ANY);
-	struct sockaddr_vm ctl = vm_addr(VMADDR_CID_HOST, port + 1);
+	struct sockaddr_vm ctl = vm_addr(VMADDR_CID_HOST, ctl_port);
 	static const char cmd[] = "junk dma-resize";
 	struct timeval tv = { .tv_sec = 5 };
 	char reply[16] = "";
@@ -161,11 +163,11 @@ int main(int argc, char **argv)
 	cid = VMCISock_GetLocalCID();
 	tap_report(af >= 0, "family", "no vSockets family: %s", strerror(errno));
 	tap_report(cid == want, "local_cid", "got %u, want %u", cid, want);
-	if (af >= 0 && argc > 2) {
+	if (af >= 0 && argc > 2)
 		test_echo(strtoul(argv[2], NULL, 0), all_sizes,
 			  sizeof(all_sizes) / sizeof(all_sizes[0]), "dgram_echo");
-		test_dma_resize(strtoul(argv[2], NULL, 0));
-	}
+	if (af >= 0 && argc > 4)
+		test_dma_resize(strtoul(argv[2], NULL, 0), strtoul(argv[4], NULL, 0));
 	if (af >= 0 && argc > 3)
 		test_cid_change(strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0));
 	if (afd >= 0)
