@@ -135,10 +135,14 @@ static void dg_delayed_work(struct work_struct *work)
 	dg_entry_put(entry);
 }
 
-/* Consumes the caller's reference on @entry. */
-static int dg_queue_delayed(struct dg_entry *entry, const struct vmci_datagram *dg, gfp_t gfp)
+/*
+ * Consumes the caller's reference on @entry. @payload is the size the
+ * caller read once; the copy carries it, whatever @dg's header says by now.
+ */
+static int dg_queue_delayed(struct dg_entry *entry, const struct vmci_datagram *dg,
+			    u64 payload, gfp_t gfp)
 {
-	size_t size = VMCI_DG_SIZE(dg);
+	size_t size = VMCI_DG_HEADERSIZE + payload;
 	struct dg_delayed *d;
 
 	if (atomic_inc_return(&delayed_count) > VMCI_MAX_DELAYED_DGS) {
@@ -153,6 +157,7 @@ static int dg_queue_delayed(struct dg_entry *entry, const struct vmci_datagram *
 		return VMCI_ERROR_NO_MEM;
 	}
 	memcpy(d->data, dg, size);
+	((struct vmci_datagram *)d->data)->payload_size = payload;
 	d->entry = entry;
 	INIT_WORK(&d->work, dg_delayed_work);
 	queue_work(dg_wq, &d->work);
@@ -161,9 +166,16 @@ static int dg_queue_delayed(struct dg_entry *entry, const struct vmci_datagram *
 
 int vmci_datagram_deliver(struct vmci_datagram *dg, u32 src_priv_flags, gfp_t gfp)
 {
+	/*
+	 * Read once: the callers validated @dg, but a size read again could
+	 * differ from the one they checked if anyone can still write @dg.
+	 */
+	u64 payload = READ_ONCE(dg->payload_size);
 	struct dg_entry *entry;
 	int result;
 
+	if (payload > VMCI_MAX_DG_PAYLOAD_SIZE)
+		return VMCI_ERROR_INVALID_ARGS;
 	entry = dg_entry_lookup(dg->dst);
 	if (!entry)
 		return VMCI_ERROR_INVALID_RESOURCE;
@@ -172,7 +184,7 @@ int vmci_datagram_deliver(struct vmci_datagram *dg, u32 src_priv_flags, gfp_t gf
 		return VMCI_ERROR_NO_ACCESS;
 	}
 	if (entry->flags & VMCI_FLAG_DG_DELAYED_CB)
-		return dg_queue_delayed(entry, dg, gfp);
+		return dg_queue_delayed(entry, dg, payload, gfp);
 
 	/* Our reference keeps destroy waiting until the callback is done. */
 	result = entry->cb(entry->client_data, dg);

@@ -44,8 +44,11 @@ int vmci_datagram_destroy_handle(struct vmci_handle handle);
 /*
  * Hands @dg (validated, VMCI_DG_SIZE(dg) bytes readable) to the handle
  * registered for dg->dst, exact or wildcard, if a sender with privileges
- * @src_priv_flags may talk to it. Any context; @gfp is used for the copy
- * a delayed handle needs. Returns VMCI_SUCCESS, the callback's own error,
+ * @src_priv_flags may talk to it. @dg must be memory nobody else writes
+ * any more (a private copy, never a device or peer buffer): a direct
+ * callback reads it in place. Any context; @gfp is used for the copy a
+ * delayed handle needs. Returns VMCI_SUCCESS, the callback's own error,
+ * VMCI_ERROR_INVALID_ARGS (a payload size no datagram has),
  * VMCI_ERROR_INVALID_RESOURCE (no such handle), VMCI_ERROR_NO_ACCESS,
  * VMCI_ERROR_NO_RESOURCES or VMCI_ERROR_NO_MEM.
  */

@@ -224,6 +224,34 @@ static void delayed_callback_runs_in_a_worker_on_a_copy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vmci_datagram_destroy_handle(h), VMCI_SUCCESS);
 }
 
+/*
+ * Delivery reads the size once and refuses one no datagram can have, so a
+ * caller's buffer rewritten after its validation cannot make a handle (or
+ * the delayed copy) read past it.
+ */
+static void oversized_payload_is_refused_at_delivery(struct kunit *test)
+{
+	struct sink *s = new_sink(test);
+	struct vmci_datagram *dg;
+	struct vmci_handle h;
+	int flags;
+
+	for (flags = 0; flags <= VMCI_FLAG_DG_DELAYED_CB; flags += VMCI_FLAG_DG_DELAYED_CB) {
+		KUNIT_ASSERT_EQ(test, vmci_datagram_create_handle(VMCI_INVALID_ID, flags, 0,
+								  sink_cb, s, &h),
+				VMCI_SUCCESS);
+		/* Readable as far as it claims, so the old code reads no further. */
+		dg = new_dg(test, h, VMCI_MAX_DG_PAYLOAD_SIZE + 8);
+		KUNIT_EXPECT_EQ(test, vmci_datagram_deliver(dg, 0, GFP_KERNEL),
+				VMCI_ERROR_INVALID_ARGS);
+		dg->payload_size = VMCI_MAX_DG_PAYLOAD_SIZE;
+		KUNIT_EXPECT_EQ(test, vmci_datagram_deliver(dg, 0, GFP_KERNEL), VMCI_SUCCESS);
+		/* Destroy waits for a queued delayed callback. */
+		KUNIT_EXPECT_EQ(test, vmci_datagram_destroy_handle(h), VMCI_SUCCESS);
+		KUNIT_EXPECT_EQ(test, atomic_read(&s->calls), flags ? 2 : 1);
+	}
+}
+
 static void delayed_backlog_is_bounded_and_drained_by_destroy(struct kunit *test)
 {
 	struct sink *s = new_sink(test);
@@ -321,6 +349,7 @@ static struct kunit_case vmci_datagram_cases[] = {
 	KUNIT_CASE(callback_errors_reach_the_sender),
 	KUNIT_CASE(privileges_gate_delivery),
 	KUNIT_CASE(delayed_callback_runs_in_a_worker_on_a_copy),
+	KUNIT_CASE(oversized_payload_is_refused_at_delivery),
 	KUNIT_CASE(delayed_backlog_is_bounded_and_drained_by_destroy),
 	KUNIT_CASE(destroy_waits_for_a_running_callback),
 	{}

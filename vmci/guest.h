@@ -64,7 +64,10 @@ struct vmci_guest {
 	bool status_trusted;		/* STATUS.INT_ON means what it says */
 	struct delayed_work watch_work;
 
-	/* Port I/O receive buffer (vmalloc), VMCI_MAX_DG_SIZE bytes. */
+	/*
+	 * Private receive buffer (vmalloc), VMCI_MAX_DG_SIZE bytes: port I/O
+	 * reads into it, DMA receive copies each datagram into it.
+	 */
 	u8 *rx_buf;
 
 	/* DMA datagrams: coherent buffers, header page + data area each. */
@@ -117,6 +120,16 @@ void vmci_guest_watch_stop(struct vmci_guest *g);
 
 /* guest_dg_recv.c: process context. */
 void vmci_guest_rx_work(struct work_struct *work);
+
+typedef void (*vmci_guest_deliver_fn)(void *ctx, struct vmci_datagram *dg, size_t size);
+
+/*
+ * Hands every datagram in the DMA data area @area (VMCI_MAX_DG_SIZE bytes
+ * the device filled, and may still write) to @deliver as a copy in @copy,
+ * a private buffer of VMCI_MAX_DG_SIZE bytes that the next datagram
+ * overwrites. False when the device broke the buffer rules.
+ */
+bool vmci_guest_dma_walk(const u8 *area, u8 *copy, vmci_guest_deliver_fn deliver, void *ctx);
 
 /*
  * Every socket wakeup from the device waits for rx_work, so it runs on

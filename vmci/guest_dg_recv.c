@@ -5,10 +5,23 @@
  *
  * The buffer rules (what filler means, when a datagram is cut or too big)
  * are in guest_logic.c; this file moves bytes and hands datagrams on.
- * With DMA the device could in principle rewrite the buffer while we read
- * it, but a device with bus-master access owns guest memory anyway: what
- * we guard against is a device that writes nonsense, and every size is
- * checked against the buffer before anything reads through it.
+ *
+ * The read-once rule. Memory the device (or a peer) can still write is
+ * never checked in place: it could change between the check and the use,
+ * and the second reader would trust a size nobody checked. So, in order:
+ *
+ *   1. copy: the header into private memory, then (its size known from
+ *      the copy and bounded by VMCI_MAX_DG_SIZE) the payload behind it;
+ *   2. validate: only the private copy;
+ *   3. deliver: only the private copy; nothing downstream ever sees a
+ *      pointer into the device's buffer.
+ *
+ * Here that is the DMA data area (the device writes it whenever it likes,
+ * busy flag or not); the port-I/O buffer is ours, the device reaches it
+ * only through the DATA_IN reads we make. Elsewhere the same rule covers
+ * the queue-pair offsets in shared header pages (read once, then checked
+ * against the queue size, queue.c) and event payloads (copied before any
+ * check, event.c).
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -28,8 +41,9 @@
 /* Device reads per invocation before we let other work run. */
 #define VMCI_GUEST_RX_BATCHES	64U
 
-static void deliver(struct vmci_guest *g, struct vmci_datagram *dg, size_t size)
+static void deliver(void *ctx, struct vmci_datagram *dg, size_t size)
 {
+	struct vmci_guest *g = ctx;
 	int result;
 
 	result = vmci_datagram_validate(dg, size);
@@ -114,13 +128,38 @@ static bool rx_pio(struct vmci_guest *g)
 	}
 }
 
+/*
+ * The step looks at the header copy alone, told how much of the area is
+ * left, so the size it returns is the one @copy holds. 8-byte steps through
+ * an area of a multiple of 8 leave at least the destination handle, which
+ * is all the step reads of a header shorter than VMCI_DG_HEADERSIZE.
+ */
+bool vmci_guest_dma_walk(const u8 *area, u8 *copy, vmci_guest_deliver_fn deliver, void *ctx)
+{
+	struct vmci_dg_in_step st;
+	size_t off = 0, left;
+
+	BUILD_BUG_ON(VMCI_MAX_DG_SIZE % 8);
+	while (off < VMCI_MAX_DG_SIZE) {
+		left = VMCI_MAX_DG_SIZE - off;
+		memcpy(copy, area + off, min_t(size_t, left, VMCI_DG_HEADERSIZE));
+		vmci_guest_dg_in_step(copy, left, 0, true, &st);
+		if (st.kind != VMCI_DG_IN_DATAGRAM)
+			return st.kind != VMCI_DG_IN_BAD;
+		/* st.size <= left <= VMCI_MAX_DG_SIZE: inside the area and the copy. */
+		memcpy(copy + VMCI_DG_HEADERSIZE, area + off + VMCI_DG_HEADERSIZE,
+		       st.size - VMCI_DG_HEADERSIZE);
+		deliver(ctx, (struct vmci_datagram *)copy, st.size);
+		off += st.next;
+	}
+	return true;
+}
+
 static void rx_dma(struct vmci_guest *g)
 {
 	struct vmci_data_in_out_header *hdr = g->rx_dma;
 	struct vmci_sg_elem *sg = (struct vmci_sg_elem *)(hdr + 1);
 	u8 *data = (u8 *)g->rx_dma + PAGE_SIZE;
-	struct vmci_dg_in_step st;
-	size_t off = 0;
 
 	hdr->opcode = VMCI_DATA_IN_OUT_OP_RECV;
 	hdr->size = 1;
@@ -138,15 +177,8 @@ static void rx_dma(struct vmci_guest *g)
 	}
 	dma_rmb();
 
-	for (;;) {
-		vmci_guest_dg_in_step(data, VMCI_MAX_DG_SIZE, off, true, &st);
-		if (st.kind == VMCI_DG_IN_BAD)
-			dev_warn_ratelimited(&g->pdev->dev, "malformed DMA datagram, dropped\n");
-		if (st.kind != VMCI_DG_IN_DATAGRAM)
-			return;
-		deliver(g, (struct vmci_datagram *)(data + off), st.size);
-		off = st.next;
-	}
+	if (!vmci_guest_dma_walk(data, g->rx_buf, deliver, g))
+		dev_warn_ratelimited(&g->pdev->dev, "malformed DMA datagram, dropped\n");
 }
 
 void vmci_guest_rx_work(struct work_struct *work)

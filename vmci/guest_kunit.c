@@ -14,6 +14,7 @@
 #include <linux/string.h>
 #include <vmci/vmci_abi.h>
 
+#include "guest.h"
 #include "guest_logic.h"
 
 #define ALL_CAPS	0x3fU
@@ -336,6 +337,122 @@ static void dg_in_never_points_outside(struct kunit *test)
 	}
 }
 
+#if IS_ENABLED(CONFIG_PCI)
+/*
+ * The DMA walk against a device that rewrites its buffer: the hook below
+ * plays the device, scribbling over each datagram in the area as soon as
+ * it is handed on, i.e. after its header was checked. What the receiver
+ * holds must not change, so it must not be inside the area at all.
+ */
+struct dma_walk_probe {
+	struct kunit *test;
+	u8 *area;
+	unsigned int delivered;
+	size_t off[3];			/* where each datagram sits in the area */
+	u64 payload[3];
+};
+
+static u8 dma_fill(size_t i)
+{
+	return (u8)(i * 7 + 3);
+}
+
+static void dma_walk_device_rewrites(void *ctx, struct vmci_datagram *dg, size_t size)
+{
+	struct dma_walk_probe *p = ctx;
+	struct kunit *test = p->test;
+	unsigned int n = p->delivered++;
+	struct vmci_datagram *in_area;
+	const u8 *payload;
+	u64 want, seen;
+	size_t i;
+
+	KUNIT_ASSERT_LT(test, n, (unsigned int)ARRAY_SIZE(p->off));
+	want = p->payload[n];
+	in_area = (struct vmci_datagram *)(p->area + p->off[n]);
+	KUNIT_EXPECT_EQ(test, (u64)size, VMCI_DG_HEADERSIZE + want);
+	KUNIT_EXPECT_EQ(test, dg->payload_size, want);
+	KUNIT_EXPECT_TRUE_MSG(test, (u8 *)dg + size <= p->area ||
+			      (u8 *)dg >= p->area + VMCI_MAX_DG_SIZE,
+			      "datagram %u delivered inside the device's buffer", n);
+
+	/* The device, after the header check: a huge size and other bytes. */
+	WRITE_ONCE(in_area->payload_size, VMCI_MAX_DG_PAYLOAD_SIZE + 4096);
+	WRITE_ONCE(in_area->dst.resource, 0x5a5a);
+	memset(in_area + 1, 0xee, want);
+
+	/* Once, so that a failure message shows the value, not the macro. */
+	seen = READ_ONCE(dg->payload_size);
+	KUNIT_EXPECT_EQ(test, seen, want);
+	KUNIT_EXPECT_EQ(test, dg->dst.resource, 1U);
+	payload = (const u8 *)(dg + 1);
+	for (i = 0; i < want; i++) {
+		if (payload[i] != dma_fill(i)) {
+			KUNIT_FAIL(test, "datagram %u byte %zu changed under us", n, i);
+			break;
+		}
+	}
+}
+
+static void dma_put_dg(struct dma_walk_probe *p, unsigned int n, size_t off, u64 payload)
+{
+	size_t i;
+
+	put_dg(p->area, off, payload);
+	for (i = 0; i < payload; i++)
+		p->area[off + VMCI_DG_HEADERSIZE + i] = dma_fill(i);
+	p->off[n] = off;
+	p->payload[n] = payload;
+}
+
+static void dma_walk_delivers_private_copies(struct kunit *test)
+{
+	struct dma_walk_probe p = { .test = test };
+	u8 *copy;
+
+	p.area = dg_buf(test, VMCI_MAX_DG_SIZE);
+	copy = dg_buf(test, VMCI_MAX_DG_SIZE);
+	dma_put_dg(&p, 0, 0, 40);
+	dma_put_dg(&p, 1, ALIGN(VMCI_DG_HEADERSIZE + 40, 8), 3);
+	dma_put_dg(&p, 2, p.off[1] + ALIGN(VMCI_DG_HEADERSIZE + 3, 8), 1000);
+	/* The 0xff filler after the third ends the buffer. */
+	KUNIT_EXPECT_TRUE(test, vmci_guest_dma_walk(p.area, copy,
+						    dma_walk_device_rewrites, &p));
+	KUNIT_EXPECT_EQ(test, p.delivered, 3U);
+
+	/* The largest datagram fills the whole area and the whole copy. */
+	memset(&p, 0, sizeof(p));
+	p.test = test;
+	p.area = dg_buf(test, VMCI_MAX_DG_SIZE);
+	dma_put_dg(&p, 0, 0, VMCI_MAX_DG_PAYLOAD_SIZE);
+	KUNIT_EXPECT_TRUE(test, vmci_guest_dma_walk(p.area, copy,
+						    dma_walk_device_rewrites, &p));
+	KUNIT_EXPECT_EQ(test, p.delivered, 1U);
+}
+
+static void dma_walk_count(void *ctx, struct vmci_datagram *dg, size_t size)
+{
+	(*(unsigned int *)ctx)++;
+}
+
+static void dma_walk_refuses_what_does_not_fit(struct kunit *test)
+{
+	u8 *area = dg_buf(test, VMCI_MAX_DG_SIZE);
+	u8 *copy = dg_buf(test, VMCI_MAX_DG_SIZE);
+	unsigned int n = 0;
+
+	put_dg(area, 0, 16);
+	put_dg(area, 40, VMCI_MAX_DG_PAYLOAD_SIZE);	/* runs past the end */
+	KUNIT_EXPECT_FALSE(test, vmci_guest_dma_walk(area, copy, dma_walk_count, &n));
+	KUNIT_EXPECT_EQ(test, n, 1U);
+
+	n = 0;
+	put_dg(area, 0, U64_MAX - VMCI_DG_HEADERSIZE + 1);	/* wraps to a size of 0 */
+	KUNIT_EXPECT_FALSE(test, vmci_guest_dma_walk(area, copy, dma_walk_count, &n));
+	KUNIT_EXPECT_EQ(test, n, 0U);
+}
+#endif
+
 static void qp_page_counts_and_message_sizes(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, vmci_guest_qp_num_ppns(1, 1), 4ULL);
@@ -422,6 +539,10 @@ static struct kunit_case vmci_guest_cases[] = {
 	KUNIT_CASE(dg_in_cut_by_buffer_end),
 	KUNIT_CASE(dg_in_oversized_payloads),
 	KUNIT_CASE(dg_in_never_points_outside),
+#if IS_ENABLED(CONFIG_PCI)
+	KUNIT_CASE(dma_walk_delivers_private_copies),
+	KUNIT_CASE(dma_walk_refuses_what_does_not_fit),
+#endif
 	KUNIT_CASE(qp_page_counts_and_message_sizes),
 	KUNIT_CASE(ppn_lists),
 	KUNIT_CASE(bitmap_take_clears_only_bit_zero),

@@ -151,10 +151,12 @@ static int alloc_buffers(struct vmci_guest *g)
 	struct device *dev = &g->pdev->dev;
 	size_t size = VMCI_MAX_DG_SIZE + PAGE_SIZE;
 
-	if (!(g->caps & VMCI_CAPS_DMA_DATAGRAM)) {
-		g->rx_buf = vmalloc(VMCI_MAX_DG_SIZE);
-		return g->rx_buf ? 0 : -ENOMEM;
-	}
+	/* Both modes: DMA receive copies out of device memory into it. */
+	g->rx_buf = vmalloc(VMCI_MAX_DG_SIZE);
+	if (!g->rx_buf)
+		return -ENOMEM;
+	if (!(g->caps & VMCI_CAPS_DMA_DATAGRAM))
+		return 0;
 	g->tx_dma = dma_alloc_coherent(dev, size, &g->tx_dma_addr, GFP_KERNEL);
 	g->rx_dma = dma_alloc_coherent(dev, size, &g->rx_dma_addr, GFP_KERNEL);
 	if (!g->tx_dma || !g->rx_dma) {

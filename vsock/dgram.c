@@ -40,29 +40,34 @@ static bool vmsock_dgram_connected(const struct vmsock_sock *vsk)
 #define VMSOCK_DGRAM_LINEAR_MAX	2048U
 
 /*
- * A copy of @dg as one skb. Large payloads go to page fragments: a single
- * 68 KiB buffer would be an order-5 atomic allocation, which fails once
- * memory is fragmented.
+ * A copy of @dg, with @payload bytes of payload (the size the caller read
+ * once and checked), as one skb. Large payloads go to page fragments: a
+ * single 68 KiB buffer would be an order-5 atomic allocation, which fails
+ * once memory is fragmented.
  */
-static struct sk_buff *vmsock_dgram_skb(const struct vmci_datagram *dg)
+static struct sk_buff *vmsock_dgram_skb(const struct vmci_datagram *dg, size_t payload)
 {
-	size_t payload = dg->payload_size;
 	const u8 *src = VMCI_DG_PAYLOAD(dg);
+	struct vmci_datagram *hdr;
 	struct sk_buff *skb;
 	int frag = 0;
 
 	BUILD_BUG_ON(DIV_ROUND_UP(VMCI_MAX_DG_PAYLOAD_SIZE, PAGE_SIZE) > MAX_SKB_FRAGS);
 
 	if (payload <= VMSOCK_DGRAM_LINEAR_MAX) {
-		skb = alloc_skb(VMCI_DG_SIZE(dg), GFP_ATOMIC);
-		if (skb)
-			skb_put_data(skb, dg, VMCI_DG_SIZE(dg));
+		skb = alloc_skb(VMCI_DG_HEADERSIZE + payload, GFP_ATOMIC);
+		if (!skb)
+			return NULL;
+		hdr = skb_put_data(skb, dg, VMCI_DG_HEADERSIZE + payload);
+		/* recvmsg() trusts the queued header: it must say what we copied. */
+		hdr->payload_size = payload;
 		return skb;
 	}
 	skb = alloc_skb(VMCI_DG_HEADERSIZE, GFP_ATOMIC);
 	if (!skb)
 		return NULL;
-	skb_put_data(skb, dg, VMCI_DG_HEADERSIZE);
+	hdr = skb_put_data(skb, dg, VMCI_DG_HEADERSIZE);
+	hdr->payload_size = payload;
 	while (payload) {
 		size_t chunk = min_t(size_t, payload, PAGE_SIZE);
 		struct page *page = alloc_page(GFP_ATOMIC);
@@ -89,10 +94,12 @@ static struct sk_buff *vmsock_dgram_skb(const struct vmci_datagram *dg)
  */
 static int vmsock_dgram_recv_cb(void *client_data, struct vmci_datagram *dg)
 {
+	/* Read once: every later size comes from this check, not from @dg. */
+	u64 payload = READ_ONCE(dg->payload_size);
 	struct sock *sk = client_data;
 	struct sk_buff *skb;
 
-	if (dg->payload_size > VMCI_MAX_DG_PAYLOAD_SIZE)
+	if (payload > VMCI_MAX_DG_PAYLOAD_SIZE)
 		return VMCI_ERROR_INVALID_ARGS;
 
 	/* Cheap early drop: no allocation for a queue that is already full. */
@@ -100,7 +107,7 @@ static int vmsock_dgram_recv_cb(void *client_data, struct vmci_datagram *dg)
 		atomic_inc(&sk->sk_drops);
 		return VMCI_SUCCESS;
 	}
-	skb = vmsock_dgram_skb(dg);
+	skb = vmsock_dgram_skb(dg, payload);
 	if (!skb) {
 		atomic_inc(&sk->sk_drops);
 		return VMCI_SUCCESS;

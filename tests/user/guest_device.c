@@ -5,12 +5,17 @@
  * program through the device and come back, in sizes that fit one page,
  * cross pages and fill a whole datagram.
  *
- * Usage: guest_device CID [ECHO_PORT [NEW_CID]]
+ * Usage: guest_device CID [ECHO_PORT [NEW_CID [CONTROL_PORT]]]
  *   CID        the context ID the device was given
  *   ECHO_PORT  a host (CID 2) port that echoes every datagram; ECHO_PORT+1
  *              passes the payload to the device model as a control command
  *   NEW_CID    afterwards, have the model change our CID to this, check
  *              that we follow (CTX_ID_UPDATE) and that a new socket works
+ *   CONTROL_PORT  a host port that passes the payload to the device model
+ *              and sends its answer back (dgram_echo.py); first, the model
+ *              rewrites the size of a datagram in our DMA receive buffer
+ *              after handing it over (junk dma-resize; with port I/O it is
+ *              an ordinary datagram to nobody) and datagrams still echo
  * Without arguments (the ordinary test VMs, no device) it checks nothing.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
@@ -93,6 +98,33 @@ out:
 	free(rx);
 }
 
+/*
+ * The device rewrites a delivered datagram's payload_size in our DMA
+ * buffer right after its interrupt. The model's OK comes back after it.
+ */
+static void test_dma_resize(unsigned int port, unsigned int ctl_port)
+{
+	struct sockaddr_vm any = vm_addr(VMADDR_CID_ANY, VMADDR_PORT_ANY);
+	struct sockaddr_vm ctl = vm_addr(VMADDR_CID_HOST, ctl_port);
+	static const char cmd[] = "junk dma-resize";
+	struct timeval tv = { .tv_sec = 5 };
+	char reply[16] = "";
+	ssize_t n = -1;
+	int fd;
+
+	fd = socket(af, SOCK_DGRAM, 0);
+	if (fd >= 0 && !bind(fd, (struct sockaddr *)&any, sizeof(any)) &&
+	    !setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) &&
+	    sendto(fd, cmd, strlen(cmd), 0, (struct sockaddr *)&ctl, sizeof(ctl)) ==
+	    (ssize_t)strlen(cmd))
+		n = recv(fd, reply, sizeof(reply) - 1, 0);
+	tap_report(n == 2 && !memcmp(reply, "OK", 2), "dma_resize_injected",
+		   "answer %zd '%s' (%s)", n, n > 0 ? reply : "", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	test_echo(port, all_sizes, 3, "dgram_echo_after_dma_resize");
+}
+
 /* The host end hands the payload to the model's control socket. */
 static void test_cid_change(unsigned int port, unsigned int new_cid)
 {
@@ -134,6 +166,8 @@ int main(int argc, char **argv)
 	if (af >= 0 && argc > 2)
 		test_echo(strtoul(argv[2], NULL, 0), all_sizes,
 			  sizeof(all_sizes) / sizeof(all_sizes[0]), "dgram_echo");
+	if (af >= 0 && argc > 4)
+		test_dma_resize(strtoul(argv[2], NULL, 0), strtoul(argv[4], NULL, 0));
 	if (af >= 0 && argc > 3)
 		test_cid_change(strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0));
 	if (afd >= 0)

@@ -98,6 +98,12 @@ struct vmci_model {
 	/* Datagrams waiting for the guest. */
 	struct vmm_rx_entry *rx_head, *rx_tail;
 	size_t rx_bytes;
+	/*
+	 * Fault injection (junk dma-resize): when a DMA receive hands this
+	 * entry over, it goes alone, and its payload_size in guest memory is
+	 * rewritten right after the interrupt. NULL when none is armed.
+	 */
+	struct vmm_rx_entry *rx_resize;
 
 	/* DATA_IN byte stream: whole pages built when first read. */
 	uint8_t *in_chunk;

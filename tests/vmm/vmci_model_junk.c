@@ -15,6 +15,9 @@
  *   vsock-short      vSockets control packet of 8 bytes (56 expected)
  *   vsock-garbage    56-byte control packet: bad version, type, ports
  *   oversize         datagram of VMCI_MAX_DG_SIZE + 24 bytes
+ *   dma-resize       16-byte host datagram to nobody; a DMA receive hands
+ *                    it over alone and then rewrites its payload_size in
+ *                    the guest's buffer (vmci_model_regs.c)
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -110,5 +113,12 @@ int vmm_inject_junk(struct vmci_model *m, const char *kind)
 		return vsock_garbage(m);
 	if (!strcmp(kind, "oversize"))
 		return host_dg(m, NOBODY_RID, VMM_MAX_DG_SIZE, 0xc3);
+	if (!strcmp(kind, "dma-resize")) {
+		int ret = host_dg(m, NOBODY_RID, 16, 0x3c);
+
+		if (ret == VMM_SUCCESS)
+			m->rx_resize = m->rx_tail;
+		return ret;
+	}
 	return VMM_ERROR_INVALID_ARGS;
 }

@@ -171,6 +171,20 @@ static void dma_send(struct vmci_model *m, uint64_t gpa)
 }
 
 /*
+ * A device that changes its mind: the datagram it just handed over, at
+ * the start of the guest's buffer, gets a payload_size far beyond any
+ * buffer, after the guest was told to look. A guest that checks the size
+ * in place and reads it again later trusts a size it never checked.
+ */
+static void dma_resize_after_irq(struct vmci_model *m, uint64_t addr)
+{
+	uint8_t huge[8];
+
+	vmm_put64(huge, (uint64_t)1 << 32);
+	m->env.mem_write(m->env.opaque, addr + 16, huge, sizeof(huge));
+}
+
+/*
  * DMA receive: whole datagrams into the first S/G element, 8-byte packed,
  * then an invalid header, then busy = 1 and the DMA interrupt.
  */
@@ -181,6 +195,7 @@ static void dma_receive(struct vmci_model *m, uint64_t gpa)
 	uint32_t nsg;
 	size_t used;
 	uint8_t one[4];
+	bool resize;
 
 	if (!(m->caps_in_use & VMM_CAPS_DMA_DATAGRAM) ||
 	    m->env.mem_read(m->env.opaque, gpa, hdr, sizeof(hdr))) {
@@ -196,6 +211,8 @@ static void dma_receive(struct vmci_model *m, uint64_t gpa)
 		m->stats.errors++;
 		return;
 	}
+	/* The pack holds it alone (vmm_rx_pack()). */
+	resize = m->rx_resize && m->rx_head == m->rx_resize;
 	used = vmm_rx_pack(m, m->in_chunk, cap);
 	if (used && m->env.mem_write(m->env.opaque, addr, m->in_chunk, used)) {
 		m->stats.errors++;
@@ -204,6 +221,8 @@ static void dma_receive(struct vmci_model *m, uint64_t gpa)
 	vmm_put32(one, 1);
 	m->env.mem_write(m->env.opaque, gpa + VMM_DMA_OFF_BUSY, one, 4);
 	vmm_raise(m, VMM_ICR_DMA_DATAGRAM | (m->rx_head ? VMM_ICR_DATAGRAM : 0));
+	if (resize)
+		dma_resize_after_irq(m, addr);
 }
 
 static void control_write(struct vmci_model *m, uint32_t value)

@@ -30,6 +30,7 @@ void vmm_rx_clear(struct vmci_model *m)
 	}
 	m->rx_tail = NULL;
 	m->rx_bytes = 0;
+	m->rx_resize = NULL;
 	m->in_chunk_len = 0;
 	m->in_chunk_pos = 0;
 }
@@ -83,18 +84,24 @@ static struct vmm_rx_entry *rx_pop(struct vmci_model *m)
 		m->rx_tail = NULL;
 	m->rx_bytes -= e->len;
 	m->stats.rx_delivered++;
+	/* Only a DMA receive rewrites it; the byte stream hands it over as is. */
+	if (e == m->rx_resize)
+		m->rx_resize = NULL;
 	return e;
 }
 
 /*
  * Packs whole datagrams into BUF (at most CAP bytes) and terminates the
  * run with filler. A head datagram that can never fit is dropped, so one
- * oversized entry cannot wedge the queue.
+ * oversized entry cannot wedge the queue. The rx_resize entry goes alone:
+ * a guest that drops the rest of a buffer after a bad header then loses
+ * nothing else.
  */
 size_t vmm_rx_pack(struct vmci_model *m, uint8_t *buf, size_t cap)
 {
 	size_t used = 0, end;
 	struct vmm_rx_entry *e;
+	bool alone;
 
 	while (m->rx_head) {
 		if (m->rx_head->len > cap && used == 0) {
@@ -103,8 +110,9 @@ size_t vmm_rx_pack(struct vmci_model *m, uint8_t *buf, size_t cap)
 			m->stats.rx_dropped++;
 			continue;
 		}
-		if (used + m->rx_head->len > cap)
+		if (used + m->rx_head->len > cap || (used && m->rx_head == m->rx_resize))
 			break;
+		alone = m->rx_head == m->rx_resize;
 		e = rx_pop(m);
 		memcpy(buf + used, e->data, e->len);
 		end = vmm_align8(used + e->len);
@@ -113,6 +121,8 @@ size_t vmm_rx_pack(struct vmci_model *m, uint8_t *buf, size_t cap)
 		memset(buf + used + e->len, 0, end - used - e->len);
 		used = end;
 		free(e);
+		if (alone)
+			break;
 	}
 	end = used + VMM_DG_HEADER_SIZE;
 	if (end > cap)

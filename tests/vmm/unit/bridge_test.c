@@ -182,6 +182,7 @@ static void test_junk(void)
 		{ "detach-invalid", 48, VMM_EVENT_QP_PEER_DETACH },
 		{ "dgram-unknown", 40, -1 }, { "vsock-short", 32, -1 },
 		{ "vsock-garbage", 56, -1 }, { "oversize", VMM_MAX_DG_SIZE + 24, -1 },
+		{ "dma-resize", 40, -1 },
 	};
 	struct vmci_model *m = bridge.model;
 	char cmd[40], name[40];

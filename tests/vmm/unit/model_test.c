@@ -640,6 +640,55 @@ static void test_fuzz(void)
 	vmm_destroy(&m);
 }
 
+/*
+ * junk dma-resize: a loopback datagram queued first goes in one DMA pass,
+ * the injected one alone in the next, and right after that pass's
+ * interrupt its payload_size in guest memory is far beyond any buffer.
+ */
+static void test_dma_resize_junk(void)
+{
+	uint8_t *send = guest + 0x20000, *recv = guest + 0x40000, *data = guest + 0x41000;
+	struct vmci_model m;
+	size_t len;
+
+	setup(&m, VMM_CAPS_DMA_DATAGRAM | VMM_CAPS_PPN64);
+	vmm_write(&m, VMM_REG_DATA_OUT_HIGH, 0, 4);
+	vmm_write(&m, VMM_REG_DATA_IN_HIGH, 0, 4);
+	vmm_put32(send, 1);
+	vmm_put32(send + 4, VMM_DMA_OP_SEND);
+	len = make_dg(send + 24, CID, 4000, CID, 4000, 10, 0x55);
+	vmm_put32(send + 8, len);
+	vmm_write(&m, VMM_REG_DATA_OUT_LOW, 0x20000, 4);
+	tap_check_int("resize_queued", vmm_inject_junk(&m, "dma-resize"), 0);
+	len = make_dg(send + 24, CID, 4001, CID, 4001, 10, 0x66);
+	vmm_put32(send + 8, len);
+	vmm_write(&m, VMM_REG_DATA_OUT_LOW, 0x20000, 4);
+
+	vmm_put32(recv + 4, VMM_DMA_OP_RECEIVE);
+	vmm_put32(recv + 8, 1);
+	vmm_put64(recv + 24, 0x41000);
+	vmm_put64(recv + 32, VMM_MAX_DG_SIZE);
+	vmm_put32(recv, 0);
+	vmm_write(&m, VMM_REG_DATA_IN_LOW, 0x40000, 4);
+	CHECK_EQ("resize_not_with_others", vmm_get32(data + 40 + 4), VMM_INVALID_ID);
+	CHECK_EQ("resize_others_untouched", vmm_get64(data + 16), 10);
+
+	irq_causes = 0;
+	vmm_put32(recv, 0);
+	vmm_write(&m, VMM_REG_DATA_IN_LOW, 0x40000, 4);
+	CHECK_EQ("resize_irq", irq_causes & VMM_ICR_DMA_DATAGRAM, VMM_ICR_DMA_DATAGRAM);
+	CHECK_EQ("resize_target", vmm_get32(data + 4), 0x7fff1234);
+	CHECK_EQ("resize_rewritten", vmm_get64(data + 16), (uint64_t)1 << 32);
+	CHECK_EQ("resize_alone", vmm_get32(data + 40 + 4), VMM_INVALID_ID);
+	CHECK_EQ("resize_disarmed", m.rx_resize == NULL, 1);
+
+	vmm_put32(recv, 0);
+	vmm_write(&m, VMM_REG_DATA_IN_LOW, 0x40000, 4);
+	CHECK_EQ("resize_then_normal", vmm_get32(data + 4), 4001);
+	CHECK_EQ("resize_then_normal_size", vmm_get64(data + 16), 10);
+	vmm_destroy(&m);
+}
+
 int main(void)
 {
 	test_registers();
@@ -647,6 +696,7 @@ int main(void)
 	test_data_in_stream();
 	test_oversize_junk();
 	test_dma();
+	test_dma_resize_junk();
 	test_malformed_stream();
 	test_queue_pairs();
 	test_queue_io();
