@@ -412,6 +412,8 @@ static void check_memcg(void)
 	if (a >= 0)
 		close(a);
 	after = wait_at_most(CGROUP_DIR "/memory.current", before + MIB);
+	printf("# memory.current of the child group: %lld, %lld while connected, %lld after close\n",
+	       before, during, after);
 	tap_report(before >= 0 && during >= 0 && after <= before + MIB,
 		   "memcg_uncharged_on_close",
 		   "memory.current %lld, %lld while connected, %lld after", before, during,
