@@ -19,7 +19,14 @@
  *   they are not freed but parked until the module goes.
  *
  * gqp_lock (mutex: hypercall messages are allocated, resources removed)
- * protects @entries, @gone, @orphans, gqp_dev and the byte total.
+ * protects @entries, @gone, @orphans and gqp_dev; guest_budget has its
+ * own lock inside it.
+ *
+ * Every pair, created or attached, is our memory: it is charged to its
+ * owner's share of guest_budget (page-rounded ring bytes, see
+ * qpair_budget.h) and its pages to the owner's memory cgroup. The charge
+ * stays with the entry until its pages are freed, so a parked pair keeps
+ * its charge until the module goes.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -32,6 +39,7 @@
 
 #include "guest.h"
 #include "qpair.h"
+#include "qpair_budget.h"
 #include "queue.h"
 #include "route.h"
 
@@ -42,16 +50,18 @@ struct guest_entry {
 	struct list_head node;		/* in @entries or @orphans */
 	bool gone;			/* no hypercall for it any more */
 	bool park;			/* the peer may still use the pages */
+	struct vmci_qp_charge charge;	/* the owner's; given back with the pages */
 };
 
 static DEFINE_MUTEX(gqp_lock);
 static LIST_HEAD(entries);
 static LIST_HEAD(orphans);
 static struct vmci_guest *gqp_dev;
-static u64 live_bytes;
+static struct vmci_qp_budget guest_budget = VMCI_QP_BUDGET_INIT(VMCI_MAX_GUEST_QP_MEMORY);
 
 static void entry_free(struct guest_entry *e)
 {
+	vmci_qp_budget_uncharge(&guest_budget, &e->charge);
 	vmci_queue_free(e->produce_q);
 	vmci_queue_free(e->consume_q);
 	kfree(e);
@@ -117,7 +127,7 @@ static int detach_hypercall(struct guest_entry *e)
 static int guest_alloc(struct vmcix_qpair *qp, struct vmci_handle handle, u32 peer,
 		       u32 flags, u32 priv_flags)
 {
-	u64 bytes = qp->produce_size + qp->consume_size;
+	u64 bytes = vmci_qp_charge_bytes(qp->produce_size, qp->consume_size);
 	struct guest_entry *e;
 	u32 cid;
 	int result;
@@ -136,7 +146,7 @@ static int guest_alloc(struct vmcix_qpair *qp, struct vmci_handle handle, u32 pe
 		return VMCI_ERROR_INVALID_ARGS;
 	}
 
-	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
 	if (!e)
 		return VMCI_ERROR_NO_MEM;
 	e->qres.backend = qp->backend;
@@ -146,8 +156,8 @@ static int guest_alloc(struct vmcix_qpair *qp, struct vmci_handle handle, u32 pe
 	result = VMCI_ERROR_UNAVAILABLE;
 	if (!gqp_dev)
 		goto err_unlock;
-	result = VMCI_ERROR_NO_RESOURCES;
-	if (live_bytes > VMCI_MAX_GUEST_QP_MEMORY || bytes > VMCI_MAX_GUEST_QP_MEMORY - live_bytes)
+	result = vmci_qp_budget_charge(&guest_budget, qp->owner, bytes, &e->charge);
+	if (result < VMCI_SUCCESS)
 		goto err_unlock;
 	result = VMCI_ERROR_NO_MEM;
 	e->produce_q = vmci_queue_alloc(qp->produce_size);
@@ -163,7 +173,6 @@ static int guest_alloc(struct vmcix_qpair *qp, struct vmci_handle handle, u32 pe
 		goto err_unlock;
 	}
 	list_add(&e->node, &entries);
-	live_bytes += bytes;
 	mutex_unlock(&gqp_lock);
 
 	qp->handle = vmci_resource_handle(&e->qres.res);
@@ -186,7 +195,6 @@ static void guest_detach(struct vmcix_qpair *qp)
 
 	mutex_lock(&gqp_lock);
 	list_del_init(&e->node);
-	live_bytes -= qp->produce_size + qp->consume_size;
 	if (!e->gone && gqp_dev) {
 		result = detach_hypercall(e);
 		if (result < VMCI_SUCCESS) {

@@ -6,9 +6,13 @@
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/export.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
+#include <linux/user_namespace.h>
 #include <vmci/vmci_abi.h>
 #include <vmci/vmcix.h>
 
@@ -69,14 +73,36 @@ static int check_alloc_args(u64 produce_size, u64 consume_size, u32 flags, u32 p
 	return VMCI_SUCCESS;
 }
 
-int vmcix_qpair_alloc(struct vmcix_qpair **qpair, struct vmci_handle *handle,
-		      u64 produce_size, u64 consume_size, u32 peer, u32 flags, u32 priv_flags)
+/*
+ * Runs the backend's alloc with every __GFP_ACCOUNT allocation on the
+ * way (ring pages, page arrays, entries) charged to the owner's memory
+ * cgroup rather than to whichever task happens to run this.
+ */
+static int backend_alloc_for(const struct vmcix_qp_owner *owner, struct vmcix_qpair *qp,
+			     struct vmci_handle handle, u32 priv_flags)
+{
+	struct mem_cgroup *old = NULL;
+	int result;
+
+	if (owner->memcg)
+		old = set_active_memcg(owner->memcg);
+	qp->owner = owner;
+	result = qp->backend->alloc(qp, handle, qp->peer, qp->flags, priv_flags);
+	qp->owner = NULL;
+	if (owner->memcg)
+		set_active_memcg(old);
+	return result;
+}
+
+int vmcix_qpair_alloc_for(const struct vmcix_qp_owner *owner, struct vmcix_qpair **qpair,
+			  struct vmci_handle *handle, u64 produce_size, u64 consume_size,
+			  u32 peer, u32 flags, u32 priv_flags)
 {
 	const struct vmci_qpair_backend *backend;
 	struct vmcix_qpair *qp;
 	int result;
 
-	if (!qpair || !handle)
+	if (!owner || !qpair || !handle)
 		return VMCI_ERROR_INVALID_ARGS;
 	result = check_alloc_args(produce_size, consume_size, flags, priv_flags);
 	if (result < VMCI_SUCCESS)
@@ -96,7 +122,7 @@ int vmcix_qpair_alloc(struct vmcix_qpair **qpair, struct vmci_handle *handle,
 	mutex_init(&qp->produce_lock);
 	mutex_init(&qp->consume_lock);
 
-	result = backend->alloc(qp, *handle, peer, flags, priv_flags);
+	result = backend_alloc_for(owner, qp, *handle, priv_flags);
 	if (result < VMCI_SUCCESS) {
 		mutex_destroy(&qp->produce_lock);
 		mutex_destroy(&qp->consume_lock);
@@ -106,6 +132,20 @@ int vmcix_qpair_alloc(struct vmcix_qpair **qpair, struct vmci_handle *handle,
 	*handle = qp->handle;
 	*qpair = qp;
 	return VMCI_SUCCESS;
+}
+EXPORT_SYMBOL_GPL(vmcix_qpair_alloc_for);
+
+/* Kernel threads and workers have CAP_NET_ADMIN: the kernel is not a user. */
+int vmcix_qpair_alloc(struct vmcix_qpair **qpair, struct vmci_handle *handle,
+		      u64 produce_size, u64 consume_size, u32 peer, u32 flags, u32 priv_flags)
+{
+	const struct vmcix_qp_owner owner = {
+		.uid = current_euid(),
+		.privileged = ns_capable_noaudit(&init_user_ns, CAP_NET_ADMIN),
+	};
+
+	return vmcix_qpair_alloc_for(&owner, qpair, handle, produce_size, consume_size,
+				     peer, flags, priv_flags);
 }
 EXPORT_SYMBOL_GPL(vmcix_qpair_alloc);
 

@@ -17,6 +17,7 @@
 
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <vmci/vmci_abi.h>
 
 #include "resource.h"
@@ -49,7 +50,9 @@ struct vmci_qpair_backend {
 /*
  * One endpoint. Everything but the two mutexes is set by alloc and then
  * read-only until detach, which the client must not run concurrently
- * with any other call on the same object.
+ * with any other call on the same object. @owner is whom a backend
+ * charges (see vmcix_qp_owner); it points at the caller's copy and is
+ * valid only while alloc runs, so a backend keeps what it needs.
  *
  * produce_lock serialises enqueues, consume_lock dequeues and peeks: the
  * ring code allows one of each at a time, and the two directions run in
@@ -65,6 +68,7 @@ struct vmcix_qpair {
 	u64 consume_size;
 	u32 peer;
 	u32 flags;
+	const struct vmcix_qp_owner *owner;	/* during alloc only, see above */
 	struct mutex produce_lock;	/* see above */
 	struct mutex consume_lock;	/* see above */
 };
@@ -93,6 +97,12 @@ void vmci_qpair_set_remote_backend(const struct vmci_qpair_backend *backend);
 /* Totals for debugfs stats: live local pairs, and their queue bytes. */
 u32 vmci_qpair_local_count(void);
 u64 vmci_qpair_local_memory(void);
+/*
+ * What the local budget has charged (page-rounded, released when the
+ * queues are freed), and what @uid holds of it.
+ */
+u64 vmci_qpair_local_charged(void);
+u64 vmci_qpair_local_user_memory(kuid_t uid);
 
 /*
  * For the KUnit suite: the queue-memory budget shared by all local pairs

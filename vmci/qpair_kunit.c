@@ -18,6 +18,7 @@
 
 #include "event.h"
 #include "qpair.h"
+#include "qpair_budget.h"
 
 #define WAIT_LONG	(10 * HZ)
 #define LOCAL		VMCI_QPFLAG_LOCAL
@@ -110,6 +111,7 @@ static struct vmcix_qpair **attach(struct kunit *test, struct vmci_handle handle
 struct totals {
 	u32 pairs;
 	u64 bytes;
+	u64 charged;		/* suite_start only */
 };
 
 static int qpair_test_init(struct kunit *test)
@@ -130,6 +132,7 @@ static int qpair_suite_init(struct kunit_suite *suite)
 {
 	suite_start.pairs = vmci_qpair_local_count();
 	suite_start.bytes = vmci_qpair_local_memory();
+	suite_start.charged = vmci_qpair_local_charged();
 	return 0;
 }
 
@@ -444,6 +447,28 @@ static void restore_budget(void *old)
 	vmci_qpair_local_set_budget(*(u64 *)old);
 }
 
+/*
+ * Detached pairs give their charge back when a worker frees them, a
+ * grace period later: waits up to WAIT_LONG for the local budget to hold
+ * @want, and returns what it holds.
+ */
+static u64 settle_charged(u64 want)
+{
+	unsigned long deadline = jiffies + WAIT_LONG;
+
+	while (vmci_qpair_local_charged() != want && time_before(jiffies, deadline))
+		msleep(20);
+	return vmci_qpair_local_charged();
+}
+
+/* Every earlier case's pairs are gone; what is left belongs to others. */
+static u64 settled_base(struct kunit *test)
+{
+	struct totals *t = test->priv;
+
+	return settle_charged(t->bytes);
+}
+
 static void budget_exhausted_and_recovered(struct kunit *test)
 {
 	u64 *old = kunit_kzalloc(test, sizeof(*old), GFP_KERNEL);
@@ -454,7 +479,7 @@ static void budget_exhausted_and_recovered(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, old);
 	/* Room for exactly two 32 KiB pairs beyond what exists already. */
-	*old = vmci_qpair_local_set_budget(t->bytes + 2 * 32768);
+	*old = vmci_qpair_local_set_budget(settled_base(test) + 2 * 32768);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, restore_budget, old), 0);
 
 	a = create(test, &ha, 16384, 16384);
@@ -471,6 +496,7 @@ static void budget_exhausted_and_recovered(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL(test, *d);
 
 	KUNIT_EXPECT_EQ(test, vmcix_qpair_detach(b), VMCI_SUCCESS);
+	settle_charged(t->bytes + 32768);
 	h = VMCI_INVALID_HANDLE;
 	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(c, &h, 16384, 16384, cid, LOCAL, 0),
 			VMCI_SUCCESS);
@@ -479,6 +505,149 @@ static void budget_exhausted_and_recovered(struct kunit *test)
 			VMCI_ERROR_NO_RESOURCES);
 	expect_totals(test, 2, 65536);
 	KUNIT_EXPECT_NOT_NULL(test, *a);
+}
+
+static struct vmcix_qpair **create_for(struct kunit *test, const struct vmcix_qp_owner *owner,
+				       struct vmci_handle *h, u64 size, int want)
+{
+	struct vmcix_qpair **slot = new_slot(test);
+
+	*h = VMCI_INVALID_HANDLE;
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc_for(owner, slot, h, size, size,
+						    vmcix_get_context_id(), LOCAL, 0), want);
+	return slot;
+}
+
+static void restore_percent(void *old)
+{
+	vmci_qp_set_user_percent((uintptr_t)old);
+}
+
+/*
+ * An unprivileged uid gets its share (a quarter) of the local budget and
+ * no more; another uid still gets its own, and a privileged owner the
+ * rest of the whole budget.
+ */
+static void user_share_enforced(struct kunit *test)
+{
+	const struct vmcix_qp_owner user_a = { .uid = KUIDT_INIT(60001) };
+	const struct vmcix_qp_owner user_b = { .uid = KUIDT_INIT(60002) };
+	const struct vmcix_qp_owner admin = { .uid = KUIDT_INIT(60003), .privileged = true };
+	u64 *old = kunit_kzalloc(test, sizeof(*old), GFP_KERNEL);
+	u64 pair = 2 * PAGE_SIZE;
+	u64 base, limit, share, i;
+	struct vmci_handle h;
+	void *old_pct;
+
+	KUNIT_ASSERT_NOT_NULL(test, old);
+	/* Sixteen one-page pairs of room (others' pairs may hold some more). */
+	base = settled_base(test);
+	limit = base + 16 * pair;
+	*old = vmci_qpair_local_set_budget(limit);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, restore_budget, old), 0);
+	old_pct = (void *)(uintptr_t)vmci_qp_set_user_percent(25);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, restore_percent, old_pct), 0);
+	share = rounddown(vmci_qp_user_share(limit), pair);
+	KUNIT_ASSERT_GE(test, share, 4 * pair);
+	KUNIT_ASSERT_LT(test, share, 15 * pair);
+
+	for (i = 0; i < share; i += pair)
+		create_for(test, &user_a, &h, PAGE_SIZE, VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmci_qpair_local_user_memory(user_a.uid), share);
+	create_for(test, &user_a, &h, PAGE_SIZE, VMCI_ERROR_NO_RESOURCES);
+	KUNIT_EXPECT_EQ(test, vmci_qpair_local_user_memory(user_a.uid), share);
+
+	/* The other uid is not affected by the first one's use. */
+	create_for(test, &user_b, &h, PAGE_SIZE, VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmci_qpair_local_user_memory(user_b.uid), pair);
+
+	/* The privileged owner may take everything that is left, no more. */
+	for (i = base + share + pair; i < limit; i += pair)
+		create_for(test, &admin, &h, PAGE_SIZE, VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmci_qpair_local_user_memory(admin.uid), 0ULL);
+	create_for(test, &admin, &h, PAGE_SIZE, VMCI_ERROR_NO_RESOURCES);
+	create_for(test, &user_b, &h, PAGE_SIZE, VMCI_ERROR_NO_RESOURCES);
+}
+
+/* A queue smaller than a page costs the page it takes. */
+static void tiny_pairs_charged_by_page(struct kunit *test)
+{
+	const struct vmcix_qp_owner user = { .uid = KUIDT_INIT(60004) };
+	struct vmci_handle h;
+	u64 base = settled_base(test);
+
+	create_for(test, &user, &h, 1, VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmci_qpair_local_user_memory(user.uid), 2 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, vmci_qpair_local_charged(), base + 2 * PAGE_SIZE);
+	expect_totals(test, 1, 2);
+}
+
+/*
+ * The creator pays, whoever detaches last: the attacher's detach, after
+ * the creator left, gives the creator's share back.
+ */
+static void charge_follows_the_pair(struct kunit *test)
+{
+	const struct vmcix_qp_owner creator = { .uid = KUIDT_INIT(60005) };
+	const struct vmcix_qp_owner other = { .uid = KUIDT_INIT(60006) };
+	struct vmcix_qpair **a, **b = new_slot(test);
+	u64 base = settled_base(test);
+	struct vmci_handle h;
+
+	a = create_for(test, &creator, &h, 8192, VMCI_SUCCESS);
+	KUNIT_ASSERT_NOT_NULL(test, *a);
+	KUNIT_ASSERT_EQ(test, vmcix_qpair_alloc_for(&other, b, &h, 8192, 8192,
+						    vmcix_get_context_id(), ATTACH, 0),
+			VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmci_qpair_local_user_memory(creator.uid), 16384ULL);
+	KUNIT_EXPECT_EQ(test, vmci_qpair_local_user_memory(other.uid), 0ULL);
+
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_detach(a), VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmci_qpair_local_user_memory(creator.uid), 16384ULL);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_detach(b), VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, settle_charged(base), base);
+	KUNIT_EXPECT_EQ(test, vmci_qpair_local_user_memory(creator.uid), 0ULL);
+}
+
+/* The budget object alone: limits, shares, and nothing left per uid. */
+static void budget_arithmetic(struct kunit *test)
+{
+	struct vmci_qp_budget *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	const struct vmcix_qp_owner user = { .uid = KUIDT_INIT(60007) };
+	const struct vmcix_qp_owner root = { .uid = GLOBAL_ROOT_UID, .privileged = true };
+	struct vmci_qp_charge c1, c2, c3;
+	void *old_pct;
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	old_pct = (void *)(uintptr_t)vmci_qp_set_user_percent(50);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, restore_percent, old_pct), 0);
+	xa_init(&b->users);
+	b->limit = 1000;
+
+	KUNIT_EXPECT_EQ(test, vmci_qp_user_share(1000), 500ULL);
+	KUNIT_EXPECT_EQ(test, vmci_qp_budget_charge(b, &user, 400, &c1), VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmci_qp_budget_charge(b, &user, 101, &c2),
+			VMCI_ERROR_NO_RESOURCES);
+	KUNIT_EXPECT_EQ(test, c2.bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, vmci_qp_budget_charge(b, &user, 100, &c2), VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmci_qp_budget_charge(b, &root, 501, &c3),
+			VMCI_ERROR_NO_RESOURCES);
+	KUNIT_EXPECT_EQ(test, vmci_qp_budget_charge(b, &root, U64_MAX, &c3),
+			VMCI_ERROR_NO_RESOURCES);
+	KUNIT_EXPECT_EQ(test, vmci_qp_budget_charge(b, &root, 500, &c3), VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmci_qp_budget_used(b), 1000ULL);
+	KUNIT_EXPECT_EQ(test, vmci_qp_budget_user_used(b, user.uid), 500ULL);
+	KUNIT_EXPECT_EQ(test, vmci_qp_budget_user_used(b, root.uid), 0ULL);
+
+	vmci_qp_budget_uncharge(b, &c1);
+	KUNIT_EXPECT_EQ(test, vmci_qp_budget_user_used(b, user.uid), 100ULL);
+	vmci_qp_budget_uncharge(b, &c2);
+	vmci_qp_budget_uncharge(b, &c3);
+	/* Uncharging an empty record (a failed charge) changes nothing. */
+	vmci_qp_budget_uncharge(b, &c3);
+	KUNIT_EXPECT_EQ(test, vmci_qp_budget_used(b), 0ULL);
+	KUNIT_EXPECT_TRUE(test, xa_empty(&b->users));
+	xa_destroy(&b->users);
 }
 
 static void esx_flags_refused(struct kunit *test)
@@ -601,6 +770,7 @@ static void nothing_left_behind(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, vmci_qpair_local_count(), suite_start.pairs);
 	KUNIT_EXPECT_EQ(test, vmci_qpair_local_memory(), suite_start.bytes);
+	KUNIT_EXPECT_EQ(test, settle_charged(suite_start.charged), suite_start.charged);
 }
 
 static struct kunit_case vmci_qpair_cases[] = {
@@ -615,6 +785,10 @@ static struct kunit_case vmci_qpair_cases[] = {
 	KUNIT_CASE(third_user_refused),
 	KUNIT_CASE(sizes_refused_up_front),
 	KUNIT_CASE(budget_exhausted_and_recovered),
+	KUNIT_CASE(user_share_enforced),
+	KUNIT_CASE(tiny_pairs_charged_by_page),
+	KUNIT_CASE(charge_follows_the_pair),
+	KUNIT_CASE(budget_arithmetic),
 	KUNIT_CASE(esx_flags_refused),
 	KUNIT_CASE(detach_while_peer_dequeues),
 	KUNIT_CASE(nothing_left_behind),

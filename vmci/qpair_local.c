@@ -20,9 +20,16 @@
  *   still has live queues.
  *
  * qp_lock (a mutex: alloc allocates and may sleep) serialises every alloc
- * and detach, and protects users, attached_once, the totals and the
- * budget. Events are raised only after it is dropped, because event
- * callbacks may allocate or detach pairs themselves.
+ * and detach, and protects users, attached_once and the totals; the
+ * budget has its own lock inside it. Events are raised only after it is
+ * dropped, because event callbacks may allocate or detach pairs
+ * themselves.
+ *
+ * The creator pays for both queues: the pair is charged to its owner's
+ * share of local_budget (page-rounded ring bytes, see qpair_budget.h)
+ * and its pages to the owner's memory cgroup. The charge stays with the
+ * entry and is given back when the queues are freed, from whichever
+ * context frees them; attaching costs nothing.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -32,6 +39,7 @@
 
 #include "event.h"
 #include "qpair.h"
+#include "qpair_budget.h"
 #include "queue.h"
 #include "route.h"
 
@@ -43,20 +51,23 @@ struct local_entry {
 	u32 flags;			/* without VMCI_QPFLAG_ATTACH_ONLY */
 	unsigned int users;		/* under qp_lock */
 	bool attached_once;		/* under qp_lock */
+	struct vmci_qp_charge charge;	/* the creator's; given back at the last detach */
 };
 
 static DEFINE_MUTEX(qp_lock);
 static u32 live_pairs;			/* under qp_lock */
 static u64 live_bytes;			/* under qp_lock: ring bytes of live pairs */
-static u64 budget = VMCI_MAX_GUEST_QP_MEMORY;	/* under qp_lock */
+static struct vmci_qp_budget local_budget = VMCI_QP_BUDGET_INIT(VMCI_MAX_GUEST_QP_MEMORY);
 
 static u64 entry_bytes(const struct local_entry *e)
 {
 	return e->produce_q->size + e->consume_q->size;
 }
 
+/* The charge goes with the memory, not before: it stays charged while it exists. */
 static void entry_free(struct local_entry *e)
 {
+	vmci_qp_budget_uncharge(&local_budget, &e->charge);
 	vmci_queue_free(e->produce_q);
 	vmci_queue_free(e->consume_q);
 	kfree(e);
@@ -77,16 +88,23 @@ static void raise_qp_event(u32 event, struct vmci_handle handle)
 static int create_locked(struct vmcix_qpair *qp, struct vmci_handle handle, u32 flags)
 {
 	u64 bytes = qp->produce_size + qp->consume_size;
+	struct vmci_qp_charge charge;
 	struct local_entry *e;
 	int result;
 
-	/* Checked before allocating, so a flood of requests fails cheaply. */
-	if (live_bytes > budget || bytes > budget - live_bytes)
-		return VMCI_ERROR_NO_RESOURCES;
+	/* Charged before allocating, so a flood of requests fails cheaply. */
+	result = vmci_qp_budget_charge(&local_budget, qp->owner,
+				       vmci_qp_charge_bytes(qp->produce_size, qp->consume_size),
+				       &charge);
+	if (result < VMCI_SUCCESS)
+		return result;
 
-	e = kzalloc(sizeof(*e), GFP_KERNEL);
-	if (!e)
+	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
+	if (!e) {
+		vmci_qp_budget_uncharge(&local_budget, &charge);
 		return VMCI_ERROR_NO_MEM;
+	}
+	e->charge = charge;
 	e->produce_q = vmci_queue_alloc(qp->produce_size);
 	e->consume_q = vmci_queue_alloc(qp->consume_size);
 	if (!e->produce_q || !e->consume_q) {
@@ -231,13 +249,17 @@ u64 vmci_qpair_local_memory(void)
 	return n;
 }
 
+u64 vmci_qpair_local_charged(void)
+{
+	return vmci_qp_budget_used(&local_budget);
+}
+
+u64 vmci_qpair_local_user_memory(kuid_t uid)
+{
+	return vmci_qp_budget_user_used(&local_budget, uid);
+}
+
 u64 vmci_qpair_local_set_budget(u64 bytes)
 {
-	u64 old;
-
-	mutex_lock(&qp_lock);
-	old = budget;
-	budget = bytes;
-	mutex_unlock(&qp_lock);
-	return old;
+	return vmci_qp_budget_set_limit(&local_budget, bytes);
 }

@@ -23,7 +23,12 @@ void vmci_queue_header_init(struct vmci_queue_header *hdr, struct vmci_handle ha
 	WRITE_ONCE(hdr->consumer_head, 0);
 }
 
-/* Zeroed so that a peer mapping the pages never sees old kernel data. */
+/*
+ * Zeroed so that a peer mapping the pages never sees old kernel data.
+ * Everything is __GFP_ACCOUNT: a queue is made on behalf of a user, and
+ * vmcix_qpair_alloc_for() points the charge at that user's memory cgroup
+ * (kvcalloc's vmalloc fallback charges its pages the same way).
+ */
 struct vmci_queue *vmci_queue_alloc(u64 size)
 {
 	struct vmci_queue *q;
@@ -32,23 +37,23 @@ struct vmci_queue *vmci_queue_alloc(u64 size)
 	if (!size || size > VMCI_QUEUE_MAX_SIZE)
 		return NULL;
 
-	q = kzalloc(sizeof(*q), GFP_KERNEL);
+	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
 	if (!q)
 		return NULL;
 
 	q->size = size;
 	q->num_pages = DIV_ROUND_UP(size, PAGE_SIZE);
-	q->pages = kvcalloc(q->num_pages, sizeof(*q->pages), GFP_KERNEL);
+	q->pages = kvcalloc(q->num_pages, sizeof(*q->pages), GFP_KERNEL_ACCOUNT);
 	if (!q->pages)
 		goto fail;
 
 	/* A lowmem page, so the header keeps one mapping for its lifetime. */
-	q->q_header = (struct vmci_queue_header *)get_zeroed_page(GFP_KERNEL);
+	q->q_header = (struct vmci_queue_header *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!q->q_header)
 		goto fail;
 
 	for (i = 0; i < q->num_pages; i++) {
-		q->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		q->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 		if (!q->pages[i])
 			goto fail;
 	}

@@ -66,8 +66,9 @@ static inline u64 vmci_queue_header_consumer_head(const struct vmci_queue_header
 void vmci_queue_header_init(struct vmci_queue_header *hdr, struct vmci_handle handle);
 
 /*
- * Queue in kernel memory (local pairs, tests): zeroed header and ring
- * pages. NULL for size 0, sizes over VMCI_QUEUE_MAX_SIZE or no memory.
+ * Queue in kernel memory (local and guest pairs, tests): zeroed header
+ * and ring pages, all charged to the current (or active) memory cgroup.
+ * NULL for size 0, sizes over VMCI_QUEUE_MAX_SIZE or no memory.
  * vmci_queue_free() only takes queues from here.
  */
 struct vmci_queue *vmci_queue_alloc(u64 size);

@@ -11,7 +11,9 @@
  *   vmm_doorbells      doorbells registered by VMM contexts
  *   pending_doorbells  of those, rung and not yet fetched by their VMX
  *   queue_pairs        live local queue pairs
- *   queue_pair_bytes   their ring bytes (produce + consume), the budget's unit
+ *   queue_pair_bytes   their ring bytes (produce + consume)
+ *   queue_pair_charged what the local budget holds for them (page-rounded,
+ *                      until their queues are freed)
  *   broker_queue_pairs live pairs in the host broker (VMM <-> host)
  *   broker_pinned_pages VMM pages pinned for them
  *
@@ -44,6 +46,7 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "pending_doorbells %u\n", vmci_doorbell_pending_count());
 	seq_printf(m, "queue_pairs %u\n", vmci_qpair_local_count());
 	seq_printf(m, "queue_pair_bytes %llu\n", vmci_qpair_local_memory());
+	seq_printf(m, "queue_pair_charged %llu\n", vmci_qpair_local_charged());
 	seq_printf(m, "broker_queue_pairs %u\n", vmci_qp_broker_count());
 	seq_printf(m, "broker_pinned_pages %llu\n", vmci_qp_broker_pinned_pages());
 	return 0;

@@ -46,8 +46,10 @@
 
 #include <linux/errno.h>
 #include <linux/list.h>
+#include <linux/memcontrol.h>
 #include <linux/moduleparam.h>
 #include <linux/notifier.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -230,10 +232,22 @@ static int vmsock_subscribe(struct sock *sk)
 	return 0;
 }
 
-/* Locked: allocates (client) or attaches to (server) the queue pair. */
+/*
+ * Locked: allocates (client) or attaches to (server) the queue pair.
+ * Whatever it allocates is charged to the socket's owner: its uid's share
+ * of vmci's budgets (unless trusted, i.e. CAP_NET_ADMIN) and its memory
+ * cgroup.
+ */
 static int vmsock_qpair_open(struct sock *sk, struct vmci_handle handle, bool attach)
 {
 	struct vmsock_sock *vsk = vmsock_sk(sk);
+
+	/* We run in a worker: name the socket's user, not the worker. */
+	const struct vmcix_qp_owner owner = {
+		.memcg = sk->sk_memcg,
+		.uid = sk->sk_uid,
+		.privileged = vsk->trusted,
+	};
 	u32 flags = attach ? VMCI_QPFLAG_ATTACH_ONLY : 0;
 	int ret;
 
@@ -242,9 +256,9 @@ static int vmsock_qpair_open(struct sock *sk, struct vmci_handle handle, bool at
 		return ret;
 	if (vmsock_stream_local_peer(vsk))
 		flags |= VMCI_QPFLAG_LOCAL;
-	ret = vmcix_qpair_alloc(&vsk->st.qpair, &handle, vsk->st.queue_size,
-				vsk->st.queue_size, vsk->remote_addr.svm_cid, flags,
-				VMCI_NO_PRIVILEGE_FLAGS);
+	ret = vmcix_qpair_alloc_for(&owner, &vsk->st.qpair, &handle, vsk->st.queue_size,
+				    vsk->st.queue_size, vsk->remote_addr.svm_cid, flags,
+				    VMCI_NO_PRIVILEGE_FLAGS);
 	if (ret < VMCI_SUCCESS) {
 		vsk->st.qpair = NULL;
 		return vmsock_vmci_errno(ret);
@@ -311,6 +325,33 @@ static void vmsock_child_destroy(struct sock *listener, struct sock *child)
 	sock_set_flag(child, SOCK_DEAD);
 }
 
+/*
+ * The worker makes a child on its listener's behalf, so the child is the
+ * listener's user's: its memory goes to the listener's memory cgroup,
+ * and the uid and cgroup it charges a queue pair to later are the
+ * listener's (sk_alloc() here would leave root's). Trust comes with
+ * vmsock_sk_alloc_child(). Unaccepted children, pending or ready, count
+ * against the listener's backlog together (sk_acceptq_added below).
+ */
+static struct sock *vmsock_child_alloc(struct sock *listener)
+{
+	struct mem_cgroup *old = set_active_memcg(listener->sk_memcg);
+	struct sock *child = vmsock_sk_alloc_child(listener);
+
+	set_active_memcg(old);
+	if (!child)
+		return NULL;
+	child->sk_uid = listener->sk_uid;
+#ifdef CONFIG_MEMCG
+	/* sk_free() puts the reference; sk_alloc() took none in a worker. */
+	if (!child->sk_memcg && listener->sk_memcg) {
+		css_get(&listener->sk_memcg->css);
+		child->sk_memcg = listener->sk_memcg;
+	}
+#endif
+	return child;
+}
+
 /* Locked listener: a REQUEST2 makes a pending child. */
 static void vmsock_listen_rx(struct sock *listener, const struct vmsock_packet *pkt)
 {
@@ -328,7 +369,7 @@ static void vmsock_listen_rx(struct sock *listener, const struct vmsock_packet *
 		vmsock_reply(pkt, VMSOCK_PKT_RST);
 		return;
 	}
-	child = vmsock_sk_alloc_child(listener);
+	child = vmsock_child_alloc(listener);
 	if (!child) {
 		vmsock_reply(pkt, VMSOCK_PKT_RST);
 		return;

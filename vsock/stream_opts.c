@@ -7,6 +7,8 @@
  * Copyright (C) 2026 The vmci-vmsock authors
  */
 #include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/moduleparam.h>
 #include <linux/sockptr.h>
 #include <linux/time64.h>
 #include <linux/uaccess.h>
@@ -17,6 +19,36 @@
 
 /* Half of what all queue pairs may use together: one pair's one queue. */
 #define VMSOCK_STREAM_MAX_QUEUE		(64ULL * 1024 * 1024)
+
+/*
+ * The largest queue an untrusted socket (created without CAP_NET_ADMIN)
+ * may ask for. Larger requests get the cap silently, as SO_SNDBUF past
+ * wmem_max and AF_VSOCK's virtio transport past its maximum do;
+ * getsockopt() shows what was kept. A pair is two queues, so the default
+ * lets one user hold two such connections within vmci's default per-user
+ * share (a quarter of 128 MiB). Read at each setsockopt().
+ */
+static unsigned long long vmsock_user_buffer_max = 8ULL * 1024 * 1024;
+
+static int vmsock_user_buffer_max_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned long long v;
+
+	if (kstrtoull(val, 0, &v) || !v || v > VMSOCK_STREAM_MAX_QUEUE)
+		return -EINVAL;
+	WRITE_ONCE(vmsock_user_buffer_max, v);
+	return 0;
+}
+
+static const struct kernel_param_ops vmsock_user_buffer_max_ops = {
+	.set = vmsock_user_buffer_max_set,
+	.get = param_get_ullong,
+};
+
+module_param_cb(stream_user_buffer_max, &vmsock_user_buffer_max_ops,
+		&vmsock_user_buffer_max, 0644);
+MODULE_PARM_DESC(stream_user_buffer_max,
+		 "Largest SO_VMCI_BUFFER_* an unprivileged stream socket keeps, in bytes (1 to 64 MiB, default 8 MiB)");
 
 /* Option numbers both APIs agree on; upstream's 8 is the y2038 timeout. */
 #define VMSOCK_OPT_BUFFER_SIZE		0
@@ -95,6 +127,8 @@ int vmsock_stream_setsockopt(struct socket *sock, int level, int optname,
 		/* A queue pair cannot be empty or larger than the budget. */
 		if (!val || val > VMSOCK_STREAM_MAX_QUEUE)
 			return -EINVAL;
+		if (!vsk->trusted)
+			val = min(val, (u64)READ_ONCE(vmsock_user_buffer_max));
 		lock_sock(sk);
 		vmsock_set_buffer(&vsk->st, optname, val);
 		release_sock(sk);

@@ -10,6 +10,7 @@
 #define VMCIX_H
 
 #include <linux/types.h>
+#include <linux/uidgid.h>
 
 /* Context ID of this machine as peers address it. */
 u32 vmcix_get_context_id(void);
@@ -113,6 +114,28 @@ struct msghdr;
 struct vmcix_qpair;
 int vmcix_qpair_alloc(struct vmcix_qpair **qpair, struct vmci_handle *handle,
 		      u64 produce_size, u64 consume_size, u32 peer, u32 flags, u32 priv_flags);
+
+/*
+ * Whom a pair is for, when that is not the calling task (a socket's pair
+ * is made by a worker). Ring memory the pair allocates is charged to
+ * @memcg (NULL: the calling task's memory cgroup), which the caller keeps
+ * alive during the call. Its ring bytes count against @uid's share of the
+ * machine-wide pair budgets (vmci's qp_user_percent) unless @privileged,
+ * which may use a whole budget; a create beyond either is
+ * VMCI_ERROR_NO_RESOURCES. The charge is kept with the pair and given
+ * back when it goes. vmcix_qpair_alloc() charges the calling task:
+ * its euid, its memory cgroup, privileged with CAP_NET_ADMIN.
+ */
+struct mem_cgroup;
+struct vmcix_qp_owner {
+	struct mem_cgroup *memcg;
+	kuid_t uid;
+	bool privileged;
+};
+
+int vmcix_qpair_alloc_for(const struct vmcix_qp_owner *owner, struct vmcix_qpair **qpair,
+			  struct vmci_handle *handle, u64 produce_size, u64 consume_size,
+			  u32 peer, u32 flags, u32 priv_flags);
 int vmcix_qpair_detach(struct vmcix_qpair **qpair);
 ssize_t vmcix_qpair_enqueue(struct vmcix_qpair *qpair, const void *buf, size_t len, int mode);
 ssize_t vmcix_qpair_dequeue(struct vmcix_qpair *qpair, void *buf, size_t len, int mode);
