@@ -83,7 +83,7 @@
  * definition is the same one again.
  */
 #if !defined(COMPAT_HAVE_SKB_RECV_DATAGRAM_3) || !defined(COMPAT_HAVE_SOCK_TIMEVAL_HELPERS) || \
-	!defined(COMPAT_HAVE_SK_ERROR_REPORT)
+	!defined(COMPAT_HAVE_SK_ERROR_REPORT) || defined(COMPAT_ACTIVE_MEMCG_UNEXPORTED)
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #endif
 
@@ -102,6 +102,26 @@ compat_skb_recv_datagram(struct sock *sk, unsigned int flags, int *err)
 }
 
 #define skb_recv_datagram(sk, flags, err)	compat_skb_recv_datagram(sk, flags, err)
+#endif
+
+/*
+ * 5.10's set_active_memcg() needs a per-CPU variable it does not export
+ * (only for interrupt context). Our callers run in process context, where
+ * the scope lives in the task.
+ */
+#if defined(COMPAT_ACTIVE_MEMCG_UNEXPORTED) && defined(CONFIG_MEMCG)
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+static inline struct mem_cgroup *compat_set_active_memcg(struct mem_cgroup *memcg)
+{
+	struct mem_cgroup *old = current->active_memcg;
+
+	WARN_ON_ONCE(in_interrupt());
+	current->active_memcg = memcg;
+	return old;
+}
+
+#define set_active_memcg(memcg)	compat_set_active_memcg(memcg)
 #endif
 
 /* Before 5.12 the callback had no wrapper. */

@@ -73,3 +73,11 @@ COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_SOCK_TIMEVAL_HELPERS,\
 # 7.0 passes proto_ops.bind/connect a struct sockaddr_unsized.
 COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_SOCKADDR_UNSIZED,\
 	$(H)include <linux/socket.h>\nint compat_probe_len = sizeof(struct sockaddr_unsized);\n)
+
+# 5.10's set_active_memcg() writes the per-CPU int_active_memcg, which only
+# 5.11 exported: a module using it would not load. Not a compile question,
+# so the kernel's own list of exports answers it.
+ifneq ($(shell grep -qw int_active_memcg $(srctree)/include/linux/sched/mm.h 2>/dev/null && \
+	! grep -qw int_active_memcg $(objtree)/Module.symvers 2>/dev/null && echo y),)
+COMPAT_FLAGS += -DCOMPAT_ACTIVE_MEMCG_UNEXPORTED
+endif
