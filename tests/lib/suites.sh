@@ -93,11 +93,13 @@ check_suite_root() {
 	suite_fix_checker "$root"
 	rm -rf "$root/build"
 	mkdir -p "$root/build"
-	rsync -a "$REPO_DIR"/{Makefile,Kbuild,dkms.conf,vmci,vsock,include,tests} "$root/build/"
+	rsync -a "$REPO_DIR"/{Makefile,Kbuild,dkms.conf,vmci,vsock,include} "$root/build/"
+	# Beside the sources, as build_modules puts it: its Kbuild includes ../include.
+	rsync -a "$REPO_DIR/tests/kmod/" "$root/build/testmod/"
 	log=$OUT_DIR/build-$label.log
 	# One pass compiles with W=1 and runs sparse on every file.
 	if in_suite "$root" "cd /build && make -j$(nproc) KDIR=$hdr W=1 C=2 CHECK=sparse modules &&
-		make -C $hdr M=/build/tests/kmod KBUILD_EXTRA_SYMBOLS=/build/Module.symvers W=1 modules" \
+		make -C $hdr M=/build/testmod KBUILD_EXTRA_SYMBOLS=/build/Module.symvers W=1 modules" \
 		>"$log" 2>&1; then
 		if grep -qE 'warning:|error:' "$log"; then
 			record FAIL "build:$label" "$(grep -cE 'warning:|error:' "$log") warnings (log: $log)"
@@ -117,7 +119,6 @@ check_suite_root() {
 	fi
 	mkdir -p "$(build_dir "$label")"
 	rsync -a "$root/build/" "$(build_dir "$label")/"
-	mv "$(build_dir "$label")/tests/kmod" "$(build_dir "$label")/testmod"
 	# DKMS as a user of that suite runs it; removed again so the root stays clean.
 	local version
 	version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$REPO_DIR/dkms.conf")
