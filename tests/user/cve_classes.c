@@ -61,6 +61,8 @@ static int af;
 static unsigned int local_cid;
 static int seconds = 8;
 static volatile int stop;
+/* The acceptor runs until after the final echo check, so it has its own flag. */
+static volatile int acceptor_stop;
 
 /* ---- small helpers ----------------------------------------------------- */
 
@@ -148,7 +150,7 @@ static void *acceptor(void *arg)
 {
 	int lfd = (int)(intptr_t)arg;
 
-	while (!stop) {
+	while (!acceptor_stop) {
 		char buf[256];
 		int c;
 
@@ -169,7 +171,19 @@ static void *acceptor(void *arg)
 }
 
 /* A connection to the listener carries a byte there and back. */
-static int echo_works(unsigned int port)
+static int echo_works_once(unsigned int port);
+
+/* The echo check, then the acceptor ends. */
+static int echo_works(unsigned int port, pthread_t acc)
+{
+	int ok = echo_works_once(port);
+
+	acceptor_stop = 1;
+	pthread_join(acc, NULL);
+	return ok;
+}
+
+static int echo_works_once(unsigned int port)
 {
 	int fd = timeout_socket(2000000), ok = 0;
 	char c = 0;
@@ -358,7 +372,7 @@ static void test_cve_2021_26708(void)
 	struct race_ctx c = { .t = TALLY_INIT };
 	struct silent_vmm v;
 	pthread_t acc, th[4];
-	int lfd, i, rounds = 0, s;
+	int lfd, i, rounds = 0, s, echo;
 	double end;
 
 	lfd = listener(&c.port);
@@ -375,6 +389,7 @@ static void test_cve_2021_26708(void)
 	s = socket(af, SOCK_STREAM, 0);
 	dup2(s, RACE_FD);
 	close(s);
+	acceptor_stop = 0;
 	start_thread(&acc, acceptor, (void *)(intptr_t)lfd);
 	start_thread(&th[0], race_connector, &c);
 	start_thread(&th[1], race_connector, &c);
@@ -392,12 +407,12 @@ static void test_cve_2021_26708(void)
 	stop = 1;
 	for (i = 0; i < 4; i++)
 		pthread_join(th[i], NULL);
-	pthread_join(acc, NULL);
 	silent_vmm_stop(&v);
 	close(RACE_FD);
 	printf("# cve_2021_26708: %d sockets, %ld calls ok, %ld expected errors\n", rounds,
 	       c.t.ok, c.t.expected_err);
-	tap_report(!c.t.unexpected && c.t.ok > 0 && echo_works(c.port),
+	echo = echo_works(c.port, acc);
+	tap_report(!c.t.unexpected && c.t.ok > 0 && echo,
 		   "cve_2021_26708_socket_state_race",
 		   "%ld unexpected (first: %s %s), %ld ok, or no echo afterwards", c.t.unexpected,
 		   c.t.first_bad_what ? c.t.first_bad_what : "-", strerror(c.t.first_bad_errno),
@@ -437,7 +452,7 @@ static void test_cve_2024_50264(void)
 	unsigned int port;
 	pthread_t acc, kick, self = pthread_self();
 	long eintr = 0, reused_ok = 0, rounds = 0;
-	int lfd;
+	int lfd, echo;
 	double end;
 
 	lfd = listener(&port);
@@ -451,6 +466,7 @@ static void test_cve_2024_50264(void)
 	tap_report(1, "cve_2024_50264_setup", "");
 	stop = 0;
 	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART: connect must see EINTR */
+	acceptor_stop = 0;
 	start_thread(&acc, acceptor, (void *)(intptr_t)lfd);
 	start_thread(&kick, kicker, &self);
 	for (end = now() + seconds; now() < end; rounds++) {
@@ -484,7 +500,10 @@ static void test_cve_2024_50264(void)
 				r = vconnect(fd, local_cid, port);
 			} while (r && (errno == EINTR || errno == EALREADY || errno == ETIMEDOUT) &&
 				 now() < end + 5);
-			if (r) {
+			/* EISCONN: an earlier interrupted connect to it went on and succeeded. */
+			if (r && errno == EISCONN) {
+				reused_ok++;
+			} else if (r) {
 				tally_err(&t, "reuse", errno, NULL, 0);
 			} else {
 				reused_ok++;
@@ -497,12 +516,12 @@ static void test_cve_2024_50264(void)
 	}
 	stop = 1;
 	pthread_join(kick, NULL);
-	pthread_join(acc, NULL);
 	silent_vmm_stop(&v);
 	signal(SIGALRM, SIG_IGN);
 	printf("# cve_2024_50264: %ld sockets, %ld interrupted connects, %ld reused and connected, %d signals\n",
 	       rounds, eintr, reused_ok, (int)alarms);
-	tap_report(!t.unexpected && eintr > 0 && reused_ok > 0 && echo_works(port),
+	echo = echo_works(port, acc);
+	tap_report(!t.unexpected && eintr > 0 && reused_ok > 0 && echo,
 		   "cve_2024_50264_connect_signal_reuse",
 		   "%ld unexpected (first: %s %s), %ld interrupted, %ld reused", t.unexpected,
 		   t.first_bad_what ? t.first_bad_what : "-", strerror(t.first_bad_errno),
@@ -549,7 +568,7 @@ static void test_cve_2025_21756(void)
 	unsigned int port;
 	pthread_t acc, thief;
 	long rounds = 0, kept = 0, connected = 0;
-	int lfd, free_after;
+	int lfd, free_after, echo;
 	double end;
 
 	lfd = listener(&port);
@@ -562,6 +581,7 @@ static void test_cve_2025_21756(void)
 	}
 	tap_report(1, "cve_2025_21756_setup", "");
 	stop = 0;
+	acceptor_stop = 0;
 	start_thread(&acc, acceptor, (void *)(intptr_t)lfd);
 	start_thread(&thief, port_thief, &c);
 	for (end = now() + seconds; now() < end; rounds++) {
@@ -605,7 +625,6 @@ static void test_cve_2025_21756(void)
 	}
 	stop = 1;
 	pthread_join(thief, NULL);
-	pthread_join(acc, NULL);
 	silent_vmm_stop(&v);
 	/* Once every socket is gone the port is free again. */
 	{
@@ -617,8 +636,9 @@ static void test_cve_2025_21756(void)
 	}
 	printf("# cve_2025_21756: %ld bound sockets, %ld kept their binding, %ld reconnected\n",
 	       rounds, kept, connected);
+	echo = echo_works(port, acc);
 	tap_report(!c.t.unexpected && !c.stolen && kept > 0 && connected > 0 && free_after &&
-		   echo_works(port),
+		   echo,
 		   "cve_2025_21756_bind_refcount",
 		   "%ld unexpected (first: %s %s), %ld stolen bindings, port free after: %d",
 		   c.t.unexpected, c.t.first_bad_what ? c.t.first_bad_what : "-",
@@ -670,6 +690,7 @@ static void *dg_sender(void *arg)
 		else if (info.result == (int32_t)sizeof(dg))
 			tally_ok(&c->t);
 		else if (info.result != VMCI_ERROR_NOT_FOUND &&
+			 info.result != VMCI_ERROR_INVALID_RESOURCE &&
 			 info.result != VMCI_ERROR_DST_UNREACHABLE &&
 			 info.result != VMCI_ERROR_NO_RESOURCES &&
 			 info.result != VMCI_ERROR_NO_MEM)
@@ -715,7 +736,7 @@ static void test_cve_2024_46738(void)
 {
 	struct removal_ctx c = { .t = TALLY_INIT };
 	pthread_t th[5];
-	long sockets = 0, dbells = 0, dbell_bad = 0, contexts = 0;
+	long sockets = 0, dbells = 0, dbell_bad = 0, contexts = 0, loops = 0;
 	int i, n = 0;
 	double end;
 
@@ -730,7 +751,7 @@ static void test_cve_2024_46738(void)
 		n += !start_thread(&th[n], dg_sender, &c);
 	for (i = 0; i < 2; i++)
 		n += !start_thread(&th[n], dbell_ringer, &c);
-	for (end = now() + seconds; now() < end;) {
+	for (end = now() + seconds; now() < end; loops++) {
 		int s = socket(af, SOCK_DGRAM, 0);
 		char buf[64];
 		int k;
@@ -755,7 +776,7 @@ static void test_cve_2024_46738(void)
 			dbell_bad += dbell_op(c.vfd, ACT_DESTROY,
 					      (struct handle){ c.cid, 1000 + k }) != VMCI_SUCCESS;
 		/* And now and then the whole context, with rings still in flight. */
-		if (sockets % 50 == 0) {
+		if (loops % 10 == 9) {
 			dbell_op(c.vfd, ACT_CREATE, (struct handle){ c.cid, 1000 });
 			close(c.vfd);
 			c.vfd = vmm_open_ctx(0, &c.cid);
@@ -783,6 +804,7 @@ static void test_cve_2024_46738(void)
 	printf("# cve_2024_46738: %ld socket lifetimes, %ld datagrams delivered, %ld sent, %ld doorbells, %ld contexts\n",
 	       sockets, c.delivered, c.t.ok, dbells, contexts);
 	tap_report(n == 5 && !c.t.unexpected && !dbell_bad && c.delivered > 0 && dbells > 0 &&
+		   contexts > 0 &&
 		   wait_stat("vmm_doorbells", 0, 3000) && wait_stat("vmm_contexts", 0, 3000),
 		   "cve_2024_46738_resource_removal_in_use",
 		   "%d threads, %ld unexpected (first: %s %d), %ld doorbell ops failed, %ld delivered, vmm_doorbells %lld vmm_contexts %lld",

@@ -872,6 +872,12 @@ static int setup_dgram_pair(struct fx *f)
 	       bind_to(f->b, VMADDR_CID_ANY, PORT_DGRAM_B) ? -1 : 0;
 }
 
+/* The pair with a connected to b: shutdown wants a connected datagram socket. */
+static int setup_dgram_connected(struct fx *f)
+{
+	return setup_dgram_pair(f) || connect_to(f->a, PORT_DGRAM_B) ? -1 : 0;
+}
+
 static enum outcome run_dgram_connect(struct fx *f)
 {
 	return errno_outcome(f, "connect", !connect_to(f->a, PORT_DGRAM_B));
@@ -1267,7 +1273,7 @@ static const struct op ops[] = {
 	{ "dgram_recv", setup_dgram_queued, run_dgram_recv },
 	{ "dgram_setsockopt", setup_dgram_pair, run_sock_setsockopt },
 	{ "dgram_getsockopt", setup_dgram_pair, run_sock_getsockopt },
-	{ "dgram_shutdown", setup_dgram_pair, run_sock_shutdown },
+	{ "dgram_shutdown", setup_dgram_connected, run_sock_shutdown },
 	{ "dgram_poll", setup_dgram_queued, run_dgram_poll },
 	{ "dgram_close", setup_dgram_queued, run_sock_close },
 	{ "stream_socket", setup_none, run_stream_socket },
