@@ -78,9 +78,14 @@ static inline bool vmci_ctx_work_pending_locked(const struct vmci_ctx *ctx)
 	return !list_empty(&ctx->pending) || !list_empty(&ctx->dbell_pending);
 }
 
-/* One pending datagram; exactly @size bytes of @data are the datagram. */
+/*
+ * One pending datagram; exactly @size bytes of @data are the datagram.
+ * @owner is set while a receiver holds it off the queue: the context it
+ * is still charged to (see vmci_ctx_dequeue_datagram()).
+ */
 struct vmci_ctx_dg {
 	struct list_head node;
+	struct vmci_ctx *owner;
 	size_t size;
 	u64 data[];
 };
@@ -110,7 +115,9 @@ void vmci_ctx_put(struct vmci_ctx *ctx);
  * The pending queue. Enqueue never sleeps unless @gfp allows it; dequeue
  * hands the oldest datagram to the caller only if it is at most
  * @max_size bytes. A dequeued entry is freed with vmci_ctx_free_datagram()
- * or given back, still first in line, with vmci_ctx_requeue_datagram().
+ * or given back, still first in line, with vmci_ctx_requeue_datagram(),
+ * while the caller still holds its reference on the context: until then
+ * it counts against the queue's bounds.
  */
 int vmci_ctx_enqueue_datagram(struct vmci_ctx *ctx, const struct vmci_datagram *dg, gfp_t gfp);
 int vmci_ctx_dequeue_datagram(struct vmci_ctx *ctx, size_t max_size, struct vmci_ctx_dg **out);

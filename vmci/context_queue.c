@@ -35,6 +35,14 @@ void vmci_ctx_update_notify_locked(struct vmci_ctx *ctx)
 	kunmap_local(mapped);
 }
 
+/*
+ * Caller holds ctx->lock. The bytes and entries counted are those queued
+ * plus those a receiver has taken off the queue but not yet freed or put
+ * back (see vmci_ctx_dequeue_datagram()), so neither a requeue nor the
+ * higher bound of events can leave the queue holding more than its bound
+ * for ordinary datagrams without this check refusing them: the
+ * subtraction is only formed once pending_bytes is known to be below it.
+ */
 static bool ctx_has_room_locked(const struct vmci_ctx *ctx, size_t size, bool from_hypervisor)
 {
 	size_t max_bytes = VMCI_MAX_DATAGRAM_QUEUE_SIZE;
@@ -44,7 +52,9 @@ static bool ctx_has_room_locked(const struct vmci_ctx *ctx, size_t size, bool fr
 		max_bytes = VMCI_MAX_DATAGRAM_AND_EVENT_QUEUE_SIZE;
 		max_count += VMCI_CTX_EVENT_EXTRA;
 	}
-	return ctx->pending_count < max_count && size <= max_bytes - ctx->pending_bytes;
+	if (ctx->pending_count >= max_count || ctx->pending_bytes > max_bytes)
+		return false;
+	return size <= max_bytes - ctx->pending_bytes;
 }
 
 static void ctx_account_locked(struct vmci_ctx *ctx, struct vmci_ctx_dg *e, bool add)
@@ -82,6 +92,7 @@ int vmci_ctx_enqueue_datagram(struct vmci_ctx *ctx, const struct vmci_datagram *
 	/* Exactly @size bytes: the whole entry is initialised, nothing stale reaches user space. */
 	memcpy(e->data, dg, size);
 	e->size = size;
+	e->owner = NULL;
 
 	spin_lock_irqsave(&ctx->lock, flags);
 	if (ctx->dead)
@@ -106,6 +117,9 @@ int vmci_ctx_enqueue_datagram(struct vmci_ctx *ctx, const struct vmci_datagram *
  * Takes the oldest datagram if it fits in @max_size. Results:
  * VMCI_SUCCESS (*@out set); VMCI_ERROR_NO_MORE_DATAGRAMS; VMCI_ERROR_NO_MEM
  * when the oldest is larger than @max_size (it stays first in line).
+ * The entry leaves the queue but stays charged to @ctx until it is freed
+ * or requeued, so a receiver stalled on its user buffer (a fault handled
+ * by userfaultfd, say) keeps its room and cannot make room for more.
  */
 int vmci_ctx_dequeue_datagram(struct vmci_ctx *ctx, size_t max_size, struct vmci_ctx_dg **out)
 {
@@ -121,7 +135,7 @@ int vmci_ctx_dequeue_datagram(struct vmci_ctx *ctx, size_t max_size, struct vmci
 		result = VMCI_ERROR_NO_MEM;
 	} else {
 		list_del(&e->node);
-		ctx_account_locked(ctx, e, false);
+		e->owner = ctx;
 		vmci_ctx_update_notify_locked(ctx);
 		*out = e;
 	}
@@ -131,8 +145,8 @@ int vmci_ctx_dequeue_datagram(struct vmci_ctx *ctx, size_t max_size, struct vmci
 
 /*
  * Puts back a datagram the caller could not deliver (a faulting user
- * buffer). It was counted when it first arrived, so it goes back in even
- * if the queue filled up meanwhile.
+ * buffer). It never stopped being counted, so putting it back cannot push
+ * the queue past its bound.
  */
 void vmci_ctx_requeue_datagram(struct vmci_ctx *ctx, struct vmci_ctx_dg *e)
 {
@@ -142,7 +156,7 @@ void vmci_ctx_requeue_datagram(struct vmci_ctx *ctx, struct vmci_ctx_dg *e)
 	spin_lock_irqsave(&ctx->lock, flags);
 	if (!ctx->dead) {
 		list_add(&e->node, &ctx->pending);
-		ctx_account_locked(ctx, e, true);
+		e->owner = NULL;
 		vmci_ctx_update_notify_locked(ctx);
 		requeued = true;
 	}
@@ -150,11 +164,18 @@ void vmci_ctx_requeue_datagram(struct vmci_ctx *ctx, struct vmci_ctx_dg *e)
 	if (requeued)
 		wake_up_interruptible(&ctx->wait);
 	else
-		kfree(e);
+		vmci_ctx_free_datagram(e);
 }
 
+/* The caller still holds the reference on e->owner it dequeued with. */
 void vmci_ctx_free_datagram(struct vmci_ctx_dg *e)
 {
+	struct vmci_ctx *ctx = e->owner;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ctx->lock, flags);
+	ctx_account_locked(ctx, e, false);
+	spin_unlock_irqrestore(&ctx->lock, flags);
 	kfree(e);
 }
 
