@@ -233,6 +233,7 @@ void vmci_doorbell_unregister_guest(const struct vmci_doorbell_guest_ops *ops)
  */
 static void dbell_set_live(struct vmci_doorbell *db)
 {
+	/* Orders the creator's stores before the bit a claimer tests. */
 	smp_mb__before_atomic();
 	set_bit(DBELL_LIVE, &db->state);
 }
