@@ -377,6 +377,33 @@ static void taken_datagram_keeps_its_room(struct kunit *test)
 	vmci_ctx_put(ctx);
 }
 
+/* The calling process may hold @max contexts; in-kernel creation is unbounded. */
+static void contexts_per_process_are_bounded(struct kunit *test)
+{
+	struct vmci_ctx *ctx[3] = { };
+	struct vmci_ctx *extra = NULL;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		KUNIT_ASSERT_EQ(test, vmci_ctx_create_for_process(BASE_CID + 70, 0, 2, &ctx[i]),
+				VMCI_SUCCESS);
+		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, destroy_action, ctx[i]),
+				0);
+	}
+	KUNIT_EXPECT_EQ(test, vmci_ctx_create_for_process(BASE_CID + 70, 0, 2, &extra),
+			VMCI_ERROR_NO_RESOURCES);
+	KUNIT_EXPECT_NULL(test, extra);
+	/* Contexts made for in-kernel users are not the process's. */
+	new_ctx(test, BASE_CID + 70, 0);
+	KUNIT_EXPECT_EQ(test, vmci_ctx_create_for_process(BASE_CID + 70, 0, 2, &extra),
+			VMCI_ERROR_NO_RESOURCES);
+
+	kunit_release_action(test, destroy_action, ctx[0]);
+	KUNIT_ASSERT_EQ(test, vmci_ctx_create_for_process(BASE_CID + 70, 0, 2, &ctx[2]),
+			VMCI_SUCCESS);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, destroy_action, ctx[2]), 0);
+}
+
 static struct kunit_case vmci_context_cases[] = {
 	KUNIT_CASE(reserved_and_invalid_cids_are_bumped),
 	KUNIT_CASE(free_cid_is_kept_and_taken_cid_bumped),
@@ -389,6 +416,7 @@ static struct kunit_case vmci_context_cases[] = {
 	KUNIT_CASE(queue_is_bounded_in_count),
 	KUNIT_CASE(events_past_the_bound_still_refuse_datagrams),
 	KUNIT_CASE(taken_datagram_keeps_its_room),
+	KUNIT_CASE(contexts_per_process_are_bounded),
 	KUNIT_CASE(removal_is_reported_to_subscribers),
 	KUNIT_CASE(restricted_context_watches_only_trusted),
 	KUNIT_CASE(subscriptions_are_bounded),

@@ -13,6 +13,7 @@
 #include <linux/uaccess.h>
 
 #include "context.h"
+#include "pin_account.h"
 
 static atomic64_t total_pending_dgs = ATOMIC64_INIT(0);
 static atomic64_t total_pending_bytes = ATOMIC64_INIT(0);
@@ -190,56 +191,75 @@ bool vmci_ctx_has_pending(struct vmci_ctx *ctx)
 	return pending;
 }
 
-/* Swaps in @page (may be NULL) as the notify page and returns the old one. */
-static struct page *ctx_swap_notify_page(struct vmci_ctx *ctx, struct page *page,
-					 unsigned int offset)
+/* A pinned notify page and the mm its pin is charged to. */
+struct notify_pin {
+	struct page *page;
+	struct mm_struct *mm;
+};
+
+/* Swaps in @pin (page may be NULL) as the notify page; *@pin gets the old one. */
+static void ctx_swap_notify_page(struct vmci_ctx *ctx, struct notify_pin *pin,
+				 unsigned int offset)
 {
-	struct page *old;
+	struct notify_pin old;
 	unsigned long flags;
 
 	spin_lock_irqsave(&ctx->lock, flags);
-	old = ctx->notify_page;
-	ctx->notify_page = page;
+	old.page = ctx->notify_page;
+	old.mm = ctx->notify_mm;
+	ctx->notify_page = pin->page;
+	ctx->notify_mm = pin->mm;
 	ctx->notify_offset = offset;
 	vmci_ctx_update_notify_locked(ctx);
 	spin_unlock_irqrestore(&ctx->lock, flags);
-	return old;
+	*pin = old;
 }
 
-static void unpin_notify_page(struct page *page)
+static void unpin_notify_page(struct notify_pin *pin)
 {
-	if (page)
-		unpin_user_pages_dirty_lock(&page, 1, true);
+	if (!pin->page)
+		return;
+	unpin_user_pages_dirty_lock(&pin->page, 1, true);
+	vmci_pin_uncharge(pin->mm, 1);
 }
 
 /*
  * Registers the user byte at @uva as this context's notify flag (0
  * unregisters). The page stays pinned until replaced or the context dies,
  * because routers write the byte from contexts that cannot fault pages
- * in. Returns 0 or -EFAULT when @uva is not a writable user address.
+ * in; the pin is charged to the caller's RLIMIT_MEMLOCK (pin_account.h).
+ * Returns 0, -EFAULT when @uva is not a writable user address, or
+ * -ENOMEM when the caller may not pin another page.
  */
 int vmci_ctx_set_notify_uva(struct vmci_ctx *ctx, u64 uva)
 {
-	struct page *page = NULL;
+	struct notify_pin pin = { };
 	unsigned long addr = uva;
-	int pinned;
+	int pinned, err;
 
 	might_sleep();
 	if (uva) {
 		if (addr != uva || !access_ok((void __user *)addr, 1))
 			return -EFAULT;
+		err = vmci_pin_charge(1, &pin.mm);
+		if (err)
+			return err;
 		pinned = pin_user_pages_fast(addr & PAGE_MASK, 1, FOLL_WRITE | FOLL_LONGTERM,
-					     &page);
+					     &pin.page);
 		/* @page means something only when exactly one page was pinned. */
-		if (pinned != 1)
+		if (pinned != 1) {
+			vmci_pin_uncharge(pin.mm, 1);
 			return -EFAULT;
+		}
 	}
-	unpin_notify_page(ctx_swap_notify_page(ctx, page, offset_in_page(addr)));
+	ctx_swap_notify_page(ctx, &pin, offset_in_page(addr));
+	unpin_notify_page(&pin);
 	return 0;
 }
 
 void vmci_ctx_queue_shutdown(struct vmci_ctx *ctx)
 {
+	struct notify_pin pin = { };
 	struct vmci_ctx_dg *e, *tmp;
 	unsigned long flags;
 	LIST_HEAD(doomed);
@@ -253,7 +273,8 @@ void vmci_ctx_queue_shutdown(struct vmci_ctx *ctx)
 
 	list_for_each_entry_safe(e, tmp, &doomed, node)
 		kfree(e);
-	unpin_notify_page(ctx_swap_notify_page(ctx, NULL, 0));
+	ctx_swap_notify_page(ctx, &pin, 0);
+	unpin_notify_page(&pin);
 }
 
 void vmci_ctx_pending_totals(u64 *datagrams, u64 *bytes)

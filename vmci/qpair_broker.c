@@ -40,6 +40,7 @@
 #include <vmci/vmci_abi.h>
 
 #include "context.h"
+#include "pin_account.h"
 #include "event.h"
 #include "privilege.h"
 #include "qpair.h"
@@ -65,6 +66,7 @@ struct broker_entry {
 	bool mapped;
 	struct page **pages;		/* all pinned pages, VMM order */
 	unsigned int num_pages;
+	struct mm_struct *pin_mm;	/* charged for them (pin_account.h) */
 	void *headers;			/* produce header page, then consume's */
 	struct vmci_queue vmm_produce_q;
 	struct vmci_queue vmm_consume_q;
@@ -160,6 +162,7 @@ static void unpin_pages(struct page **pages, unsigned int n)
 /* Caller holds broker_lock. The host endpoint sees NOTATTACHED afterwards. */
 static void unmap_locked(struct broker_entry *e)
 {
+	struct mm_struct *pin_mm;
 	struct page **pages;
 	unsigned int n;
 	void *headers;
@@ -171,8 +174,10 @@ static void unmap_locked(struct broker_entry *e)
 	pages = e->pages;
 	n = e->num_pages;
 	headers = e->headers;
+	pin_mm = e->pin_mm;
 	e->pages = NULL;
 	e->num_pages = 0;
+	e->pin_mm = NULL;
 	e->headers = NULL;
 	e->vmm_produce_q.q_header = NULL;
 	e->vmm_produce_q.pages = NULL;
@@ -182,6 +187,7 @@ static void unmap_locked(struct broker_entry *e)
 
 	vunmap(headers);
 	unpin_pages(pages, n);
+	vmci_pin_uncharge(pin_mm, n);
 	pinned_pages -= n;
 }
 
@@ -369,25 +375,33 @@ static int map_locked(struct broker_entry *e, u64 va)
 	unsigned int n = vmci_qp_broker_pair_pages(e->produce_size, e->consume_size);
 	unsigned int p = e->vmm_produce_q.num_pages;
 	struct page *hdr_pages[2];
+	struct mm_struct *pin_mm;
 	struct page **pages;
 	void *headers;
 	int result;
 
+	/* The pinning process pays for the pages against its RLIMIT_MEMLOCK. */
+	if (vmci_pin_charge(n, &pin_mm))
+		return VMCI_ERROR_NO_RESOURCES;
 	result = pin_range(va, n, &pages);
-	if (result < VMCI_SUCCESS)
+	if (result < VMCI_SUCCESS) {
+		vmci_pin_uncharge(pin_mm, n);
 		return result;
+	}
 	/* The VMM's layout: produce header, its ring, consume header, its ring. */
 	hdr_pages[0] = pages[0];
 	hdr_pages[1] = pages[p + 1];
 	headers = vmap(hdr_pages, ARRAY_SIZE(hdr_pages), VM_MAP, PAGE_KERNEL);
 	if (!headers) {
 		unpin_pages(pages, n);
+		vmci_pin_uncharge(pin_mm, n);
 		return VMCI_ERROR_NO_MEM;
 	}
 
 	down_write(&e->mem_lock);
 	e->pages = pages;
 	e->num_pages = n;
+	e->pin_mm = pin_mm;
 	e->headers = headers;
 	vmci_queue_init(&e->vmm_produce_q, headers, pages + 1, p, e->produce_size);
 	vmci_queue_init(&e->vmm_consume_q, headers + PAGE_SIZE, pages + p + 2,
