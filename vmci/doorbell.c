@@ -367,15 +367,23 @@ err_free:
 	return result;
 }
 
-/* Unpublishes a claimed VMM doorbell, forgets it in its context and frees it. */
+/*
+ * Unpublishes a claimed VMM doorbell, forgets it in its context and frees
+ * it. It leaves the context's list before the table: once unpublished its
+ * handle may be registered again, and a checkpoint must never list the
+ * handle twice. It leaves the pending list only after, since until then a
+ * ring may put it there again.
+ */
 static void dbell_ctx_release(struct vmci_doorbell *db)
 {
 	struct vmci_ctx *ctx = db->ctx;
 	unsigned long flags;
 
-	dbell_unpublish(db);
 	spin_lock_irqsave(&ctx->lock, flags);
 	list_del(&db->ctx_node);
+	spin_unlock_irqrestore(&ctx->lock, flags);
+	dbell_unpublish(db);
+	spin_lock_irqsave(&ctx->lock, flags);
 	ctx->doorbell_count--;
 	if (!list_empty(&db->pending_node)) {
 		list_del_init(&db->pending_node);
