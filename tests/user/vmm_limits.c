@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -120,6 +121,14 @@ static size_t pair_pages(uint64_t psize, uint64_t csize)
 	return (psize + PAGE - 1) / PAGE + (csize + PAGE - 1) / PAGE + 2;
 }
 
+/* Waits for @pid; true if it exited with status 0. *@status is what wait gave. */
+static int child_ok(pid_t pid, int *status)
+{
+	*status = -1;
+	return pid > 0 && waitpid(pid, status, 0) == pid && WIFEXITED(*status) &&
+	       WEXITSTATUS(*status) == 0;
+}
+
 static void *map_pages(size_t n)
 {
 	void *p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -137,6 +146,9 @@ static int become_limited_nobody(void)
 		return -1;
 	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
 	    setresuid(NOBODY, NOBODY, NOBODY))
+		return -1;
+	/* Changing uid made us undumpable: /proc/self/status would be root's. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
 		return -1;
 	return geteuid() == NOBODY ? 0 : -1;
 }
@@ -205,7 +217,7 @@ static int limited_vmm(int fd)
 static void test_memlock(void)
 {
 	long long base_pinned = stat_value("broker_pinned_pages");
-	int fd = open(dev_path, O_RDWR | O_CLOEXEC), status = -1;
+	int fd = open(dev_path, O_RDWR | O_CLOEXEC), status, ok;
 	pid_t pid;
 
 	tap_report(fd >= 0 && base_pinned >= 0, "memlock_open", "%s", strerror(errno));
@@ -215,8 +227,8 @@ static void test_memlock(void)
 	if (pid == 0)
 		_exit(limited_vmm(fd));
 	close(fd);
-	tap_report(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-		   WEXITSTATUS(status) == 0, "memlock_child_passed", "status %#x", status);
+	ok = child_ok(pid, &status);
+	tap_report(ok, "memlock_child_passed", "status %#x", status);
 	tap_check_int("memlock_pins_released", stat_value("broker_pinned_pages"), base_pinned);
 }
 
@@ -230,7 +242,7 @@ static void test_pinner_exits(void)
 	long long base_pinned = stat_value("broker_pinned_pages");
 	long my_pin = vm_pin_kib();
 	uint32_t cid = 0;
-	int fd = vmm_open_ctx(0, &cid), status = -1;
+	int fd = vmm_open_ctx(0, &cid), status, ok;
 	struct handle h = { cid, 0x702 };
 	int32_t result;
 	pid_t pid;
@@ -245,8 +257,8 @@ static void test_pinner_exits(void)
 
 		_exit(mem && !qp_set_va(fd, h, mem, &result) && result == VMCI_SUCCESS ? 0 : 1);
 	}
-	tap_report(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-		   WEXITSTATUS(status) == 0, "pinner_child_mapped", "status %#x", status);
+	ok = child_ok(pid, &status);
+	tap_report(ok, "pinner_child_mapped", "status %#x", status);
 	tap_check_int("pinner_pages_outlive_child", stat_value("broker_pinned_pages"),
 		      base_pinned + 4);
 	tap_check_int("pinner_not_charged_to_parent", vm_pin_kib(), my_pin);
@@ -278,7 +290,7 @@ static int child_opens_one(void)
 
 static void test_context_limit(void)
 {
-	int fds[MAX_CTX_TRIED], extra, i, opened = 0, status = -1;
+	int fds[MAX_CTX_TRIED], extra, i, opened = 0, status, ok;
 	long limit = read_limit();
 	pid_t pid;
 
@@ -299,8 +311,8 @@ static void test_context_limit(void)
 	pid = fork();
 	if (pid == 0)
 		_exit(child_opens_one());
-	tap_report(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-		   WEXITSTATUS(status) == 0, "ctx_child_has_own_limit", "status %#x", status);
+	ok = child_ok(pid, &status);
+	tap_report(ok, "ctx_child_has_own_limit", "status %#x", status);
 
 	/* Closing one makes room; the refused file can try again. */
 	close(fds[0]);
