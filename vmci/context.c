@@ -7,7 +7,10 @@
  */
 #include <linux/atomic.h>
 #include <linux/mutex.h>
+#include <linux/pid.h>
 #include <linux/rculist.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 
 #include "context.h"
@@ -96,12 +99,27 @@ static void ctx_publish_locked(struct vmci_ctx *ctx)
 	ctx_table_size++;
 }
 
+/* Caller holds ctx_table_lock: contexts the process @owner created and still has. */
+static u32 owner_count_locked(const struct pid *owner)
+{
+	const struct vmci_ctx *ctx;
+	u32 n = 0;
+
+	list_for_each_entry(ctx, &ctx_table, table_node)
+		n += ctx->owner == owner;
+	return n;
+}
+
 /*
  * Creates a VMM context. @wanted_cid is a hint (see pick_cid()); the CID
  * actually given is in (*ctx_out)->cid. The caller owns the one reference
- * and ends the context with vmci_ctx_destroy().
+ * and ends the context with vmci_ctx_destroy(). @owner (NULL for in-kernel
+ * callers) is charged with the context; creation fails with
+ * VMCI_ERROR_NO_RESOURCES when it already has @owner_max of them.
+ * VMCI_ERROR_NO_HANDLE: no CID is free.
  */
-int vmci_ctx_create(u32 wanted_cid, u32 priv_flags, struct vmci_ctx **ctx_out)
+static int ctx_create(u32 wanted_cid, u32 priv_flags, struct pid *owner, u32 owner_max,
+		      struct vmci_ctx **ctx_out)
 {
 	struct vmci_ctx *ctx;
 	u32 cid;
@@ -114,19 +132,36 @@ int vmci_ctx_create(u32 wanted_cid, u32 priv_flags, struct vmci_ctx **ctx_out)
 		return VMCI_ERROR_NO_MEM;
 
 	mutex_lock(&ctx_table_lock);
-	cid = pick_cid(wanted_cid);
-	if (cid == VMCI_INVALID_ID) {
+	if (owner && owner_count_locked(owner) >= owner_max) {
 		mutex_unlock(&ctx_table_lock);
 		kfree(ctx);
 		return VMCI_ERROR_NO_RESOURCES;
 	}
+	cid = pick_cid(wanted_cid);
+	if (cid == VMCI_INVALID_ID) {
+		mutex_unlock(&ctx_table_lock);
+		kfree(ctx);
+		return VMCI_ERROR_NO_HANDLE;
+	}
 	ctx->cid = cid;
+	ctx->owner = get_pid(owner);
 	ctx_publish_locked(ctx);
 	atomic_inc(&vmm_count);
 	mutex_unlock(&ctx_table_lock);
 
 	*ctx_out = ctx;
 	return VMCI_SUCCESS;
+}
+
+int vmci_ctx_create(u32 wanted_cid, u32 priv_flags, struct vmci_ctx **ctx_out)
+{
+	return ctx_create(wanted_cid, priv_flags, NULL, 0, ctx_out);
+}
+
+int vmci_ctx_create_for_process(u32 wanted_cid, u32 priv_flags, u32 max_per_process,
+				struct vmci_ctx **ctx_out)
+{
+	return ctx_create(wanted_cid, priv_flags, task_tgid(current), max_per_process, ctx_out);
 }
 
 struct vmci_ctx *vmci_ctx_get(u32 cid)
@@ -155,6 +190,7 @@ static void ctx_release(struct kref *kref)
 		     !list_empty(&ctx->doorbells));
 	list_for_each_entry_safe(sub, tmp, &ctx->subscriptions, node)
 		kfree(sub);
+	put_pid(ctx->owner);
 	/* RCU readers of the table may still be looking at table_node. */
 	kfree_rcu(ctx, rcu);
 }

@@ -19,7 +19,9 @@
 #include <linux/wait.h>
 #include <vmci/vmci_abi.h>
 
+struct mm_struct;
 struct page;
+struct pid;
 
 /*
  * Bounds on one context's pending queue. Bytes are counted as
@@ -42,7 +44,7 @@ struct page;
  *   in any context; it takes a reference only while @refs is not zero.
  *   Insertion, removal, walks that allocate, and subscription changes are
  *   serialised by the table mutex, so they happen in process context.
- * - @cid and @priv_flags never change after creation.
+ * - @cid, @priv_flags and @owner never change after creation.
  * - @lock (IRQ-safe spinlock) protects everything below it. The notify
  *   byte is written only under @lock, so it always matches the queue.
  * - A context is "dead" once vmci_ctx_destroy() has started: it is no
@@ -52,6 +54,7 @@ struct page;
 struct vmci_ctx {
 	u32 cid;
 	u32 priv_flags;
+	struct pid *owner;		/* process that created it; NULL: in-kernel */
 	struct kref refs;
 	struct list_head table_node;
 	struct rcu_head rcu;
@@ -63,6 +66,7 @@ struct vmci_ctx {
 	u32 pending_count;
 	size_t pending_bytes;
 	struct page *notify_page;	/* pinned user page holding the notify byte */
+	struct mm_struct *notify_mm;	/* its pin is charged here (pin_account.h) */
 	unsigned int notify_offset;
 	struct list_head subscriptions;	/* contexts whose removal we report */
 	u32 subscription_count;
@@ -78,9 +82,14 @@ static inline bool vmci_ctx_work_pending_locked(const struct vmci_ctx *ctx)
 	return !list_empty(&ctx->pending) || !list_empty(&ctx->dbell_pending);
 }
 
-/* One pending datagram; exactly @size bytes of @data are the datagram. */
+/*
+ * One pending datagram; exactly @size bytes of @data are the datagram.
+ * @owner is set while a receiver holds it off the queue: the context it
+ * is still charged to (see vmci_ctx_dequeue_datagram()).
+ */
 struct vmci_ctx_dg {
 	struct list_head node;
+	struct vmci_ctx *owner;
 	size_t size;
 	u64 data[];
 };
@@ -93,8 +102,16 @@ static inline struct vmci_datagram *vmci_ctx_dg_datagram(struct vmci_ctx_dg *e)
 int vmci_ctx_init(void);
 void vmci_ctx_exit(void);
 
-/* Process context. */
+/*
+ * Process context. vmci_ctx_create() is for in-kernel users;
+ * vmci_ctx_create_for_process() creates one on behalf of the calling
+ * process (its thread group), which may hold at most @max_per_process at
+ * a time: VMCI_ERROR_NO_RESOURCES beyond that. Both give
+ * VMCI_ERROR_NO_HANDLE when no CID is free.
+ */
 int vmci_ctx_create(u32 wanted_cid, u32 priv_flags, struct vmci_ctx **ctx_out);
+int vmci_ctx_create_for_process(u32 wanted_cid, u32 priv_flags, u32 max_per_process,
+				struct vmci_ctx **ctx_out);
 void vmci_ctx_destroy(struct vmci_ctx *ctx);
 int vmci_ctx_add_notification(struct vmci_ctx *ctx, u32 remote_cid);
 int vmci_ctx_remove_notification(struct vmci_ctx *ctx, u32 remote_cid);
@@ -110,7 +127,9 @@ void vmci_ctx_put(struct vmci_ctx *ctx);
  * The pending queue. Enqueue never sleeps unless @gfp allows it; dequeue
  * hands the oldest datagram to the caller only if it is at most
  * @max_size bytes. A dequeued entry is freed with vmci_ctx_free_datagram()
- * or given back, still first in line, with vmci_ctx_requeue_datagram().
+ * or given back, still first in line, with vmci_ctx_requeue_datagram(),
+ * while the caller still holds its reference on the context: until then
+ * it counts against the queue's bounds.
  */
 int vmci_ctx_enqueue_datagram(struct vmci_ctx *ctx, const struct vmci_datagram *dg, gfp_t gfp);
 int vmci_ctx_dequeue_datagram(struct vmci_ctx *ctx, size_t max_size, struct vmci_ctx_dg **out);

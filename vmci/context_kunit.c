@@ -303,6 +303,107 @@ static void subscriptions_are_bounded(struct kunit *test)
 			VMCI_ERROR_NO_RESOURCES);
 }
 
+/*
+ * Events may take the queue past the bound of ordinary datagrams; from
+ * then on every ordinary datagram must be refused, not let in because
+ * the room left was computed below zero.
+ */
+static void events_past_the_bound_still_refuse_datagrams(struct kunit *test)
+{
+	struct vmci_ctx *ctx = new_ctx(test, BASE_CID + 50, 0);
+	struct vmci_datagram *max = new_dg(test, ctx->cid, 2, VMCI_MAX_DG_PAYLOAD_SIZE);
+	struct vmci_datagram *tiny = new_dg(test, ctx->cid, 2, 0);
+	struct vmci_datagram *event = new_dg(test, ctx->cid, VMCI_HYPERVISOR_CONTEXT_ID, 16);
+	u32 n = VMCI_MAX_DATAGRAM_QUEUE_SIZE / VMCI_MAX_DG_SIZE;
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		KUNIT_ASSERT_EQ(test, vmci_ctx_enqueue_datagram(ctx, max, GFP_KERNEL),
+				VMCI_SUCCESS);
+	KUNIT_ASSERT_EQ(test, vmci_ctx_enqueue_datagram(ctx, event, GFP_KERNEL), VMCI_SUCCESS);
+	KUNIT_ASSERT_GT(test, ctx->pending_bytes, (size_t)VMCI_MAX_DATAGRAM_QUEUE_SIZE);
+
+	KUNIT_EXPECT_EQ(test, vmci_ctx_enqueue_datagram(ctx, tiny, GFP_KERNEL),
+			VMCI_ERROR_NO_RESOURCES);
+	KUNIT_EXPECT_EQ(test, vmci_ctx_enqueue_datagram(ctx, max, GFP_KERNEL),
+			VMCI_ERROR_NO_RESOURCES);
+	KUNIT_EXPECT_EQ(test, ctx->pending_count, n + 1);
+	KUNIT_EXPECT_EQ(test, ctx->pending_bytes,
+			(size_t)VMCI_MAX_DATAGRAM_QUEUE_SIZE + VMCI_DG_SIZE(event));
+}
+
+/*
+ * A datagram a receiver took but could not deliver still counts until it
+ * is freed or put back: the queue cannot refill behind it, and putting it
+ * back never leaves more than the bound queued.
+ */
+static void taken_datagram_keeps_its_room(struct kunit *test)
+{
+	struct vmci_ctx *ctx = new_ctx(test, BASE_CID + 51, 0);
+	struct vmci_datagram *max = new_dg(test, ctx->cid, 2, VMCI_MAX_DG_PAYLOAD_SIZE);
+	u32 n = VMCI_MAX_DATAGRAM_QUEUE_SIZE / VMCI_MAX_DG_SIZE;
+	struct vmci_ctx_dg *e = NULL;
+	u64 dgs, bytes, base_dgs, base_bytes;
+	u32 i;
+
+	vmci_ctx_pending_totals(&base_dgs, &base_bytes);
+	for (i = 0; i < n; i++)
+		KUNIT_ASSERT_EQ(test, vmci_ctx_enqueue_datagram(ctx, max, GFP_KERNEL),
+				VMCI_SUCCESS);
+	KUNIT_ASSERT_EQ(test, vmci_ctx_dequeue_datagram(ctx, SIZE_MAX, &e), VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmci_ctx_enqueue_datagram(ctx, max, GFP_KERNEL),
+			VMCI_ERROR_NO_RESOURCES);
+	vmci_ctx_requeue_datagram(ctx, e);
+	KUNIT_EXPECT_EQ(test, ctx->pending_bytes, (size_t)VMCI_MAX_DATAGRAM_QUEUE_SIZE);
+	KUNIT_EXPECT_EQ(test, ctx->pending_count, n);
+
+	/* Freeing is what gives the room back, in the global totals too. */
+	KUNIT_ASSERT_EQ(test, vmci_ctx_dequeue_datagram(ctx, SIZE_MAX, &e), VMCI_SUCCESS);
+	vmci_ctx_free_datagram(e);
+	KUNIT_EXPECT_EQ(test, ctx->pending_bytes, (size_t)(n - 1) * VMCI_MAX_DG_SIZE);
+	KUNIT_EXPECT_EQ(test, vmci_ctx_enqueue_datagram(ctx, max, GFP_KERNEL), VMCI_SUCCESS);
+	vmci_ctx_pending_totals(&dgs, &bytes);
+	KUNIT_EXPECT_EQ(test, dgs - base_dgs, (u64)n);
+	KUNIT_EXPECT_EQ(test, bytes - base_bytes, (u64)VMCI_MAX_DATAGRAM_QUEUE_SIZE);
+
+	/* A datagram taken while its context dies is still freed and uncounted. */
+	KUNIT_ASSERT_EQ(test, vmci_ctx_dequeue_datagram(ctx, SIZE_MAX, &e), VMCI_SUCCESS);
+	KUNIT_ASSERT_PTR_EQ(test, vmci_ctx_get(ctx->cid), ctx);
+	end_ctx(test, ctx);
+	vmci_ctx_requeue_datagram(ctx, e);
+	vmci_ctx_pending_totals(&dgs, &bytes);
+	KUNIT_EXPECT_EQ(test, dgs, base_dgs);
+	KUNIT_EXPECT_EQ(test, bytes, base_bytes);
+	vmci_ctx_put(ctx);
+}
+
+/* The calling process may hold @max contexts; in-kernel creation is unbounded. */
+static void contexts_per_process_are_bounded(struct kunit *test)
+{
+	struct vmci_ctx *ctx[3] = { };
+	struct vmci_ctx *extra = NULL;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		KUNIT_ASSERT_EQ(test, vmci_ctx_create_for_process(BASE_CID + 70, 0, 2, &ctx[i]),
+				VMCI_SUCCESS);
+		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, destroy_action, ctx[i]),
+				0);
+	}
+	KUNIT_EXPECT_EQ(test, vmci_ctx_create_for_process(BASE_CID + 70, 0, 2, &extra),
+			VMCI_ERROR_NO_RESOURCES);
+	KUNIT_EXPECT_NULL(test, extra);
+	/* Contexts made for in-kernel users are not the process's. */
+	new_ctx(test, BASE_CID + 70, 0);
+	KUNIT_EXPECT_EQ(test, vmci_ctx_create_for_process(BASE_CID + 70, 0, 2, &extra),
+			VMCI_ERROR_NO_RESOURCES);
+
+	kunit_release_action(test, destroy_action, ctx[0]);
+	KUNIT_ASSERT_EQ(test, vmci_ctx_create_for_process(BASE_CID + 70, 0, 2, &ctx[2]),
+			VMCI_SUCCESS);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, destroy_action, ctx[2]), 0);
+}
+
 static struct kunit_case vmci_context_cases[] = {
 	KUNIT_CASE(reserved_and_invalid_cids_are_bumped),
 	KUNIT_CASE(free_cid_is_kept_and_taken_cid_bumped),
@@ -313,6 +414,9 @@ static struct kunit_case vmci_context_cases[] = {
 	KUNIT_CASE(queue_is_fifo_and_receive_needs_room),
 	KUNIT_CASE(queue_is_bounded_in_bytes),
 	KUNIT_CASE(queue_is_bounded_in_count),
+	KUNIT_CASE(events_past_the_bound_still_refuse_datagrams),
+	KUNIT_CASE(taken_datagram_keeps_its_room),
+	KUNIT_CASE(contexts_per_process_are_bounded),
 	KUNIT_CASE(removal_is_reported_to_subscribers),
 	KUNIT_CASE(restricted_context_watches_only_trusted),
 	KUNIT_CASE(subscriptions_are_bounded),

@@ -13,6 +13,7 @@
 #include <linux/uaccess.h>
 
 #include "context.h"
+#include "pin_account.h"
 
 static atomic64_t total_pending_dgs = ATOMIC64_INIT(0);
 static atomic64_t total_pending_bytes = ATOMIC64_INIT(0);
@@ -35,6 +36,14 @@ void vmci_ctx_update_notify_locked(struct vmci_ctx *ctx)
 	kunmap_local(mapped);
 }
 
+/*
+ * Caller holds ctx->lock. The bytes and entries counted are those queued
+ * plus those a receiver has taken off the queue but not yet freed or put
+ * back (see vmci_ctx_dequeue_datagram()), so neither a requeue nor the
+ * higher bound of events can leave the queue holding more than its bound
+ * for ordinary datagrams without this check refusing them: the
+ * subtraction is only formed once pending_bytes is known to be below it.
+ */
 static bool ctx_has_room_locked(const struct vmci_ctx *ctx, size_t size, bool from_hypervisor)
 {
 	size_t max_bytes = VMCI_MAX_DATAGRAM_QUEUE_SIZE;
@@ -44,7 +53,9 @@ static bool ctx_has_room_locked(const struct vmci_ctx *ctx, size_t size, bool fr
 		max_bytes = VMCI_MAX_DATAGRAM_AND_EVENT_QUEUE_SIZE;
 		max_count += VMCI_CTX_EVENT_EXTRA;
 	}
-	return ctx->pending_count < max_count && size <= max_bytes - ctx->pending_bytes;
+	if (ctx->pending_count >= max_count || ctx->pending_bytes > max_bytes)
+		return false;
+	return size <= max_bytes - ctx->pending_bytes;
 }
 
 static void ctx_account_locked(struct vmci_ctx *ctx, struct vmci_ctx_dg *e, bool add)
@@ -82,6 +93,7 @@ int vmci_ctx_enqueue_datagram(struct vmci_ctx *ctx, const struct vmci_datagram *
 	/* Exactly @size bytes: the whole entry is initialised, nothing stale reaches user space. */
 	memcpy(e->data, dg, size);
 	e->size = size;
+	e->owner = NULL;
 
 	spin_lock_irqsave(&ctx->lock, flags);
 	if (ctx->dead)
@@ -106,6 +118,9 @@ int vmci_ctx_enqueue_datagram(struct vmci_ctx *ctx, const struct vmci_datagram *
  * Takes the oldest datagram if it fits in @max_size. Results:
  * VMCI_SUCCESS (*@out set); VMCI_ERROR_NO_MORE_DATAGRAMS; VMCI_ERROR_NO_MEM
  * when the oldest is larger than @max_size (it stays first in line).
+ * The entry leaves the queue but stays charged to @ctx until it is freed
+ * or requeued, so a receiver stalled on its user buffer (a fault handled
+ * by userfaultfd, say) keeps its room and cannot make room for more.
  */
 int vmci_ctx_dequeue_datagram(struct vmci_ctx *ctx, size_t max_size, struct vmci_ctx_dg **out)
 {
@@ -121,7 +136,7 @@ int vmci_ctx_dequeue_datagram(struct vmci_ctx *ctx, size_t max_size, struct vmci
 		result = VMCI_ERROR_NO_MEM;
 	} else {
 		list_del(&e->node);
-		ctx_account_locked(ctx, e, false);
+		e->owner = ctx;
 		vmci_ctx_update_notify_locked(ctx);
 		*out = e;
 	}
@@ -131,8 +146,8 @@ int vmci_ctx_dequeue_datagram(struct vmci_ctx *ctx, size_t max_size, struct vmci
 
 /*
  * Puts back a datagram the caller could not deliver (a faulting user
- * buffer). It was counted when it first arrived, so it goes back in even
- * if the queue filled up meanwhile.
+ * buffer). It never stopped being counted, so putting it back cannot push
+ * the queue past its bound.
  */
 void vmci_ctx_requeue_datagram(struct vmci_ctx *ctx, struct vmci_ctx_dg *e)
 {
@@ -142,7 +157,7 @@ void vmci_ctx_requeue_datagram(struct vmci_ctx *ctx, struct vmci_ctx_dg *e)
 	spin_lock_irqsave(&ctx->lock, flags);
 	if (!ctx->dead) {
 		list_add(&e->node, &ctx->pending);
-		ctx_account_locked(ctx, e, true);
+		e->owner = NULL;
 		vmci_ctx_update_notify_locked(ctx);
 		requeued = true;
 	}
@@ -150,11 +165,18 @@ void vmci_ctx_requeue_datagram(struct vmci_ctx *ctx, struct vmci_ctx_dg *e)
 	if (requeued)
 		wake_up_interruptible(&ctx->wait);
 	else
-		kfree(e);
+		vmci_ctx_free_datagram(e);
 }
 
+/* The caller still holds the reference on e->owner it dequeued with. */
 void vmci_ctx_free_datagram(struct vmci_ctx_dg *e)
 {
+	struct vmci_ctx *ctx = e->owner;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ctx->lock, flags);
+	ctx_account_locked(ctx, e, false);
+	spin_unlock_irqrestore(&ctx->lock, flags);
 	kfree(e);
 }
 
@@ -169,56 +191,75 @@ bool vmci_ctx_has_pending(struct vmci_ctx *ctx)
 	return pending;
 }
 
-/* Swaps in @page (may be NULL) as the notify page and returns the old one. */
-static struct page *ctx_swap_notify_page(struct vmci_ctx *ctx, struct page *page,
-					 unsigned int offset)
+/* A pinned notify page and the mm its pin is charged to. */
+struct notify_pin {
+	struct page *page;
+	struct mm_struct *mm;
+};
+
+/* Swaps in @pin (page may be NULL) as the notify page; *@pin gets the old one. */
+static void ctx_swap_notify_page(struct vmci_ctx *ctx, struct notify_pin *pin,
+				 unsigned int offset)
 {
-	struct page *old;
+	struct notify_pin old;
 	unsigned long flags;
 
 	spin_lock_irqsave(&ctx->lock, flags);
-	old = ctx->notify_page;
-	ctx->notify_page = page;
+	old.page = ctx->notify_page;
+	old.mm = ctx->notify_mm;
+	ctx->notify_page = pin->page;
+	ctx->notify_mm = pin->mm;
 	ctx->notify_offset = offset;
 	vmci_ctx_update_notify_locked(ctx);
 	spin_unlock_irqrestore(&ctx->lock, flags);
-	return old;
+	*pin = old;
 }
 
-static void unpin_notify_page(struct page *page)
+static void unpin_notify_page(struct notify_pin *pin)
 {
-	if (page)
-		unpin_user_pages_dirty_lock(&page, 1, true);
+	if (!pin->page)
+		return;
+	unpin_user_pages_dirty_lock(&pin->page, 1, true);
+	vmci_pin_uncharge(pin->mm, 1);
 }
 
 /*
  * Registers the user byte at @uva as this context's notify flag (0
  * unregisters). The page stays pinned until replaced or the context dies,
  * because routers write the byte from contexts that cannot fault pages
- * in. Returns 0 or -EFAULT when @uva is not a writable user address.
+ * in; the pin is charged to the caller's RLIMIT_MEMLOCK (pin_account.h).
+ * Returns 0, -EFAULT when @uva is not a writable user address, or
+ * -ENOMEM when the caller may not pin another page.
  */
 int vmci_ctx_set_notify_uva(struct vmci_ctx *ctx, u64 uva)
 {
-	struct page *page = NULL;
+	struct notify_pin pin = { };
 	unsigned long addr = uva;
-	int pinned;
+	int pinned, err;
 
 	might_sleep();
 	if (uva) {
 		if (addr != uva || !access_ok((void __user *)addr, 1))
 			return -EFAULT;
+		err = vmci_pin_charge(1, &pin.mm);
+		if (err)
+			return err;
 		pinned = pin_user_pages_fast(addr & PAGE_MASK, 1, FOLL_WRITE | FOLL_LONGTERM,
-					     &page);
+					     &pin.page);
 		/* @page means something only when exactly one page was pinned. */
-		if (pinned != 1)
+		if (pinned != 1) {
+			vmci_pin_uncharge(pin.mm, 1);
 			return -EFAULT;
+		}
 	}
-	unpin_notify_page(ctx_swap_notify_page(ctx, page, offset_in_page(addr)));
+	ctx_swap_notify_page(ctx, &pin, offset_in_page(addr));
+	unpin_notify_page(&pin);
 	return 0;
 }
 
 void vmci_ctx_queue_shutdown(struct vmci_ctx *ctx)
 {
+	struct notify_pin pin = { };
 	struct vmci_ctx_dg *e, *tmp;
 	unsigned long flags;
 	LIST_HEAD(doomed);
@@ -232,7 +273,8 @@ void vmci_ctx_queue_shutdown(struct vmci_ctx *ctx)
 
 	list_for_each_entry_safe(e, tmp, &doomed, node)
 		kfree(e);
-	unpin_notify_page(ctx_swap_notify_page(ctx, NULL, 0));
+	ctx_swap_notify_page(ctx, &pin, 0);
+	unpin_notify_page(&pin);
 }
 
 void vmci_ctx_pending_totals(u64 *datagrams, u64 *bytes)

@@ -26,7 +26,14 @@
 #include "resource.h"
 #include "route.h"
 
-#define DBELL_DYING	0	/* bit in @state: one destroyer has claimed it */
+/*
+ * Bits in @state. A doorbell is published in the resource table before it
+ * is fully set up (linked into its context, told to the hypervisor), and
+ * a racing destroy can find it there; it may only claim it once LIVE is
+ * set, which the creator does last. Neither bit is ever cleared.
+ */
+#define DBELL_LIVE	0	/* set up completely: a destroyer may claim it */
+#define DBELL_DYING	1	/* one destroyer has claimed it */
 
 struct vmci_doorbell {
 	struct vmci_resource res;
@@ -219,6 +226,18 @@ void vmci_doorbell_unregister_guest(const struct vmci_doorbell_guest_ops *ops)
 	synchronize_rcu();
 }
 
+/*
+ * Last step of a create: from now on a destroyer may claim @db and free it,
+ * so the creator must not touch it afterwards. Everything written before
+ * is visible to a claimer (the claim's test_and_set_bit() is ordered).
+ */
+static void dbell_set_live(struct vmci_doorbell *db)
+{
+	/* Orders the creator's stores before the bit a claimer tests. */
+	smp_mb__before_atomic();
+	set_bit(DBELL_LIVE, &db->state);
+}
+
 int vmci_doorbell_create(struct vmci_handle *handle, u32 flags, u32 priv_flags,
 			 vmcix_doorbell_cb cb, void *client_data)
 {
@@ -253,12 +272,15 @@ int vmci_doorbell_create(struct vmci_handle *handle, u32 flags, u32 priv_flags,
 	}
 	atomic_inc(&host_count);
 	*handle = vmci_resource_handle(&db->res);
+	dbell_set_live(db);
 	return VMCI_SUCCESS;
 }
 
 /*
  * Looks @handle up and claims it for destruction if it belongs to @ctx
- * (NULL: the host). Exactly one of concurrent destroyers wins.
+ * (NULL: the host). Exactly one of concurrent destroyers wins, and only
+ * once the creator has finished with it: a doorbell still being created
+ * is "not found", as if the destroy had come first.
  */
 static struct vmci_doorbell *dbell_claim(struct vmci_handle handle, struct vmci_ctx *ctx)
 {
@@ -266,7 +288,8 @@ static struct vmci_doorbell *dbell_claim(struct vmci_handle handle, struct vmci_
 
 	if (!db)
 		return NULL;
-	if (db->ctx != ctx || test_and_set_bit(DBELL_DYING, &db->state)) {
+	if (db->ctx != ctx || !test_bit(DBELL_LIVE, &db->state) ||
+	    test_and_set_bit(DBELL_DYING, &db->state)) {
 		dbell_put(db);
 		return NULL;
 	}
@@ -335,6 +358,8 @@ int vmci_doorbell_ctx_register(struct vmci_ctx *ctx, struct vmci_handle *handle)
 	spin_unlock_irqrestore(&ctx->lock, flags);
 	atomic_inc(&vmm_count);
 	*handle = vmci_resource_handle(&db->res);
+	/* Until here an unregister of the same handle cannot claim it. */
+	dbell_set_live(db);
 	return VMCI_SUCCESS;
 
 err_free:
@@ -342,15 +367,23 @@ err_free:
 	return result;
 }
 
-/* Unpublishes a claimed VMM doorbell, forgets it in its context and frees it. */
+/*
+ * Unpublishes a claimed VMM doorbell, forgets it in its context and frees
+ * it. It leaves the context's list before the table: once unpublished its
+ * handle may be registered again, and a checkpoint must never list the
+ * handle twice. It leaves the pending list only after, since until then a
+ * ring may put it there again.
+ */
 static void dbell_ctx_release(struct vmci_doorbell *db)
 {
 	struct vmci_ctx *ctx = db->ctx;
 	unsigned long flags;
 
-	dbell_unpublish(db);
 	spin_lock_irqsave(&ctx->lock, flags);
 	list_del(&db->ctx_node);
+	spin_unlock_irqrestore(&ctx->lock, flags);
+	dbell_unpublish(db);
+	spin_lock_irqsave(&ctx->lock, flags);
 	ctx->doorbell_count--;
 	if (!list_empty(&db->pending_node)) {
 		list_del_init(&db->pending_node);

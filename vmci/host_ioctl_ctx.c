@@ -6,6 +6,7 @@
  * Copyright (C) 2026 The vmci-vmsock authors
  */
 #include <linux/errno.h>
+#include <linux/moduleparam.h>
 #include <linux/uaccess.h>
 #include <vmci/vmci_abi.h>
 
@@ -17,6 +18,30 @@
  * so a process can never grant it to itself.
  */
 #define VMCI_HOST_CTX_FLAGS	VMCI_PRIVILEGE_FLAG_RESTRICTED
+
+/*
+ * Each context costs kernel memory its process is not charged for (its
+ * datagram queue, doorbells, subscriptions), so one process may only hold
+ * a few; a VMX needs one. Read at each INIT_CONTEXT; lowering it leaves
+ * existing contexts alone.
+ */
+static unsigned int max_contexts_per_process = 8;
+module_param(max_contexts_per_process, uint, 0644);
+MODULE_PARM_DESC(max_contexts_per_process,
+		 "VMM contexts (INIT_CONTEXT on /dev/vmci) one process may hold at once; beyond it INIT_CONTEXT fails with EMFILE (default 8)");
+
+/* Errno of INIT_CONTEXT for a VMCI result of context creation. */
+static long init_context_errno(int result)
+{
+	switch (result) {
+	case VMCI_ERROR_NO_MEM:
+		return -ENOMEM;
+	case VMCI_ERROR_NO_RESOURCES:
+		return -EMFILE;	/* this process holds max_contexts_per_process */
+	default:
+		return -EINVAL;
+	}
+}
 
 long vmci_host_init_context(struct vmci_host_file *hf, void __user *uarg)
 {
@@ -35,9 +60,10 @@ long vmci_host_init_context(struct vmci_host_file *hf, void __user *uarg)
 		err = -EINVAL;	/* one context per file */
 		goto out;
 	}
-	result = vmci_ctx_create(blk.cid, blk.flags, &ctx);
+	result = vmci_ctx_create_for_process(blk.cid, blk.flags,
+					     READ_ONCE(max_contexts_per_process), &ctx);
 	if (result != VMCI_SUCCESS) {
-		err = result == VMCI_ERROR_NO_MEM ? -ENOMEM : -EINVAL;
+		err = init_context_errno(result);
 		goto out;
 	}
 	blk.cid = ctx->cid;

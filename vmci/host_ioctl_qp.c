@@ -57,6 +57,12 @@ long vmci_host_qp_alloc(struct vmci_host_file *hf, struct vmci_ctx *ctx, void __
 	return 0;
 }
 
+/*
+ * The pages SETVA pins are charged to the caller's RLIMIT_MEMLOCK
+ * (pin_account.h). Beyond it the ioctl fails with ENOMEM, as mlock()
+ * would, and the result is VMCI_ERROR_NO_RESOURCES for a VMX that only
+ * reads that; every other outcome is in the result alone.
+ */
 long vmci_host_qp_set_va(struct vmci_host_file *hf, struct vmci_ctx *ctx, void __user *uarg)
 {
 	struct vmci_qp_set_va_info __user *uinfo = uarg;
@@ -68,7 +74,9 @@ long vmci_host_qp_set_va(struct vmci_host_file *hf, struct vmci_ctx *ctx, void _
 	if (copy_from_user(&info, uinfo, sizeof(info)))
 		return -EFAULT;
 	result = vmci_qp_broker_vmm_set_va(ctx, info.handle, info.va, info.num_ppns);
-	return put_user(result, &uinfo->result) ? -EFAULT : 0;
+	if (put_user(result, &uinfo->result))
+		return -EFAULT;
+	return result == VMCI_ERROR_NO_RESOURCES ? -ENOMEM : 0;
 }
 
 /*

@@ -53,6 +53,7 @@
 #include <vmci/vmci_abi.h>
 
 #include "context.h"
+#include "pin_account.h"
 #include "event.h"
 #include "privilege.h"
 #include "qpair.h"
@@ -80,6 +81,7 @@ struct broker_entry {
 	bool mapped;
 	struct page **pages;		/* all pinned pages, VMM order */
 	unsigned int num_pages;
+	struct mm_struct *pin_mm;	/* charged for them (pin_account.h) */
 	void *headers;			/* produce header page, then consume's */
 	struct vmci_queue vmm_produce_q;
 	struct vmci_queue vmm_consume_q;
@@ -176,6 +178,7 @@ static void unpin_pages(struct page **pages, unsigned int n)
 struct broker_mem {
 	struct page **pages;
 	unsigned int num_pages;
+	struct mm_struct *pin_mm;	/* charged for the pages (pin_account.h) */
 	void *headers;
 };
 
@@ -183,8 +186,10 @@ struct broker_mem {
 static void release_mem(struct broker_mem *mem)
 {
 	vunmap(mem->headers);
-	if (mem->pages)
+	if (mem->pages) {
 		unpin_pages(mem->pages, mem->num_pages);
+		vmci_pin_uncharge(mem->pin_mm, mem->num_pages);
+	}
 }
 
 static void entry_free(struct kref *kref)
@@ -211,9 +216,11 @@ static void take_mem_locked(struct broker_entry *e, struct broker_mem *mem)
 	e->mapped = false;
 	mem->pages = e->pages;
 	mem->num_pages = e->num_pages;
+	mem->pin_mm = e->pin_mm;
 	mem->headers = e->headers;
 	e->pages = NULL;
 	e->num_pages = 0;
+	e->pin_mm = NULL;
 	e->headers = NULL;
 	e->vmm_produce_q.q_header = NULL;
 	e->vmm_produce_q.pages = NULL;
@@ -413,22 +420,30 @@ static int prepare_mem(u64 va, unsigned int n, unsigned int produce_pages,
 		       struct broker_mem *mem)
 {
 	struct page *hdr_pages[2];
+	struct mm_struct *pin_mm;
 	struct page **pages;
 	int result;
 
+	/* The pinning process pays for the pages against its RLIMIT_MEMLOCK. */
+	if (vmci_pin_charge(n, &pin_mm))
+		return VMCI_ERROR_NO_RESOURCES;
 	result = pin_range(va, n, &pages);
-	if (result < VMCI_SUCCESS)
+	if (result < VMCI_SUCCESS) {
+		vmci_pin_uncharge(pin_mm, n);
 		return result;
+	}
 	/* The VMM's layout: produce header, its ring, consume header, its ring. */
 	hdr_pages[0] = pages[0];
 	hdr_pages[1] = pages[produce_pages + 1];
 	mem->headers = vmap(hdr_pages, ARRAY_SIZE(hdr_pages), VM_MAP, PAGE_KERNEL);
 	if (!mem->headers) {
 		unpin_pages(pages, n);
+		vmci_pin_uncharge(pin_mm, n);
 		return VMCI_ERROR_NO_MEM;
 	}
 	mem->pages = pages;
 	mem->num_pages = n;
+	mem->pin_mm = pin_mm;
 	return VMCI_SUCCESS;
 }
 
@@ -441,6 +456,7 @@ static void install_mem_locked(struct broker_entry *e, struct broker_mem *mem)
 	lockdep_assert_held(&broker_lock);
 	e->pages = mem->pages;
 	e->num_pages = mem->num_pages;
+	e->pin_mm = mem->pin_mm;
 	e->headers = mem->headers;
 	vmci_queue_init(&e->vmm_produce_q, mem->headers, mem->pages + 1, p, e->produce_size);
 	vmci_queue_init(&e->vmm_consume_q, mem->headers + PAGE_SIZE, mem->pages + p + 2,

@@ -48,7 +48,9 @@ static inline u64 vmci_qp_broker_pair_pages(u64 produce_size, u64 consume_size)
  * alloc creates (handle.context must be @ctx's CID, the resource chosen by
  * the VMM) or attaches to the host's pair @handle. set_va maps the pair's
  * memory from @va in the caller's address space (@va 0 unmaps);
- * @num_pages is 0 or vmci_qp_broker_pair_pages().
+ * @num_pages is 0 or vmci_qp_broker_pair_pages(). The pinned pages are
+ * charged to the caller's mm (pin_account.h); set_va returns
+ * VMCI_ERROR_NO_RESOURCES only when that charge exceeds RLIMIT_MEMLOCK.
  */
 int vmci_qp_broker_vmm_alloc(struct vmci_ctx *ctx, struct vmci_handle handle, u32 peer,
 			     u32 flags, u64 produce_size, u64 consume_size);
