@@ -486,10 +486,21 @@ static void vmsock_connected_rx(struct sock *sk, const struct vmsock_packet *pkt
 	vmsock_stream_wake(sk);
 }
 
+/* Locked: whether @pkt comes from the socket's peer and is for its port. */
+static bool vmsock_pkt_from_peer(struct sock *sk, const struct vmsock_packet *pkt)
+{
+	const struct vmsock_sock *vsk = vmsock_sk(sk);
+
+	return vsk->remote_addr.svm_cid == pkt->dg.src.context &&
+	       vsk->remote_addr.svm_port == pkt->src_port &&
+	       vsk->local_addr.svm_port == pkt->dst_port;
+}
+
 static void vmsock_stream_rx(const struct vmsock_packet *pkt)
 {
 	struct sock *sk, *listener;
 	bool put_child = false;
+	int state;
 
 	sk = vmsock_stream_lookup(pkt->dg.src.context, pkt->src_port, pkt->dst_port);
 	if (!sk) {
@@ -516,7 +527,14 @@ static void vmsock_stream_rx(const struct vmsock_packet *pkt)
 		listener = NULL;
 	}
 
-	switch (sk->sk_state) {
+	/*
+	 * Its peer may have changed while we waited (a failed connect and a
+	 * new one): a stray packet is answered as if no socket had it.
+	 */
+	state = sk->sk_state;
+	if (state != TCP_LISTEN && !vmsock_pkt_from_peer(sk, pkt))
+		state = TCP_CLOSE;
+	switch (state) {
 	case TCP_LISTEN:
 		vmsock_listen_rx(sk, pkt);
 		break;

@@ -12,8 +12,14 @@
  *   sockets, listeners, clients); accepted children share their
  *   listener's port and are not in it;
  * - the connection table holds every socket with a peer, keyed by (peer
- *   CID, peer port, local port): connecting clients, pending and accepted
- *   children, established sockets.
+ *   CID, peer port, local port): connecting clients (from before their
+ *   REQUEST goes out, keyed by the peer they asked for), pending and
+ *   accepted children, established sockets.
+ *
+ * A packet is for the socket its full key names; only when none matches
+ * may it be for a listener found by the port alone. Everything else
+ * ignores strangers, so nobody can reset or shut down a connection that
+ * is not theirs by sending to its port.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -23,6 +29,7 @@
 #include <linux/hashtable.h>
 #include <linux/random.h>
 #include <linux/spinlock.h>
+#include <net/tcp_states.h>
 
 #include <vmci/vmcix.h>
 
@@ -158,8 +165,14 @@ struct sock *vmsock_stream_lookup(u32 remote_cid, u32 remote_port, u32 local_por
 	found = vmsock_conn_find(remote_cid, remote_port, local_port);
 	if (found)
 		goto out;
+	/*
+	 * Only a listener takes packets from anyone. A bound, connecting or
+	 * connected socket owning the port is no business of a stranger's:
+	 * its own peer reaches it through the connection table above.
+	 */
 	hash_for_each_possible(vmsock_stream_ports, vsk, st.bound_node, local_port) {
-		if (vsk->local_addr.svm_port == local_port) {
+		if (vsk->local_addr.svm_port == local_port &&
+		    READ_ONCE(vsk->sk.sk_state) == TCP_LISTEN) {
 			found = &vsk->sk;
 			goto out;
 		}
