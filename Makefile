@@ -24,7 +24,7 @@ CHECKPATCH_FLAGS = --strict --no-tree --terse --show-types \
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG
 
 .PHONY: all modules clean check style install install-files dkms-install \
-	dkms-remove test demo bench bench-guest
+	dkms-remove test demo bench bench-guest bench-close
 
 all: modules
 
@@ -90,3 +90,7 @@ bench:
 # (one VM each, stock 6.12): 64 KiB stream writes both ways and round trips.
 bench-guest:
 	tests/bench/guest-run $(BENCH_SCALE)
+
+# Cost of closing N local stream connections, per connection (stock 6.12).
+bench-close:
+	tests/bench/close-run $(BENCH_CLOSE_N)
