@@ -435,6 +435,7 @@ static void cid_update_rejects_unusable_ids(struct kunit *test)
 	struct vmci_event_payld_ctx payload = {};
 	struct vmci_guest *g;
 	unsigned int i;
+	u32 cid;
 
 	g = kunit_kzalloc(test, sizeof(*g), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, g);
@@ -446,7 +447,8 @@ static void cid_update_rejects_unusable_ids(struct kunit *test)
 		payload.context_id = bad[i];
 		KUNIT_EXPECT_EQ(test, vmci_event_raise(VMCI_EVENT_CTX_ID_UPDATE, &payload,
 						       sizeof(payload)), VMCI_SUCCESS);
-		KUNIT_EXPECT_EQ_MSG(test, READ_ONCE(g->cid), 1234U, "update to %u", bad[i]);
+		cid = READ_ONCE(g->cid);
+		KUNIT_EXPECT_EQ_MSG(test, cid, 1234U, "update to %u", bad[i]);
 	}
 	vmci_guest_events_unsubscribe(g);
 }
