@@ -28,7 +28,8 @@ CHECKPATCH_FLAGS = --strict --no-tree --terse --show-types \
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG
 
 .PHONY: all modules clean check style install install-files install-package-files \
-	install-policy dkms-install dkms-remove deb test canary demo bench bench-guest
+	install-policy dkms-install dkms-remove deb test canary demo bench bench-guest \
+	bench-close
 
 all: modules
 
@@ -123,3 +124,7 @@ bench:
 # (one VM each, stock 6.12): 64 KiB stream writes both ways and round trips.
 bench-guest:
 	tests/bench/guest-run $(BENCH_SCALE)
+
+# Cost of closing N local stream connections, per connection (stock 6.12).
+bench-close:
+	tests/bench/close-run $(BENCH_CLOSE_N)

@@ -17,6 +17,12 @@ static void cid_updated(u32 sub_id, const struct vmci_event_data *ed, void *clie
 	struct vmci_guest *g = client_data;
 	u32 cid = ev->payload.context_payload.context_id;
 
+	/* The same rule as at probe: a CID we cannot be is not taken. */
+	if (!vmci_guest_cid_usable(cid)) {
+		dev_warn_ratelimited(&g->pdev->dev,
+				     "ignoring a context ID update to unusable ID %u\n", cid);
+		return;
+	}
 	dev_info(&g->pdev->dev, "context ID changed from %u to %u\n", READ_ONCE(g->cid), cid);
 	WRITE_ONCE(g->cid, cid);
 }

@@ -10,10 +10,12 @@
 #include <linux/errno.h>
 #include <linux/limits.h>
 #include <linux/mm.h>
+#include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <vmci/vmci_abi.h>
 
+#include "event.h"
 #include "guest.h"
 #include "guest_logic.h"
 
@@ -526,6 +528,48 @@ static void abi_layouts(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, offsetof(struct vmci_qp_alloc_msg, num_ppns), (size_t)56);
 }
 
+static void cid_usable_matches_probe(struct kunit *test)
+{
+	KUNIT_EXPECT_FALSE(test, vmci_guest_cid_usable(VMCI_HYPERVISOR_CONTEXT_ID));
+	KUNIT_EXPECT_FALSE(test, vmci_guest_cid_usable(1));
+	KUNIT_EXPECT_FALSE(test, vmci_guest_cid_usable(VMCI_HOST_CONTEXT_ID));
+	KUNIT_EXPECT_FALSE(test, vmci_guest_cid_usable(VMCI_INVALID_ID));
+	KUNIT_EXPECT_TRUE(test, vmci_guest_cid_usable(3));
+	KUNIT_EXPECT_TRUE(test, vmci_guest_cid_usable(0x7ffffffe));
+}
+
+#if IS_ENABLED(CONFIG_PCI)
+/*
+ * CTX_ID_UPDATE from the hypervisor goes through the guest's own
+ * subscription: an ID that probe would refuse must leave the CID alone.
+ * Only unusable IDs are raised, so a real guest bound meanwhile keeps its.
+ */
+static void cid_update_rejects_unusable_ids(struct kunit *test)
+{
+	static const u32 bad[] = { VMCI_HYPERVISOR_CONTEXT_ID, 1, VMCI_HOST_CONTEXT_ID,
+				   VMCI_INVALID_ID };
+	struct vmci_event_payld_ctx payload = {};
+	struct vmci_guest *g;
+	unsigned int i;
+	u32 cid;
+
+	g = kunit_kzalloc(test, sizeof(*g), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, g);
+	g->pdev = kunit_kzalloc(test, sizeof(*g->pdev), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, g->pdev);
+	g->cid = 1234;
+	KUNIT_ASSERT_EQ(test, vmci_guest_events_subscribe(g), 0);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		payload.context_id = bad[i];
+		KUNIT_EXPECT_EQ(test, vmci_event_raise(VMCI_EVENT_CTX_ID_UPDATE, &payload,
+						       sizeof(payload)), VMCI_SUCCESS);
+		cid = READ_ONCE(g->cid);
+		KUNIT_EXPECT_EQ_MSG(test, cid, 1234U, "update to %u", bad[i]);
+	}
+	vmci_guest_events_unsubscribe(g);
+}
+#endif
+
 static struct kunit_case vmci_guest_cases[] = {
 	KUNIT_CASE(caps_datagram_is_required),
 	KUNIT_CASE(caps_port_io_takes_what_it_can_use),
@@ -547,6 +591,10 @@ static struct kunit_case vmci_guest_cases[] = {
 	KUNIT_CASE(ppn_lists),
 	KUNIT_CASE(bitmap_take_clears_only_bit_zero),
 	KUNIT_CASE(abi_layouts),
+	KUNIT_CASE(cid_usable_matches_probe),
+#if IS_ENABLED(CONFIG_PCI)
+	KUNIT_CASE(cid_update_rejects_unusable_ids),
+#endif
 	{}
 };
 

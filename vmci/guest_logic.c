@@ -63,6 +63,11 @@ u32 vmci_guest_icr_causes(u32 icr)
 	return icr & (VMCI_ICR_DATAGRAM | VMCI_ICR_NOTIFICATION | VMCI_ICR_DMA_DATAGRAM);
 }
 
+bool vmci_guest_cid_usable(u32 cid)
+{
+	return cid != VMCI_INVALID_ID && cid > VMCI_HOST_CONTEXT_ID;
+}
+
 static const char *const irq_mode_names[VMCI_IRQ_MODES] = {
 	[VMCI_IRQ_MSIX_EXCLUSIVE] = "msix",
 	[VMCI_IRQ_MSIX_SHARED] = "msix1",

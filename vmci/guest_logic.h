@@ -35,6 +35,13 @@ unsigned int vmci_guest_exclusive_vectors(u32 caps_in_use);
  */
 u32 vmci_guest_icr_causes(u32 icr);
 
+/*
+ * Whether the hypervisor may hand us @cid as our own context ID: never
+ * the hypervisor's, the reserved one, the host's or the invalid ID, since
+ * routing would then deliver our datagrams to ourselves or nowhere.
+ */
+bool vmci_guest_cid_usable(u32 cid);
+
 enum vmci_irq_mode {
 	VMCI_IRQ_MSIX_EXCLUSIVE,	/* one MSI-X vector per cause */
 	VMCI_IRQ_MSIX_SHARED,		/* one MSI-X vector, ICR says why */

@@ -26,6 +26,7 @@
 
 static int vmsock_pinned_af = VMSOCK_AF_AUTO;
 static bool vmsock_prefer_af_vsock = true;
+static unsigned int vmsock_af_linger = 30;
 
 static int vmsock_param_af_set(const char *val, const struct kernel_param *kp)
 {
@@ -51,6 +52,10 @@ MODULE_PARM_DESC(af, "Use only this address-family number (default -1: choose on
 module_param_named(prefer_af_vsock, vmsock_prefer_af_vsock, bool, 0444);
 MODULE_PARM_DESC(prefer_af_vsock,
 		 "Take AF_VSOCK (40) when free, from load until unload (default Y); N leaves 40 alone");
+
+module_param_named(af_linger, vmsock_af_linger, uint, 0444);
+MODULE_PARM_DESC(af_linger,
+		 "Seconds a family number stays registered after its last user (default 30; 0: none); each registration logs");
 
 static struct vmsock_family vmsock_family = { .af = VMSOCK_AF_NONE };
 
@@ -269,6 +274,7 @@ int vmsock_af_init(void)
 		return err;
 	}
 	vmsock_family_init(&vmsock_family, &vmsock_family_ops, NULL, &policy);
+	vmsock_family.linger = min_t(unsigned long, vmsock_af_linger, 3600) * HZ;
 	if (!vmsock_af_registers_at_load(&policy))
 		return 0;
 	err = vmsock_family_hold_for_module(&vmsock_family, AF_VSOCK);

@@ -144,24 +144,56 @@ static int vmsock_family_choose(struct vmsock_family *fam,
 	return vmsock_af_choose(policy, vmsock_family_claim, fam);
 }
 
-static void vmsock_family_release_if_unused(struct vmsock_family *fam)
+static bool vmsock_family_unused(struct vmsock_family *fam)
 {
 	lockdep_assert_held(&fam->lock);
 
-	if (fam->af == VMSOCK_AF_NONE || fam->held_by_module ||
-	    fam->fd_holds || atomic_read(&fam->socket_holds))
-		return;
+	return fam->af != VMSOCK_AF_NONE && !fam->held_by_module &&
+	       !fam->fd_holds && !atomic_read(&fam->socket_holds);
+}
+
+static void vmsock_family_release_now(struct vmsock_family *fam)
+{
 	fam->ops->release(fam->ctx, fam->af);
 	WRITE_ONCE(fam->af, VMSOCK_AF_NONE);
+}
+
+/*
+ * Every registration and release logs (sock_register() and
+ * sock_unregister() print a line each, and so do we), and /dev/vsock lets
+ * anyone open, ask and close in a loop. So an unused number lingers for
+ * @linger jiffies after the last hold went: a loop reuses it instead of
+ * filling the log, and at most one registration per @linger can log.
+ */
+static void vmsock_family_last_hold_gone(struct vmsock_family *fam)
+{
+	lockdep_assert_held(&fam->lock);
+
+	if (!vmsock_family_unused(fam))
+		return;
+	if (!fam->linger) {
+		vmsock_family_release_now(fam);
+		return;
+	}
+	WRITE_ONCE(fam->last_put, jiffies);
+	mod_delayed_work(system_wq, &fam->release_work, fam->linger);
 }
 
 static void vmsock_family_release_work(struct work_struct *work)
 {
 	struct vmsock_family *fam =
-		container_of(work, struct vmsock_family, release_work);
+		container_of(to_delayed_work(work), struct vmsock_family, release_work);
+	unsigned long expires;
 
+	/* When someone holds the number again, their last put rearms us. */
 	mutex_lock(&fam->lock);
-	vmsock_family_release_if_unused(fam);
+	if (vmsock_family_unused(fam)) {
+		expires = READ_ONCE(fam->last_put) + fam->linger;
+		if (fam->linger && time_before(jiffies, expires))
+			mod_delayed_work(system_wq, &fam->release_work, expires - jiffies);
+		else
+			vmsock_family_release_now(fam);
+	}
 	mutex_unlock(&fam->lock);
 }
 
@@ -177,7 +209,9 @@ void vmsock_family_init(struct vmsock_family *fam,
 	fam->held_by_module = false;
 	fam->fd_holds = 0;
 	atomic_set(&fam->socket_holds, 0);
-	INIT_WORK(&fam->release_work, vmsock_family_release_work);
+	INIT_DELAYED_WORK(&fam->release_work, vmsock_family_release_work);
+	fam->linger = 0;
+	fam->last_put = jiffies;
 	bitmap_zero(fam->in_use, AF_MAX);
 	fam->recheck_interval = VMSOCK_AF_RECHECK_INTERVAL;
 }
@@ -235,7 +269,7 @@ void vmsock_family_put_fd(struct vmsock_family *fam, void **fd_hold)
 		*fd_hold = NULL;
 		if (!WARN_ON_ONCE(!fam->fd_holds))
 			fam->fd_holds--;
-		vmsock_family_release_if_unused(fam);
+		vmsock_family_last_hold_gone(fam);
 	}
 	mutex_unlock(&fam->lock);
 }
@@ -259,14 +293,19 @@ int vmsock_family_hold_socket(struct vmsock_family *fam)
 	return af;
 }
 
-/* Any context: unregistering sleeps, so the last drop defers it. */
+/*
+ * Any context: unregistering sleeps, so the last drop defers it, by the
+ * linger time or at once.
+ */
 void vmsock_family_put_socket(struct vmsock_family *fam)
 {
 	int left = atomic_dec_return(&fam->socket_holds);
 
 	WARN_ON_ONCE(left < 0);
-	if (!left)
-		schedule_work(&fam->release_work);
+	if (left)
+		return;
+	WRITE_ONCE(fam->last_put, jiffies);
+	mod_delayed_work(system_wq, &fam->release_work, fam->linger);
 }
 
 /* The registered number or VMSOCK_AF_NONE, without waiting for the lock. */
@@ -281,7 +320,7 @@ int vmsock_family_current(const struct vmsock_family *fam)
  */
 void vmsock_family_shutdown(struct vmsock_family *fam)
 {
-	flush_work(&fam->release_work);
+	cancel_delayed_work_sync(&fam->release_work);
 
 	mutex_lock(&fam->lock);
 	WARN_ON_ONCE(fam->fd_holds || atomic_read(&fam->socket_holds));

@@ -40,11 +40,12 @@ struct vmsock_family_ops {
 
 /*
  * The number is registered while the module, an fd that asked for it or
- * a socket holds it. Every registration and unregistration happens under
- * @lock. Sockets drop their hold from the sk destructor, which may run in
- * atomic context: that drop is a bare atomic decrement, and the one that
- * reaches zero queues @release_work to reconsider under @lock, where a
- * holder that arrived meanwhile keeps the number.
+ * a socket holds it, and for @linger jiffies after the last of them.
+ * Every registration and unregistration happens under @lock. Sockets
+ * drop their hold from the sk destructor, which may run in atomic
+ * context: that drop is a bare atomic decrement, and the one that reaches
+ * zero queues @release_work to reconsider under @lock, where a holder
+ * that arrived meanwhile keeps the number.
  */
 struct vmsock_family {
 	struct mutex lock;	/* guards @af and every hold but a socket's drop */
@@ -55,7 +56,15 @@ struct vmsock_family {
 	bool held_by_module;
 	unsigned int fd_holds;
 	atomic_t socket_holds;	/* raised under @lock while registered */
-	struct work_struct release_work;
+	/*
+	 * Releases the number once nothing has held it for @linger jiffies
+	 * (0: as soon as nothing holds it). @last_put is when the last hold
+	 * went; the release work rearms itself while it is more recent than
+	 * @linger. @linger is set before the first hold and never changes.
+	 */
+	struct delayed_work release_work;
+	unsigned long linger;
+	unsigned long last_put;
 	/*
 	 * Numbers sock_register() found taken are not probed again for
 	 * @recheck_interval jiffies: it logs "Registered" even when it

@@ -4,6 +4,7 @@
  */
 #include <kunit/test.h>
 #include <linux/bitmap.h>
+#include <linux/delay.h>
 #include <linux/socket.h>
 #include <linux/workqueue.h>
 
@@ -275,7 +276,7 @@ static void family_socket_outlives_fd(struct kunit *test)
 	expect_registered(test, fam, t, AF_VSOCK);
 
 	vmsock_family_put_socket(fam);
-	flush_work(&fam->release_work);
+	flush_delayed_work(&fam->release_work);
 	expect_registered(test, fam, t, VMSOCK_AF_NONE);
 	KUNIT_EXPECT_EQ(test, t->releases, 1U);
 	vmsock_family_shutdown(fam);
@@ -290,10 +291,43 @@ static void family_fd_outlives_socket(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vmsock_family_hold_fd(fam, &fd), AF_VSOCK);
 	KUNIT_EXPECT_EQ(test, vmsock_family_hold_socket(fam), AF_VSOCK);
 	vmsock_family_put_socket(fam);
-	flush_work(&fam->release_work);
+	flush_delayed_work(&fam->release_work);
 	expect_registered(test, fam, t, AF_VSOCK);
 	vmsock_family_put_fd(fam, &fd);
 	expect_registered(test, fam, t, VMSOCK_AF_NONE);
+	vmsock_family_shutdown(fam);
+}
+
+/* Open, ask, close in a loop: one registration, kept until the linger ends. */
+static void family_lingers_after_last_hold(struct kunit *test)
+{
+	struct fake_table *t = fake_table_new(test);
+	struct vmsock_family *fam = family_new(test, t, &auto_policy);
+	unsigned int i;
+	void *fd;
+
+	fam->linger = 3600 * HZ;
+	for (i = 0; i < 100; i++) {
+		fd = NULL;
+		KUNIT_EXPECT_EQ(test, vmsock_family_hold_fd(fam, &fd), AF_VSOCK);
+		vmsock_family_put_fd(fam, &fd);
+	}
+	KUNIT_EXPECT_EQ(test, vmsock_family_hold_socket(fam), AF_VSOCK);
+	vmsock_family_put_socket(fam);
+	expect_registered(test, fam, t, AF_VSOCK);
+	KUNIT_EXPECT_EQ(test, t->releases, 0U);
+
+	/* Once the linger has passed the number goes. */
+	fam->linger = 1;
+	fd = NULL;
+	KUNIT_EXPECT_EQ(test, vmsock_family_hold_fd(fam, &fd), AF_VSOCK);
+	vmsock_family_put_fd(fam, &fd);
+	for (i = 0; i < 100 && vmsock_family_current(fam) != VMSOCK_AF_NONE; i++) {
+		msleep(20);
+		flush_delayed_work(&fam->release_work);
+	}
+	expect_registered(test, fam, t, VMSOCK_AF_NONE);
+	KUNIT_EXPECT_EQ(test, t->releases, 1U);
 	vmsock_family_shutdown(fam);
 }
 
@@ -319,7 +353,7 @@ static void family_module_hold_lasts_until_shutdown(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vmsock_family_hold_socket(fam), AF_VSOCK);
 	vmsock_family_put_fd(fam, &fd);
 	vmsock_family_put_socket(fam);
-	flush_work(&fam->release_work);
+	flush_delayed_work(&fam->release_work);
 	expect_registered(test, fam, t, AF_VSOCK);
 
 	vmsock_family_shutdown(fam);
@@ -426,7 +460,7 @@ static void family_deferred_release_races_new_holder(struct kunit *test)
 		vmsock_family_put_fd(fam, &fd);
 		vmsock_family_put_socket(fam);	/* queues the release */
 		KUNIT_ASSERT_EQ(test, vmsock_family_hold_fd(fam, &fd), AF_NETBEUI);
-		flush_work(&fam->release_work);
+		flush_delayed_work(&fam->release_work);
 		expect_registered(test, fam, t, AF_NETBEUI);
 		vmsock_family_put_fd(fam, &fd);
 		expect_registered(test, fam, t, VMSOCK_AF_NONE);
@@ -462,6 +496,7 @@ static struct kunit_case vmsock_family_cases[] = {
 	KUNIT_CASE(family_fds_share_one_number),
 	KUNIT_CASE(family_socket_outlives_fd),
 	KUNIT_CASE(family_fd_outlives_socket),
+	KUNIT_CASE(family_lingers_after_last_hold),
 	KUNIT_CASE(family_socket_needs_a_reservation),
 	KUNIT_CASE(family_module_hold_lasts_until_shutdown),
 	KUNIT_CASE(family_module_hold_when_af_vsock_taken),

@@ -23,14 +23,14 @@ struct vmcix_qpair;
 struct vmsock_stream {
 	struct hlist_node bound_node;	/* port table: owns local port */
 	struct hlist_node conn_node;	/* connection table: (peer, local port) */
-	bool in_bound, in_conn;
+	struct hlist_node qp_node;	/* queue-pair table: qp_handle */
+	struct list_head visit_node;	/* on a connection walk's batch */
+	bool in_bound, in_conn, in_qp;
 	struct vmcix_qpair *qpair;
 	struct vmci_handle qp_handle;
 	u64 queue_size;
 	u64 buffer_size, buffer_min, buffer_max;
 	long connect_timeout;
-	u32 detach_sub;
-	bool subscribed;
 	u8 peer_shutdown;		/* VMSOCK_SHUTDOWN_* the peer announced */
 	bool notify_pkt;		/* old peer: packet notification protocol */
 	bool sent_old_request;		/* client: REQUEST, not REQUEST2 */

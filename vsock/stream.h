@@ -44,11 +44,23 @@ bool vmsock_stream_wake_conn(u32 remote_cid, u32 remote_port, u32 local_port);
 struct sock *vmsock_stream_get_listener(struct sock *child);
 void vmsock_stream_set_listener(struct sock *child, struct sock *listener);
 /*
- * Calls @fn on every socket with a peer, under the table lock: @fn must
- * not sleep, and the socket is alive while it runs. Returns how many.
+ * Process context: calls @fn on every socket with a peer, holding a
+ * reference but no lock (@fn may sleep). The table lock is taken for one
+ * hash bucket at a time, never for the whole walk. Returns how many.
  */
 typedef void (*vmsock_conn_fn)(struct sock *sk);
 unsigned int vmsock_stream_visit_conns(vmsock_conn_fn fn);
+/*
+ * The queue-pair table: a socket is in it, keyed by st.qp_handle, from
+ * before its peer can know the pair until before it detaches from it.
+ */
+void vmsock_stream_qp_insert(struct sock *sk);
+void vmsock_stream_qp_remove(struct sock *sk);
+/*
+ * Any context but hard IRQ: calls @fn, under the table lock (@fn must not
+ * sleep), on every socket using the pair @handle. Returns how many.
+ */
+unsigned int vmsock_stream_visit_qp(struct vmci_handle handle, vmsock_conn_fn fn);
 
 static inline bool vmsock_stream_bound(const struct vmsock_sock *vsk)
 {

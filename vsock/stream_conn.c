@@ -31,14 +31,19 @@
  *   connect/child timeouts and the peer-detach work all run on one
  *   ordered workqueue, so packets that change state are handled in
  *   arrival order and never concurrently with each other.
- * - The QP_PEER_DETACH callback runs on whichever task detaches (possibly
- *   holding the peer's socket lock): it takes a reference and queues
- *   detach_work. A socket unsubscribes before its last reference can go.
+ * - One module-wide QP_PEER_DETACH subscription serves every socket: its
+ *   callback runs on whichever task detaches (possibly holding the peer's
+ *   socket lock), finds the sockets on that pair in the queue-pair table
+ *   (stream_ports.c), takes a reference and queues detach_work. A socket
+ *   leaves that table before it detaches, and before its last reference
+ *   can go. One subscription, not one per socket, keeps a close from
+ *   costing a walk over every connection's subscription.
  * - Every queued work item holds a socket reference; release never waits
  *   for work (the work may be waiting for the socket lock), it cancels
  *   what has not started and lets the rest find the socket closed.
  * - vmcix_qpair_alloc/detach raise events on the calling task; our event
- *   callback takes no lock, so calling them under a socket lock is safe.
+ *   callback takes only the table spinlock (a leaf), so calling them
+ *   under a socket lock is safe.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -166,19 +171,18 @@ static void vmsock_queue_detach(struct sock *sk, bool reset)
 		sock_put(sk);
 }
 
+static void vmsock_peer_left(struct sock *sk)
+{
+	vmsock_queue_detach(sk, false);
+}
+
 static void vmsock_peer_detach_cb(u32 sub_id, const struct vmci_event_data *ed,
 				  void *client_data)
 {
 	const struct vmci_event_data_max *evt =
 		container_of(ed, const struct vmci_event_data_max, event_data);
-	struct sock *sk = client_data;
-	struct vmsock_sock *vsk = vmsock_sk(sk);
 
-	/* Our handle is written before the peer can know it (OFFER/ATTACH). */
-	if (evt->payload.qp_payload.handle.context != READ_ONCE(vsk->st.qp_handle.context) ||
-	    evt->payload.qp_payload.handle.resource != READ_ONCE(vsk->st.qp_handle.resource))
-		return;
-	vmsock_queue_detach(sk, false);
+	vmsock_stream_visit_qp(evt->payload.qp_payload.handle, vmsock_peer_left);
 }
 
 static void vmsock_reset_one(struct sock *sk)
@@ -216,24 +220,11 @@ static struct notifier_block vmsock_personality_nb = {
 	.notifier_call = vmsock_personality_cb,
 };
 
-/* Locked. Subscribes before the pair exists, so no detach goes unseen. */
-static int vmsock_subscribe(struct sock *sk)
-{
-	struct vmsock_sock *vsk = vmsock_sk(sk);
-	int ret;
-
-	if (vsk->st.subscribed)
-		return 0;
-	ret = vmcix_event_subscribe(VMCI_EVENT_QP_PEER_DETACH, vmsock_peer_detach_cb,
-				    sk, &vsk->st.detach_sub);
-	if (ret < VMCI_SUCCESS)
-		return vmsock_vmci_errno(ret);
-	vsk->st.subscribed = true;
-	return 0;
-}
-
 /*
- * Locked: allocates (client) or attaches to (server) the queue pair.
+ * Locked: allocates (client) or attaches to (server) the queue pair. The
+ * socket enters the queue-pair table before its peer can know the pair:
+ * an attacher before attaching (the creator may leave at once), a
+ * creator before its OFFER names the pair. So no detach goes unseen.
  * Whatever it allocates is charged to the socket's owner: its uid's share
  * of vmci's budgets (unless trusted, i.e. CAP_NET_ADMIN) and its memory
  * cgroup.
@@ -251,20 +242,25 @@ static int vmsock_qpair_open(struct sock *sk, struct vmci_handle handle, bool at
 	u32 flags = attach ? VMCI_QPFLAG_ATTACH_ONLY : 0;
 	int ret;
 
-	ret = vmsock_subscribe(sk);
-	if (ret)
-		return ret;
 	if (vmsock_stream_local_peer(vsk))
 		flags |= VMCI_QPFLAG_LOCAL;
+	if (attach) {
+		vsk->st.qp_handle = handle;
+		vmsock_stream_qp_insert(sk);
+	}
 	ret = vmcix_qpair_alloc_for(&owner, &vsk->st.qpair, &handle, vsk->st.queue_size,
 				    vsk->st.queue_size, vsk->remote_addr.svm_cid, flags,
 				    VMCI_NO_PRIVILEGE_FLAGS);
 	if (ret < VMCI_SUCCESS) {
+		vmsock_stream_qp_remove(sk);
+		vsk->st.qp_handle = VMCI_INVALID_HANDLE;
 		vsk->st.qpair = NULL;
 		return vmsock_vmci_errno(ret);
 	}
-	WRITE_ONCE(vsk->st.qp_handle.context, handle.context);
-	WRITE_ONCE(vsk->st.qp_handle.resource, handle.resource);
+	if (!attach) {
+		vsk->st.qp_handle = handle;
+		vmsock_stream_qp_insert(sk);
+	}
 	return 0;
 }
 
@@ -280,10 +276,7 @@ static void vmsock_stream_teardown(struct sock *sk)
 	vmsock_stream_conn_remove(sk);
 	if (cancel_delayed_work(&vsk->st.timeout_work))
 		sock_put(sk);
-	if (vsk->st.subscribed) {
-		vmcix_event_unsubscribe(vsk->st.detach_sub);
-		vsk->st.subscribed = false;
-	}
+	vmsock_stream_qp_remove(sk);
 	if (vsk->st.qpair)
 		vmcix_qpair_detach(&vsk->st.qpair);
 	vsk->st.qpair = NULL;
@@ -527,10 +520,21 @@ static void vmsock_connected_rx(struct sock *sk, const struct vmsock_packet *pkt
 	vmsock_stream_wake(sk);
 }
 
+/* Locked: whether @pkt comes from the socket's peer and is for its port. */
+static bool vmsock_pkt_from_peer(struct sock *sk, const struct vmsock_packet *pkt)
+{
+	const struct vmsock_sock *vsk = vmsock_sk(sk);
+
+	return vsk->remote_addr.svm_cid == pkt->dg.src.context &&
+	       vsk->remote_addr.svm_port == pkt->src_port &&
+	       vsk->local_addr.svm_port == pkt->dst_port;
+}
+
 static void vmsock_stream_rx(const struct vmsock_packet *pkt)
 {
 	struct sock *sk, *listener;
 	bool put_child = false;
+	int state;
 
 	sk = vmsock_stream_lookup(pkt->dg.src.context, pkt->src_port, pkt->dst_port);
 	if (!sk) {
@@ -557,7 +561,14 @@ static void vmsock_stream_rx(const struct vmsock_packet *pkt)
 		listener = NULL;
 	}
 
-	switch (sk->sk_state) {
+	/*
+	 * Its peer may have changed while we waited (a failed connect and a
+	 * new one): a stray packet is answered as if no socket had it.
+	 */
+	state = sk->sk_state;
+	if (state != TCP_LISTEN && !vmsock_pkt_from_peer(sk, pkt))
+		state = TCP_CLOSE;
+	switch (state) {
 	case TCP_LISTEN:
 		vmsock_listen_rx(sk, pkt);
 		break;
@@ -936,6 +947,7 @@ int vmsock_stream_release(struct socket *sock)
 	return vmsock_release(sock);
 }
 
+static u32 vmsock_detach_sub = VMCI_INVALID_ID;
 static u32 vmsock_context_subs[2] = { VMCI_INVALID_ID, VMCI_INVALID_ID };
 static bool vmsock_personality_watched;
 
@@ -979,6 +991,15 @@ int vmsock_stream_init(void)
 	vmsock_stream_wq = alloc_ordered_workqueue("vmsock_stream", 0);
 	if (!vmsock_stream_wq)
 		return -ENOMEM;
+	/* Before any socket can have a pair; it lasts until unload. */
+	ret = vmcix_event_subscribe(VMCI_EVENT_QP_PEER_DETACH, vmsock_peer_detach_cb, NULL,
+				    &vmsock_detach_sub);
+	if (ret < VMCI_SUCCESS) {
+		vmsock_detach_sub = VMCI_INVALID_ID;
+		pr_warn("cannot watch queue-pair detaches (VMCI error %d); SOCK_STREAM unavailable\n",
+			ret);
+		return 0;
+	}
 	ret = vmcix_datagram_create_handle(VMSOCK_PACKET_RID, VMCI_FLAG_ANYCID_DG_HND,
 					   VMCI_PRIVILEGE_FLAG_TRUSTED, vmsock_ctl_recv_cb,
 					   NULL, &vmsock_ctl_handle);
@@ -990,6 +1011,8 @@ int vmsock_stream_init(void)
 		/* Datagram sockets still work; stream ones say ENETDOWN. */
 		pr_warn("no stream control handle (VMCI error %d); SOCK_STREAM unavailable\n",
 			ret);
+		vmcix_event_unsubscribe(vmsock_detach_sub);
+		vmsock_detach_sub = VMCI_INVALID_ID;
 		return 0;
 	}
 	vmsock_ctl_ready = true;
@@ -1006,6 +1029,10 @@ void vmsock_stream_exit(void)
 	if (vmsock_ctl_ready)
 		vmcix_datagram_destroy_handle(vmsock_ctl_handle);
 	vmsock_ctl_ready = false;
+	/* Returns once no detach callback runs; it may have queued work. */
+	if (vmsock_detach_sub != VMCI_INVALID_ID)
+		vmcix_event_unsubscribe(vmsock_detach_sub);
+	vmsock_detach_sub = VMCI_INVALID_ID;
 	/* Runs what is queued; no socket is left for the packets to find. */
 	destroy_workqueue(vmsock_stream_wq);
 	list_for_each_entry_safe(rx, tmp, &vmsock_rx_list, node)

@@ -1,19 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Which stream socket owns a port, and which socket a control packet is
- * for. Two hash tables under one IRQ-safe spinlock: bind, connect,
- * release and the control-packet worker use them from process context,
- * and the control handle's callback, which may run in any context, wakes
- * a connected socket straight from the table (vmsock_stream_wake_conn()).
- * A socket leaves the connection table before its last reference goes,
+ * Which stream socket owns a port, which socket a control packet is
+ * for, and which sockets use a queue pair. Three hash tables under one
+ * IRQ-safe spinlock: bind, connect, release and the control-packet
+ * worker use them from process context, and the control handle's
+ * callback, which may run in any context, wakes a connected socket
+ * straight from the table (vmsock_stream_wake_conn()). A socket leaves
+ * the connection and queue-pair tables before its last reference goes,
  * so one found under the lock is alive until the lock is dropped.
  *
  * - the port table holds every socket that owns its local port (bound
  *   sockets, listeners, clients); accepted children share their
  *   listener's port and are not in it;
+ * - the queue-pair table holds every socket attached to (or attaching
+ *   to) a queue pair, keyed by its handle, so that one module-wide
+ *   QP_PEER_DETACH subscription finds the socket a detach is for; both
+ *   ends of a local pair may be in it under the same handle;
  * - the connection table holds every socket with a peer, keyed by (peer
- *   CID, peer port, local port): connecting clients, pending and accepted
- *   children, established sockets.
+ *   CID, peer port, local port): connecting clients (from before their
+ *   REQUEST goes out, keyed by the peer they asked for), pending and
+ *   accepted children, established sockets.
+ *
+ * A packet is for the socket its full key names; only when none matches
+ * may it be for a listener found by the port alone. Everything else
+ * ignores strangers, so nobody can reset or shut down a connection that
+ * is not theirs by sending to its port.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -21,8 +32,11 @@
 #include <linux/errno.h>
 #include <linux/hash.h>
 #include <linux/hashtable.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/random.h>
 #include <linux/spinlock.h>
+#include <net/tcp_states.h>
 
 #include <vmci/vmcix.h>
 
@@ -37,6 +51,7 @@
 static DEFINE_SPINLOCK(vmsock_stream_table_lock);
 static DEFINE_HASHTABLE(vmsock_stream_ports, VMSOCK_STREAM_HASH_BITS);
 static DEFINE_HASHTABLE(vmsock_stream_conns, VMSOCK_STREAM_HASH_BITS);
+static DEFINE_HASHTABLE(vmsock_stream_qps, VMSOCK_STREAM_HASH_BITS);
 
 static u32 vmsock_conn_key(u32 remote_cid, u32 remote_port, u32 local_port)
 {
@@ -158,8 +173,14 @@ struct sock *vmsock_stream_lookup(u32 remote_cid, u32 remote_port, u32 local_por
 	found = vmsock_conn_find(remote_cid, remote_port, local_port);
 	if (found)
 		goto out;
+	/*
+	 * Only a listener takes packets from anyone. A bound, connecting or
+	 * connected socket owning the port is no business of a stranger's:
+	 * its own peer reaches it through the connection table above.
+	 */
 	hash_for_each_possible(vmsock_stream_ports, vsk, st.bound_node, local_port) {
-		if (vsk->local_addr.svm_port == local_port) {
+		if (vsk->local_addr.svm_port == local_port &&
+		    READ_ONCE(vsk->sk.sk_state) == TCP_LISTEN) {
 			found = &vsk->sk;
 			goto out;
 		}
@@ -212,16 +233,81 @@ void vmsock_stream_set_listener(struct sock *child, struct sock *listener)
 	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
 }
 
+/*
+ * One walk at a time: st.visit_node is free whenever this is not held.
+ * Each bucket's sockets are collected with references under the table
+ * lock, then handed to @fn after it is dropped.
+ */
+static DEFINE_MUTEX(vmsock_stream_visit_lock);
+
 unsigned int vmsock_stream_visit_conns(vmsock_conn_fn fn)
 {
-	struct vmsock_sock *vsk;
+	struct vmsock_sock *vsk, *tmp;
 	unsigned int bkt, n = 0;
+	LIST_HEAD(batch);
+
+	mutex_lock(&vmsock_stream_visit_lock);
+	for (bkt = 0; bkt < HASH_SIZE(vmsock_stream_conns); bkt++) {
+		spin_lock_irq(&vmsock_stream_table_lock);
+		hlist_for_each_entry(vsk, &vmsock_stream_conns[bkt], st.conn_node) {
+			sock_hold(&vsk->sk);
+			list_add_tail(&vsk->st.visit_node, &batch);
+		}
+		spin_unlock_irq(&vmsock_stream_table_lock);
+
+		list_for_each_entry_safe(vsk, tmp, &batch, st.visit_node) {
+			list_del(&vsk->st.visit_node);
+			fn(&vsk->sk);
+			sock_put(&vsk->sk);
+			n++;
+		}
+		cond_resched();
+	}
+	mutex_unlock(&vmsock_stream_visit_lock);
+	return n;
+}
+
+static u32 vmsock_qp_key(struct vmci_handle handle)
+{
+	return hash_32(handle.context ^ hash_32(handle.resource, 32), 32);
+}
+
+void vmsock_stream_qp_insert(struct sock *sk)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
 	unsigned long flags;
 
 	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
-	hash_for_each(vmsock_stream_conns, bkt, vsk, st.conn_node) {
-		fn(&vsk->sk);
-		n++;
+	if (!vsk->st.in_qp)
+		hash_add(vmsock_stream_qps, &vsk->st.qp_node, vmsock_qp_key(vsk->st.qp_handle));
+	vsk->st.in_qp = true;
+	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
+}
+
+void vmsock_stream_qp_remove(struct sock *sk)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+	unsigned long flags;
+
+	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
+	if (vsk->st.in_qp)
+		hash_del(&vsk->st.qp_node);
+	vsk->st.in_qp = false;
+	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
+}
+
+unsigned int vmsock_stream_visit_qp(struct vmci_handle handle, vmsock_conn_fn fn)
+{
+	struct vmsock_sock *vsk;
+	unsigned int n = 0;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
+	hash_for_each_possible(vmsock_stream_qps, vsk, st.qp_node, vmsock_qp_key(handle)) {
+		if (vmci_handle_equal(vsk->st.qp_handle, handle)) {
+			fn(&vsk->sk);
+			n++;
+		}
 	}
 	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
 	return n;
