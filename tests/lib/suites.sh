@@ -153,7 +153,7 @@ boot_suite_kernels() {
 		make_initramfs "$OUT_DIR/initrd-$label.gz" "$label" "$(build_dir "$suite-$rel")" \
 			"$OUT_DIR/intree-$suite" n n
 		say "booting $suite's kernel $rel"
-		boot_vm "$kernel" "$OUT_DIR/initrd-$label.gz" "$OUT_DIR/vm-$label" 300
+		boot_vm "$kernel" "$OUT_DIR/initrd-$label.gz" "$OUT_DIR/vm-$label" 900
 		check_vm_report "$label" "$OUT_DIR/vm-$label"
 	done <"$OUT_DIR/suites.list"
 }

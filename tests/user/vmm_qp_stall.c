@@ -31,6 +31,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -288,12 +289,28 @@ static void *uffd_area(int uffd, size_t len)
  * Part 1: VMM A's SETVA pins pages that fault into the userfaultfd, so A
  * waits inside the ioctl, as long as nobody serves the fault.
  */
+/*
+ * Before 6.0 a long-term pin of a page userfaultfd has not filled fails at
+ * once instead of waiting for the fault to be served (seen on 5.10): no
+ * SETVA can stall there, so the SETVA case has nothing to show.
+ */
+static int longterm_pin_waits_for_uffd(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return 1;
+	return major >= 6;
+}
+
 static void test_setva_stall(int uffd)
 {
 	struct stalled_setva a = { .result = -2000 };
 	struct vmm_b_run b;
 	pthread_t thread;
 	uint32_t cid;
+	int stalled;
 
 	a.mem = uffd_area(uffd, PAIR_PAGES * PAGE);
 	a.fd = vmm_open_ctx(0, &cid);
@@ -306,16 +323,22 @@ static void test_setva_stall(int uffd)
 		tap_report(0, "setva_thread", "%s", strerror(errno));
 		return;
 	}
-	tap_report(fault_seen(uffd, a.mem, PAIR_PAGES * PAGE) &&
-		   !__atomic_load_n(&a.done, __ATOMIC_ACQUIRE), "setva_a_stalled_in_fault",
-		   "no fault seen; setva done %d result %d", a.done, a.result);
+	stalled = fault_seen(uffd, a.mem, PAIR_PAGES * PAGE) &&
+		  !__atomic_load_n(&a.done, __ATOMIC_ACQUIRE);
+	if (!stalled && !longterm_pin_waits_for_uffd())
+		tap_skip("setva_a_stalled_in_fault",
+			 "this kernel fails a long-term pin of a missing userfaultfd page at once");
+	else
+		tap_report(stalled, "setva_a_stalled_in_fault",
+			   "no fault seen; setva done %d result %d", a.done, a.result);
 
 	b_check(&b, "setva");
 
 	tap_report(!serve_faults(uffd, a.mem, PAIR_PAGES * PAGE), "setva_serve_fault", "%s",
 		   strerror(errno));
-	tap_report(wait_done(&a, 5000) && a.result == VMCI_SUCCESS, "setva_a_completes",
-		   "done %d result %d", a.done, a.result);
+	/* Without the stall, SETVA ended on its own, with the pin's error. */
+	tap_report(wait_done(&a, 5000) && (a.result == VMCI_SUCCESS || !stalled),
+		   "setva_a_completes", "done %d result %d", a.done, a.result);
 	pthread_join(thread, NULL);
 	b_finish(&b, "setva");
 	tap_check_int("setva_a_detach", qp_detach(a.fd, a.handle), VMCI_SUCCESS);
