@@ -74,6 +74,9 @@ PY
 make_guest_model_initramfs() {
 	local image=$1 label=$2 mods=$3 gcov=$4 intree=${5:-} root applet
 	root=$(mktemp -d)
+	# mktemp makes it 0700, and it becomes the VM's /: users other than
+	# root could not reach anything in it.
+	chmod 0755 "$root"
 	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib/test,lib/intree}
 	# The in-tree driver, to check that we say who owns the device.
 	[ -n "$intree" ] && cp "$intree/vmw_vmci.ko" "$root/lib/intree/"

@@ -45,6 +45,9 @@ run_model_unit_tests() {
 make_model_initramfs() {
 	local image=$1 label=$2 intree=$3 root applet src
 	root=$(mktemp -d)
+	# mktemp makes it 0700, and it becomes the VM's /: users other than
+	# root could not reach anything in it.
+	chmod 0755 "$root"
 	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib/test,lib/intree}
 	cp /bin/busybox "$root/bin/busybox"
 	for applet in $(/bin/busybox --list); do

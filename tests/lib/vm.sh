@@ -8,6 +8,9 @@ make_initramfs() {
 	local image=$1 label=$2 mods=$3 intree=$4 kunit=$5 gcov=$6
 	local init=${7:-$TESTS_DIR/vm/init} root applet
 	root=$(mktemp -d)
+	# mktemp makes it 0700, and it becomes the VM's /: users other than
+	# root could not reach anything in it.
+	chmod 0755 "$root"
 	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib/test,lib/intree}
 	cp /bin/busybox "$root/bin/busybox"
 	for applet in $(/bin/busybox --list); do
