@@ -61,40 +61,6 @@
 #define MAX_POINTS		3000
 #define OP_WATCHDOG_S		50
 
-struct qp_alloc_info {
-	struct handle handle;
-	uint32_t peer;
-	uint32_t flags;
-	uint64_t produce_size;
-	uint64_t consume_size;
-	uint64_t ppn_va;
-	uint64_t num_ppns;
-	int32_t result;
-	uint32_t version;
-};
-
-struct qp_set_va_info {
-	struct handle handle;
-	uint64_t va;
-	uint64_t num_ppns;
-	uint32_t version;
-	int32_t result;
-};
-
-struct qp_dtch_info {
-	struct handle handle;
-	int32_t result;
-	uint32_t pad;
-};
-
-struct chkpt_info {
-	uint64_t cpt_buf;
-	uint32_t cpt_type;
-	uint32_t buf_size;
-	int32_t result;
-	uint32_t pad;
-};
-
 struct notify_recv_info {
 	uint64_t db_uva;
 	uint64_t db_size;

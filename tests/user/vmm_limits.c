@@ -42,32 +42,6 @@
 /* Checks the unprivileged child reports; the parent adds its own. */
 #define CHILD_CHECKS		18
 
-struct qp_alloc_info {
-	struct handle handle;
-	uint32_t peer;
-	uint32_t flags;
-	uint64_t produce_size;
-	uint64_t consume_size;
-	uint64_t ppn_va;
-	uint64_t num_ppns;
-	int32_t result;
-	uint32_t version;
-};
-
-struct qp_set_va_info {
-	struct handle handle;
-	uint64_t va;
-	uint64_t num_ppns;
-	uint32_t version;
-	int32_t result;
-};
-
-struct qp_dtch_info {
-	struct handle handle;
-	int32_t result;
-	uint32_t pad;
-};
-
 /* VmPin of this process in KiB, -1 if it cannot be read. */
 static long vm_pin_kib(void)
 {

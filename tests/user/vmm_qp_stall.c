@@ -58,32 +58,6 @@
 #define PKT_NEGOTIATE2	12
 #define PROTO_QSTATE	1
 
-struct qp_alloc_info {
-	struct handle handle;
-	uint32_t peer;
-	uint32_t flags;
-	uint64_t produce_size;
-	uint64_t consume_size;
-	uint64_t ppn_va;
-	uint64_t num_ppns;
-	int32_t result;
-	uint32_t version;
-};
-
-struct qp_set_va_info {
-	struct handle handle;
-	uint64_t va;
-	uint64_t num_ppns;
-	uint32_t version;
-	int32_t result;
-};
-
-struct qp_dtch_info {
-	struct handle handle;
-	int32_t result;
-	uint32_t pad;
-};
-
 /* VMCI results of QUEUEPAIR_ALLOC / SETVA / DETACH, or -1000 - errno. */
 static int32_t qp_alloc(int fd, struct handle h, uint64_t psize, uint64_t csize)
 {
