@@ -143,6 +143,8 @@ boot_suite_kernels() {
 	local suite root rel label kernel
 	[ -f "$OUT_DIR/suites.list" ] || return 0
 	while read -r suite root rel; do
+		# trixie's kernel is the 6.12 series the host's 6.12 VM boots.
+		[ "$suite" = trixie ] && continue
 		label=stock-$suite-$rel
 		kernel=$root/boot/vmlinuz-$rel
 		if [ ! -f "$kernel" ]; then
@@ -150,8 +152,8 @@ boot_suite_kernels() {
 			continue
 		fi
 		collect_intree_modules "$root/lib/modules/$rel/kernel" "$OUT_DIR/intree-$suite"
-		make_initramfs "$OUT_DIR/initrd-$label.gz" "$label" "$(build_dir "$suite-$rel")" \
-			"$OUT_DIR/intree-$suite" n n
+		VM_PLAN=short make_initramfs "$OUT_DIR/initrd-$label.gz" "$label" \
+			"$(build_dir "$suite-$rel")" "$OUT_DIR/intree-$suite" n n
 		say "booting $suite's kernel $rel"
 		boot_vm "$kernel" "$OUT_DIR/initrd-$label.gz" "$OUT_DIR/vm-$label" 900
 		check_vm_report "$label" "$OUT_DIR/vm-$label"

@@ -26,6 +26,7 @@ make_initramfs() {
 LABEL=$label
 KUNIT=$kunit
 GCOV=$gcov
+PLAN=${VM_PLAN:-full}
 PLAN
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$image"
 	rm -rf "$root"
