@@ -217,7 +217,7 @@ u32 vmci_datagram_delayed_count(void)
 int vmci_datagram_init(void)
 {
 	/* Not ordered: a callback that blocks must not hold up other handles. */
-	dg_wq = alloc_workqueue("vmci_dg", 0, 0);
+	dg_wq = alloc_workqueue("vmci_dg", WQ_PERCPU, 0);
 	return dg_wq ? 0 : -ENOMEM;
 }
 

@@ -523,7 +523,7 @@ u32 vmci_doorbell_pending_count(void)
 
 int vmci_doorbell_init(void)
 {
-	dbell_wq = alloc_workqueue("vmci_dbell", 0, 0);
+	dbell_wq = alloc_workqueue("vmci_dbell", WQ_PERCPU, 0);
 	return dbell_wq ? 0 : -ENOMEM;
 }
 

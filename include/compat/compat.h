@@ -63,6 +63,11 @@
 #define sockaddr_unsized	sockaddr
 #endif
 
+/* Before 6.17 a workqueue without WQ_UNBOUND was per-CPU anyway. */
+#ifndef COMPAT_HAVE_WQ_PERCPU
+#define WQ_PERCPU	0
+#endif
+
 /* Before 6.1 an iov_iter's direction was READ (into it) or WRITE. */
 #ifndef COMPAT_HAVE_ITER_SOURCE
 #define ITER_SOURCE	WRITE

@@ -70,6 +70,11 @@ COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_SOCK_TIMEVAL_HELPERS,\
 	int f(struct __kernel_sock_timeval *tv, sockptr_t p) {\n\
 	return sock_copy_user_timeval(tv, p, 16, false) + sock_get_timeout(1, tv, false); }\n)
 
+# 6.17 added WQ_PERCPU; 7.x warns when a workqueue names neither it nor
+# WQ_UNBOUND. Before, per-CPU was what no flag meant.
+COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_WQ_PERCPU,\
+	$(H)include <linux/workqueue.h>\nint compat_probe_wq = WQ_PERCPU;\n)
+
 # 7.0 passes proto_ops.bind/connect a struct sockaddr_unsized.
 COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_SOCKADDR_UNSIZED,\
 	$(H)include <linux/socket.h>\nint compat_probe_len = sizeof(struct sockaddr_unsized);\n)
