@@ -381,7 +381,7 @@ static int __init endpoint_init(void)
 {
 	int result;
 
-	echo_wq = alloc_workqueue("vmci_test_echo", 0, 0);
+	echo_wq = alloc_workqueue("vmci_test_echo", WQ_PERCPU, 0);
 	if (!echo_wq)
 		return -ENOMEM;
 	result = vmcix_datagram_create_handle(ECHO_RID, VMCI_FLAG_DG_NONE, VMCI_NO_PRIVILEGE_FLAGS,
