@@ -30,6 +30,7 @@
 
 #include "../../include/uapi/vmci_sockets.h"
 #include "tap.h"
+#include "vsock_ctl.h"
 
 #define NOBODY		65534
 #define CHURN_ROUNDS	1000
@@ -50,28 +51,6 @@
 #define PKT_REQUEST2		11
 #define SHUTDOWN_ALL		3
 #define VMM_PEER_PORT		7100u
-
-struct vmm_init_blk {
-	uint32_t cid;
-	uint32_t flags;
-};
-
-struct vmm_dg_info {
-	uint64_t addr;
-	uint32_t len;
-	int32_t result;
-};
-
-struct ctl_packet {
-	uint32_t dst_cid, dst_rid, src_cid, src_rid;
-	uint64_t payload_size;
-	uint8_t version, type;
-	uint16_t proto;
-	uint32_t src_port, dst_port, reserved2;
-	uint64_t u0, u1;
-};
-
-_Static_assert(sizeof(struct ctl_packet) == 56, "control packet layout");
 
 static int af;
 static unsigned int local_cid;

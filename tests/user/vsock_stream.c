@@ -27,6 +27,7 @@
 
 #include "../../include/uapi/vmci_sockets.h"
 #include "tap.h"
+#include "vsock_ctl.h"
 
 #ifndef SIOCINQ
 #define SIOCINQ		0x541B
@@ -934,29 +935,6 @@ static void test_peer_close_poll(int lfd, unsigned int port)
 /* Control packet types (facts section 7.2). */
 #define PKT_RST			7
 #define PKT_REQUEST2		11
-
-struct vmm_init_blk {
-	uint32_t cid;
-	uint32_t flags;
-};
-
-struct vmm_dg_info {
-	uint64_t addr;
-	uint32_t len;
-	int32_t result;
-};
-
-/* The 56-byte vSockets control packet (facts section 7.1). */
-struct ctl_packet {
-	uint32_t dst_cid, dst_rid, src_cid, src_rid;
-	uint64_t payload_size;
-	uint8_t version, type;
-	uint16_t proto;
-	uint32_t src_port, dst_port, reserved2;
-	uint64_t u0, u1;
-};
-
-_Static_assert(sizeof(struct ctl_packet) == 56, "control packet layout");
 
 static int vmm_open(uint32_t *cid)
 {
