@@ -32,13 +32,22 @@ qemu_source_version() {
 	apt-cache showsrc qemu 2>/dev/null | sed -n 's/^Version: //p' | sort -V | tail -n 1
 }
 
+# The configured tree depends on the source, the configure step (its code,
+# from declare -f), the compiler and meson; toolchain_id is in kernel.sh.
 qemu_tree_key() {
-	printf '%s\nrecipe %s\n' "$1" "$QEMU_RECIPE" | sha256sum | cut -c1-16
+	{
+		printf '%s\nrecipe %s\n' "$1" "$QEMU_RECIPE"
+		toolchain_id
+		/usr/bin/meson --version 2>/dev/null
+		declare -f qemu_prepare_tree
+	} | sha256sum | cut -c1-16
 }
 
 qemu_binary_key() {
 	{
 		printf '%s\n' "$1"
+		toolchain_id
+		ninja --version
 		(cd "$TESTS_DIR/vmm" && find . -maxdepth 1 -type f -print |
 			LC_ALL=C sort | xargs sha256sum)
 		cat "$TESTS_DIR/lib/qemu.sh"
@@ -114,9 +123,16 @@ qemu_binary_locked() {
 		printf '%s\n' "$version" >"$bin/version"
 		touch "$bin/.done"
 		say "qemu ready in $((SECONDS - start))s" >&2
-		# Older trees and binaries of our own kind only.
-		find "$CACHE_DIR" -maxdepth 1 -type d -name 'qemu-*' \
-			! -path "$tree" ! -path "$bin" -exec rm -rf {} +
+		# Older trees and binaries of our own kind only, and none another
+		# branch (another key) used in the last two days.
+		local old
+		for old in "$CACHE_DIR"/qemu-*; do
+			[ "$old" = "$tree" ] || [ "$old" = "$bin" ] || [ ! -d "$old" ] && continue
+			[ -n "$(find "$old" -maxdepth 1 \( -name .used -o -name .done \
+				-o -name .configured \) -mtime -2)" ] && continue
+			rm -rf "$old"
+		done
 	fi
+	touch "$tree/.used" "$bin/.used" 2>/dev/null
 	printf '%s\n' "$bin/qemu-system-x86_64"
 }
