@@ -31,6 +31,8 @@ results_summary() {
 		echo "Failed checks:"
 		grep '^FAIL ' "$RESULTS_FILE" | sed 's/^/  /'
 	fi
+	echo "$(awk '{ print $2 }' "$RESULTS_FILE" | sort -u | wc -l) distinct checks," \
+		"$(cat "$OUT_DIR/vms-booted" 2>/dev/null | wc -l) VMs booted"
 	echo "$passed passed, $failed failed, $skipped skipped"
 	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
 }
