@@ -54,6 +54,7 @@ make_model_initramfs() {
 		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
 	done
 	cp "$TESTS_DIR/vm/model-init" "$root/init"
+	cp "$TESTS_DIR/vm/tap-runner" "$root/bin/"
 	for src in "$TESTS_DIR"/vmm/guest/*.c; do
 		gcc -static -O2 -Wall -Wextra -Werror -o "$root/lib/test/$(basename "$src" .c)" \
 			"$src" || { rm -rf "$root"; return 1; }
@@ -69,13 +70,14 @@ boot_model_vm() {
 	local qemu=$1 kernel=$2 initrd=$3 logdir=$4 limit=$5 append=$6 device=$7 rc
 	mkdir -p "$logdir"
 	: >"$logdir/report.log"
+	count_vm_boot "$logdir"
 	# Our build carries no firmware or option ROMs: Debian's, and no NIC.
 	timeout --foreground "$limit" "$qemu" \
 		-L /usr/share/qemu -L /usr/share/seabios -net none \
 		-machine pc -cpu max -smp 2 -m 1G -no-reboot -display none -monitor none \
 		-device "$device" \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 quiet loglevel=4 panic=-1 no_timer_check $append" \
+		-append "$VM_CMDLINE $append" \
 		-serial stdio -serial "file:$logdir/report.log" </dev/null |
 		tee "$logdir/console.log" | sed -u 's/^/  vm| /'
 	rc=${PIPESTATUS[0]}
@@ -118,7 +120,7 @@ run_model_vms() {
 		rel=$(basename "$(ls -d /boot/vmlinuz-$glob 2>/dev/null | head -n 1)" | sed 's/^vmlinuz-//')
 		label=model-${rel%%-*}-$([ "$mmio" = on ] && echo mmio || echo io)-$irq
 		if [ -z "$rel" ] || [ ! -d "/lib/modules/$rel/kernel" ]; then
-			record SKIP "$label:vm" "no stock kernel matching $glob"
+			record FAIL "$label:vm" "no stock kernel matching $glob"
 			continue
 		fi
 		msix=off msi=off vectors=1
