@@ -86,7 +86,7 @@ make_guest_model_initramfs() {
 	done
 	cp "$TESTS_DIR/vm/guest-model-init" "$root/init"
 	cp "$TESTS_DIR/vm/gcov-dump" "$root/bin/"
-	cp "$TESTS_DIR/vm/tap-runner" "$root/bin/"
+	cp "$TESTS_DIR/vm/vmlib" "$root/bin/"
 	cp "$mods"/vmci/vmci.ko "$mods"/vsock/vmsock.ko "$mods"/testmod/vmci_test_endpoint.ko \
 		"$OUT_DIR/user-bin/guest_device" "$root/lib/test/" || { rm -rf "$root"; return 1; }
 	# The model phase's guest programs, written for AF_VSOCK (40): in this

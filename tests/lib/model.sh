@@ -54,7 +54,7 @@ make_model_initramfs() {
 		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
 	done
 	cp "$TESTS_DIR/vm/model-init" "$root/init"
-	cp "$TESTS_DIR/vm/tap-runner" "$root/bin/"
+	cp "$TESTS_DIR/vm/vmlib" "$root/bin/"
 	for src in "$TESTS_DIR"/vmm/guest/*.c; do
 		gcc -static -O2 -Wall -Wextra -Werror -o "$root/lib/test/$(basename "$src" .c)" \
 			"$src" || { rm -rf "$root"; return 1; }

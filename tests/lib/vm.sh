@@ -19,7 +19,7 @@ make_initramfs() {
 	done
 	cp "$init" "$root/init"
 	cp "$TESTS_DIR/vm/gcov-dump" "$root/bin/"
-	cp "$TESTS_DIR/vm/tap-runner" "$root/bin/"
+	cp "$TESTS_DIR/vm/vmlib" "$root/bin/"
 	copy_dynamic_program "$root" socat
 	find "$mods" -maxdepth 2 -name '*.ko' -exec cp {} "$root/lib/test/" \;
 	find "$OUT_DIR/user-bin" -maxdepth 1 -type f -exec cp {} "$root/lib/test/" \;
