@@ -150,7 +150,8 @@ SELFTEST_FAULTS=(
 # real run's, in the console section and in the kernel log of that fault
 # alone; the leak by the kmemleak check, naming the module.
 check_selftest() {
-	local label=$1 logdir=$2 report=$logdir/report.log.clean console line fault want hits leaks
+	local label=$1 logdir=$2 report console line fault want hits leaks
+	report=$logdir/report.log.clean
 	console=$(tr -d '\r' <"$logdir/console.log")
 	if grep -q '^SELFTEST_END$' "$report"; then
 		record PASS "$label:selftest:completed"
