@@ -80,6 +80,7 @@ static void many(unsigned int port, unsigned int n, size_t bytes)
 		tap_report(0, "many_setup", "%s", strerror(errno));
 		return;
 	}
+	tap_report(1, "many_setup", "");
 	for (i = 0; i < n; i++) {
 		pid_t pid = fork();
 
@@ -484,7 +485,7 @@ int main(int argc, char **argv)
 
 	model_timeouts();
 	if (argc == 5 && !strcmp(argv[1], "many")) {
-		tap_plan(2);	/* many_setup only on failure */
+		tap_plan(3);
 		port = strtoul(argv[2], NULL, 0);
 		many(port, strtoul(argv[3], NULL, 0), strtoul(argv[4], NULL, 0));
 	} else if (argc == 5 && !strcmp(argv[1], "unload")) {
