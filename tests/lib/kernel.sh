@@ -24,7 +24,17 @@ run_with_heartbeat() {
 		tail -n 40 "$log" >&2
 		say "$what failed (full log: $log)"
 	fi
+	log_build_time "$what" $((SECONDS - start)) "$rc"
 	return "$rc"
+}
+
+# log_build_time WHAT SECONDS RC: a cache build's own duration, for the
+# cold-run estimate in docs/testing.md: said, and kept in
+# $CACHE_DIR/build-times.log (date, seconds, exit status, what, load).
+log_build_time() {
+	say "$1 took $2s (exit $3)"
+	printf '%s %ss rc=%s %s (load %s)\n' "$(date -u +%FT%TZ)" "$2" "$3" "$1" \
+		"$(cut -d' ' -f1-3 /proc/loadavg)" >>"$CACHE_DIR/build-times.log"
 }
 
 # The toolchain that compiles a cached tree: a new compiler or linker must

@@ -22,7 +22,7 @@ suite_key() {
 
 # suite_root SUITE: prints the path of SUITE's cached root, making it once.
 suite_root() {
-	local suite=$1 dir
+	local suite=$1 dir start
 	dir=$CACHE_DIR/suite-$suite-$(suite_key "$suite")
 	mkdir -p "$CACHE_DIR"
 	(
@@ -30,10 +30,12 @@ suite_root() {
 		[ -f "$dir/.done" ] && exit 0
 		rm -rf "$dir" "$dir.tmp"
 		say "making a $suite root with mmdebstrap (about 2-4 minutes)" >&2
+		start=$SECONDS
 		mmdebstrap --variant=buildd --include="$SUITE_PACKAGES" \
 			--aptopt='Acquire::Check-Valid-Until "false"' \
 			"$suite" "$dir.tmp" "$(suite_mirror)" >"$CACHE_DIR/suite-$suite.log" 2>&1 ||
 			{ tail -n 20 "$CACHE_DIR/suite-$suite.log" >&2; exit 1; }
+		log_build_time "$suite root" $((SECONDS - start)) 0 >&2
 		mv "$dir.tmp" "$dir"
 		touch "$dir/.done"
 		# Roots for older inputs are dead weight.
