@@ -171,10 +171,11 @@ run_guest_model_tests() {
 		[ -d "$OUT_DIR/intree-$rel" ] ||
 			collect_intree_modules "/lib/modules/$rel/kernel" "$OUT_DIR/intree-$rel"
 		for line in "${GUEST_MODEL_VMS[@]}"; do
-			boot_guest_model_vm "$qemu" "/boot/vmlinuz-$rel" "$(build_dir "$rel")" \
+			vm_job "guest-model-${rel%%-*}-$(guest_model_vm_suffix "$line")" \
+				boot_guest_model_vm "$qemu" "/boot/vmlinuz-$rel" "$(build_dir "$rel")" \
 				"$OUT_DIR/intree-$rel" "guest-model-${rel%%-*}" n "$line"
 		done
-		run_policy_vm "$qemu" "$rel" "$(build_dir "$rel")"
+		vm_job "policy-${rel%%-*}" run_policy_vm "$qemu" "$rel" "$(build_dir "$rel")"
 	fi
 	# The debug kernel (KASAN, lockdep, kmemleak) if it is cached; never built here.
 	key=$(debug_kernel_key 2>/dev/null) || return 0
@@ -192,9 +193,24 @@ run_guest_model_tests() {
 	[ -d "$(build_dir debug-plain)" ] || build_debug_modules debug-plain "$ktree" || return 0
 	[ -d "$OUT_DIR/intree-debug" ] || collect_intree_modules "$ktree" "$OUT_DIR/intree-debug"
 	for line in "${GUEST_MODEL_DEBUG_VMS[@]}"; do
-		boot_guest_model_vm "$qemu" "$ktree/arch/x86/boot/bzImage" \
+		vm_job "guest-model-debug-$(guest_model_vm_suffix "$line")" \
+			boot_guest_model_vm "$qemu" "$ktree/arch/x86/boot/bzImage" \
 			"$(build_dir debug-plain)" "$OUT_DIR/intree-debug" guest-model-debug y "$line"
 	done
+	GUEST_MODEL_MERGE=y
+}
+
+# After vm_jobs_wait: the debug VMs' coverage, merged once both are done.
+GUEST_MODEL_MERGE=n
+finish_guest_model_tests() {
+	[ "$GUEST_MODEL_MERGE" = y ] || return 0
 	merge_coverage guest-model-debug "$(build_dir debug-plain)" \
 		"$OUT_DIR/coverage-guest-model-debug.txt" "$OUT_DIR"/gcda-guest-model-debug-*
+}
+
+# The "io-msi"-style part of a VM's label, from its GUEST_MODEL_VMS line.
+guest_model_vm_suffix() {
+	local mmio irqs param mode rest
+	read -r mmio irqs param mode rest <<<"$1"
+	echo "$([ "$mmio" = on ] && echo mmio || echo io)-$mode"
 }
