@@ -127,14 +127,14 @@ boot_guest_model_vm() {
 	: >"$OUT_DIR/vm-$label/report.log"
 	count_vm_boot "$OUT_DIR/vm-$label"
 	# The same lenient stall thresholds as boot_vm: TCG on a busy host.
-	timeout --foreground 600 "$qemu" \
+	timeout --foreground 900 "$qemu" \
 		-L /usr/share/qemu -L /usr/share/seabios -net none \
 		-machine pc -cpu max -smp 2 -m 2G -no-reboot -display none -monitor none \
 		-device "$device" -kernel "$kernel" -initrd "$OUT_DIR/initrd-$label.gz" \
 		-append "$VM_CMDLINE $append" \
 		-serial stdio -serial "file:$OUT_DIR/vm-$label/report.log" </dev/null |
 		tee "$OUT_DIR/vm-$label/console.log" | sed -u 's/^/  vm| /'
-	[ "${PIPESTATUS[0]}" -eq 124 ] && say "VM timed out after 600s"
+	[ "${PIPESTATUS[0]}" -eq 124 ] && say "VM timed out after 900s"
 	for pid in $echo_pid; do
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null

@@ -148,7 +148,7 @@ model_vm() {
 	say "booting $rel with $device"
 	pids=$(start_model_host_side "$hostdir" "$OUT_DIR/host-$label.log")
 	boot_model_vm "$qemu" "/boot/vmlinuz-$rel" "$OUT_DIR/initrd-$label.gz" \
-		"$OUT_DIR/vm-$label" 480 "vmci_model.cid=$cid vmci_model.vectors=$vectors vmci_model.bulk_mib=$bulk" \
+		"$OUT_DIR/vm-$label" 900 "vmci_model.cid=$cid vmci_model.vectors=$vectors vmci_model.bulk_mib=$bulk" \
 		"$device"
 	for pid in $pids; do
 		kill "$pid" 2>/dev/null
