@@ -86,6 +86,7 @@ make_guest_model_initramfs() {
 	done
 	cp "$TESTS_DIR/vm/guest-model-init" "$root/init"
 	cp "$TESTS_DIR/vm/gcov-dump" "$root/bin/"
+	cp "$TESTS_DIR/vm/vmlib" "$root/bin/"
 	cp "$mods"/vmci/vmci.ko "$mods"/vsock/vmsock.ko "$mods"/testmod/vmci_test_endpoint.ko \
 		"$OUT_DIR/user-bin/guest_device" "$root/lib/test/" || { rm -rf "$root"; return 1; }
 	# The model phase's guest programs, written for AF_VSOCK (40): in this
@@ -124,15 +125,16 @@ boot_guest_model_vm() {
 	echo_pid+=" $(start_model_host_side "$hostdir" "$OUT_DIR/host-$label.log.model" | tr '\n' ' ')"
 	mkdir -p "$OUT_DIR/vm-$label"
 	: >"$OUT_DIR/vm-$label/report.log"
+	count_vm_boot "$OUT_DIR/vm-$label"
 	# The same lenient stall thresholds as boot_vm: TCG on a busy host.
-	timeout --foreground 600 "$qemu" \
+	timeout --foreground 900 "$qemu" \
 		-L /usr/share/qemu -L /usr/share/seabios -net none \
 		-machine pc -cpu max -smp 2 -m 2G -no-reboot -display none -monitor none \
 		-device "$device" -kernel "$kernel" -initrd "$OUT_DIR/initrd-$label.gz" \
-		-append "console=ttyS0 quiet loglevel=4 panic=-1 no_timer_check oops=panic kasan.fault=report watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300 $append" \
+		-append "$VM_CMDLINE $append" \
 		-serial stdio -serial "file:$OUT_DIR/vm-$label/report.log" </dev/null |
 		tee "$OUT_DIR/vm-$label/console.log" | sed -u 's/^/  vm| /'
-	[ "${PIPESTATUS[0]}" -eq 124 ] && say "VM timed out after 600s"
+	[ "${PIPESTATUS[0]}" -eq 124 ] && say "VM timed out after 900s"
 	for pid in $echo_pid; do
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
@@ -140,7 +142,8 @@ boot_guest_model_vm() {
 	record_host_results "$label" "$OUT_DIR/host-$label.log.model.connect" 3
 	record_host_results "$label" "$OUT_DIR/host-$label.log.model.lifecycle" 2
 	rm -rf "$hostdir"
-	check_vm_report "$label" "$OUT_DIR/vm-$label"
+	# The debug kernel (the one with gcov) has kmemleak: its scan must run.
+	check_vm_report "$label" "$OUT_DIR/vm-$label" n "$gcov"
 	[ "$gcov" = y ] && record_coverage "$label" "$OUT_DIR/vm-$label/report.log.clean" \
 		"$mods" "$OUT_DIR/coverage-$label.txt" "$OUT_DIR/gcda-$label"
 	return 0
@@ -163,20 +166,26 @@ run_guest_model_tests() {
 	rel=${rel#vmlinuz-}
 	hdr=/lib/modules/$rel/build
 	if [ -z "$rel" ] || [ ! -d "$hdr" ]; then
-		record SKIP "guest_model:vm" "no stock kernel and headers matching $GUEST_MODEL_KERNEL"
+		record FAIL "guest_model:vm" "no stock kernel and headers matching $GUEST_MODEL_KERNEL"
 	elif [ -d "$(build_dir "$rel")" ] || build_modules "$rel" "$hdr"; then
 		[ -d "$OUT_DIR/intree-$rel" ] ||
 			collect_intree_modules "/lib/modules/$rel/kernel" "$OUT_DIR/intree-$rel"
 		for line in "${GUEST_MODEL_VMS[@]}"; do
-			boot_guest_model_vm "$qemu" "/boot/vmlinuz-$rel" "$(build_dir "$rel")" \
+			vm_job "guest-model-${rel%%-*}-$(guest_model_vm_suffix "$line")" \
+				boot_guest_model_vm "$qemu" "/boot/vmlinuz-$rel" "$(build_dir "$rel")" \
 				"$OUT_DIR/intree-$rel" "guest-model-${rel%%-*}" n "$line"
 		done
-		run_policy_vm "$qemu" "$rel" "$(build_dir "$rel")"
+		vm_job "policy-${rel%%-*}" run_policy_vm "$qemu" "$rel" "$(build_dir "$rel")"
 	fi
 	# The debug kernel (KASAN, lockdep, kmemleak) if it is cached; never built here.
 	key=$(debug_kernel_key 2>/dev/null) || return 0
+	# A full run's debug phase has built it: missing then is a failure.
 	if [ ! -f "$CACHE_DIR/kernel-$key/.done" ]; then
-		record SKIP "guest-model-debug:vm" "debug kernel $key not cached (the debug phase builds it)"
+		if [ -z "${VMCI_TEST_ONLY:-}" ]; then
+			record FAIL "guest-model-debug:vm" "debug kernel $key not cached"
+		else
+			record SKIP "guest-model-debug:vm" "debug kernel $key not cached (the debug phase builds it)"
+		fi
 		return 0
 	fi
 	ktree=$CACHE_DIR/kernel-$key/src
@@ -184,9 +193,24 @@ run_guest_model_tests() {
 	[ -d "$(build_dir debug-plain)" ] || build_debug_modules debug-plain "$ktree" || return 0
 	[ -d "$OUT_DIR/intree-debug" ] || collect_intree_modules "$ktree" "$OUT_DIR/intree-debug"
 	for line in "${GUEST_MODEL_DEBUG_VMS[@]}"; do
-		boot_guest_model_vm "$qemu" "$ktree/arch/x86/boot/bzImage" \
+		vm_job "guest-model-debug-$(guest_model_vm_suffix "$line")" \
+			boot_guest_model_vm "$qemu" "$ktree/arch/x86/boot/bzImage" \
 			"$(build_dir debug-plain)" "$OUT_DIR/intree-debug" guest-model-debug y "$line"
 	done
+	GUEST_MODEL_MERGE=y
+}
+
+# After vm_jobs_wait: the debug VMs' coverage, merged once both are done.
+GUEST_MODEL_MERGE=n
+finish_guest_model_tests() {
+	[ "$GUEST_MODEL_MERGE" = y ] || return 0
 	merge_coverage guest-model-debug "$(build_dir debug-plain)" \
 		"$OUT_DIR/coverage-guest-model-debug.txt" "$OUT_DIR"/gcda-guest-model-debug-*
+}
+
+# The "io-msi"-style part of a VM's label, from its GUEST_MODEL_VMS line.
+guest_model_vm_suffix() {
+	local mmio irqs param mode rest
+	read -r mmio irqs param mode rest <<<"$1"
+	echo "$([ "$mmio" = on ] && echo mmio || echo io)-$mode"
 }

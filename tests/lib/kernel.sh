@@ -24,14 +24,36 @@ run_with_heartbeat() {
 		tail -n 40 "$log" >&2
 		say "$what failed (full log: $log)"
 	fi
+	log_build_time "$what" $((SECONDS - start)) "$rc"
 	return "$rc"
 }
 
+# log_build_time WHAT SECONDS RC: a cache build's own duration, for the
+# cold-run estimate in docs/testing.md: said, and kept in
+# $CACHE_DIR/build-times.log (date, seconds, exit status, what, load).
+log_build_time() {
+	say "$1 took $2s (exit $3)"
+	printf '%s %ss rc=%s %s (load %s)\n' "$(date -u +%FT%TZ)" "$2" "$3" "$1" \
+		"$(cut -d' ' -f1-3 /proc/loadavg)" >>"$CACHE_DIR/build-times.log"
+}
+
+# The toolchain that compiles a cached tree: a new compiler or linker must
+# give a new tree, never objects of two compilers in one kernel.
+toolchain_id() {
+	"${CC:-gcc}" --version | head -n 1
+	ld --version | head -n 1
+}
+
+# Everything that shapes the tree: the source package, the config, the
+# toolchain and the build steps themselves (declare -f prints the code of
+# the functions without their comments, so a comment edit keeps the tree).
 debug_kernel_key() {
 	{
 		dpkg-query -W -f='${Version}\n' "$KERNEL_SOURCE_PKG"
 		echo "recipe $KERNEL_RECIPE"
 		cat "$TESTS_DIR/kernel/debug.config"
+		toolchain_id
+		declare -f debug_kernel_build verify_kernel_config
 	} | sha256sum | cut -c1-16
 }
 
@@ -63,17 +85,9 @@ debug_kernel_tree() {
 	) 9>"$CACHE_DIR/kernel.lock"
 }
 
-debug_kernel_tree_locked() {
-	local key dir tarball
-	key=$(debug_kernel_key) || die "$KERNEL_SOURCE_PKG is not installed"
-	dir=$CACHE_DIR/kernel-$key
-	if [ -f "$dir/.done" ]; then
-		printf '%s\n' "$dir/src"
-		return 0
-	fi
-	tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n1)
-	[ -n "$tarball" ] || die "no /usr/src/linux-source-6.12.tar.*"
-	say "building the debug test kernel into $dir (about 8-10 minutes on 2 cores)" >&2
+# debug_kernel_build DIR TARBALL: unpacks, configures and builds into DIR/src.
+debug_kernel_build() {
+	local dir=$1 tarball=$2
 	rm -rf "$dir"
 	mkdir -p "$dir/src"
 	tar -xf "$tarball" -C "$dir/src" --strip-components=1 || die "cannot unpack $tarball"
@@ -87,8 +101,31 @@ debug_kernel_tree_locked() {
 	run_with_heartbeat "$dir/build.log" "kernel build" \
 		make -C "$dir/src" ARCH=x86_64 -j"$(nproc)" bzImage modules >&2 ||
 		die "debug kernel build failed"
-	touch "$dir/.done"
-	# Trees for older inputs are dead weight (several GiB each).
-	find "$CACHE_DIR" -maxdepth 1 -name 'kernel-*' ! -path "$dir" -exec rm -rf {} +
+}
+
+debug_kernel_tree_locked() {
+	local key dir tarball
+	key=$(debug_kernel_key) || die "$KERNEL_SOURCE_PKG is not installed"
+	dir=$CACHE_DIR/kernel-$key
+	if [ -f "$dir/.done" ]; then
+		touch "$dir/.used"
+		printf '%s\n' "$dir/src"
+		return 0
+	fi
+	tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n1)
+	[ -n "$tarball" ] || die "no /usr/src/linux-source-6.12.tar.*"
+	say "building the debug test kernel into $dir (about 8-10 minutes on 2 cores)" >&2
+	debug_kernel_build "$dir" "$tarball"
+	touch "$dir/.done" "$dir/.used"
+	# Trees for older inputs are dead weight (several GiB each), but a tree
+	# another branch used lately (another key) stays: removing it would
+	# make the branches rebuild each other's kernels in turn.
+	local old
+	for old in "$CACHE_DIR"/kernel-*; do
+		[ "$old" = "$dir" ] || [ ! -d "$old" ] && continue
+		[ -n "$(find "$old" -maxdepth 1 \( -name .used -o -name .done \) -mtime -2)" ] &&
+			continue
+		rm -rf "$old"
+	done
 	printf '%s\n' "$dir/src"
 }

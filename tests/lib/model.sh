@@ -54,6 +54,7 @@ make_model_initramfs() {
 		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
 	done
 	cp "$TESTS_DIR/vm/model-init" "$root/init"
+	cp "$TESTS_DIR/vm/vmlib" "$root/bin/"
 	for src in "$TESTS_DIR"/vmm/guest/*.c; do
 		gcc -static -O2 -Wall -Wextra -Werror -o "$root/lib/test/$(basename "$src" .c)" \
 			"$src" || { rm -rf "$root"; return 1; }
@@ -69,13 +70,14 @@ boot_model_vm() {
 	local qemu=$1 kernel=$2 initrd=$3 logdir=$4 limit=$5 append=$6 device=$7 rc
 	mkdir -p "$logdir"
 	: >"$logdir/report.log"
+	count_vm_boot "$logdir"
 	# Our build carries no firmware or option ROMs: Debian's, and no NIC.
 	timeout --foreground "$limit" "$qemu" \
 		-L /usr/share/qemu -L /usr/share/seabios -net none \
 		-machine pc -cpu max -smp 2 -m 1G -no-reboot -display none -monitor none \
 		-device "$device" \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 quiet loglevel=4 panic=-1 no_timer_check $append" \
+		-append "$VM_CMDLINE $append" \
 		-serial stdio -serial "file:$logdir/report.log" </dev/null |
 		tee "$logdir/console.log" | sed -u 's/^/  vm| /'
 	rc=${PIPESTATUS[0]}
@@ -111,14 +113,13 @@ record_host_results() {
 }
 
 run_model_vms() {
-	local qemu=$1 line glob mmio irq cid bulk rel label vectors device msix msi
-	local hostdir pids pid
+	local qemu=$1 line glob mmio irq cid bulk rel label vectors msix msi
 	for line in "${MODEL_VMS[@]}"; do
 		read -r glob mmio irq cid bulk <<<"$line"
 		rel=$(basename "$(ls -d /boot/vmlinuz-$glob 2>/dev/null | head -n 1)" | sed 's/^vmlinuz-//')
 		label=model-${rel%%-*}-$([ "$mmio" = on ] && echo mmio || echo io)-$irq
 		if [ -z "$rel" ] || [ ! -d "/lib/modules/$rel/kernel" ]; then
-			record SKIP "$label:vm" "no stock kernel matching $glob"
+			record FAIL "$label:vm" "no stock kernel matching $glob"
 			continue
 		fi
 		msix=off msi=off vectors=1
@@ -128,29 +129,38 @@ run_model_vms() {
 		else
 			msi=on
 		fi
-		hostdir=$(mktemp -d /tmp/vmci-model.XXXXXX)
-		device="vmci-model,cid=$cid,mmio=$mmio,msix=$msix,msi=$msi,host-dir=$hostdir"
 		[ -d "$OUT_DIR/intree-$rel" ] ||
 			collect_intree_modules "/lib/modules/$rel/kernel" "$OUT_DIR/intree-$rel"
-		make_model_initramfs "$OUT_DIR/initrd-$label.gz" "$label" "$OUT_DIR/intree-$rel" ||
-			{ record FAIL "$label:initramfs"; continue; }
-		say "booting $rel with $device"
-		pids=$(start_model_host_side "$hostdir" "$OUT_DIR/host-$label.log")
-		boot_model_vm "$qemu" "/boot/vmlinuz-$rel" "$OUT_DIR/initrd-$label.gz" \
-			"$OUT_DIR/vm-$label" 480 "vmci_model.cid=$cid vmci_model.vectors=$vectors vmci_model.bulk_mib=$bulk" \
-			"$device"
-		for pid in $pids; do
-			kill "$pid" 2>/dev/null
-			wait "$pid" 2>/dev/null
-		done
-		record_host_results "$label" "$OUT_DIR/host-$label.log.connect" 3
-		record_host_results "$label" "$OUT_DIR/host-$label.log.lifecycle" 2
-		rm -rf "$hostdir"
-		check_vm_report "$label" "$OUT_DIR/vm-$label"
-		# What the in-tree stack reaches through the model: no pass/fail.
-		tr -d '\r' <"$OUT_DIR/vm-$label/console.log" |
-			sed -n "s/.*\(# throughput: [gh][a-z]*->[gh][a-z]* .*\)/    \1 [$label]/p"
+		vm_job "$label" model_vm "$qemu" "$rel" "$label" "$mmio" "$msix" "$msi" "$cid" \
+			"$vectors" "$bulk"
 	done
+}
+
+# model_vm QEMU REL LABEL MMIO MSIX MSI CID VECTORS BULK_MIB: one VM of the
+# in-tree stack against the device model, with its host-side programs.
+model_vm() {
+	local qemu=$1 rel=$2 label=$3 mmio=$4 msix=$5 msi=$6 cid=$7 vectors=$8 bulk=$9
+	local hostdir device pids pid
+	hostdir=$(mktemp -d /tmp/vmci-model.XXXXXX)
+	device="vmci-model,cid=$cid,mmio=$mmio,msix=$msix,msi=$msi,host-dir=$hostdir"
+	make_model_initramfs "$OUT_DIR/initrd-$label.gz" "$label" "$OUT_DIR/intree-$rel" ||
+		{ record FAIL "$label:initramfs"; rm -rf "$hostdir"; return; }
+	say "booting $rel with $device"
+	pids=$(start_model_host_side "$hostdir" "$OUT_DIR/host-$label.log")
+	boot_model_vm "$qemu" "/boot/vmlinuz-$rel" "$OUT_DIR/initrd-$label.gz" \
+		"$OUT_DIR/vm-$label" 900 "vmci_model.cid=$cid vmci_model.vectors=$vectors vmci_model.bulk_mib=$bulk" \
+		"$device"
+	for pid in $pids; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	record_host_results "$label" "$OUT_DIR/host-$label.log.connect" 3
+	record_host_results "$label" "$OUT_DIR/host-$label.log.lifecycle" 2
+	rm -rf "$hostdir"
+	check_vm_report "$label" "$OUT_DIR/vm-$label"
+	# What the in-tree stack reaches through the model: no pass/fail.
+	tr -d '\r' <"$OUT_DIR/vm-$label/console.log" |
+		sed -n "s/.*\(# throughput: [gh][a-z]*->[gh][a-z]* .*\)/    \1 [$label]/p"
 }
 
 run_model_tests() {

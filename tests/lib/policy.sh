@@ -58,16 +58,17 @@ run_policy_vm() {
 	hostdir=$(mktemp -d /tmp/vmci-policy.XXXXXX)
 	mkdir -p "$logdir"
 	: >"$logdir/report.log"
+	count_vm_boot "$logdir"
 	say "booting $rel with the package's module policy"
-	timeout --foreground 300 "$qemu" \
+	timeout --foreground 600 "$qemu" \
 		-L /usr/share/qemu -L /usr/share/seabios -net none \
 		-machine pc -cpu max -smp 2 -m 1G -no-reboot -display none -monitor none \
 		-device "vmci-model,cid=$POLICY_CID,mmio=on,msix=on,msi=on,host-dir=$hostdir" \
 		-kernel "/boot/vmlinuz-$rel" -initrd "$OUT_DIR/initrd-$label.gz" \
-		-append "console=ttyS0 loglevel=4 panic=-1 no_timer_check oops=panic" \
+		-append "$VM_CMDLINE" \
 		-serial stdio -serial "file:$logdir/report.log" </dev/null |
 		tee "$logdir/console.log" | sed -u 's/^/  vm| /'
-	[ "${PIPESTATUS[0]}" -eq 124 ] && say "VM timed out after 300s"
+	[ "${PIPESTATUS[0]}" -eq 124 ] && say "VM timed out after 600s"
 	rm -rf "$hostdir"
 	check_vm_report "$label" "$logdir"
 }

@@ -11,34 +11,59 @@
 # Bump when the configure or build steps below change.
 QEMU_RECIPE=1
 QEMU_BUILD_PACKAGES=(dpkg-dev meson ninja-build libglib2.0-dev libpixman-1-dev libfdt-dev)
-QEMU_SRC_LIST=/etc/apt/sources.list.d/vmci-vmsock-tests-src.sources
+# The deb-src entry and the source package lists live in the cache, not
+# in the host's /etc/apt and /var/lib/apt: apt runs with these options.
+QEMU_APT_DIR=$CACHE_DIR/apt
+QEMU_APT_OPTS=(
+	-o "Dir::Etc::SourceList=$QEMU_APT_DIR/sources.list"
+	-o "Dir::Etc::SourceParts=$QEMU_APT_DIR/sources.list.d"
+	-o "Dir::State::Lists=$QEMU_APT_DIR/lists"
+	-o "Dir::Cache=$QEMU_APT_DIR/cache"
+)
 
-# apt-get source needs a deb-src entry mirroring the machine's deb entry.
+# A deb-src entry mirroring the machine's deb entries, in QEMU_APT_DIR,
+# and its package lists (apt-get update, once per cache).
 ensure_qemu_source_entry() {
-	grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && return 0
-	grep -rqs '^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/ && return 0
-	[ "$(id -u)" -eq 0 ] || die "no deb-src entry for qemu; run as root so one can be added"
-	say "adding a deb-src entry ($QEMU_SRC_LIST)"
+	local list=$QEMU_APT_DIR/sources.list.d/deb-src.sources
+	[ -s "$list" ] && [ -f "$QEMU_APT_DIR/.updated" ] && return 0
+	say "adding a private deb-src entry ($list)"
+	mkdir -p "$QEMU_APT_DIR/sources.list.d" "$QEMU_APT_DIR/lists/partial" \
+		"$QEMU_APT_DIR/cache/archives/partial"
+	: >"$QEMU_APT_DIR/sources.list"
 	awk '
 		/^Types:/ { deb = ($0 ~ /(^|[ \t])deb([ \t]|$)/); if (deb) print "Types: deb-src"; next }
 		deb && /^(URIs|Suites|Components|Signed-By):/ { print }
 		/^$/ { if (deb) print ""; deb = 0 }
-	' /etc/apt/sources.list.d/*.sources >"$QEMU_SRC_LIST"
-	[ -s "$QEMU_SRC_LIST" ] || { rm -f "$QEMU_SRC_LIST"; die "no deb entry to mirror as deb-src"; }
-	apt-get update -q >/dev/null || die "apt-get update failed"
+	' /etc/apt/sources.list.d/*.sources >"$list"
+	sed -n 's/^deb \(.*\)/deb-src \1/p' /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+		2>/dev/null >"$QEMU_APT_DIR/sources.list"
+	[ -s "$list" ] || [ -s "$QEMU_APT_DIR/sources.list" ] ||
+		{ rm -f "$list"; die "no deb entry to mirror as deb-src"; }
+	apt-get "${QEMU_APT_OPTS[@]}" update -q >/dev/null || die "apt-get update (deb-src) failed"
+	touch "$QEMU_APT_DIR/.updated"
 }
 
 qemu_source_version() {
-	apt-cache showsrc qemu 2>/dev/null | sed -n 's/^Version: //p' | sort -V | tail -n 1
+	apt-cache "${QEMU_APT_OPTS[@]}" showsrc qemu 2>/dev/null | sed -n 's/^Version: //p' |
+		sort -V | tail -n 1
 }
 
+# The configured tree depends on the source, the configure step (its code,
+# from declare -f), the compiler and meson; toolchain_id is in kernel.sh.
 qemu_tree_key() {
-	printf '%s\nrecipe %s\n' "$1" "$QEMU_RECIPE" | sha256sum | cut -c1-16
+	{
+		printf '%s\nrecipe %s\n' "$1" "$QEMU_RECIPE"
+		toolchain_id
+		/usr/bin/meson --version 2>/dev/null
+		declare -f qemu_prepare_tree
+	} | sha256sum | cut -c1-16
 }
 
 qemu_binary_key() {
 	{
 		printf '%s\n' "$1"
+		toolchain_id
+		ninja --version
 		(cd "$TESTS_DIR/vmm" && find . -maxdepth 1 -type f -print |
 			LC_ALL=C sort | xargs sha256sum)
 		cat "$TESTS_DIR/lib/qemu.sh"
@@ -67,7 +92,7 @@ qemu_prepare_tree() {
 	say "unpacking Debian's qemu $version into $dir" >&2
 	rm -rf "$dir"
 	mkdir -p "$dir/get"
-	(cd "$dir/get" && apt-get source -q "qemu=$version") >"$dir/source.log" 2>&1 ||
+	(cd "$dir/get" && apt-get "${QEMU_APT_OPTS[@]}" source -q "qemu=$version") >"$dir/source.log" 2>&1 ||
 		{ tail -n 20 "$dir/source.log" >&2; return 1; }
 	mv "$dir"/get/qemu-*/ "$dir/src" && rm -rf "$dir/get" || return 1
 	mkdir -p "$dir/src/build"
@@ -114,9 +139,16 @@ qemu_binary_locked() {
 		printf '%s\n' "$version" >"$bin/version"
 		touch "$bin/.done"
 		say "qemu ready in $((SECONDS - start))s" >&2
-		# Older trees and binaries of our own kind only.
-		find "$CACHE_DIR" -maxdepth 1 -type d -name 'qemu-*' \
-			! -path "$tree" ! -path "$bin" -exec rm -rf {} +
+		# Older trees and binaries of our own kind only, and none another
+		# branch (another key) used in the last two days.
+		local old
+		for old in "$CACHE_DIR"/qemu-*; do
+			[ "$old" = "$tree" ] || [ "$old" = "$bin" ] || [ ! -d "$old" ] && continue
+			[ -n "$(find "$old" -maxdepth 1 \( -name .used -o -name .done \
+				-o -name .configured \) -mtime -2)" ] && continue
+			rm -rf "$old"
+		done
 	fi
+	touch "$tree/.used" "$bin/.used" 2>/dev/null
 	printf '%s\n' "$bin/qemu-system-x86_64"
 }

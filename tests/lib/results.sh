@@ -20,6 +20,17 @@ results_count() {
 	grep -c "^$1 " "$RESULTS_FILE" || true
 }
 
+# The number of different checks: a check every VM runs counts once, so
+# the VM's label (the part before the first ":" when it names a booted VM,
+# whose log directory is vm-<label>) is left out of the name.
+results_distinct() {
+	sed 's|.*/vm-||' "$OUT_DIR/vms-booted" 2>/dev/null |
+		awk 'NR == FNR { vm[$0] = 1; next }
+		     { name = $2; i = index(name, ":")
+		       if (i && (substr(name, 1, i - 1) in vm)) name = substr(name, i + 1)
+		       print name }' - "$RESULTS_FILE" | sort -u | wc -l
+}
+
 # Prints the closing line and returns non-zero when anything failed or
 # nothing ran at all.
 results_summary() {
@@ -31,6 +42,8 @@ results_summary() {
 		echo "Failed checks:"
 		grep '^FAIL ' "$RESULTS_FILE" | sed 's/^/  /'
 	fi
+	echo "$(results_distinct) distinct checks," \
+		"$(cat "$OUT_DIR/vms-booted" 2>/dev/null | wc -l) VMs booted"
 	echo "$passed passed, $failed failed, $skipped skipped"
 	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
 }

@@ -41,8 +41,42 @@ check_style() {
 	fi
 }
 
-# dkms_install_all: the install target DKMS users run, then per kernel.
+# The install target DKMS users run, then per kernel: in a throw-away root
+# (see in_throwaway_root), so the host's /usr (sources, modules, headers),
+# DKMS tree and /etc stay as they were.
 check_dkms() {
+	local root=$OUT_DIR/dkms-root
+	rm -rf "$root"
+	if ! in_throwaway_root "$root" check_dkms_here; then
+		record FAIL "dkms:throwaway_root" "cannot set up a private mount namespace with overlays (log: $OUT_DIR/dkms.log)"
+	fi
+	rm -rf "$root"
+}
+
+# in_throwaway_root DIR FUNCTION: FUNCTION (of this file or the ones it
+# needs) in a private mount namespace where /usr, /var/lib and /etc are
+# overlays whose writes land in DIR.
+in_throwaway_root() {
+	local root=$1 fn=$2
+	mkdir -p "$root"
+	# shellcheck disable=SC2016
+	unshare --mount --propagation private bash -c '
+		set -u
+		root=$1
+		for d in /usr /var/lib /etc; do
+			mkdir -p "$root/upper$d" "$root/work$d" || exit 1
+			mount -t overlay overlay \
+				-o "lowerdir=$d,upperdir=$root/upper$d,workdir=$root/work$d" "$d" ||
+				exit 1
+		done
+		eval "$2"
+		'"$fn"'
+	' in_throwaway_root "$root" "$(declare -f record supported_header_dirs headers_release "$fn"
+		declare -p RESULTS_FILE REPO_DIR OUT_DIR)"
+}
+
+# Runs inside in_throwaway_root: free to install and remove.
+check_dkms_here() {
 	local hdr rel log=$OUT_DIR/dkms.log version
 	version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$REPO_DIR/dkms.conf")
 	make -s -C "$REPO_DIR" dkms-remove >/dev/null 2>&1
@@ -75,19 +109,31 @@ check_versions() {
 	fi
 }
 
+# The script's PASS/FAIL lines, and its exit status: a script that fails
+# (or dies) without a FAIL line, or reports nothing, fails here.
 check_uapi_header() {
-	local line
+	local line log=$OUT_DIR/uapi-header.log rc passes=0 fails=0
+	bash "$TESTS_DIR/static/uapi-header.sh" >"$log" 2>&1
+	rc=$?
 	while IFS= read -r line; do
 		case "$line" in
-		"PASS "*) record PASS "${line#PASS }" ;;
-		"FAIL "*) record FAIL "${line#FAIL }" ;;
+		"PASS "*) record PASS "${line#PASS }"; passes=$((passes + 1)) ;;
+		"FAIL "*) record FAIL "${line#FAIL }"; fails=$((fails + 1)) ;;
 		*) echo "    $line" ;;
 		esac
-	done < <(bash "$TESTS_DIR/static/uapi-header.sh" 2>&1)
+	done <"$log"
+	if [ "$rc" -ne 0 ] && [ "$fails" -eq 0 ]; then
+		record FAIL "uapi:exit" "uapi-header.sh exited $rc without a FAIL line (log: $log)"
+	elif [ "$rc" -eq 0 ] && [ "$fails" -gt 0 ]; then
+		record FAIL "uapi:exit" "uapi-header.sh reported failures but exited 0"
+	elif [ "$passes" -eq 0 ] && [ "$fails" -eq 0 ]; then
+		record FAIL "uapi:exit" "uapi-header.sh reported nothing (log: $log)"
+	fi
 }
 
 # run_check_script NAME SCRIPT [ARGS...]: records the PASS/FAIL lines a
-# tests/static script prints; a non-zero exit without a FAIL line fails too.
+# tests/static script prints; an exit status that disagrees with them, or
+# no PASS/FAIL line at all, fails too.
 run_check_script() {
 	local name=$1 out rc line
 	shift
@@ -102,6 +148,10 @@ run_check_script() {
 	done <<<"$out"
 	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' <<<"$out"; then
 		record FAIL "$name:exit" "$1 exited $rc without a FAIL line"
+	elif [ "$rc" -eq 0 ] && grep -q '^FAIL ' <<<"$out"; then
+		record FAIL "$name:exit" "$1 reported failures but exited 0"
+	elif ! grep -q '^\(PASS\|FAIL\) ' <<<"$out"; then
+		record FAIL "$name:exit" "$1 reported nothing"
 	fi
 }
 
@@ -112,6 +162,7 @@ run_static_checks() {
 	check_uapi_header
 	run_check_script man "$TESTS_DIR/static/man-pages.sh"
 	run_check_script deb "$TESTS_DIR/static/deb.sh" "$OUT_DIR/deb"
+	expect_supported_kernels static
 	for hdr in $(supported_header_dirs); do
 		rel=$(headers_release "$hdr")
 		build_modules "$rel" "$hdr" || continue

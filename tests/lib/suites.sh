@@ -22,7 +22,7 @@ suite_key() {
 
 # suite_root SUITE: prints the path of SUITE's cached root, making it once.
 suite_root() {
-	local suite=$1 dir
+	local suite=$1 dir start
 	dir=$CACHE_DIR/suite-$suite-$(suite_key "$suite")
 	mkdir -p "$CACHE_DIR"
 	(
@@ -30,10 +30,12 @@ suite_root() {
 		[ -f "$dir/.done" ] && exit 0
 		rm -rf "$dir" "$dir.tmp"
 		say "making a $suite root with mmdebstrap (about 2-4 minutes)" >&2
+		start=$SECONDS
 		mmdebstrap --variant=buildd --include="$SUITE_PACKAGES" \
 			--aptopt='Acquire::Check-Valid-Until "false"' \
 			"$suite" "$dir.tmp" "$(suite_mirror)" >"$CACHE_DIR/suite-$suite.log" 2>&1 ||
 			{ tail -n 20 "$CACHE_DIR/suite-$suite.log" >&2; exit 1; }
+		log_build_time "$suite root" $((SECONDS - start)) 0 >&2
 		mv "$dir.tmp" "$dir"
 		touch "$dir/.done"
 		# Roots for older inputs are dead weight.
@@ -138,7 +140,8 @@ check_suite_root() {
 	printf '%s %s %s\n' "$suite" "$root" "$rel" >>"$OUT_DIR/suites.list"
 }
 
-# boot_suite_kernels: the stock VM plan on each suite's kernel that built.
+# boot_suite_kernels: the stock VM plan on each suite's kernel that built,
+# each a VM job (tests/lib/parallel.sh).
 boot_suite_kernels() {
 	local suite root rel label kernel
 	[ -f "$OUT_DIR/suites.list" ] || return 0
@@ -152,10 +155,16 @@ boot_suite_kernels() {
 			continue
 		fi
 		collect_intree_modules "$root/lib/modules/$rel/kernel" "$OUT_DIR/intree-$suite"
-		VM_PLAN=short make_initramfs "$OUT_DIR/initrd-$label.gz" "$label" \
-			"$(build_dir "$suite-$rel")" "$OUT_DIR/intree-$suite" n n
-		say "booting $suite's kernel $rel"
-		boot_vm "$kernel" "$OUT_DIR/initrd-$label.gz" "$OUT_DIR/vm-$label" 900
-		check_vm_report "$label" "$OUT_DIR/vm-$label"
+		vm_job "$label" suite_vm "$suite" "$rel" "$label" "$kernel"
 	done <"$OUT_DIR/suites.list"
+}
+
+# suite_vm SUITE REL LABEL KERNEL: one suite kernel's VM, the short plan.
+suite_vm() {
+	local suite=$1 rel=$2 label=$3 kernel=$4
+	VM_PLAN=short make_initramfs "$OUT_DIR/initrd-$label.gz" "$label" \
+		"$(build_dir "$suite-$rel")" "$OUT_DIR/intree-$suite" n n
+	say "booting $suite's kernel $rel"
+	boot_vm "$kernel" "$OUT_DIR/initrd-$label.gz" "$OUT_DIR/vm-$label" 900
+	check_vm_report "$label" "$OUT_DIR/vm-$label"
 }

@@ -3,7 +3,8 @@
 
 # make_initramfs IMAGE LABEL MODULE_DIR INTREE_DIR KUNIT(y|n) GCOV(y|n) [INIT]
 # MODULE_DIR holds vmci.ko and vmsock.ko; INTREE_DIR the in-tree modules;
-# INIT the script to run as PID 1 (default: the test plan).
+# INIT the script to run as PID 1 (default: the test plan). VM_SELFTEST=y
+# in the environment adds the harness self-test (planted faults) at the end.
 make_initramfs() {
 	local image=$1 label=$2 mods=$3 intree=$4 kunit=$5 gcov=$6
 	local init=${7:-$TESTS_DIR/vm/init} root applet
@@ -18,6 +19,7 @@ make_initramfs() {
 	done
 	cp "$init" "$root/init"
 	cp "$TESTS_DIR/vm/gcov-dump" "$root/bin/"
+	cp "$TESTS_DIR/vm/vmlib" "$root/bin/"
 	copy_dynamic_program "$root" socat
 	find "$mods" -maxdepth 2 -name '*.ko' -exec cp {} "$root/lib/test/" \;
 	find "$OUT_DIR/user-bin" -maxdepth 1 -type f -exec cp {} "$root/lib/test/" \;
@@ -27,6 +29,7 @@ LABEL=$label
 KUNIT=$kunit
 GCOV=$gcov
 PLAN=${VM_PLAN:-full}
+SELFTEST=${VM_SELFTEST:-n}
 PLAN
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$image"
 	rm -rf "$root"
@@ -63,6 +66,21 @@ collect_intree_modules() {
 	done
 }
 
+# The kernel command line of every test VM. Every kernel report must reach
+# the host, from boot to power-off: loglevel=5 puts warnings (WARN, lockdep)
+# on the console, not only errors; log_buf_len gives the stock kernels'
+# small ring buffer room for the whole boot, and the host checks the dump
+# still starts at "Linux version"; kasan_multi_shot prints every KASAN
+# report, not only the first.
+VM_CMDLINE="console=ttyS0 loglevel=5 log_buf_len=8M panic=-1 oops=panic no_timer_check"
+VM_CMDLINE+=" kasan.fault=report kasan_multi_shot"
+VM_CMDLINE+=" watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300"
+
+# count_vm_boot: one more VM booted, for the closing summary.
+count_vm_boot() {
+	echo "$1" >>"$OUT_DIR/vms-booted"
+}
+
 # boot_vm KERNEL INITRAMFS LOGDIR TIMEOUT_SECONDS
 # Under TCG on a busy host a vCPU can stall for tens of seconds without any
 # bug, so the lockup and RCU stall detectors get the longest thresholds;
@@ -73,11 +91,12 @@ boot_vm() {
 	local kernel=$1 initrd=$2 logdir=$3 limit=$4 rc
 	mkdir -p "$logdir"
 	: >"$logdir/report.log"
+	count_vm_boot "$logdir"
 	timeout --foreground "$limit" qemu-system-x86_64 \
 		-machine pc -cpu max -smp 2 -m 2G -no-reboot -display none \
 		-monitor none -net none \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 quiet loglevel=4 panic=-1 no_timer_check oops=panic kasan.fault=report watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300" \
+		-append "$VM_CMDLINE" \
 		-serial stdio -serial "file:$logdir/report.log" </dev/null |
 		tee "$logdir/console.log" | sed -u 's/^/  vm| /'
 	rc=${PIPESTATUS[0]}

@@ -628,6 +628,13 @@ int main(int argc, char **argv)
 	uint32_t cid_a, cid_b;
 	int fd_a, fd_b;
 
+	/*
+	 * main 17, before_init 37, echo_sizes 15, send_errors 23,
+	 * receive_errors 14, ctx_removal 16, queue_bounds 11, restricted 3,
+	 * cid_collision 6, init_race 2, many_processes 1, set_notify_errors 8;
+	 * ctx_removal_setup, restricted_init and setup report only on failure.
+	 */
+	tap_plan(153);
 	if (argc > 1)
 		dev_path = argv[1];
 	big_tx = malloc(MAX_DG_SIZE + 16);

@@ -267,6 +267,11 @@ int main(int argc, char **argv)
 	uint32_t cid;
 	int fd;
 
+	/*
+	 * main 7, before_init 3, bad_requests 14, ring_and_fetch 26,
+	 * no_vm_to_vm 9, restricted 3; "setup" only on failure.
+	 */
+	tap_plan(62);
 	if (argc > 1)
 		dev_path = argv[1];
 	notify = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

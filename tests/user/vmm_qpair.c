@@ -594,6 +594,12 @@ int main(int argc, char **argv)
 	uint32_t cid;
 	int fd;
 
+	/*
+	 * main 4, before_init 3, bad_alloc 14, pair 35 (bad_setva 7, data 3
+	 * and garbage 9 included), host_leaves 5, close_live 4, checkpoint 20;
+	 * pair_mmap, close_live_open and cpt_open report only on failure.
+	 */
+	tap_plan(85);
 	if (argc > 1)
 		dev_path = argv[1];
 	test_before_init();

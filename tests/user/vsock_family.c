@@ -168,6 +168,9 @@ static void test_alone(void)
 {
 	int fd = -2, af, dev, value, s;
 
+	/* 9 single checks, check_bad_requests() 3, check_socket_types() 8. */
+	tap_plan(20);
+
 	CHECK_EQ("af_value_40_from_load", read_af_value(), AF_FIXED);
 
 	af = VMCISock_GetAFValueFd(&fd);
@@ -198,6 +201,9 @@ static void test_alone(void)
 static void test_coexist(const char *devpath)
 {
 	int fd = -2, af, af2, dev, value, value2, s, ret, kmsg_ours, kmsg_net;
+
+	/* 21 single checks, check_socket_types() 8, check_bad_requests() 3. */
+	tap_plan(32);
 
 	CHECK_EQ("af_value_none_at_load", read_af_value(), -1);
 
@@ -264,6 +270,9 @@ static void test_pinned(int pinned)
 {
 	int dev, value;
 
+	/* 4 single checks and check_socket_types() 8. */
+	tap_plan(12);
+
 	CHECK_EQ("af_value_none_at_load", read_af_value(), -1);
 	dev = get_af_value_raw("/dev/vsock", &value);
 	CHECK_EQ("ioctl_get_af_value_pinned", value, pinned);
@@ -278,6 +287,9 @@ static void test_busy(int pinned)
 {
 	char needle[32];
 	int kmsg, dev, value, lines;
+
+	/* Five checks. */
+	tap_plan(5);
 
 	snprintf(needle, sizeof(needle), "af=%d", pinned);
 	kmsg = kmsg_open_at_end();
@@ -300,6 +312,9 @@ static void test_busy(int pinned)
 static void test_no_40(void)
 {
 	int fd = -2, af;
+
+	/* Five checks. */
+	tap_plan(5);
 
 	CHECK_EQ("af_value_none_at_load", read_af_value(), -1);
 	af = VMCISock_GetAFValueFd(&fd);

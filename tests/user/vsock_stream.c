@@ -1210,6 +1210,14 @@ int main(void)
 	struct timespec start, end;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/*
+	 * main 1, errors 19, options 10, no_listener 4, nonblock_connect 8,
+	 * shutdown_and_io 15, peer_close_while_reading 1, close_listener 2,
+	 * eintr_accept 1, recv_signals 2, send_signals 5, blocked_writer 2
+	 * twice, peer_close_poll 7, unanswered_peer 14, echo 11, concurrent 2,
+	 * small_queue 1, old_request 2; *_pair and setup only on failure.
+	 */
+	tap_plan(109);
 	srand(time(NULL) ^ getpid());
 	af = VMCISock_GetAFValueFd(&afd);
 	local_cid = VMCISock_GetLocalCID();

@@ -80,6 +80,7 @@ static void many(unsigned int port, unsigned int n, size_t bytes)
 		tap_report(0, "many_setup", "%s", strerror(errno));
 		return;
 	}
+	tap_report(1, "many_setup", "");
 	for (i = 0; i < n; i++) {
 		pid_t pid = fork();
 
@@ -484,16 +485,24 @@ int main(int argc, char **argv)
 
 	model_timeouts();
 	if (argc == 5 && !strcmp(argv[1], "many")) {
+		tap_plan(3);
 		port = strtoul(argv[2], NULL, 0);
 		many(port, strtoul(argv[3], NULL, 0), strtoul(argv[4], NULL, 0));
 	} else if (argc == 5 && !strcmp(argv[1], "unload")) {
+		tap_plan(8);
 		port = strtoul(argv[2], NULL, 0);
 		unload(port, strtoul(argv[3], NULL, 0), strtoul(argv[4], NULL, 0));
 	} else if (argc == 4 && !strcmp(argv[1], "ring")) {
+		tap_plan(4);
 		ring(strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0));
 	} else if (argc == 6 && !strcmp(argv[1], "faults")) {
 		unsigned int ctl = strtoul(argv[3], NULL, 0);
 
+		/*
+		 * reloaded_connects 1, own_cid 7, fail_alloc 3, qp_resumed 7,
+		 * suspend_resume 4, unbind_rebind 6 twice, reset_recovers 5.
+		 */
+		tap_plan(39);
 		port = strtoul(argv[2], NULL, 0);
 		tap_report(new_connection_ok(port), "reloaded_connects", "no echo");
 		own_cid(8200);

@@ -63,6 +63,8 @@ int main(int argc, char **argv)
 		printf("usage: model_cid EXPECTED_CID [NEW_CID CONTROL_PORT]\n");
 		return 2;
 	}
+	/* Four checks, and change_cid()'s two with a new CID. */
+	tap_plan(4 + (argc == 4 ? 2 : 0));
 	want = strtoul(argv[1], NULL, 0);
 
 	fd = open("/dev/vsock", O_RDONLY);

@@ -66,6 +66,8 @@ int main(int argc, char **argv)
 		printf("usage: model_dgram ECHO_PORT UNBOUND_PORT\n");
 		return 2;
 	}
+	/* send_ and echo_ per size, the burst, the unbound port; setup only on failure. */
+	tap_plan(2 * (int)(sizeof(sizes) / sizeof(sizes[0])) + 2);
 	echo_port = strtoul(argv[1], NULL, 0);
 	unbound_port = strtoul(argv[2], NULL, 0);
 

@@ -55,6 +55,8 @@ int main(int argc, char **argv)
 		printf("usage: model_junk ECHO_PORT CONTROL_PORT\n");
 		return 2;
 	}
+	/* One per kind, then all at once. */
+	tap_plan((int)(sizeof(kinds) / sizeof(kinds[0])) + 1);
 	echo = strtoul(argv[1], NULL, 0);
 	ctl = strtoul(argv[2], NULL, 0);
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {

@@ -190,6 +190,11 @@ int main(int argc, char **argv)
 		printf("usage: model_lifecycle PORT CONTROL_PORT NEW_CID\n");
 		return 2;
 	}
+	/*
+	 * host_close 3, host_shutdown 4, guest_close 1, qpdetach 4,
+	 * garbage_offsets 4, cid_change 5.
+	 */
+	tap_plan(21);
 	port = strtoul(argv[1], NULL, 0);
 	ctl = strtoul(argv[2], NULL, 0);
 	model_timeouts();

@@ -32,6 +32,8 @@ int main(int argc, char **argv)
 	addr.svm_cid = VMADDR_CID_ANY;
 	addr.svm_port = strtoul(argv[1], NULL, 0);
 	count = atoi(argv[2]);
+	/* accept_ and echo_ per connection; listen only on failure. */
+	tap_plan(2 * count);
 	s = socket(AF_VSOCK, SOCK_STREAM, 0);
 	if (s < 0 || bind(s, (struct sockaddr *)&addr, sizeof(addr)) || listen(s, 8)) {
 		tap_report(0, "listen", "%s", strerror(errno));

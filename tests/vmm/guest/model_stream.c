@@ -111,6 +111,8 @@ int main(int argc, char **argv)
 		printf("usage: model_stream PORT\n");
 		return 2;
 	}
+	/* echo_ per size, the parallel connections, the refused connect. */
+	tap_plan((int)(sizeof(sizes) / sizeof(sizes[0])) + 2);
 	port = strtoul(argv[1], NULL, 0);
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		snprintf(name, sizeof(name), "echo_%zu", sizes[i]);
