@@ -851,7 +851,8 @@ static int vmm_next_type(int vfd, int ms)
 }
 
 /*
- * What uid 65534 gets: its listener's port through @to_parent, then
+ * What uid 65534 gets: its listener's port (as an int; -1 on failure)
+ * through @to_parent, then
  * waits on @from_parent; or, with @connect_cid set, connect()'s errno.
  */
 static void as_nobody(int to_parent, int from_parent, uint32_t connect_cid)
@@ -926,12 +927,12 @@ static void test_restricted(void)
 	/* The child's expiry RST, or nothing. */
 	vmm_next_type(vfd, 1500);
 
-	/* One made by nobody never hears of it. */
+	/* One made by nobody never hears of it (ports go up to 2^32 - 2). */
 	v = nobody_start(0, &pid, &go);
-	r = v > 0 ? vmm_request(vfd, v) : -1;
+	r = v != -1 ? vmm_request(vfd, (unsigned int)v) : -1;
 	type = vmm_next_type(vfd, 500);
-	tap_report(v > 0 && !r && type == -1, "restricted_request_to_untrusted_listener_dropped",
-		   "port %d, send %d, answer type %d", v, r, type);
+	tap_report(v != -1 && !r && type == -1, "restricted_request_to_untrusted_listener_dropped",
+		   "port %u, send %d, answer type %d", (unsigned int)v, r, type);
 	close(go);
 	if (pid > 0)
 		waitpid(pid, NULL, 0);
