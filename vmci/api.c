@@ -8,6 +8,7 @@
 #include <vmci/vmci_abi.h>
 #include <vmci/vmcix.h>
 
+#include "context.h"
 #include "route.h"
 
 /*
@@ -26,6 +27,20 @@ bool vmcix_is_local_cid(u32 cid)
 	return vmci_route_is_local_cid(cid);
 }
 EXPORT_SYMBOL_GPL(vmcix_is_local_cid);
+
+u32 vmcix_context_priv_flags(u32 cid)
+{
+	struct vmci_ctx *ctx = vmci_ctx_get(cid);
+	u32 flags;
+
+	if (!ctx)
+		return VMCI_NO_PRIVILEGE_FLAGS;
+	/* Fixed at creation: no lock needed. */
+	flags = ctx->priv_flags;
+	vmci_ctx_put(ctx);
+	return flags;
+}
+EXPORT_SYMBOL_GPL(vmcix_context_priv_flags);
 
 int vmcix_personality_watch(struct notifier_block *nb)
 {

@@ -14,10 +14,9 @@
 
 int vmsock_addr_check(const struct sockaddr_unsized *addr, int len, int family)
 {
-	if (!addr || len < (int)sizeof(struct sockaddr_vm))
+	/* Classic vsock and Linux's AF_VSOCK both say EINVAL for either. */
+	if (!addr || len < (int)sizeof(struct sockaddr_vm) || addr->sa_family != family)
 		return -EINVAL;
-	if (addr->sa_family != family)
-		return -EAFNOSUPPORT;
 	return 0;
 }
 

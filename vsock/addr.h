@@ -14,8 +14,9 @@
 
 /*
  * Checks a caller's address for bind, connect and sendto on a socket of
- * @family: 0, -EINVAL when shorter than struct sockaddr_vm, -EAFNOSUPPORT
- * when it names another family. svm_flags and svm_zero are ignored:
+ * @family: 0, or -EINVAL when shorter than struct sockaddr_vm or naming
+ * another family (docs/vmsock-sockets.md, "Calls that differ"). svm_flags
+ * and svm_zero are ignored:
  * classic programs never had to clear them.
  */
 int vmsock_addr_check(const struct sockaddr_unsized *addr, int len, int family);

@@ -16,6 +16,7 @@
 #include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
+#include <linux/uaccess.h>
 #include <linux/uio.h>
 #include <net/sock.h>
 
@@ -225,18 +226,22 @@ static int vmsock_dgram_sendmsg(struct socket *sock, struct msghdr *msg, size_t 
 	struct vmsock_sock *vsk = vmsock_sk(sk);
 	struct vmci_datagram *dg;
 	u32 cid, port;
+	bool named;
 	int ret;
 
 	if (msg->msg_flags & MSG_OOB)
 		return -EOPNOTSUPP;
 	if (len > VMCI_MAX_DG_PAYLOAD_SIZE)
 		return -EMSGSIZE;
-	if (msg->msg_name) {
+	/*
+	 * As classic vsock and Linux's AF_VSOCK do: an address that does not
+	 * check out counts as none, so a connected socket sends to its peer.
+	 */
+	named = msg->msg_name &&
+		!vmsock_addr_check(msg->msg_name, msg->msg_namelen, sk->sk_family);
+	if (named) {
 		const struct sockaddr_vm *svm = msg->msg_name;
 
-		ret = vmsock_addr_check(msg->msg_name, msg->msg_namelen, sk->sk_family);
-		if (ret)
-			return ret;
 		cid = svm->svm_cid;
 		port = svm->svm_port;
 	}
@@ -254,15 +259,19 @@ static int vmsock_dgram_sendmsg(struct socket *sock, struct msghdr *msg, size_t 
 		ret = -EPIPE;
 		goto unlock;
 	}
-	if (!msg->msg_name) {
+	if (!named) {
+		/* EINVAL, not ENOTCONN: what both classic vsock and Linux say. */
 		if (!vmsock_dgram_connected(vsk)) {
-			ret = -ENOTCONN;
+			ret = -EINVAL;
 			goto unlock;
 		}
 		cid = vsk->remote_addr.svm_cid;
 		port = vsk->remote_addr.svm_port;
 	}
-	if (!vmsock_dgram_dst_allowed(cid, port)) {
+	/* "Any" context is this one: the datagram is delivered locally. */
+	if (cid == VMADDR_CID_ANY)
+		cid = vmcix_get_context_id();
+	if (port == VMADDR_PORT_ANY || !vmsock_dgram_dst_allowed(cid, port)) {
 		ret = -EINVAL;
 		goto unlock;
 	}
@@ -327,12 +336,15 @@ out:
 
 /*
  * Datagram sockets have no connection to shut down, but shutdown() still
- * works on a connected one as it does for UDP: it ends sends, and readers
- * see end-of-file once the queue is empty.
+ * works as it does for UDP: it ends sends, and readers see end-of-file
+ * once the queue is empty. On a socket without a peer it does the same
+ * and then says ENOTCONN, as classic vsock and Linux do: programs use
+ * that to kick a thread blocked in recv() out of it.
  */
 static int vmsock_dgram_shutdown(struct socket *sock, int how)
 {
 	struct sock *sk = sock->sk;
+	bool connected;
 	int mask;
 
 	/* SHUT_RD, SHUT_WR, SHUT_RDWR become RCV_SHUTDOWN, SEND_SHUTDOWN, both. */
@@ -342,27 +354,40 @@ static int vmsock_dgram_shutdown(struct socket *sock, int how)
 	mask = (how & 1 ? RCV_SHUTDOWN : 0) | (how & 2 ? SEND_SHUTDOWN : 0);
 
 	lock_sock(sk);
-	if (!vmsock_dgram_connected(vmsock_sk(sk))) {
-		release_sock(sk);
-		return -ENOTCONN;
-	}
+	connected = vmsock_dgram_connected(vmsock_sk(sk));
 	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | mask);
 	release_sock(sk);
 	sk->sk_state_change(sk);
-	return 0;
+	return connected ? 0 : -ENOTCONN;
 }
 
-/* The classic module had no datagram options at any level. */
+/*
+ * Datagram sockets have no options of their own (SOL_SOCKET ones are the
+ * core's): EOPNOTSUPP, as Linux says for a family without the call.
+ */
 static int vmsock_dgram_setsockopt(struct socket *sock, int level, int optname,
 				   sockptr_t optval, unsigned int optlen)
 {
-	return -ENOPROTOOPT;
+	return -EOPNOTSUPP;
 }
 
+/* Only whether the socket is trusted, which VMware's header example reads. */
 static int vmsock_dgram_getsockopt(struct socket *sock, int level, int optname,
 				   char __user *optval, int __user *optlen)
 {
-	return -ENOPROTOOPT;
+	int len, val;
+
+	if (level != sock->sk->sk_family || optname != SO_VM_SOCKETS_TRUSTED)
+		return -EOPNOTSUPP;
+	if (get_user(len, optlen))
+		return -EFAULT;
+	/* As for stream sockets: the whole value or nothing. */
+	if (len < (int)sizeof(val))
+		return -EINVAL;
+	val = vmsock_sk(sock->sk)->trusted;
+	if (copy_to_user(optval, &val, sizeof(val)) || put_user(sizeof(val), optlen))
+		return -EFAULT;
+	return 0;
 }
 
 static int vmsock_dgram_release(struct socket *sock)

@@ -39,10 +39,10 @@ static void addr_check_family(struct kunit *test)
 
 	vmsock_addr_init(&svm, AF_INET, 2, 1234);
 	KUNIT_EXPECT_EQ(test, vmsock_addr_check((struct sockaddr *)&svm, sizeof(svm),
-						TEST_FAMILY), -EAFNOSUPPORT);
+						TEST_FAMILY), -EINVAL);
 	vmsock_addr_init(&svm, AF_UNSPEC, 2, 1234);
 	KUNIT_EXPECT_EQ(test, vmsock_addr_check((struct sockaddr *)&svm, sizeof(svm),
-						TEST_FAMILY), -EAFNOSUPPORT);
+						TEST_FAMILY), -EINVAL);
 	/* The family is the socket's, whichever number it got. */
 	vmsock_addr_init(&svm, 13, 2, 1234);
 	KUNIT_EXPECT_EQ(test, vmsock_addr_check((struct sockaddr *)&svm, sizeof(svm), 13), 0);

@@ -54,4 +54,5 @@ const struct proto_ops vmsock_stream_ops = {
 	.sendmsg = vmsock_stream_sendmsg,
 	.recvmsg = vmsock_stream_recvmsg,
 	.mmap = sock_no_mmap,
+	.set_rcvlowat = vmsock_stream_set_rcvlowat,
 };

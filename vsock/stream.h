@@ -40,6 +40,13 @@ struct sock *vmsock_stream_lookup(u32 remote_cid, u32 remote_port, u32 local_por
  * a reference or its lock; false when no connection matches.
  */
 bool vmsock_stream_wake_conn(u32 remote_cid, u32 remote_port, u32 local_port);
+/*
+ * Any context: as vmsock_stream_wake_conn(), but only when the socket's
+ * SO_RCVLOWAT lies in (@before, @after], the bytes queued before and
+ * after a write: what wakes a poller waiting for more than one byte.
+ */
+void vmsock_stream_wake_conn_lowat(u32 remote_cid, u32 remote_port, u32 local_port,
+				   s64 before, s64 after);
 /* A child's listener, with a reference, or NULL once it has none. */
 struct sock *vmsock_stream_get_listener(struct sock *child);
 void vmsock_stream_set_listener(struct sock *child, struct sock *listener);
@@ -81,6 +88,7 @@ int vmsock_stream_recvmsg(struct socket *sock, struct msghdr *msg, size_t len, i
 __poll_t vmsock_stream_poll(struct file *file, struct socket *sock, poll_table *wait);
 int vmsock_stream_shutdown(struct socket *sock, int how);
 int vmsock_stream_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg);
+int vmsock_stream_set_rcvlowat(struct sock *sk, int val);
 /* Locked, packet protocol: the peer sent WAITING_READ or WAITING_WRITE. */
 void vmsock_stream_peer_waiting(struct sock *sk, u8 type);
 /* Wakes everyone waiting on @sk, readers, writers and pollers alike. */

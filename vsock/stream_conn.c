@@ -125,6 +125,12 @@ int vmsock_stream_send_ctl(struct sock *sk, u8 type, u64 arg)
 	struct vmsock_sock *vsk = vmsock_sk(sk);
 	struct vmsock_packet pkt;
 
+	/*
+	 * A socket out of the connection table has no peer to talk to: its
+	 * port pair may already be a new connection's (vmsock_stale_for_request()).
+	 */
+	if (!vsk->st.in_conn)
+		return 0;
 	vmsock_packet_init(&pkt, type, vsk->local_addr.svm_port,
 			   vsk->remote_addr.svm_cid, vsk->remote_addr.svm_port);
 	switch (type) {
@@ -145,6 +151,19 @@ int vmsock_stream_send_ctl(struct sock *sk, u8 type, u64 arg)
 		break;
 	}
 	return vmsock_send_packet(&pkt);
+}
+
+/*
+ * Whether @sk may deal with context @cid. A RESTRICTED context (an
+ * isolated VM) may reach only trusted sockets, the rule VMCI applies to
+ * datagrams (vSockets Programming Guide, chapter 5, "Trusted vSockets"):
+ * stream control packets all travel on our one trusted handle, so the
+ * core cannot apply it for us.
+ */
+static bool vmsock_peer_allowed(const struct sock *sk, u32 cid)
+{
+	return vmsock_sk((struct sock *)sk)->trusted ||
+	       !(vmcix_context_priv_flags(cid) & VMCI_PRIVILEGE_FLAG_RESTRICTED);
 }
 
 static void vmsock_queue_timeout(struct sock *sk, unsigned long delay)
@@ -240,17 +259,21 @@ static int vmsock_qpair_open(struct sock *sk, struct vmci_handle handle, bool at
 		.privileged = vsk->trusted,
 	};
 	u32 flags = attach ? VMCI_QPFLAG_ATTACH_ONLY : 0;
+	u32 priv = VMCI_NO_PRIVILEGE_FLAGS;
 	int ret;
 
 	if (vmsock_stream_local_peer(vsk))
 		flags |= VMCI_QPFLAG_LOCAL;
+	/* The broker pairs a restricted end only with a trusted one. */
+	if (vsk->trusted && (vmcix_context_priv_flags(vsk->remote_addr.svm_cid) &
+			     VMCI_PRIVILEGE_FLAG_RESTRICTED))
+		priv = VMCI_PRIVILEGE_FLAG_TRUSTED;
 	if (attach) {
 		vsk->st.qp_handle = handle;
 		vmsock_stream_qp_insert(sk);
 	}
 	ret = vmcix_qpair_alloc_for(&owner, &vsk->st.qpair, &handle, vsk->st.queue_size,
-				    vsk->st.queue_size, vsk->remote_addr.svm_cid, flags,
-				    VMCI_NO_PRIVILEGE_FLAGS);
+				    vsk->st.queue_size, vsk->remote_addr.svm_cid, flags, priv);
 	if (ret < VMCI_SUCCESS) {
 		vmsock_stream_qp_remove(sk);
 		vsk->st.qp_handle = VMCI_INVALID_HANDLE;
@@ -425,7 +448,11 @@ static bool vmsock_pending_rx(struct sock *listener, struct sock *child,
 	if (cancel_delayed_work(&cvsk->st.timeout_work))
 		sock_put(child);
 	vmsock_stream_send_ctl(child, VMSOCK_PKT_ATTACH, 0);
-	vmsock_stream_wake(listener);
+	/*
+	 * A readable-event wakeup, not a state change: it wakes one
+	 * EPOLLEXCLUSIVE waiter, not all of them, as for TCP and AF_VSOCK.
+	 */
+	listener->sk_data_ready(listener);
 	return false;
 }
 
@@ -530,10 +557,26 @@ static bool vmsock_pkt_from_peer(struct sock *sk, const struct vmsock_packet *pk
 	       vsk->local_addr.svm_port == pkt->dst_port;
 }
 
+/*
+ * Locked. A connection request from the peer of a connection that peer
+ * already left (detached or reset: SOCK_DONE) means the peer closed and
+ * bound the same port again, as a client may (bind, connect, close,
+ * bind, connect). The old socket, still open here until its owner closes
+ * it, must not hold the port pair like TCP's TIME_WAIT: it leaves the
+ * connection table, so the request reaches the listener. What it has
+ * queued can still be read.
+ */
+static bool vmsock_stale_for_request(struct sock *sk, int state,
+				     const struct vmsock_packet *pkt)
+{
+	return state == TCP_ESTABLISHED && sock_flag(sk, SOCK_DONE) &&
+	       (pkt->type == VMSOCK_PKT_REQUEST || pkt->type == VMSOCK_PKT_REQUEST2);
+}
+
 static void vmsock_stream_rx(const struct vmsock_packet *pkt)
 {
 	struct sock *sk, *listener;
-	bool put_child = false;
+	bool put_child = false, retry = false;
 	int state;
 
 	sk = vmsock_stream_lookup(pkt->dg.src.context, pkt->src_port, pkt->dst_port);
@@ -541,6 +584,11 @@ static void vmsock_stream_rx(const struct vmsock_packet *pkt)
 		/* Never answer a RST, or two hosts could bounce them forever. */
 		if (pkt->type != VMSOCK_PKT_RST)
 			vmsock_reply(pkt, VMSOCK_PKT_RST);
+		return;
+	}
+	/* Dropped unanswered, as classic vsock and Linux drop them. */
+	if (!vmsock_peer_allowed(sk, pkt->dg.src.context)) {
+		sock_put(sk);
 		return;
 	}
 	/* A listener's port, or a socket that connected since the callback looked. */
@@ -568,6 +616,12 @@ static void vmsock_stream_rx(const struct vmsock_packet *pkt)
 	state = sk->sk_state;
 	if (state != TCP_LISTEN && !vmsock_pkt_from_peer(sk, pkt))
 		state = TCP_CLOSE;
+	if (vmsock_stale_for_request(sk, state, pkt)) {
+		/* Its peer starts again from the same port: that is the listener's. */
+		vmsock_stream_conn_remove(sk);
+		retry = true;
+		state = -1;
+	}
 	switch (state) {
 	case TCP_LISTEN:
 		vmsock_listen_rx(sk, pkt);
@@ -581,6 +635,8 @@ static void vmsock_stream_rx(const struct vmsock_packet *pkt)
 		break;
 	case TCP_ESTABLISHED:
 		vmsock_connected_rx(sk, pkt);
+		break;
+	case -1:
 		break;
 	default:
 		if (pkt->type != VMSOCK_PKT_RST)
@@ -596,6 +652,9 @@ static void vmsock_stream_rx(const struct vmsock_packet *pkt)
 	if (put_child)
 		sock_put(sk);
 	sock_put(sk);
+	/* Once at most: the stale socket is out of the connection table now. */
+	if (retry)
+		vmsock_stream_rx(pkt);
 }
 
 static void vmsock_stream_rx_work(struct work_struct *work)
@@ -775,6 +834,10 @@ int vmsock_stream_connect(struct socket *sock, struct sockaddr_unsized *addr, in
 		}
 		if (!vmsock_ctl_ready) {
 			ret = -ENETDOWN;
+			goto out;
+		}
+		if (!vmsock_peer_allowed(sk, svm->svm_cid)) {
+			ret = -EPERM;
 			goto out;
 		}
 		if (!vmsock_stream_bound(vsk)) {

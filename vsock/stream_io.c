@@ -38,6 +38,10 @@
 #include "stream.h"
 #include "vmci_errno.h"
 
+/* Linux's error-queue level and type for vSockets (SOL_VSOCK is 6.7+). */
+#define VMSOCK_SOL_VSOCK	287
+#define VMSOCK_RECVERR		1
+
 void vmsock_stream_wake(struct sock *sk)
 {
 	sk->sk_state_change(sk);
@@ -132,11 +136,19 @@ static void vmsock_notify_peer(struct sock *sk, u8 type)
 static void vmsock_after_write(struct sock *sk, ssize_t n)
 {
 	struct vmsock_sock *vsk = vmsock_sk(sk);
+	s64 ready = vmcix_qpair_produce_buf_ready(vsk->st.qpair);
+	u32 cid;
 
-	if (vmcix_qpair_produce_buf_ready(vsk->st.qpair) == n || vsk->st.peer_waiting_read) {
+	if (ready == n || vsk->st.peer_waiting_read) {
 		vsk->st.peer_waiting_read = false;
 		vmsock_notify_peer(sk, VMSOCK_PKT_WROTE);
+		return;
 	}
+	/* A local poller waiting for SO_RCVLOWAT bytes wakes when they are there. */
+	cid = vmcix_get_context_id();
+	if (vsk->remote_addr.svm_cid == cid)
+		vmsock_stream_wake_conn_lowat(cid, vsk->local_addr.svm_port,
+					      vsk->remote_addr.svm_port, ready - n, ready);
 }
 
 /*
@@ -247,6 +259,11 @@ int vmsock_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 	if (msg->msg_flags & MSG_OOB)
 		return -EOPNOTSUPP;
 	lock_sock(sk);
+	/* A stream has one destination: an address is refused, as by Linux. */
+	if (msg->msg_namelen) {
+		err = sk->sk_state == TCP_ESTABLISHED ? -EISCONN : -EOPNOTSUPP;
+		goto out;
+	}
 	if (vmsock_send_closed(sk)) {
 		err = -EPIPE;
 		goto out;
@@ -324,6 +341,12 @@ int vmsock_stream_recvmsg(struct socket *sock, struct msghdr *msg, size_t len, i
 	ssize_t n;
 	long timeo;
 
+	/*
+	 * Nothing is ever queued there (no zerocopy), so this says EAGAIN
+	 * as Linux's AF_VSOCK does, instead of reading ordinary data.
+	 */
+	if (flags & MSG_ERRQUEUE)
+		return sock_recv_errqueue(sk, msg, len, VMSOCK_SOL_VSOCK, VMSOCK_RECVERR);
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
 	lock_sock(sk);
@@ -404,7 +427,8 @@ __poll_t vmsock_stream_poll(struct file *file, struct socket *sock, poll_table *
 	    (vsk->st.peer_shutdown & VMSOCK_SHUTDOWN_SEND) || sock_flag(sk, SOCK_DONE))
 		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
 	if (vmsock_connected(sk)) {
-		if (vmsock_recv_ready(sk) > 0)
+		/* Readable from SO_RCVLOWAT bytes on, as recv() would return. */
+		if (vmsock_recv_ready(sk) >= sock_rcvlowat(sk, 0, INT_MAX))
 			mask |= EPOLLIN | EPOLLRDNORM;
 		else if (!vmsock_recv_closed(sk))
 			vmsock_pkt_before_sleep(sk, VMSOCK_PKT_WAITING_READ);
@@ -421,6 +445,24 @@ __poll_t vmsock_stream_poll(struct file *file, struct socket *sock, poll_table *
 out:
 	release_sock(sk);
 	return mask;
+}
+
+/*
+ * SO_RCVLOWAT; the core calls this with the socket locked. No more than
+ * the queue can hold, or poll() could never report the socket readable;
+ * Linux's AF_VSOCK has the same rule. A poller re-checks with the new
+ * mark.
+ */
+int vmsock_stream_set_rcvlowat(struct sock *sk, int val)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+	u64 limit = vsk->st.qpair ? vsk->st.queue_size : vsk->st.buffer_size;
+
+	if (val > limit)
+		return -EINVAL;
+	WRITE_ONCE(sk->sk_rcvlowat, val ? : 1);
+	vmsock_stream_wake(sk);
+	return 0;
 }
 
 int vmsock_stream_shutdown(struct socket *sock, int how)

@@ -206,6 +206,23 @@ bool vmsock_stream_wake_conn(u32 remote_cid, u32 remote_port, u32 local_port)
 	return sk;
 }
 
+void vmsock_stream_wake_conn_lowat(u32 remote_cid, u32 remote_port, u32 local_port,
+				   s64 before, s64 after)
+{
+	unsigned long flags;
+	struct sock *sk;
+	int lowat;
+
+	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
+	sk = vmsock_conn_find(remote_cid, remote_port, local_port);
+	if (sk) {
+		lowat = READ_ONCE(sk->sk_rcvlowat);
+		if (before < lowat && after >= lowat)
+			vmsock_stream_wake(sk);
+	}
+	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
+}
+
 /*
  * The listener pointer changes under the table lock (and the listener's
  * lock), so a reader holding either sees a listener that is still alive.

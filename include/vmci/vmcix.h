@@ -16,6 +16,12 @@
 u32 vmcix_get_context_id(void);
 /* True when @cid is that context ID now (it changes on CTX_ID_UPDATE). */
 bool vmcix_is_local_cid(u32 cid);
+/*
+ * The privilege flags of context @cid, a VMM this host runs (say
+ * VMCI_PRIVILEGE_FLAG_RESTRICTED); VMCI_NO_PRIVILEGE_FLAGS for any other
+ * CID. Process context.
+ */
+u32 vmcix_context_priv_flags(u32 cid);
 
 /*
  * Personalities. The host personality lives as long as vmci.ko, so users
