@@ -12,6 +12,7 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/net.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
@@ -179,7 +180,18 @@ void vmsock_af_put_fd(void **fd_hold)
 /* May run in atomic context (last sock_put() from softirq or RCU). */
 static void vmsock_sk_destruct(struct sock *sk)
 {
+	mutex_destroy(&vmsock_sk(sk)->tx_lock);
+	mutex_destroy(&vmsock_sk(sk)->rx_lock);
 	vmsock_family_put_socket(&vmsock_family);
+}
+
+/* What every new socket needs before anyone can reach it (see sock.h). */
+static void vmsock_sk_init(struct sock *sk)
+{
+	mutex_init(&vmsock_sk(sk)->tx_lock);
+	mutex_init(&vmsock_sk(sk)->rx_lock);
+	/* From here sk_free() drops the hold on the family. */
+	sk->sk_destruct = vmsock_sk_destruct;
 }
 
 static int vmsock_create(struct net *net, struct socket *sock, int protocol,
@@ -206,8 +218,7 @@ static int vmsock_create(struct net *net, struct socket *sock, int protocol,
 		return -ENOMEM;
 	}
 	sock_init_data(sock, sk);
-	/* From here sk_free() drops the hold. */
-	sk->sk_destruct = vmsock_sk_destruct;
+	vmsock_sk_init(sk);
 	/* Recorded, not enforced: nothing to audit when it is missing. */
 	vmsock_sk(sk)->trusted = kern ||
 		ns_capable_noaudit(&init_user_ns, CAP_NET_ADMIN);
@@ -235,7 +246,7 @@ struct sock *vmsock_sk_alloc_child(struct sock *parent)
 		return NULL;
 	}
 	sock_init_data(NULL, sk);
-	sk->sk_destruct = vmsock_sk_destruct;
+	vmsock_sk_init(sk);
 	sk->sk_type = parent->sk_type;
 	vmsock_sk(sk)->trusted = vmsock_sk(parent)->trusted;
 	return sk;
