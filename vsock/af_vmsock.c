@@ -79,10 +79,18 @@ static const struct kernel_param_ops vmsock_param_af_value_ops = {
 module_param_cb(af_value, &vmsock_param_af_value_ops, NULL, 0444);
 MODULE_PARM_DESC(af_value, "Address-family number registered now, -1 when none (read-only)");
 
+/* Atomic: release_sock() calls it under the socket's spinlock. */
+static void vmsock_release_cb(struct sock *sk)
+{
+	if (sk->sk_type == SOCK_STREAM)
+		vmsock_stream_release_cb(sk);
+}
+
 static struct proto vmsock_proto = {
 	.name = "VMSOCK",
 	.owner = THIS_MODULE,
 	.obj_size = sizeof(struct vmsock_sock),
+	.release_cb = vmsock_release_cb,
 };
 
 /*

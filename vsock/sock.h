@@ -45,6 +45,10 @@ struct vmsock_stream {
 	struct delayed_work timeout_work;	/* connect timeout, child expiry */
 	struct work_struct detach_work;		/* peer left the queue pair */
 	unsigned long work_flags;
+	/* Control worker only: packets waiting for the socket lock. */
+	struct list_head backlog;
+	unsigned int backlog_len;
+	struct list_head defer_node;	/* on the worker's deferred list */
 };
 
 /*

@@ -2,13 +2,15 @@
 /*
  * One stuck stream socket must not stall anyone else's (issue 12, item 1).
  *
- * An unprivileged user (uid 65534) blocks one of its own sockets in recv()
- * or send() on a buffer in a userfaultfd page that nobody serves, and
- * makes a control packet go to that socket (its peer shuts down). While
+ * An unprivileged user (uid 65534) blocks one of its own sockets in recv(),
+ * send() or setsockopt(SO_LINGER) on a buffer in a userfaultfd page that
+ * nobody serves, and makes a control packet go to that socket (its peer
+ * shuts down). The core copies SO_LINGER's value under the socket lock,
+ * so that case holds the lock for as long as the fault lasts. While
  * it is stuck, root must still connect, accept, echo and close on another
  * port, and see a reset on another connection, each within BOUND_MS.
  * Then the fault is served and the stuck call must finish with the right
- * bytes. The time root's connect() took is printed as a figure: with the
+ * bytes, and the stuck socket must see the packet it was sent. The time root's connect() took is printed as a figure: with the
  * old locking it lasts until the fault is served (SERVE_MS).
  *
  * Usage: vsock_stall   (vmsock loaded, run as root; needs userfaultfd)
@@ -21,7 +23,6 @@
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -128,9 +129,13 @@ static void fill_pattern(unsigned char *buf, size_t len, unsigned char seed)
 
 /* --- The unprivileged side: a socket stuck in a copy --------------------- */
 
+enum stuck_op { STUCK_RECV, STUCK_SEND, STUCK_SOCKOPT };
+
+static const char *const op_name[] = { "recv", "send", "sockopt" };
+
 struct stuck_io {
 	int fd;
-	bool send;
+	enum stuck_op op;
 	void *buf;
 	ssize_t ret;
 	int err;
@@ -140,10 +145,18 @@ static void *stuck_io_thread(void *arg)
 {
 	struct stuck_io *io = arg;
 
-	if (io->send)
-		io->ret = send(io->fd, io->buf, MSG_LEN, 0);
-	else
+	switch (io->op) {
+	case STUCK_RECV:
 		io->ret = recv(io->fd, io->buf, MSG_LEN, MSG_WAITALL);
+		break;
+	case STUCK_SEND:
+		io->ret = send(io->fd, io->buf, MSG_LEN, 0);
+		break;
+	case STUCK_SOCKOPT:
+		io->ret = setsockopt(io->fd, SOL_SOCKET, SO_LINGER, io->buf,
+				     sizeof(struct linger));
+		break;
+	}
 	io->err = errno;
 	return NULL;
 }
@@ -154,19 +167,25 @@ static int drop_privileges(void)
 	       setresuid(NOBODY, NOBODY, NOBODY) ? -1 : 0;
 }
 
-/* A page registered with a new userfaultfd, never touched. */
+/*
+ * Two pages: the first present, the second registered with a new
+ * userfaultfd and never touched. Returns the second.
+ */
 static void *uffd_page(int *uffd)
 {
 	struct uffdio_api api = { .api = UFFD_API };
 	struct uffdio_register reg;
-	void *page;
+	char *page;
 
 	*uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (*uffd < 0 || ioctl(*uffd, UFFDIO_API, &api))
 		return NULL;
-	page = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	page = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (page == MAP_FAILED)
 		return NULL;
+	memset(page, 0, page_size);
+	page += page_size;
 	reg.range.start = (unsigned long)page;
 	reg.range.len = page_size;
 	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
@@ -224,10 +243,12 @@ static void say(int fd, const char *fmt, ...)
  * packet is on its way to that socket, then waits for "G", serves the
  * fault and says "OK" or why not.
  */
-static void __attribute__((noreturn)) attacker(bool send_case, int to_parent, int from_parent)
+static void __attribute__((noreturn)) attacker(enum stuck_op op, int to_parent, int from_parent)
 {
 	unsigned char want[MSG_LEN], got[MSG_LEN];
-	struct stuck_io io = { .send = send_case };
+	struct stuck_io io = { .op = op };
+	struct pollfd pfd = { .events = POLLIN };
+	unsigned char *page;
 	pthread_t thread;
 	int uffd, a, b;
 	char go;
@@ -236,8 +257,14 @@ static void __attribute__((noreturn)) attacker(bool send_case, int to_parent, in
 		say(to_parent, "cannot become uid %d: %s", NOBODY, strerror(errno));
 		_exit(1);
 	}
-	io.buf = uffd_page(&uffd);
-	if (!io.buf) {
+	page = uffd_page(&uffd);
+	/*
+	 * The core reads an option's first int before it locks the socket:
+	 * SO_LINGER's value straddles the pages so that the part it copies
+	 * under the lock is the part that faults.
+	 */
+	io.buf = op == STUCK_SOCKOPT ? page - sizeof(int) : page;
+	if (!page) {
 		say(to_parent, "userfaultfd as uid %d: %s", NOBODY, strerror(errno));
 		_exit(1);
 	}
@@ -247,7 +274,7 @@ static void __attribute__((noreturn)) attacker(bool send_case, int to_parent, in
 	}
 	fill_pattern(want, MSG_LEN, 0x5a);
 	/* A receiver only copies once there is data. */
-	if (!send_case && send(b, want, MSG_LEN, 0) != MSG_LEN) {
+	if (op == STUCK_RECV && send(b, want, MSG_LEN, 0) != MSG_LEN) {
 		say(to_parent, "send to own socket: %s", strerror(errno));
 		_exit(1);
 	}
@@ -257,7 +284,7 @@ static void __attribute__((noreturn)) attacker(bool send_case, int to_parent, in
 		_exit(1);
 	}
 	if (uffd_wait_fault(uffd)) {
-		say(to_parent, "%s() never faulted on the page", send_case ? "send" : "recv");
+		say(to_parent, "%s() never faulted on the page", op_name[op]);
 		_exit(1);
 	}
 	/* A SHUTDOWN packet for the stuck socket goes to the control worker. */
@@ -268,23 +295,35 @@ static void __attribute__((noreturn)) attacker(bool send_case, int to_parent, in
 	say(to_parent, "S");
 	if (read(from_parent, &go, 1) != 1)
 		_exit(1);
-	if (uffd_serve(uffd, io.buf, 0x5a)) {
+	if (uffd_serve(uffd, page, 0x5a)) {
 		say(to_parent, "UFFDIO_COPY: %s", strerror(errno));
 		_exit(1);
 	}
 	pthread_join(thread, NULL);
+	if (op == STUCK_SOCKOPT) {
+		/* The SHUTDOWN that came meanwhile must reach the socket now. */
+		pfd.fd = a;
+		if (io.ret || poll(&pfd, 1, BOUND_MS) != 1 ||
+		    recv(a, got, 1, MSG_DONTWAIT) != 0) {
+			say(to_parent, "setsockopt returned %zd (%s); no end of file after it",
+			    io.ret, strerror(io.err));
+			_exit(1);
+		}
+		say(to_parent, "OK");
+		_exit(0);
+	}
 	if (io.ret != MSG_LEN) {
 		say(to_parent, "stuck %s() returned %zd (%s) once served, want %d",
-		    send_case ? "send" : "recv", io.ret, strerror(io.err), MSG_LEN);
+		    op_name[op], io.ret, strerror(io.err), MSG_LEN);
 		_exit(1);
 	}
-	if (send_case) {
+	if (op == STUCK_SEND) {
 		/* The served page holds the pattern: the peer must read it. */
 		if (recv(b, got, MSG_LEN, MSG_WAITALL) != MSG_LEN || memcmp(got, want, MSG_LEN)) {
 			say(to_parent, "peer read the wrong bytes after the stuck send");
 			_exit(1);
 		}
-	} else if (memcmp(io.buf, want, MSG_LEN)) {
+	} else if (memcmp(page, want, MSG_LEN)) {
 		say(to_parent, "stuck recv() delivered the wrong bytes");
 		_exit(1);
 	}
@@ -369,9 +408,9 @@ static int read_line(int fd, char *buf, size_t size, int ms)
 	return 0;
 }
 
-static void run_case(bool send_case)
+static void run_case(enum stuck_op op)
 {
-	const char *tag = send_case ? "send" : "recv";
+	const char *tag = op_name[op];
 	int to_child[2], from_child[2], done[2];
 	struct root_ops ops = { 0 };
 	struct pollfd pfd;
@@ -397,7 +436,7 @@ static void run_case(bool send_case)
 		close(done[1]);
 		close(ops.reset_a);
 		close(ops.reset_b);
-		attacker(send_case, from_child[1], to_child[0]);
+		attacker(op, from_child[1], to_child[0]);
 	}
 	close(to_child[0]);
 	close(from_child[1]);
@@ -421,7 +460,8 @@ static void run_case(bool send_case)
 	pthread_join(thread, NULL);
 
 	printf("# %s: root's connect() took %lld ms while uid %d's socket was stuck in %s()\n",
-	       tag, ops.connected ? ops.connected - ops.start : -1, NOBODY, tag);
+	       tag, ops.connected ? ops.connected - ops.start : -1, NOBODY,
+	       op == STUCK_SOCKOPT ? "setsockopt" : tag);
 	snprintf(name, sizeof(name), "%s_root_connect_accept_echo", tag);
 	check_bounded(name, ops.echoed, ops.start, served, ops.failed);
 	snprintf(name, sizeof(name), "%s_root_reset_elsewhere", tag);
@@ -462,7 +502,7 @@ int main(void)
 	/* Each case ends by SERVE_MS plus a few bounds; a hang kills the test. */
 	alarm(120);
 	page_size = sysconf(_SC_PAGESIZE);
-	tap_plan(2 + 2 * CHECKS_PER_CASE);
+	tap_plan(2 + 3 * CHECKS_PER_CASE);
 	af = VMCISock_GetAFValueFd(&afd);
 	local_cid = VMCISock_GetLocalCID();
 	tap_report(af >= 0 && local_cid != VMADDR_CID_ANY, "setup", "af %d cid %u", af,
@@ -471,12 +511,13 @@ int main(void)
 	tap_report(old_sysctl >= 0, "unprivileged_userfaultfd", "%s: %s", UFFD_SYSCTL,
 		   strerror(errno));
 	if (af < 0 || old_sysctl < 0) {
-		for (int i = 0; i < 2 * CHECKS_PER_CASE; i++)
+		for (int i = 0; i < 3 * CHECKS_PER_CASE; i++)
 			printf("skip case_%d # no vSockets or no userfaultfd\n", i);
 		return tap_exit_code();
 	}
-	run_case(false);
-	run_case(true);
+	run_case(STUCK_RECV);
+	run_case(STUCK_SEND);
+	run_case(STUCK_SOCKOPT);
 	set_uffd_sysctl(old_sysctl);
 	return tap_exit_code();
 }
