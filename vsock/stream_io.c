@@ -247,8 +247,10 @@ typedef ssize_t (*vmsock_copy_fn)(struct vmcix_qpair *qpair, struct msghdr *msg,
 /*
  * Locked, connected. Runs one queue-pair copy of up to @len bytes with the
  * socket unlocked and @io held, and returns with the socket locked again:
- * the copy's result, or VMCI_SUCCESS with *@err set when @io could not be
- * had (another caller holds it and this one may not wait, or a signal).
+ * the copy's result, or VMCI_SUCCESS with *@err set when a signal came
+ * while another caller of this socket held @io. Non-blocking callers wait
+ * for @io too, as they waited for the socket lock before: another copy is
+ * short unless it faults, and then only this socket waits.
  */
 static ssize_t vmsock_copy(struct sock *sk, struct mutex *io, vmsock_copy_fn copy,
 			   struct msghdr *msg, size_t len, long timeo, int *err)
@@ -257,14 +259,12 @@ static ssize_t vmsock_copy(struct sock *sk, struct mutex *io, vmsock_copy_fn cop
 	ssize_t n = VMCI_SUCCESS;
 
 	release_sock(sk);
-	if (!timeo && !mutex_trylock(io))
-		*err = -EAGAIN;
-	else if (timeo && mutex_lock_interruptible(io))
+	if (mutex_lock_interruptible(io)) {
 		*err = sock_intr_errno(timeo);
-	else
+	} else {
 		n = copy(qp, msg, len, 0);
-	if (!*err)
 		mutex_unlock(io);
+	}
 	lock_sock(sk);
 	return n;
 }
