@@ -66,8 +66,8 @@ struct vmsock_stream {
  * - options (stream_opts.c) are copied in before, and out after, the lock;
  * - datagram sockets (dgram.c) copy outside lock_sock() as well, though
  *   the control worker never locks them.
- * The core's own SOL_SOCKET options are outside this rule: see
- * stream_opts.c.
+ * The core's own SOL_SOCKET options are outside this rule (stream_opts.c),
+ * which is why the control worker never sleeps on a lock a task owns.
  */
 struct vmsock_sock {
 	struct sock sk;		/* first: sk_alloc() hands out the whole object */

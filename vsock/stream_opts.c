@@ -9,7 +9,8 @@
  * buffer never holds the lock the control worker needs. Options at
  * SOL_SOCKET never reach us: the core handles them, and a few of those
  * (SO_LINGER, SO_RCVTIMEO, SO_ATTACH_FILTER) copy under the lock; 6.1 has
- * no flag to route them here.
+ * no flag to route them here, so the control worker never waits for a
+ * lock a task owns (stream_conn.c).
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
