@@ -10,8 +10,9 @@
  * it is stuck, root must still connect, accept, echo and close on another
  * port, and see a reset on another connection, each within BOUND_MS.
  * Then the fault is served and the stuck call must finish with the right
- * bytes, and the stuck socket must see the packet it was sent. The time root's connect() took is printed as a figure: with the
- * old locking it lasts until the fault is served (SERVE_MS).
+ * bytes, and the stuck socket must see the packet it was sent. The time
+ * root's connect() took is printed: with the old locking it lasts until
+ * the fault is served (SERVE_MS). tests/bench/stall_bench.c measures it.
  *
  * Usage: vsock_stall   (vmsock loaded, run as root; needs userfaultfd)
  *
