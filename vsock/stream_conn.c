@@ -99,8 +99,12 @@ enum {
 struct vmsock_rx_pkt {
 	struct list_head node;
 	bool unknown_type;
+	bool requeued;		/* looked up again once already */
 	struct vmsock_packet pkt;
 };
+
+/* What vmsock_ctl_packet() did with a packet. */
+enum vmsock_ctl_result { VMSOCK_CTL_DONE, VMSOCK_CTL_CHILD_GONE, VMSOCK_CTL_STRAY };
 
 static bool vmsock_old_request;
 module_param_named(stream_old_request, vmsock_old_request, bool, 0644);
@@ -119,8 +123,15 @@ static unsigned long vmsock_rx_dropped;
 static void vmsock_stream_rx_work(struct work_struct *work);
 static DECLARE_WORK(vmsock_rx_work, vmsock_stream_rx_work);
 
-/* Sockets whose due work waits for a lock a task holds; worker only. */
+/*
+ * Sockets whose due work waits for a lock a task holds; worker only. An
+ * owner's release_sock() sets vmsock_retry_due and queues vmsock_retry;
+ * the packet loop also looks at the flag after every packet, so a socket
+ * its owner held only briefly (a listener in accept()) is served at once,
+ * not after a burst of packets has drained.
+ */
 static LIST_HEAD(vmsock_deferred);
+static unsigned long vmsock_retry_due;
 static void vmsock_retry_work(struct work_struct *work);
 static DECLARE_WORK(vmsock_retry, vmsock_retry_work);
 
@@ -556,17 +567,21 @@ static bool vmsock_pkt_from_peer(struct sock *sk, const struct vmsock_packet *pk
 	       vsk->local_addr.svm_port == pkt->dst_port;
 }
 
-/* @sk (and @listener, if any) locked: one packet. True when @sk, a child, was destroyed. */
-static bool vmsock_ctl_packet(struct sock *sk, struct sock *listener,
-			      const struct vmsock_packet *pkt)
+/*
+ * @sk (and @listener, if any) locked: one packet. CHILD_GONE when @sk, a
+ * child, was destroyed. STRAY when the socket is closed or its peer has
+ * changed since the packet was looked up (a failed connect and a new one,
+ * a child reset), which a packet that waited in the backlog sees more
+ * often: unless @requeued, the caller looks the packet up again, since
+ * another socket may have it now (a new REQUEST from the port of a child
+ * just reset is its listener's). Otherwise it is answered as if no socket
+ * had it.
+ */
+static enum vmsock_ctl_result vmsock_ctl_packet(struct sock *sk, struct sock *listener,
+						const struct vmsock_packet *pkt, bool requeued)
 {
 	int state = sk->sk_state;
 
-	/*
-	 * Its peer may have changed since the packet was looked up (a failed
-	 * connect and a new one, while the packet waited in the backlog or
-	 * for the locks): a stray packet is answered as if no socket had it.
-	 */
 	if (state != TCP_LISTEN && !vmsock_pkt_from_peer(sk, pkt))
 		state = TCP_CLOSE;
 	switch (state) {
@@ -577,18 +592,20 @@ static bool vmsock_ctl_packet(struct sock *sk, struct sock *listener,
 		vmsock_connecting_rx(sk, pkt);
 		break;
 	case TCP_SYN_RECV:
-		if (listener)
-			return vmsock_pending_rx(listener, sk, pkt);
+		if (listener && vmsock_pending_rx(listener, sk, pkt))
+			return VMSOCK_CTL_CHILD_GONE;
 		break;
 	case TCP_ESTABLISHED:
 		vmsock_connected_rx(sk, pkt);
 		break;
 	default:
+		if (!requeued)
+			return VMSOCK_CTL_STRAY;
 		if (pkt->type != VMSOCK_PKT_RST)
 			vmsock_reply(pkt, VMSOCK_PKT_RST);
 		break;
 	}
-	return false;
+	return VMSOCK_CTL_DONE;
 }
 
 /*
@@ -623,8 +640,10 @@ void vmsock_stream_release_cb(struct sock *sk)
 {
 	unsigned long *flags = &vmsock_sk(sk)->st.work_flags;
 
-	if (test_bit(VMSOCK_KICK, flags) && test_and_clear_bit(VMSOCK_KICK, flags))
+	if (test_bit(VMSOCK_KICK, flags) && test_and_clear_bit(VMSOCK_KICK, flags)) {
+		set_bit(0, &vmsock_retry_due);
 		queue_work(vmsock_stream_wq, &vmsock_retry);
+	}
 }
 
 /*
@@ -662,6 +681,19 @@ static void vmsock_detach(struct sock *sk);
 static bool vmsock_timeout(struct sock *sk, struct sock *listener);
 
 /*
+ * Worker: stray packets go back to the head of the packet queue, in
+ * order, for one more lookup; they were counted there before.
+ */
+static void vmsock_rx_requeue(struct list_head *stray, unsigned int n)
+{
+	spin_lock_irq(&vmsock_rx_lock);
+	list_splice(stray, &vmsock_rx_list);
+	vmsock_rx_count += n;
+	spin_unlock_irq(&vmsock_rx_lock);
+	queue_work(vmsock_stream_wq, &vmsock_rx_work);
+}
+
+/*
  * Worker, holding a reference to @sk: runs what is due for it, packets in
  * arrival order first, then a peer detach, then a timeout; or, when a task
  * owns a lock it needs, leaves it all on vmsock_deferred.
@@ -669,9 +701,12 @@ static bool vmsock_timeout(struct sock *sk, struct sock *listener);
 static void vmsock_ctl_run(struct sock *sk)
 {
 	struct vmsock_sock *vsk = vmsock_sk(sk);
+	enum vmsock_ctl_result ret;
 	struct vmsock_rx_pkt *rx;
+	unsigned int n_stray = 0;
 	struct sock *listener;
 	bool put_child = false;
+	LIST_HEAD(stray);
 
 	if (!vmsock_ctl_lock(sk, &listener)) {
 		if (list_empty(&vsk->st.defer_node)) {
@@ -683,7 +718,14 @@ static void vmsock_ctl_run(struct sock *sk)
 	while ((rx = list_first_entry_or_null(&vsk->st.backlog, struct vmsock_rx_pkt, node))) {
 		list_del(&rx->node);
 		vsk->st.backlog_len--;
-		put_child |= vmsock_ctl_packet(sk, listener, &rx->pkt);
+		ret = vmsock_ctl_packet(sk, listener, &rx->pkt, rx->requeued);
+		if (ret == VMSOCK_CTL_STRAY) {
+			rx->requeued = true;
+			list_add_tail(&rx->node, &stray);
+			n_stray++;
+			continue;
+		}
+		put_child |= ret == VMSOCK_CTL_CHILD_GONE;
 		kfree(rx);
 	}
 	if (test_and_clear_bit(VMSOCK_DETACH_DUE, &vsk->st.work_flags))
@@ -698,19 +740,29 @@ static void vmsock_ctl_run(struct sock *sk)
 	/* The reference the listener's list held. */
 	if (put_child)
 		sock_put(sk);
+	if (n_stray)
+		vmsock_rx_requeue(&stray, n_stray);
 }
 
-static void vmsock_retry_work(struct work_struct *work)
+/* Worker: tries every deferred socket again once an owner released one. */
+static void vmsock_retry_deferred(void)
 {
 	struct vmsock_sock *vsk, *tmp;
 	LIST_HEAD(retry);
 
+	if (!test_bit(0, &vmsock_retry_due) || !test_and_clear_bit(0, &vmsock_retry_due))
+		return;
 	list_splice_init(&vmsock_deferred, &retry);
 	list_for_each_entry_safe(vsk, tmp, &retry, st.defer_node) {
 		list_del_init(&vsk->st.defer_node);
 		vmsock_ctl_run(&vsk->sk);
 		sock_put(&vsk->sk);
 	}
+}
+
+static void vmsock_retry_work(struct work_struct *work)
+{
+	vmsock_retry_deferred();
 }
 
 /* Worker. Takes @rx (true) when it is for a socket; else the caller frees it. */
@@ -769,6 +821,7 @@ static void vmsock_stream_rx_work(struct work_struct *work)
 		else if (vmsock_stream_rx(rx))
 			rx = NULL;
 		kfree(rx);
+		vmsock_retry_deferred();
 		cond_resched();
 	}
 }
@@ -802,6 +855,7 @@ static int vmsock_ctl_recv_cb(void *client_data, struct vmci_datagram *dg)
 	if (!rx)
 		return VMCI_ERROR_NO_MEM;
 	rx->unknown_type = ret == -EPROTONOSUPPORT;
+	rx->requeued = false;
 	memcpy(&rx->pkt, dg, sizeof(rx->pkt));
 
 	spin_lock_irqsave(&vmsock_rx_lock, flags);
