@@ -571,11 +571,12 @@ static bool vmsock_pkt_from_peer(struct sock *sk, const struct vmsock_packet *pk
  * @sk (and @listener, if any) locked: one packet. CHILD_GONE when @sk, a
  * child, was destroyed. STRAY when the socket is closed or its peer has
  * changed since the packet was looked up (a failed connect and a new one,
- * a child reset), which a packet that waited in the backlog sees more
- * often: unless @requeued, the caller looks the packet up again, since
- * another socket may have it now (a new REQUEST from the port of a child
- * just reset is its listener's). Otherwise it is answered as if no socket
- * had it.
+ * a child reset), or a listener got what is not a REQUEST, which a packet
+ * that waited in a backlog sees more often: unless @requeued, the caller
+ * looks the packet up again, since another socket may have it now (a new
+ * REQUEST from the port of a child just reset is its listener's, a RST
+ * that came behind its REQUEST is the new child's). Otherwise it is
+ * handled, or answered as if no socket had it.
  */
 static enum vmsock_ctl_result vmsock_ctl_packet(struct sock *sk, struct sock *listener,
 						const struct vmsock_packet *pkt, bool requeued)
@@ -586,6 +587,14 @@ static enum vmsock_ctl_result vmsock_ctl_packet(struct sock *sk, struct sock *li
 		state = TCP_CLOSE;
 	switch (state) {
 	case TCP_LISTEN:
+		/*
+		 * The lookup fell back to the listener when no child had the
+		 * peer yet; anything but a REQUEST may be for a child made
+		 * since (a connect's RST behind its REQUEST in the backlog).
+		 */
+		if (!requeued && pkt->type != VMSOCK_PKT_REQUEST &&
+		    pkt->type != VMSOCK_PKT_REQUEST2)
+			return VMSOCK_CTL_STRAY;
 		vmsock_listen_rx(sk, pkt);
 		break;
 	case TCP_SYN_SENT:
