@@ -262,7 +262,8 @@ static void rpci_unprivileged(void)
 			_exit(3);
 		s = socket(af, SOCK_STREAM, 0);
 		CHECK_ERRNO("unprivileged_bind_refused", bind_port(s, 1023), EACCES);
-		tap_report(!hv_connect(s, RPCI_PORT), "unprivileged_connect", "%s", strerror(errno));
+		tap_report(!hv_connect(s, RPCI_PORT), "unprivileged_connect", "%s",
+			   strerror(errno));
 		tap_report(model_local_port(s) >= 1024, "unprivileged_ordinary_port", "port %u",
 			   model_local_port(s));
 		check_channel("host_sees_unprivileged", s, "unprivileged");
@@ -286,7 +287,7 @@ static void tclo_exchange(const char *name, int s, const char *want, const char 
 	free(got);
 }
 
-static void tclo(void)
+static void command_channel(void)
 {
 	int s = socket(af, SOCK_STREAM, 0), r, err = -1, size = 65536, ctl;
 	socklen_t len = sizeof(err);
@@ -340,7 +341,7 @@ int main(void)
 	tap_report(local_cid != VMADDR_CID_ANY, "local_cid", "no CID");
 	rpci_privileged();
 	rpci_unprivileged();
-	tclo();
+	command_channel();
 	/* Nothing listens on 977: the hypervisor resets the request. */
 	s = socket(af, SOCK_STREAM, 0);
 	CHECK_ERRNO("no_endpoint_reset", hv_connect(s, 977), ECONNRESET);
