@@ -2,11 +2,14 @@
 # device model in QEMU, on the stock Debian 6.12 kernel.
 # shellcheck shell=bash
 
+source "$TESTS_DIR/lib/vmware_tools.sh"
+
 # One VM per line: BAR1 variant (mmio on/off), interrupts the device
 # offers (msix = MSI-X and MSI, msi = MSI only, intx = neither), our
-# irq_mode parameter, the mode and vector count we must end up with, CID.
+# irq_mode parameter, the mode and vector count we must end up with, CID,
+# and optionally "tools": Debian's vmtoolsd runs in that VM (one is enough).
 GUEST_MODEL_VMS=(
-	"on  msix auto  msix  3 4401"
+	"on  msix auto  msix  3 4401 tools"
 	"off msix msix1 msix1 1 4402"
 	"off msi  auto  msi   1 4403"
 	"on  intx auto  intx  1 4404"
@@ -70,9 +73,9 @@ PY
 	echo $!
 }
 
-# make_guest_model_initramfs IMAGE LABEL MODULE_DIR GCOV(y|n) [INTREE_MODULE_DIR]
+# make_guest_model_initramfs IMAGE LABEL MODULE_DIR GCOV(y|n) [INTREE_MODULE_DIR] [tools]
 make_guest_model_initramfs() {
-	local image=$1 label=$2 mods=$3 gcov=$4 intree=${5:-} root applet
+	local image=$1 label=$2 mods=$3 gcov=$4 intree=${5:-} tools=n root applet why
 	root=$(mktemp -d)
 	# mktemp makes it 0700, and it becomes the VM's /: users other than
 	# root could not reach anything in it.
@@ -95,17 +98,25 @@ make_guest_model_initramfs() {
 		gcc -static -O2 -Wall -Wextra -Werror -o "$root/lib/test/$(basename "$src" .c)" \
 			"$src" || { rm -rf "$root"; return 1; }
 	done
-	printf 'LABEL=%s\nGCOV=%s\n' "$label" "$gcov" >"$root/etc/testplan"
+	# Debian's vmtoolsd (vmware_tools.sh); without it the VM skips its checks.
+	if [ "${6:-}" = tools ]; then
+		if why=$(install_vmware_tools "$root"); then
+			tools=y
+		else
+			record SKIP "$label:vmware_tools" "$why"
+		fi
+	fi
+	printf 'LABEL=%s\nGCOV=%s\nTOOLS=%s\n' "$label" "$gcov" "$tools" >"$root/etc/testplan"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$image"
 	rm -rf "$root"
 }
 
-# boot_guest_model_vm QEMU KERNEL MODULE_DIR INTREE_DIR LABEL GCOV(y|n) "mmio irqs param mode vectors cid"
+# boot_guest_model_vm QEMU KERNEL MODULE_DIR INTREE_DIR LABEL GCOV(y|n) "mmio irqs param mode vectors cid [tools]"
 # GCOV=y: MODULE_DIR was built with gcov and the kernel has GCOV_KERNEL.
 boot_guest_model_vm() {
 	local qemu=$1 kernel=$2 mods=$3 intree=$4 label=$5 gcov=$6 mmio irqs param mode vectors cid
-	local hostdir echo_pid pid regs msix=off msi=off device append
-	read -r mmio irqs param mode vectors cid <<<"$7"
+	local hostdir echo_pid pid regs msix=off msi=off device append tools
+	read -r mmio irqs param mode vectors cid tools <<<"$7"
 	regs=$([ "$mmio" = on ] && echo mmio || echo io)
 	label=$label-$regs-$mode
 	[ "$irqs" = msix ] && msix=on msi=on
@@ -116,12 +127,14 @@ boot_guest_model_vm() {
 	append+=" vmci_guest.vectors=$vectors vmci_guest.regs=$regs"
 	append+=" vmci_guest.echo=$GUEST_MODEL_ECHO_PORT vmci_guest.new_cid=$((cid + 100))"
 	append+=" vmci_guest.bulk_mib=$GUEST_MODEL_BULK_MIB"
-	make_guest_model_initramfs "$OUT_DIR/initrd-$label.gz" "$label" "$mods" "$gcov" "$intree" ||
+	make_guest_model_initramfs "$OUT_DIR/initrd-$label.gz" "$label" "$mods" "$gcov" "$intree" \
+		"$tools" ||
 		{ record FAIL "$label:initramfs"; rm -rf "$hostdir"; return; }
 	say "booting $(basename "$kernel") with $device, irq_mode=$param"
 	echo_pid=$(guest_model_echo "$hostdir" "$GUEST_MODEL_ECHO_PORT" "$OUT_DIR/host-$label.log")
 	# The model phase's host programs (streams on 7000-7003 and 8000,
-	# datagrams and control on 6000/6001), as model.sh starts them.
+	# datagrams and control on 6000/6001), as model.sh starts them,
+	# and the hypervisor's VMware Tools endpoints (tools_host.py).
 	echo_pid+=" $(start_model_host_side "$hostdir" "$OUT_DIR/host-$label.log.model" | tr '\n' ' ')"
 	mkdir -p "$OUT_DIR/vm-$label"
 	: >"$OUT_DIR/vm-$label/report.log"
@@ -141,6 +154,9 @@ boot_guest_model_vm() {
 	done
 	record_host_results "$label" "$OUT_DIR/host-$label.log.model.connect" 3
 	record_host_results "$label" "$OUT_DIR/host-$label.log.model.lifecycle" 2
+	# The command-channel session of model_tools (three checks), and the
+	# daemon's when it ran.
+	record_host_results "$label" "$OUT_DIR/host-$label.log.model.tools" 3
 	rm -rf "$hostdir"
 	# The debug kernel (the one with gcov) has kmemleak: its scan must run.
 	check_vm_report "$label" "$OUT_DIR/vm-$label" n "$gcov"

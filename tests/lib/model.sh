@@ -99,6 +99,9 @@ start_model_host_side() {
 	echo $!
 	python3 "$TESTS_DIR/vmm/host/stream_bulk.py" "$dir" 7003 >"$log.bulk" 2>&1 &
 	echo $!
+	# The hypervisor's VMware Tools endpoints (CID 0 ports 976 and 975).
+	python3 "$TESTS_DIR/vmm/host/tools_host.py" "$dir" >"$log.tools" 2>&1 &
+	echo $!
 }
 
 # RESULT lines a host-side program printed; EXPECTED of them must exist.
@@ -156,6 +159,8 @@ model_vm() {
 	done
 	record_host_results "$label" "$OUT_DIR/host-$label.log.connect" 3
 	record_host_results "$label" "$OUT_DIR/host-$label.log.lifecycle" 2
+	# model_tools' command-channel session: reset, ping, unknown.
+	record_host_results "$label" "$OUT_DIR/host-$label.log.tools" 3
 	rm -rf "$hostdir"
 	check_vm_report "$label" "$OUT_DIR/vm-$label"
 	# What the in-tree stack reaches through the model: no pass/fail.

@@ -116,6 +116,10 @@ int64_t vmm_bridge_from_guest(struct vmm_bridge *b, const uint8_t *dg, size_t le
 
 	if (b->dgram_fd < 0)
 		return VMM_ERROR_DST_UNREACHABLE;
+	/* The hypervisor's only resource reaching here: its stream endpoints. */
+	if (vmm_get32(dg) == VMM_HYPERVISOR_CID)
+		return port == VMM_RID_HV_VSOCK_PACKET ? vmm_stream_packet(b, dg, len) :
+				    VMM_ERROR_INVALID_RESOURCE;
 	/* RID 1 of the host is its vSockets control channel. */
 	if (port == 1)
 		return vmm_stream_packet(b, dg, len);

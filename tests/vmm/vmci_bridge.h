@@ -14,6 +14,12 @@
  * listener there means RST). Bytes are moved between that socket and the
  * queue pair the guest offers; no framing is added.
  *
+ * Streams to the hypervisor: a guest connection to {0, P} (its control
+ * packets go to {0, 15}) is bridged to <dir>/hv-stream-P in the same way,
+ * except that the device first writes one line, "VSOCK <guest cid> <guest
+ * port>\n", because the hypervisor's endpoints judge the caller by its
+ * source port (below 1024 is privileged; tests/vmm/host/tools_host.py).
+ *
  * A host program opens a stream to guest port G by connecting to
  * <dir>/vmci-stream and writing "CONNECT G\n"; once the guest accepted,
  * the device answers "OK <host port>\n" and the socket carries the
@@ -53,6 +59,7 @@ struct vmm_stream {
 	struct vmm_bridge *bridge;
 	bool used;
 	bool attached;
+	uint32_t peer;		/* VMM_HOST_CID, or VMM_HYPERVISOR_CID */
 	/* Host-initiated: reading the CONNECT line, or waiting for the guest. */
 	enum { ST_OPEN, ST_LINE, ST_REQUESTED, ST_OFFERED } state;
 	char line[32];

@@ -30,8 +30,9 @@ struct vmm_env {
 	 */
 	void (*irq)(void *opaque, uint32_t causes, bool level);
 	/*
-	 * A datagram for the host context (CID 2). Returns the VMCI result
-	 * the guest sees. NULL: the host context is unreachable.
+	 * A datagram for the host context (CID 2), or a vSockets control
+	 * packet for the hypervisor ({0, 15}). Returns the VMCI result the
+	 * guest sees. NULL: the host context is unreachable.
 	 */
 	int64_t (*host_datagram)(void *opaque, const uint8_t *dg, size_t len);
 	/* The guest detached (or a reset dropped) a pair; may be NULL. */

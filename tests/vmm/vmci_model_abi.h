@@ -79,6 +79,11 @@
 #define VMM_RID_QUEUEPAIR_ALLOC		10
 #define VMM_RID_QUEUEPAIR_DETACH	11
 #define VMM_RID_RESOURCE_MAX		17
+/*
+ * Not a hypervisor call: the hypervisor's own vSockets control channel,
+ * where a guest's control packets to CID 0 go (VMware Tools' streams).
+ */
+#define VMM_RID_HV_VSOCK_PACKET		15
 #define VMM_RESOURCE_QUERY_MAX		31
 
 /* Datagrams. */

@@ -2,7 +2,9 @@
 /*
  * What the hypervisor does with a datagram: hypervisor calls (destination
  * context 0), routing to the host context and back to the guest itself,
- * doorbells and events.
+ * doorbells and events. The one datagram to context 0 that is not a call
+ * is a vSockets control packet for the hypervisor's stream endpoints
+ * ({0, 15}); it goes to the embedding like host traffic.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -288,7 +290,7 @@ static int64_t route(struct vmci_model *m, uint8_t *dg, size_t len)
 	vmm_put32(dg + 8, m->cid);
 	if (dst == m->cid) {
 		ret = vmm_deliver(m, dg, len);
-	} else if (dst == VMM_HOST_CID) {
+	} else if (dst == VMM_HOST_CID || dst == VMM_HYPERVISOR_CID) {
 		if (!m->env.host_datagram)
 			return VMM_ERROR_DST_UNREACHABLE;
 		ret = m->env.host_datagram(m->env.opaque, dg, len);
@@ -308,7 +310,9 @@ int64_t vmm_handle_datagram(struct vmci_model *m, uint8_t *dg, size_t len)
 	plen = vmm_get64(dg + 16);
 	if (plen != len - HDR)
 		return VMM_ERROR_INVALID_ARGS;
-	if (vmm_get32(dg) == VMM_HYPERVISOR_CID)
+	/* Without an embedding that serves it, {0, 15} is an unknown call. */
+	if (vmm_get32(dg) == VMM_HYPERVISOR_CID &&
+	    (vmm_get32(dg + 4) != VMM_RID_HV_VSOCK_PACKET || !m->env.host_datagram))
 		return hypercall(m, vmm_get32(dg + 4), dg + HDR, plen);
 	return route(m, dg, len);
 }

@@ -124,7 +124,8 @@ int64_t vmm_qp_alloc(struct vmci_model *m, const uint8_t *pl, uint64_t plen)
 		return VMM_ERROR_INVALID_ARGS;
 	if ((flags & ~QP_ALL_FLAGS) || (flags & QP_FLAG_LOCAL))
 		return VMM_ERROR_INVALID_ARGS;
-	if (peer != VMM_INVALID_ID && peer != VMM_HOST_CID)
+	/* The host, or the hypervisor's own stream endpoints (CID 0). */
+	if (peer != VMM_INVALID_ID && peer != VMM_HOST_CID && peer != VMM_HYPERVISOR_CID)
 		return peer == m->cid ? VMM_ERROR_INVALID_ARGS :
 					VMM_ERROR_DST_UNREACHABLE;
 	if (psize > QP_MAX_MEMORY || csize > QP_MAX_MEMORY ||
@@ -196,14 +197,18 @@ int64_t vmm_qp_detach(struct vmci_model *m, const uint8_t *pl, uint64_t plen)
 	return VMM_SUCCESS_LAST_DETACH;
 }
 
-/* QP_PEER_ATTACH / QP_PEER_DETACH: {handle, peer 2, pad}. */
+/*
+ * QP_PEER_ATTACH / QP_PEER_DETACH: {handle, peer, pad}; the peer is the
+ * hypervisor for a pair the guest made for it, else the host.
+ */
 static int peer_event(struct vmci_model *m, uint32_t event, const struct vmm_qpair *qp)
 {
 	uint8_t payload[16] = { 0 };
 
 	vmm_put32(payload, qp->context);
 	vmm_put32(payload + 4, qp->resource);
-	vmm_put32(payload + 8, VMM_HOST_CID);
+	vmm_put32(payload + 8, qp->peer == VMM_HYPERVISOR_CID ? VMM_HYPERVISOR_CID :
+								VMM_HOST_CID);
 	return vmm_raise_event(m, event, payload, sizeof(payload));
 }
 

@@ -13,6 +13,10 @@
  * a Unix peer that only shut its sending side gives the guest SHUTDOWN
  * {SEND} instead.
  *
+ * Guest connections to the hypervisor (CID 0, packets from and to RID
+ * 15) work the same way on <dir>/hv-stream-P; that is the path VMware
+ * Tools take. The hypervisor never connects to the guest.
+ *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
 #include <errno.h>
@@ -46,13 +50,16 @@
 #define MIN_QUEUE	128u
 #define MAX_QUEUE	(64u << 20)
 
-static int send_pkt(struct vmm_bridge *b, uint32_t guest_port, uint32_t host_port,
-		    uint8_t type, uint16_t proto, uint64_t u0, uint64_t u1)
+/* A control packet from PEER (the host, or the hypervisor) to the guest. */
+static int send_pkt(struct vmm_bridge *b, uint32_t peer, uint32_t guest_port,
+		    uint32_t host_port, uint8_t type, uint16_t proto, uint64_t u0,
+		    uint64_t u1)
 {
 	uint8_t dg[PKT_SIZE];
 
 	memset(dg, 0, sizeof(dg));
-	vmm_put_header(dg, b->model->cid, PKT_RID, VMM_HOST_CID, PKT_RID,
+	vmm_put_header(dg, b->model->cid, PKT_RID, peer,
+		       peer == VMM_HYPERVISOR_CID ? VMM_RID_HV_VSOCK_PACKET : PKT_RID,
 		       PKT_SIZE - VMM_DG_HEADER_SIZE);
 	dg[24] = PKT_VERSION;
 	dg[25] = type;
@@ -65,12 +72,14 @@ static int send_pkt(struct vmm_bridge *b, uint32_t guest_port, uint32_t host_por
 	return vmm_deliver(b->model, dg, sizeof(dg));
 }
 
-static struct vmm_stream *find(struct vmm_bridge *b, uint32_t gport, uint32_t hport)
+static struct vmm_stream *find(struct vmm_bridge *b, uint32_t peer, uint32_t gport,
+			       uint32_t hport)
 {
 	for (int i = 0; i < VMM_BRIDGE_MAX_STREAMS; i++) {
 		struct vmm_stream *st = &b->streams[i];
 
-		if (st->used && st->guest_port == gport && st->host_port == hport)
+		if (st->used && st->peer == peer && st->guest_port == gport &&
+		    st->host_port == hport)
 			return st;
 	}
 	return NULL;
@@ -90,7 +99,7 @@ static void close_stream(struct vmm_stream *st)
 
 static void reset_stream(struct vmm_stream *st)
 {
-	send_pkt(st->bridge, st->guest_port, st->host_port, T_RST, 0, 0, 0);
+	send_pkt(st->bridge, st->peer, st->guest_port, st->host_port, T_RST, 0, 0, 0);
 	close_stream(st);
 }
 
@@ -117,7 +126,7 @@ static void detach_stream(struct vmm_stream *st)
 	if (qp)
 		vmm_qp_host_detach(st->bridge->model, qp);
 	else if (!st->attached && st->state != ST_LINE && !st->draining)
-		send_pkt(st->bridge, st->guest_port, st->host_port, T_RST, 0, 0, 0);
+		send_pkt(st->bridge, st->peer, st->guest_port, st->host_port, T_RST, 0, 0, 0);
 	close_stream(st);
 }
 
@@ -207,7 +216,7 @@ static void to_host(struct vmm_stream *st)
 		st->out_off += n;
 	}
 	if (drained)
-		send_pkt(st->bridge, st->guest_port, st->host_port, T_READ, 0, 0, 0);
+		send_pkt(st->bridge, st->peer, st->guest_port, st->host_port, T_READ, 0, 0, 0);
 	if (st->guest_shut && st->out_off == st->out_len &&
 	    (!qp || vmm_qp_host_ready(st->bridge->model, qp) <= 0))
 		shutdown(st->fd, SHUT_WR);
@@ -241,7 +250,7 @@ static void to_guest(struct vmm_stream *st)
 		}
 		if (n <= 0) {
 			st->host_eof = true;
-			send_pkt(st->bridge, st->guest_port, st->host_port, T_SHUTDOWN,
+			send_pkt(st->bridge, st->peer, st->guest_port, st->host_port, T_SHUTDOWN,
 				 0, SHUT_SEND_MODE, 0);
 			break;
 		}
@@ -252,7 +261,7 @@ static void to_guest(struct vmm_stream *st)
 		wrote = true;
 	}
 	if (wrote)
-		send_pkt(st->bridge, st->guest_port, st->host_port, T_WROTE, 0, 0, 0);
+		send_pkt(st->bridge, st->peer, st->guest_port, st->host_port, T_WROTE, 0, 0, 0);
 }
 
 static struct vmm_stream *free_slot(struct vmm_bridge *b)
@@ -285,7 +294,7 @@ static void read_connect_line(struct vmm_stream *st)
 			st->guest_port = port;
 			st->host_port = st->bridge->next_port++;
 			st->state = ST_REQUESTED;
-			send_pkt(st->bridge, port, st->host_port, T_REQUEST2,
+			send_pkt(st->bridge, st->peer, port, st->host_port, T_REQUEST2,
 				 PROTO_QSTATE, DEFAULT_QUEUE, 0);
 			return;
 		}
@@ -315,6 +324,7 @@ void vmm_stream_accept(struct vmm_bridge *b)
 	st->bridge = b;
 	st->used = true;
 	st->fd = fd;
+	st->peer = VMM_HOST_CID;
 	st->state = ST_LINE;
 	st->guest_port = VMM_INVALID_ID;
 	st->host_port = VMM_INVALID_ID;
@@ -380,8 +390,20 @@ void vmm_stream_io(struct vmm_stream *st)
 		update_watch(st);
 }
 
-static struct vmm_stream *open_stream(struct vmm_bridge *b, uint32_t gport,
-				      uint32_t hport)
+/*
+ * The hypervisor's endpoints learn who is calling: they judge the guest's
+ * source port (below 1024: privileged), which the bytes do not carry.
+ */
+static int hv_preamble(struct vmm_bridge *b, int fd, uint32_t gport)
+{
+	char line[40];
+	int len = snprintf(line, sizeof(line), "VSOCK %u %u\n", b->model->cid, gport);
+
+	return send(fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL) == len ? 0 : -1;
+}
+
+static struct vmm_stream *open_stream(struct vmm_bridge *b, uint32_t peer,
+				      uint32_t gport, uint32_t hport)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct vmm_stream *st = NULL;
@@ -392,14 +414,16 @@ static struct vmm_stream *open_stream(struct vmm_bridge *b, uint32_t gport,
 			st = &b->streams[i];
 	if (!st)
 		return NULL;
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/stream-%u",
-			     b->dir, hport) >= sizeof(sa.sun_path))
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%sstream-%u",
+			     b->dir, peer == VMM_HYPERVISOR_CID ? "hv-" : "",
+			     hport) >= sizeof(sa.sun_path))
 		return NULL;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return NULL;
 	/* A local listener accepts at once or not at all. */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    (peer == VMM_HYPERVISOR_CID && hv_preamble(b, fd, gport))) {
 		close(fd);
 		return NULL;
 	}
@@ -411,13 +435,24 @@ static struct vmm_stream *open_stream(struct vmm_bridge *b, uint32_t gport,
 	st->bridge = b;
 	st->used = true;
 	st->fd = fd;
+	st->peer = peer;
 	st->guest_port = gport;
 	st->host_port = hport;
 	return st;
 }
 
+/* A pair the guest offers must name the endpoint it offers it to. */
+static bool pair_for(const struct vmm_qpair *qp, uint32_t peer)
+{
+	if (peer == VMM_HYPERVISOR_CID)
+		return qp->peer == VMM_HYPERVISOR_CID;
+	return qp->peer == VMM_HOST_CID || qp->peer == VMM_INVALID_ID;
+}
+
 int64_t vmm_stream_packet(struct vmm_bridge *b, const uint8_t *dg, size_t len)
 {
+	/* The bridge sends only packets for {2, 1} and {0, 15} here. */
+	uint32_t peer = vmm_get32(dg);
 	uint32_t gport, hport, rid;
 	struct vmm_stream *st;
 	struct vmm_qpair *qp;
@@ -432,39 +467,38 @@ int64_t vmm_stream_packet(struct vmm_bridge *b, const uint8_t *dg, size_t len)
 	gport = vmm_get32(dg + 28);
 	hport = vmm_get32(dg + 32);
 	size = vmm_get64(dg + 40);
-	st = find(b, gport, hport);
+	st = find(b, peer, gport, hport);
 
 	switch (type) {
 	case T_REQUEST:
 	case T_REQUEST2:
 		if (st || size < MIN_QUEUE || size > MAX_QUEUE) {
-			send_pkt(b, gport, hport, T_RST, 0, 0, 0);
+			send_pkt(b, peer, gport, hport, T_RST, 0, 0, 0);
 			break;
 		}
 		if (type == T_REQUEST2 && !(proto & PROTO_QSTATE)) {
-			send_pkt(b, gport, hport, T_RST, 0, 0, 0);
+			send_pkt(b, peer, gport, hport, T_RST, 0, 0, 0);
 			break;
 		}
-		st = open_stream(b, gport, hport);
+		st = open_stream(b, peer, gport, hport);
 		if (!st) {
-			send_pkt(b, gport, hport, T_RST, 0, 0, 0);
+			send_pkt(b, peer, gport, hport, T_RST, 0, 0, 0);
 			break;
 		}
 		if (type == T_REQUEST2)
-			send_pkt(b, gport, hport, T_NEGOTIATE2, PROTO_QSTATE, size, 0);
+			send_pkt(b, peer, gport, hport, T_NEGOTIATE2, PROTO_QSTATE, size, 0);
 		else
-			send_pkt(b, gport, hport, T_NEGOTIATE, 0, size, 0);
+			send_pkt(b, peer, gport, hport, T_NEGOTIATE, 0, size, 0);
 		break;
 	case T_OFFER:
 		rid = vmm_get32(dg + 44);
 		qp = vmm_qp_find(b->model, b->model->cid, rid);
 		if (!st || st->attached || st->draining || st->state != ST_OPEN ||
-		    vmm_get32(dg + 40) != b->model->cid || !qp ||
-		    (qp->peer != VMM_HOST_CID && qp->peer != VMM_INVALID_ID)) {
+		    vmm_get32(dg + 40) != b->model->cid || !qp || !pair_for(qp, peer)) {
 			if (st)
 				reset_stream(st);
 			else
-				send_pkt(b, gport, hport, T_RST, 0, 0, 0);
+				send_pkt(b, peer, gport, hport, T_RST, 0, 0, 0);
 			break;
 		}
 		st->qp_context = b->model->cid;
@@ -472,7 +506,7 @@ int64_t vmm_stream_packet(struct vmm_bridge *b, const uint8_t *dg, size_t len)
 		st->attached = true;
 		/* The host attaches before it says so, as a real peer does. */
 		vmm_qp_host_attach(b->model, qp);
-		send_pkt(b, gport, hport, T_ATTACH, 0, vmm_get64(dg + 40), 0);
+		send_pkt(b, peer, gport, hport, T_ATTACH, 0, vmm_get64(dg + 40), 0);
 		vmm_stream_io(st);
 		break;
 	case T_NEGOTIATE:
@@ -482,7 +516,7 @@ int64_t vmm_stream_packet(struct vmm_bridge *b, const uint8_t *dg, size_t len)
 			if (st)
 				reset_stream(st);
 			else
-				send_pkt(b, gport, hport, T_RST, 0, 0, 0);
+				send_pkt(b, peer, gport, hport, T_RST, 0, 0, 0);
 			break;
 		}
 		st->qp_context = VMM_HOST_CID;
@@ -492,7 +526,7 @@ int64_t vmm_stream_packet(struct vmm_bridge *b, const uint8_t *dg, size_t len)
 			break;
 		}
 		st->state = ST_OFFERED;
-		send_pkt(b, gport, hport, T_OFFER, 0,
+		send_pkt(b, peer, gport, hport, T_OFFER, 0,
 			 (uint64_t)st->qp_resource << 32 | VMM_HOST_CID, 0);
 		break;
 	case T_ATTACH:
@@ -503,7 +537,7 @@ int64_t vmm_stream_packet(struct vmm_bridge *b, const uint8_t *dg, size_t len)
 			if (st)
 				reset_stream(st);
 			else
-				send_pkt(b, gport, hport, T_RST, 0, 0, 0);
+				send_pkt(b, peer, gport, hport, T_RST, 0, 0, 0);
 			break;
 		}
 		host_stream_open(st);
@@ -526,7 +560,7 @@ int64_t vmm_stream_packet(struct vmm_bridge *b, const uint8_t *dg, size_t len)
 	default:
 		/* Waiting notices need no action here; unknown types get INVALID. */
 		if (type >= T_MAX)
-			send_pkt(b, gport, hport, T_INVALID, 0, 0, 0);
+			send_pkt(b, peer, gport, hport, T_INVALID, 0, 0, 0);
 		break;
 	}
 	return VMM_SUCCESS;
@@ -552,10 +586,11 @@ void vmm_stream_qp_gone(struct vmm_bridge *b, uint32_t context, uint32_t resourc
 	}
 }
 
+/* Control commands name streams of the host context (CID 2). */
 static struct vmm_stream *find_open(struct vmm_bridge *b, uint32_t gport,
 				    uint32_t hport)
 {
-	struct vmm_stream *st = find(b, gport, hport);
+	struct vmm_stream *st = find(b, VMM_HOST_CID, gport, hport);
 
 	return st && st->state == ST_OPEN && stream_qp(st) && !st->poisoned ? st : NULL;
 }
@@ -580,8 +615,8 @@ int vmm_stream_garble(struct vmm_bridge *b, uint32_t gport, uint32_t hport)
 	if (b->watch)
 		b->watch(st, false, false);
 	/* Make the guest look at both queues. */
-	send_pkt(b, gport, hport, T_WROTE, 0, 0, 0);
-	send_pkt(b, gport, hport, T_READ, 0, 0, 0);
+	send_pkt(b, st->peer, gport, hport, T_WROTE, 0, 0, 0);
+	send_pkt(b, st->peer, gport, hport, T_READ, 0, 0, 0);
 	return 0;
 }
 

@@ -226,14 +226,17 @@ static int64_t hcall(uint32_t rid, const uint8_t *pl, size_t plen)
 	return vmm_handle_datagram(bridge.model, dg, VMM_DG_HEADER_SIZE + plen);
 }
 
-/* A 4096/4096 pair {CID, RID} on 4 pages from PPN (32-bit list: no PPN64). */
-static int64_t alloc_pair(uint32_t rid, uint32_t ppn)
+/*
+ * A 4096/4096 pair {CID, RID} for PEER on 4 pages from PPN (32-bit list:
+ * no PPN64).
+ */
+static int64_t alloc_pair_to(uint32_t rid, uint32_t ppn, uint32_t peer)
 {
 	uint8_t pl[56];
 
 	vmm_put32(pl, bridge.model->cid);
 	vmm_put32(pl + 4, rid);
-	vmm_put32(pl + 8, VMM_HOST_CID);
+	vmm_put32(pl + 8, peer);
 	vmm_put32(pl + 12, 0);
 	vmm_put64(pl + 16, 4096);
 	vmm_put64(pl + 24, 4096);
@@ -241,6 +244,11 @@ static int64_t alloc_pair(uint32_t rid, uint32_t ppn)
 	for (int i = 0; i < 4; i++)
 		vmm_put32(pl + 40 + 4 * i, ppn + i);
 	return hcall(VMM_RID_QUEUEPAIR_ALLOC, pl, sizeof(pl));
+}
+
+static int64_t alloc_pair(uint32_t rid, uint32_t ppn)
+{
+	return alloc_pair_to(rid, ppn, VMM_HOST_CID);
 }
 
 static struct vmm_stream *stream_of(uint32_t gport)
@@ -467,6 +475,133 @@ static void test_stream_lifecycle(const char *dir)
 	m->cid = CID;
 }
 
+/* A control packet from the guest {CID, 1} to the hypervisor {0, 15}. */
+static int64_t hv_packet(uint8_t type, uint32_t gport, uint32_t hport, uint64_t u0)
+{
+	uint8_t dg[56] = { 0 };
+
+	vmm_put_header(dg, VMM_HYPERVISOR_CID, VMM_RID_HV_VSOCK_PACKET, VMM_INVALID_ID, 1, 32);
+	dg[24] = 1;
+	dg[25] = type;
+	dg[26] = type == 11;	/* REQUEST2 offers the queue-state protocol */
+	vmm_put32(dg + 28, gport);
+	vmm_put32(dg + 32, hport);
+	vmm_put64(dg + 40, u0);
+	return vmm_handle_datagram(bridge.model, dg, sizeof(dg));
+}
+
+/* Type of the newest packet if the hypervisor {0, 15} sent it to {CID, 1}, or -1. */
+static int last_hv_reply(struct vmci_model *m)
+{
+	struct vmm_rx_entry *e = m->rx_tail;
+
+	if (!e || e->len != 56 || vmm_get32(e->data + 4) != 1 ||
+	    vmm_get32(e->data + 8) != VMM_HYPERVISOR_CID ||
+	    vmm_get32(e->data + 12) != VMM_RID_HV_VSOCK_PACKET)
+		return -1;
+	return e->data[25];
+}
+
+/* An accepted hypervisor connection's first line, or "" on EOF. */
+static void read_preamble(int fd, char *line, size_t cap)
+{
+	size_t n = 0;
+
+	while (n + 1 < cap && recv(fd, line + n, 1, 0) == 1 && line[n] != '\n')
+		n++;
+	line[n] = 0;
+}
+
+static bool hv_event_is(struct vmm_rx_entry *e, int event, uint32_t rid)
+{
+	return last_event(e) == event && e->len == 48 &&
+	       vmm_get32(e->data + 36) == rid && vmm_get32(e->data + 40) == VMM_HYPERVISOR_CID;
+}
+
+/*
+ * Streams to the hypervisor (CID 0), VMware Tools' path: control packets
+ * to and from {0, 15}, the caller line, pairs made for peer 0, data both
+ * ways, and the host end closing.
+ */
+static void test_hypervisor_stream(const char *dir)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct vmci_model *m = bridge.model;
+	uint8_t dg[VMM_DG_HEADER_SIZE], pl[8], buf[16];
+	struct vmm_stream *st;
+	char line[64], want[64];
+	int lfd, fd, fd2;
+	size_t sent = 0;
+
+	vmm_reset(m);
+	hv_packet(11, 1023, 976, 4096);
+	tap_check_int("hv_no_listener_rst", last_hv_reply(m), 7);
+	vmm_put_header(dg, VMM_HYPERVISOR_CID, 16, VMM_INVALID_ID, 1, 0);
+	tap_check_int("hv_other_resource_is_a_call", vmm_handle_datagram(m, dg, sizeof(dg)),
+		      VMM_ERROR_INVALID_RESOURCE);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/hv-stream-976", dir);
+	/* Non-blocking: a model that never connects must fail, not hang. */
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 8)) {
+		tap_report(0, "hv_listener", "%s", strerror(errno));
+		return;
+	}
+	tap_check_int("hv_request_routed", hv_packet(11, 1023, 976, 4096), 56);
+	tap_check_int("hv_negotiate2_from_rid_15", last_hv_reply(m), 12);
+	fd = accept(lfd, NULL, NULL);
+	read_preamble(fd, line, sizeof(line));
+	snprintf(want, sizeof(want), "VSOCK %u 1023", m->cid);
+	tap_report(fd >= 0 && !strcmp(line, want), "hv_caller_line", "got \"%s\"", line);
+	/* The same ports toward the host context are another connection. */
+	packet(1, 3, 0, 1023, 976, (uint64_t)2200 << 32 | m->cid, 56);
+	tap_report(last_reply(m) == 7 && stream_of(1023), "hv_stream_not_the_hosts",
+		   "last %d", last_reply(m));
+	/* A pair made for the host is not one for the hypervisor. */
+	tap_check_int("hv_host_pair_alloc", alloc_pair_to(2200, 0x90, VMM_HOST_CID), 0);
+	hv_packet(3, 1023, 976, (uint64_t)2200 << 32 | m->cid);
+	tap_report(last_hv_reply(m) == 7 && !stream_of(1023) && fd >= 0 &&
+		   recv(fd, buf, 1, MSG_DONTWAIT) == 0, "hv_offer_of_host_pair_rst", "last %d",
+		   last_hv_reply(m));
+	vmm_put32(pl, m->cid);
+	vmm_put32(pl + 4, 2200);
+	hcall(VMM_RID_QUEUEPAIR_DETACH, pl, 8);
+	if (fd >= 0)
+		close(fd);
+
+	hv_packet(11, 1022, 976, 4096);
+	fd2 = accept(lfd, NULL, NULL);
+	read_preamble(fd2, line, sizeof(line));
+	tap_check_int("hv_pair_alloc", alloc_pair_to(2201, 0xa0, VMM_HYPERVISOR_CID), 0);
+	hv_packet(3, 1022, 976, (uint64_t)2201 << 32 | m->cid);
+	tap_check_int("hv_attach", last_hv_reply(m), 4);
+	tap_report(hv_event_is(before_last(m), VMM_EVENT_QP_PEER_ATTACH, 2201),
+		   "hv_peer_attach_names_hypervisor", "no QP_PEER_ATTACH {handle, 0}");
+	guest_produce(0xa0, 5, &sent);
+	hv_packet(5, 1022, 976, 0);
+	tap_report(fd2 >= 0 && recv(fd2, buf, sizeof(buf), MSG_DONTWAIT) == 5 &&
+		   buf[0] == 0 && buf[4] == 4 && last_hv_reply(m) == 6, "hv_guest_to_host",
+		   "last %d", last_hv_reply(m));
+	st = stream_of(1022);
+	if (fd2 >= 0 && st && send(fd2, "pong", 4, 0) == 4)
+		vmm_stream_io(st);
+	tap_report(vmm_get64(guest + 0xa2 * 4096 + 8) == 4 &&
+		   !memcmp(guest + 0xa3 * 4096, "pong", 4) && last_hv_reply(m) == 5,
+		   "hv_host_to_guest", "tail %llu last %d",
+		   (unsigned long long)vmm_get64(guest + 0xa2 * 4096 + 8), last_hv_reply(m));
+	if (fd2 >= 0)
+		close(fd2);
+	if (st)
+		vmm_stream_io(st);
+	tap_report(hv_event_is(m->rx_tail, VMM_EVENT_QP_PEER_DETACH, 2201) &&
+		   !stream_of(1022), "hv_host_close_detaches", "last %d", last_hv_reply(m));
+	vmm_put32(pl + 4, 2201);
+	hcall(VMM_RID_QUEUEPAIR_DETACH, pl, 8);
+	close(lfd);
+	unlink(sa.sun_path);
+	vmm_reset(m);
+}
+
 int main(void)
 {
 	struct vmm_env env = { .mem_read = mem_read, .mem_write = mem_write,
@@ -536,6 +671,7 @@ int main(void)
 	test_stream_packets(dir);
 	test_junk();
 	test_stream_lifecycle(dir);
+	test_hypervisor_stream(dir);
 
 	close(host);
 	vmm_bridge_close(&bridge);
