@@ -9,9 +9,10 @@
 DEBIAN_GUEST_SUITE=bookworm
 # systemd and udev as a user's system has them, Debian's kernel with its
 # in-tree VMCI and vSockets modules, what the package's postinst needs
-# (DKMS, headers, compiler), open-vm-tools for the VMware Tools tests, and
-# iproute2 for "ss --vsock".
-DEBIAN_GUEST_PACKAGES=systemd,systemd-sysv,udev,kmod,linux-image-amd64,linux-headers-amd64,dkms,build-essential,open-vm-tools,iproute2
+# (DKMS, headers, compiler), open-vm-tools for the VMware Tools tests,
+# iproute2 for "ss --vsock", and ccache, which the step script puts in
+# front of gcc for DKMS (the compile results outlive the run, see below).
+DEBIAN_GUEST_PACKAGES=systemd,systemd-sysv,udev,kmod,linux-image-amd64,linux-headers-amd64,dkms,build-essential,open-vm-tools,iproute2,ccache
 DEBIAN_GUEST_RECIPE=$TESTS_DIR/vm/debian-guest/customize
 DEBIAN_GUEST_DISK_SIZE=4G
 DEBIAN_GUEST_CID=4420
@@ -20,6 +21,13 @@ DEBIAN_GUEST_STREAM_PORT=7000
 DEBIAN_GUEST_DGRAM_PORT=6000
 # Three boots and a DKMS build under TCG.
 DEBIAN_GUEST_TIMEOUT=${DEBIAN_GUEST_TIMEOUT:-2400}
+# The DKMS build is most of the phase's time under TCG (about 500 s of 700
+# on a busy 2-core host). Its compiler output is kept in a ccache on a third
+# disk, cached per image beside it and written back after a run that
+# completed; sources that did not change then cost only the kbuild and
+# probe overhead. 0 turns it off (every run compiles everything).
+DEBIAN_GUEST_CCACHE=${DEBIAN_GUEST_CCACHE:-1}
+DEBIAN_GUEST_CCACHE_SIZE=1G
 
 # The image's cache key: suite, packages, mirror, the customize hook and the
 # function that builds it.
@@ -110,8 +118,29 @@ PLAN
 	return $rc
 }
 
+# debian_guest_ccache_disk IMAGE_DIR COPY: COPY is a writable copy of the
+# image's cached ccache disk, or a new empty one.
+debian_guest_ccache_disk() {
+	local cached=$1/../$(basename "$1")-ccache.img copy=$2
+	rm -f "$copy"
+	if [ -f "$cached" ]; then
+		cp --sparse=always "$cached" "$copy"
+	else
+		mke2fs -q -t ext4 -L ccache "$copy" "$DEBIAN_GUEST_CCACHE_SIZE"
+	fi
+}
+
+# debian_guest_ccache_save IMAGE_DIR COPY: keeps COPY for the next run.
+debian_guest_ccache_save() {
+	local cached=$1/../$(basename "$1")-ccache.img copy=$2
+	(
+		flock 9 || exit 1
+		cp --sparse=always "$copy" "$cached.tmp" && mv "$cached.tmp" "$cached"
+	) 9>"$CACHE_DIR/debian-guest.lock"
+}
+
 run_debian_guest_tests() {
-	local qemu img deb label logdir hostdir pids pid start rc
+	local qemu img deb label logdir hostdir pids pid start rc ccache=()
 	if ! qemu=$(guest_model_qemu) || ! cp "$qemu" "$OUT_DIR/qemu-debian-guest"; then
 		record FAIL "debian_guest:qemu" "no QEMU with the VMCI device model"
 		return 0
@@ -136,7 +165,11 @@ run_debian_guest_tests() {
 		record FAIL "$label:payload"
 		return 0
 	fi
-	say "package and payload disk in $((SECONDS - start))s"
+	if [ "$DEBIAN_GUEST_CCACHE" = 1 ] &&
+		debian_guest_ccache_disk "$img" "$OUT_DIR/debian-guest-ccache.img"; then
+		ccache=(-drive "file=$OUT_DIR/debian-guest-ccache.img,format=raw,if=virtio")
+	fi
+	say "package, payload and ccache disks in $((SECONDS - start))s"
 	hostdir=$(mktemp -d /tmp/vmci-debian-guest.XXXXXX)
 	python3 "$TESTS_DIR/vmm/host/stream_echo.py" "$hostdir" "$DEBIAN_GUEST_STREAM_PORT" \
 		>"$OUT_DIR/host-$label.log" 2>&1 &
@@ -160,6 +193,7 @@ run_debian_guest_tests() {
 		-device "vmci-model,cid=$DEBIAN_GUEST_CID,mmio=on,msix=on,msi=on,host-dir=$hostdir" \
 		-drive "file=$img/root.img,format=raw,if=virtio,snapshot=on" \
 		-drive "file=$OUT_DIR/debian-guest-payload.img,format=raw,if=virtio,readonly=on" \
+		"${ccache[@]}" \
 		-kernel "$img/vmlinuz" -initrd "$img/initrd.img" \
 		-append "root=/dev/vda rw console=ttyS0 loglevel=4 panic=-1 no_timer_check quiet" \
 		-serial stdio -serial "file:$logdir/report.log" </dev/null |
@@ -173,5 +207,11 @@ run_debian_guest_tests() {
 	done
 	rm -rf "$hostdir"
 	check_vm_report "$label" "$logdir"
-	tr -d '\r' <"$logdir/report.log" | sed -n 's/^TIME \([^ ]*\) \(.*\)/    time \1: \2 s/p'
+	# Only a run that got to the end leaves a ccache the next run may trust.
+	if [ ${#ccache[@]} -gt 0 ] && grep -q '^END' "$logdir/report.log.clean"; then
+		debian_guest_ccache_save "$img" "$OUT_DIR/debian-guest-ccache.img"
+	fi
+	rm -f "$OUT_DIR/debian-guest-ccache.img"
+	tr -d '\r' <"$logdir/report.log" | sed -n 's/^TIME \([^ ]*\) \(.*\)/    time \1: \2 s/p;
+		s/^CCACHE \([^ ]*\) \(.*\)/    ccache \1: \2/p'
 }
