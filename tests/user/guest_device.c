@@ -158,9 +158,12 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2)
 		return 0;
-	/* family and local_cid; one echo per size; test_cid_change() 2 + 2 echoes. */
+	/*
+	 * family and local_cid; one echo per size; test_cid_change() 2 + 2
+	 * echoes; test_dma_resize() 1 + 3 echoes.
+	 */
 	tap_plan(2 + (argc > 2 ? (int)(sizeof(all_sizes) / sizeof(all_sizes[0])) : 0) +
-		 (argc > 3 ? 4 : 0));
+		 (argc > 3 ? 4 : 0) + (argc > 4 ? 4 : 0));
 	want = strtoul(argv[1], NULL, 0);
 	af = VMCISock_GetAFValueFd(&afd);
 	cid = VMCISock_GetLocalCID();
