@@ -20,6 +20,7 @@
 #include <net/sock.h>
 
 #include "af_vmsock.h"
+#include "diag.h"
 #include "family.h"
 #include "sock.h"
 #include "stream.h"
@@ -132,6 +133,9 @@ static int vmsock_family_claim(void *ctx, int family)
 		goto free;
 	vmsock_ops.stream = stream;
 	vmsock_ops.dgram = dgram;
+	/* "ss --vsock" asks sock_diag for 40 by number; other numbers have no ss. */
+	if (family == AF_VSOCK)
+		vmsock_diag_register();
 	pr_info("address family %d registered\n", family);
 	return 0;
 free:
@@ -142,6 +146,8 @@ free:
 
 static void vmsock_family_release(void *ctx, int family)
 {
+	if (family == AF_VSOCK)
+		vmsock_diag_unregister();
 	/* Waits out every socket() that could still see the family. */
 	sock_unregister(family);
 	kfree(vmsock_ops.stream);
@@ -179,6 +185,7 @@ void vmsock_af_put_fd(void **fd_hold)
 /* May run in atomic context (last sock_put() from softirq or RCU). */
 static void vmsock_sk_destruct(struct sock *sk)
 {
+	vmsock_diag_untrack(sk);
 	vmsock_family_put_socket(&vmsock_family);
 }
 
@@ -206,8 +213,9 @@ static int vmsock_create(struct net *net, struct socket *sock, int protocol,
 		return -ENOMEM;
 	}
 	sock_init_data(sock, sk);
-	/* From here sk_free() drops the hold. */
+	/* From here sk_free() drops the hold and leaves the list. */
 	sk->sk_destruct = vmsock_sk_destruct;
+	vmsock_diag_track(sk);
 	/* Recorded, not enforced: nothing to audit when it is missing. */
 	vmsock_sk(sk)->trusted = kern ||
 		ns_capable_noaudit(&init_user_ns, CAP_NET_ADMIN);
@@ -236,6 +244,7 @@ struct sock *vmsock_sk_alloc_child(struct sock *parent)
 	}
 	sock_init_data(NULL, sk);
 	sk->sk_destruct = vmsock_sk_destruct;
+	vmsock_diag_track(sk);
 	sk->sk_type = parent->sk_type;
 	vmsock_sk(sk)->trusted = vmsock_sk(parent)->trusted;
 	return sk;

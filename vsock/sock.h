@@ -48,6 +48,7 @@ struct vmsock_stream {
 
 struct vmsock_sock {
 	struct sock sk;		/* first: sk_alloc() hands out the whole object */
+	struct list_head all_node;	/* on diag.c's list of every socket */
 	bool trusted;		/* may reach VMCI endpoints that demand it */
 	/*
 	 * Under lock_sock(). sk_alloc() zeroes them, so svm_family 0 means
