@@ -297,9 +297,10 @@ static void vmsock_connect_fail(struct sock *sk, int err, bool tell_peer)
 	if (tell_peer)
 		vmsock_stream_send_ctl(sk, VMSOCK_PKT_RST, 0);
 	vmsock_stream_teardown(sk);
+	/* Before the peer is forgotten: the trace names whom it failed with. */
+	vmsock_stream_set_state(sk, TCP_CLOSE);
 	memset(&vsk->remote_addr, 0, sizeof(vsk->remote_addr));
 	vsk->st.qp_handle = VMCI_INVALID_HANDLE;
-	vmsock_stream_set_state(sk, TCP_CLOSE);
 	if (sk->sk_socket)
 		sk->sk_socket->state = SS_UNCONNECTED;
 	sk->sk_err = err;
