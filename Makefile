@@ -29,7 +29,7 @@ CHECKPATCH_FLAGS = --strict --no-tree --terse --show-types \
 
 .PHONY: all modules clean check style install install-files install-package-files \
 	install-policy dkms-install dkms-remove deb test canary demo bench bench-guest \
-	bench-close bench-stall
+	bench-close bench-stall tools install-tools
 
 all: modules
 
@@ -40,6 +40,18 @@ modules:
 
 clean:
 	+$(KBUILD) clean
+	rm -f tools/vmsockstat
+
+# User-space tools; CFLAGS/CPPFLAGS/LDFLAGS as dpkg-buildflags sets them.
+TOOLS_CFLAGS ?= -O2 -g
+tools: tools/vmsockstat
+
+tools/vmsockstat: tools/vmsockstat.c
+	$(CC) $(TOOLS_CFLAGS) $(CFLAGS) $(CPPFLAGS) -Wall -Wextra $(LDFLAGS) -o $@ $<
+
+install-tools: tools
+	install -D -m 0755 tools/vmsockstat $(DESTDIR)/usr/sbin/vmsockstat
+	install -D -m 0644 man/vmsockstat.8 $(DESTDIR)/usr/share/man/man8/vmsockstat.8
 
 # Sparse over every object, warnings as the kernel prints them. Kbuild
 # exits 0 and checks nothing when it thinks sparse is unusable (Debian's
@@ -57,8 +69,8 @@ style:
 	@# VMware's userspace API names (VMCISock_GetAFValueFd...) are ABI.
 	$(CHECKPATCH) $(CHECKPATCH_FLAGS) --ignore CAMELCASE -f $(UAPI_HEADERS)
 
-# Modules, public header, modprobe and udev policy for one kernel.
-install: modules install-files
+# Modules, public header, modprobe and udev policy, tools for one kernel.
+install: modules install-files install-tools
 	+$(KBUILD) INSTALL_MOD_DIR=updates modules_install
 	depmod -a $(KVER)
 

@@ -11,6 +11,7 @@
 #include <linux/rculist.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include "context.h"
@@ -385,4 +386,28 @@ void vmci_ctx_exit(void)
 	vmci_ctx_queue_shutdown(host_ctx);
 	vmci_ctx_put(host_ctx);
 	host_ctx = NULL;
+}
+
+/* /proc/driver/vmci/contexts: one line per VMM context (stats.c). */
+void vmci_ctx_show_all(struct seq_file *m)
+{
+	struct vmci_ctx *ctx;
+
+	seq_puts(m, "cid priv_flags pid pending_datagrams pending_bytes doorbells subscriptions\n");
+	mutex_lock(&ctx_table_lock);
+	list_for_each_entry(ctx, &ctx_table, table_node) {
+		u32 count, dbells, subs;
+		unsigned long flags;
+		size_t bytes;
+
+		spin_lock_irqsave(&ctx->lock, flags);
+		count = ctx->pending_count;
+		bytes = ctx->pending_bytes;
+		dbells = ctx->doorbell_count;
+		subs = ctx->subscription_count;
+		spin_unlock_irqrestore(&ctx->lock, flags);
+		seq_printf(m, "%u 0x%x %d %u %zu %u %u\n", ctx->cid, ctx->priv_flags,
+			   ctx->owner ? pid_vnr(ctx->owner) : 0, count, bytes, dbells, subs);
+	}
+	mutex_unlock(&ctx_table_lock);
 }

@@ -122,6 +122,9 @@ u32 vmci_ctx_subscriptions(struct vmci_ctx *ctx, u32 *cids, u32 max);
 /* Any context. */
 struct vmci_ctx *vmci_ctx_get(u32 cid);
 void vmci_ctx_put(struct vmci_ctx *ctx);
+struct seq_file;
+/* Every VMM context, one line each (/proc/driver/vmci/contexts). */
+void vmci_ctx_show_all(struct seq_file *m);
 
 /*
  * The pending queue. Enqueue never sleeps unless @gfp allows it; dequeue

@@ -18,6 +18,8 @@
 
 #include "qpair.h"
 #include "queue.h"
+#include "route.h"
+#include "vmci_trace.h"
 
 /* Non-local pairs: the guest personality's, while its device works. */
 static const struct vmci_qpair_backend *remote_backend;
@@ -99,7 +101,9 @@ int vmcix_qpair_alloc_for(const struct vmcix_qp_owner *owner, struct vmcix_qpair
 			  u32 peer, u32 flags, u32 priv_flags)
 {
 	const struct vmci_qpair_backend *backend;
+	struct vmci_handle traced;
 	struct vmcix_qpair *qp;
+	bool attach;
 	int result;
 
 	if (!owner || !qpair || !handle)
@@ -111,6 +115,8 @@ int vmcix_qpair_alloc_for(const struct vmcix_qp_owner *owner, struct vmcix_qpair
 	if (!backend)
 		return VMCI_ERROR_UNAVAILABLE;
 
+	/* Naming a pair asks to join it; no name asks for a new one. */
+	attach = !vmci_handle_is_invalid(*handle) && handle->resource != VMCI_INVALID_ID;
 	qp = kzalloc(sizeof(*qp), GFP_KERNEL);
 	if (!qp)
 		return VMCI_ERROR_NO_MEM;
@@ -123,6 +129,13 @@ int vmcix_qpair_alloc_for(const struct vmcix_qp_owner *owner, struct vmcix_qpair
 	mutex_init(&qp->consume_lock);
 
 	result = backend_alloc_for(owner, qp, *handle, priv_flags);
+	traced = result < VMCI_SUCCESS ? *handle : qp->handle;
+	if (attach)
+		trace_vmci_qp_attach(vmci_route_local_cid(), traced, peer, produce_size,
+				     consume_size, result);
+	else
+		trace_vmci_qp_alloc(vmci_route_local_cid(), traced, peer, produce_size,
+				    consume_size, result);
 	if (result < VMCI_SUCCESS) {
 		mutex_destroy(&qp->produce_lock);
 		mutex_destroy(&qp->consume_lock);
@@ -156,6 +169,7 @@ int vmcix_qpair_detach(struct vmcix_qpair **qpair)
 	if (!qpair || !*qpair)
 		return VMCI_ERROR_INVALID_ARGS;
 	qp = *qpair;
+	trace_vmci_qp_detach(vmci_route_local_cid(), qp->handle);
 	qp->backend->detach(qp);
 	mutex_destroy(&qp->produce_lock);
 	mutex_destroy(&qp->consume_lock);

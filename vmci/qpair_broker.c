@@ -47,6 +47,7 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
@@ -59,6 +60,7 @@
 #include "qpair.h"
 #include "qpair_broker.h"
 #include "queue.h"
+#include "vmci_trace.h"
 
 struct broker_entry {
 	struct vmci_qpair_resource qres;
@@ -378,6 +380,10 @@ int vmci_qp_broker_vmm_alloc(struct vmci_ctx *ctx, struct vmci_handle handle, u3
 	}
 	mutex_unlock(&broker_lock);
 
+	if (e && !attached && result == VMCI_SUCCESS)
+		trace_vmci_qp_alloc(ctx->cid, handle, peer, produce_size, consume_size, result);
+	else
+		trace_vmci_qp_attach(ctx->cid, handle, peer, produce_size, consume_size, result);
 	if (attached)
 		tell_host(VMCI_EVENT_QP_PEER_ATTACH, handle, ctx->cid);
 	return result;
@@ -607,6 +613,7 @@ static int vmm_leave(struct vmci_ctx *ctx, struct broker_entry *e)
 
 	if (!lock_entry_for(ctx, e))
 		return VMCI_ERROR_QUEUEPAIR_NOTATTACHED;
+	trace_vmci_qp_detach(ctx->cid, handle);
 	take_mem_locked(e, &mem);
 	e->vmm = NULL;
 	tell = e->host;
@@ -801,4 +808,19 @@ u64 vmci_qp_broker_set_ctx_budget(u64 bytes)
 	ctx_budget = bytes;
 	mutex_unlock(&broker_lock);
 	return old;
+}
+
+/* /proc/driver/vmci/queue_pairs: the broker's pairs (stats.c). */
+void vmci_qp_broker_show_all(struct seq_file *m)
+{
+	struct broker_entry *e;
+
+	mutex_lock(&broker_lock);
+	list_for_each_entry(e, &broker_list, node)
+		seq_printf(m, "vmm %u:%u creator %u vmm %u host %s produce %llu consume %llu pinned_pages %u\n",
+			   e->qres.res.handle.context, e->qres.res.handle.resource,
+			   e->creator_cid, e->vmm ? e->vmm->cid : VMCI_INVALID_ID,
+			   e->host ? "yes" : "no", e->produce_size, e->consume_size,
+			   e->num_pages);
+	mutex_unlock(&broker_lock);
 }

@@ -63,6 +63,9 @@ void vmci_qp_broker_ctx_shutdown(struct vmci_ctx *ctx);
 
 /* Counters for debugfs: live broker pairs and pinned VMM pages. */
 u32 vmci_qp_broker_count(void);
+struct seq_file;
+/* Every pair a VMM takes part in, one line each (/proc/driver/vmci/queue_pairs). */
+void vmci_qp_broker_show_all(struct seq_file *m);
 u64 vmci_qp_broker_pinned_pages(void);
 
 /*

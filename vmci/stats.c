@@ -17,9 +17,15 @@
  *   broker_queue_pairs live pairs in the host broker (VMM <-> host)
  *   broker_pinned_pages VMM pages pinned for them
  *
+ * The same counters, every VMM context and every broker queue pair are
+ * also in /proc/driver/vmci/{stats,contexts,queue_pairs}, root only (they
+ * describe other users' VMMs), for vmsockstat(8) on kernels without
+ * debugfs mounted; docs/observing.md gives the formats.
+ *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
 #include <linux/debugfs.h>
+#include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 
 #include "context.h"
@@ -30,6 +36,7 @@
 #include "stats.h"
 
 static struct dentry *stats_dir;
+static struct proc_dir_entry *proc_dir;
 
 static int stats_show(struct seq_file *m, void *unused)
 {
@@ -53,14 +60,42 @@ static int stats_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
 
+static int contexts_show(struct seq_file *m, void *unused)
+{
+	vmci_ctx_show_all(m);
+	return 0;
+}
+
+static int queue_pairs_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "local %u ring_bytes %llu charged %llu\n", vmci_qpair_local_count(),
+		   vmci_qpair_local_memory(), vmci_qpair_local_charged());
+	vmci_qp_broker_show_all(m);
+	return 0;
+}
+
+/* /proc/driver/vmci; like debugfs, optional: the driver works without it. */
+static void vmci_proc_init(void)
+{
+	proc_dir = proc_mkdir("driver/vmci", NULL);
+	if (!proc_dir)
+		return;
+	proc_create_single("stats", 0400, proc_dir, stats_show);
+	proc_create_single("contexts", 0400, proc_dir, contexts_show);
+	proc_create_single("queue_pairs", 0400, proc_dir, queue_pairs_show);
+}
+
 void vmci_stats_init(void)
 {
 	stats_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("stats", 0400, stats_dir, NULL, &stats_fops);
+	vmci_proc_init();
 }
 
 void vmci_stats_exit(void)
 {
+	proc_remove(proc_dir);
+	proc_dir = NULL;
 	debugfs_remove_recursive(stats_dir);
 	stats_dir = NULL;
 }

@@ -21,6 +21,7 @@
 #include <net/sock.h>
 
 #include "af_vmsock.h"
+#include "diag.h"
 #include "family.h"
 #include "sock.h"
 #include "stream.h"
@@ -141,6 +142,9 @@ static int vmsock_family_claim(void *ctx, int family)
 		goto free;
 	vmsock_ops.stream = stream;
 	vmsock_ops.dgram = dgram;
+	/* "ss --vsock" asks sock_diag for 40 by number; other numbers have no ss. */
+	if (family == AF_VSOCK)
+		vmsock_diag_register();
 	pr_info("address family %d registered\n", family);
 	return 0;
 free:
@@ -151,6 +155,8 @@ free:
 
 static void vmsock_family_release(void *ctx, int family)
 {
+	if (family == AF_VSOCK)
+		vmsock_diag_unregister();
 	/* Waits out every socket() that could still see the family. */
 	sock_unregister(family);
 	kfree(vmsock_ops.stream);
@@ -188,6 +194,7 @@ void vmsock_af_put_fd(void **fd_hold)
 /* May run in atomic context (last sock_put() from softirq or RCU). */
 static void vmsock_sk_destruct(struct sock *sk)
 {
+	vmsock_diag_untrack(sk);
 	mutex_destroy(&vmsock_sk(sk)->tx_lock);
 	mutex_destroy(&vmsock_sk(sk)->rx_lock);
 	vmsock_family_put_socket(&vmsock_family);
@@ -198,8 +205,9 @@ static void vmsock_sk_init(struct sock *sk)
 {
 	mutex_init(&vmsock_sk(sk)->tx_lock);
 	mutex_init(&vmsock_sk(sk)->rx_lock);
-	/* From here sk_free() drops the hold on the family. */
+	/* From here sk_free() drops the hold on the family and leaves the list. */
 	sk->sk_destruct = vmsock_sk_destruct;
+	vmsock_diag_track(sk);
 }
 
 static int vmsock_create(struct net *net, struct socket *sock, int protocol,

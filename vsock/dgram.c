@@ -29,6 +29,7 @@
 #include <vmci/vmcix.h>
 
 #include "addr.h"
+#include "diag.h"
 #include "sock.h"
 #include "vmci_errno.h"
 
@@ -111,16 +112,22 @@ static int vmsock_dgram_recv_cb(void *client_data, struct vmci_datagram *dg)
 	/* Cheap early drop: no allocation for a queue that is already full. */
 	if (atomic_read(&sk->sk_rmem_alloc) >= READ_ONCE(sk->sk_rcvbuf)) {
 		atomic_inc(&sk->sk_drops);
+		vmsock_note_dgram(false, true);
 		return VMCI_SUCCESS;
 	}
 	skb = vmsock_dgram_skb(dg, payload);
 	if (!skb) {
 		atomic_inc(&sk->sk_drops);
+		vmsock_note_dgram(false, true);
 		return VMCI_SUCCESS;
 	}
 	/* Counts its own drops when the receive buffer is full. */
-	if (sock_queue_rcv_skb(sk, skb) < 0)
+	if (sock_queue_rcv_skb(sk, skb) < 0) {
 		kfree_skb(skb);
+		vmsock_note_dgram(false, true);
+	} else {
+		vmsock_note_dgram(false, false);
+	}
 	return VMCI_SUCCESS;
 }
 
@@ -289,6 +296,8 @@ static int vmsock_dgram_sendmsg(struct socket *sock, struct msghdr *msg, size_t 
 	dg->payload_size = len;
 	ret = vmcix_datagram_send(dg);
 	ret = ret < VMCI_SUCCESS ? vmsock_vmci_errno(ret) : len;
+	if (ret >= 0)
+		vmsock_note_dgram(true, false);
 unlock:
 	release_sock(sk);
 free:

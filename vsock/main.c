@@ -10,19 +10,26 @@
 #include <vmci/version_info.h>
 
 #include "af_vmsock.h"
+#include "diag.h"
 #include "vsock_dev.h"
 
 static int __init vmsock_init(void)
 {
 	int err;
 
-	/* The family first: /dev/vsock hands out its number. */
-	err = vmsock_af_init();
+	/* /proc/net/vmsock before any socket, the family before /dev/vsock. */
+	err = vmsock_diag_init();
 	if (err)
 		return err;
+	err = vmsock_af_init();
+	if (err) {
+		vmsock_diag_exit();
+		return err;
+	}
 	err = vmsock_dev_init();
 	if (err) {
 		vmsock_af_exit();
+		vmsock_diag_exit();
 		return err;
 	}
 	pr_info("version %s loaded\n", VMCI_VMSOCK_VERSION_STRING);
@@ -33,6 +40,7 @@ static void __exit vmsock_exit(void)
 {
 	vmsock_dev_exit();
 	vmsock_af_exit();
+	vmsock_diag_exit();
 }
 
 module_init(vmsock_init);

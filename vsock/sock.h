@@ -71,6 +71,7 @@ struct vmsock_stream {
  */
 struct vmsock_sock {
 	struct sock sk;		/* first: sk_alloc() hands out the whole object */
+	struct list_head all_node;	/* on diag.c's list of every socket */
 	bool trusted;		/* may reach VMCI endpoints that demand it */
 	struct mutex tx_lock;	/* SOCK_STREAM: one sender's copy at a time */
 	struct mutex rx_lock;	/* SOCK_STREAM: one receiver's copy at a time */

@@ -78,6 +78,7 @@
 #include <vmci/vmcix.h>
 
 #include "addr.h"
+#include "diag.h"
 #include "packet.h"
 #include "stream.h"
 #include "vmci_errno.h"
@@ -142,9 +143,15 @@ static bool vmsock_stream_local_peer(const struct vmsock_sock *vsk)
 
 static int vmsock_send_packet(struct vmsock_packet *pkt)
 {
-	int ret = vmcix_datagram_send(&pkt->dg);
+	int ret;
 
-	return ret < VMCI_SUCCESS ? vmsock_vmci_errno(ret) : 0;
+	/* Noted first: a local peer receives it before the send returns. */
+	vmsock_note_ctl_send(pkt);
+	ret = vmcix_datagram_send(&pkt->dg);
+	if (ret >= VMCI_SUCCESS)
+		return 0;
+	vmsock_note_ctl_drop(pkt->dg.src.context, pkt, VMSOCK_DROP_SEND_FAILED);
+	return vmsock_vmci_errno(ret);
 }
 
 /* Answers @in with a packet of @type (RST or INVALID), whoever sent it. */
@@ -350,9 +357,10 @@ static void vmsock_connect_fail(struct sock *sk, int err, bool tell_peer)
 	if (tell_peer)
 		vmsock_stream_send_ctl(sk, VMSOCK_PKT_RST, 0);
 	vmsock_stream_teardown(sk);
+	/* Before the peer is forgotten: the trace names whom it failed with. */
+	vmsock_stream_set_state(sk, TCP_CLOSE);
 	memset(&vsk->remote_addr, 0, sizeof(vsk->remote_addr));
 	vsk->st.qp_handle = VMCI_INVALID_HANDLE;
-	sk->sk_state = TCP_CLOSE;
 	if (sk->sk_socket)
 		sk->sk_socket->state = SS_UNCONNECTED;
 	sk->sk_err = err;
@@ -374,7 +382,7 @@ static void vmsock_child_destroy(struct sock *listener, struct sock *child)
 	vmsock_stream_set_listener(child, NULL);
 	sock_put(listener);
 	vmsock_stream_teardown(child);
-	child->sk_state = TCP_CLOSE;
+	vmsock_stream_set_state(child, TCP_CLOSE);
 	sock_set_flag(child, SOCK_DEAD);
 }
 
@@ -439,7 +447,7 @@ static void vmsock_listen_rx(struct sock *listener, const struct vmsock_packet *
 	cvsk->st.queue_size = size;
 	/* An old peer knows only the packet protocol. */
 	cvsk->st.notify_pkt = pkt->type == VMSOCK_PKT_REQUEST;
-	child->sk_state = TCP_SYN_RECV;
+	vmsock_stream_set_state(child, TCP_SYN_RECV);
 
 	lock_sock_nested(child, SINGLE_DEPTH_NESTING);
 	sock_hold(listener);
@@ -480,7 +488,7 @@ static bool vmsock_pending_rx(struct sock *listener, struct sock *child,
 		return true;
 	}
 	/* Connected before ATTACH goes out: the client may write at once. */
-	child->sk_state = TCP_ESTABLISHED;
+	vmsock_stream_set_state(child, TCP_ESTABLISHED);
 	list_move_tail(&cvsk->st.accept_node, &lvsk->st.accept_q);
 	if (cancel_delayed_work(&cvsk->st.timeout_work))
 		sock_put(child);
@@ -528,7 +536,7 @@ static void vmsock_connecting_rx(struct sock *sk, const struct vmsock_packet *pk
 		}
 		if (cancel_delayed_work(&vsk->st.timeout_work))
 			sock_put(sk);
-		sk->sk_state = TCP_ESTABLISHED;
+		vmsock_stream_set_state(sk, TCP_ESTABLISHED);
 		if (sk->sk_socket)
 			sk->sk_socket->state = SS_CONNECTED;
 		vmsock_stream_wake(sk);
@@ -661,6 +669,7 @@ static enum vmsock_ctl_result vmsock_ctl_packet(struct sock *sk, struct sock *li
 	default:
 		if (!requeued)
 			return VMSOCK_CTL_STRAY;
+		vmsock_note_ctl_drop(pkt->dg.src.context, pkt, VMSOCK_DROP_STRAY);
 		if (pkt->type != VMSOCK_PKT_RST)
 			vmsock_reply(pkt, VMSOCK_PKT_RST);
 		break;
@@ -834,6 +843,7 @@ static bool vmsock_stream_rx(struct vmsock_rx_pkt *rx)
 
 	sk = vmsock_stream_lookup(pkt->dg.src.context, pkt->src_port, pkt->dst_port);
 	if (!sk) {
+		vmsock_note_ctl_drop(pkt->dg.src.context, pkt, VMSOCK_DROP_NO_SOCKET);
 		/* Never answer a RST, or two hosts could bounce them forever. */
 		if (pkt->type != VMSOCK_PKT_RST)
 			vmsock_reply(pkt, VMSOCK_PKT_RST);
@@ -853,6 +863,7 @@ static bool vmsock_stream_rx(struct vmsock_rx_pkt *rx)
 	vsk = vmsock_sk(sk);
 	if (vsk->st.backlog_len >= VMSOCK_BACKLOG_MAX) {
 		/* Its owner holds it up; its peer must not fill memory meanwhile. */
+		vmsock_note_ctl_drop(pkt->dg.src.context, pkt, VMSOCK_DROP_QUEUE_FULL);
 		spin_lock_irq(&vmsock_rx_lock);
 		vmsock_rx_dropped++;
 		spin_unlock_irq(&vmsock_rx_lock);
@@ -907,18 +918,28 @@ static bool vmsock_ctl_wake_now(const struct vmsock_packet *pkt)
 /* May run in atomic context: check, then wake or copy and queue. */
 static int vmsock_ctl_recv_cb(void *client_data, struct vmci_datagram *dg)
 {
+	/* Read as a packet only once vmsock_packet_check() allows it. */
+	const struct vmsock_packet *pkt = (const struct vmsock_packet *)dg;
 	struct vmsock_rx_pkt *rx;
 	unsigned long flags;
 	int ret;
 
 	ret = vmsock_packet_check(dg, VMCI_DG_SIZE(dg));
-	if (ret == -EBADMSG)
+	if (ret == -EBADMSG) {
+		vmsock_note_ctl_drop(dg->src.context, NULL, VMSOCK_DROP_MALFORMED);
 		return VMCI_SUCCESS;
-	if (!ret && vmsock_ctl_wake_now((const struct vmsock_packet *)dg))
+	}
+	if (ret)
+		vmsock_note_ctl_drop(dg->src.context, pkt, VMSOCK_DROP_UNKNOWN_TYPE);
+	if (!ret && vmsock_ctl_wake_now(pkt)) {
+		vmsock_note_ctl_recv(pkt);
 		return VMCI_SUCCESS;
+	}
 	rx = kmalloc(sizeof(*rx), GFP_ATOMIC);
-	if (!rx)
+	if (!rx) {
+		vmsock_note_ctl_drop(dg->src.context, pkt, VMSOCK_DROP_NO_MEMORY);
 		return VMCI_ERROR_NO_MEM;
+	}
 	rx->unknown_type = ret == -EPROTONOSUPPORT;
 	rx->requeued = false;
 	memcpy(&rx->pkt, dg, sizeof(rx->pkt));
@@ -927,12 +948,15 @@ static int vmsock_ctl_recv_cb(void *client_data, struct vmci_datagram *dg)
 	if (vmsock_rx_count >= VMSOCK_RX_QUEUE_MAX) {
 		vmsock_rx_dropped++;
 		spin_unlock_irqrestore(&vmsock_rx_lock, flags);
+		vmsock_note_ctl_drop(dg->src.context, pkt, VMSOCK_DROP_QUEUE_FULL);
 		kfree(rx);
 		return VMCI_ERROR_NO_RESOURCES;
 	}
 	list_add_tail(&rx->node, &vmsock_rx_list);
 	vmsock_rx_count++;
 	spin_unlock_irqrestore(&vmsock_rx_lock, flags);
+	if (!ret)
+		vmsock_note_ctl_recv(pkt);
 	queue_work(vmsock_stream_wq, &vmsock_rx_work);
 	return VMCI_SUCCESS;
 }
@@ -1065,7 +1089,7 @@ int vmsock_stream_connect(struct socket *sock, struct sockaddr_unsized *addr, in
 				 svm->svm_port);
 		vsk->st.peer_shutdown = 0;
 		sk->sk_err = 0;
-		sk->sk_state = TCP_SYN_SENT;
+		vmsock_stream_set_state(sk, TCP_SYN_SENT);
 		sock->state = SS_CONNECTING;
 		vmsock_stream_conn_insert(sk);
 		vsk->st.sent_old_request = READ_ONCE(vmsock_old_request);
@@ -1076,7 +1100,7 @@ int vmsock_stream_connect(struct socket *sock, struct sockaddr_unsized *addr, in
 		if (ret) {
 			vmsock_stream_conn_remove(sk);
 			memset(&vsk->remote_addr, 0, sizeof(vsk->remote_addr));
-			sk->sk_state = TCP_CLOSE;
+			vmsock_stream_set_state(sk, TCP_CLOSE);
 			sock->state = SS_UNCONNECTED;
 			goto out;
 		}
@@ -1123,7 +1147,7 @@ int vmsock_stream_listen(struct socket *sock, int backlog)
 		ret = -ENETDOWN;
 	if (!ret) {
 		WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
-		sk->sk_state = TCP_LISTEN;
+		vmsock_stream_set_state(sk, TCP_LISTEN);
 	}
 	release_sock(sk);
 	return ret;
@@ -1220,7 +1244,7 @@ int vmsock_stream_release(struct socket *sock)
 		vmsock_stream_send_ctl(sk, VMSOCK_PKT_RST, 0);
 	vmsock_stream_teardown(sk);
 	vmsock_stream_unbind_port(sk);
-	sk->sk_state = TCP_CLOSE;
+	vmsock_stream_set_state(sk, TCP_CLOSE);
 	release_sock(sk);
 	vmsock_stream_wake(sk);
 	return vmsock_release(sock);

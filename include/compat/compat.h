@@ -63,6 +63,22 @@
 #define sockaddr_unsized	sockaddr
 #endif
 
+/* Before 7.x the same owner came from sock_i_uid(). */
+#ifndef COMPAT_HAVE_SK_UID
+#define sk_uid(sk)	sock_i_uid(sk)
+#endif
+
+/*
+ * 6.9 added sock_diag_handler.owner for sock_diag to pin the module with;
+ * before, netlink_dump_start() pinned the module that called it.
+ * COMPAT_SOCK_DIAG_OWNER goes first in the handler's initializer.
+ */
+#ifdef COMPAT_HAVE_SOCK_DIAG_OWNER
+#define COMPAT_SOCK_DIAG_OWNER	.owner = THIS_MODULE,
+#else
+#define COMPAT_SOCK_DIAG_OWNER
+#endif
+
 /* Before 6.17 a workqueue without WQ_UNBOUND was per-CPU anyway. */
 #ifndef COMPAT_HAVE_WQ_PERCPU
 #define WQ_PERCPU	0

@@ -86,3 +86,14 @@ ifneq ($(shell grep -qw int_active_memcg $(srctree)/include/linux/sched/mm.h 2>/
 	! grep -qw int_active_memcg $(objtree)/Module.symvers 2>/dev/null && echo y),)
 COMPAT_FLAGS += -DCOMPAT_ACTIVE_MEMCG_UNEXPORTED
 endif
+
+# 7.x reads a socket's owner with sk_uid(); before, sock_i_uid() took the
+# callback lock for it.
+COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_SK_UID,\
+	$(H)include <net/sock.h>\nkuid_t f(const struct sock *sk);\n\
+	kuid_t f(const struct sock *sk) { return sk_uid(sk); }\n)
+
+# 6.9 added sock_diag_handler.owner (sock_diag pins the module itself).
+COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_SOCK_DIAG_OWNER,\
+	$(H)include <linux/sock_diag.h>\n\
+	const struct sock_diag_handler compat_probe_h = { .owner = NULL };\n)

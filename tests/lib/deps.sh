@@ -3,7 +3,7 @@
 
 TEST_PACKAGES=(
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod xz-utils
-	busybox-static qemu-system-x86 sparse dkms rsync socat mandoc
+	busybox-static qemu-system-x86 sparse dkms rsync socat mandoc iproute2
 	debhelper dh-dkms lintian fakeroot dpkg-dev mmdebstrap
 	linux-source-6.12 linux-headers-amd64 linux-image-amd64
 	linux-headers-6.12-amd64 linux-image-6.12-amd64

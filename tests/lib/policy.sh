@@ -22,6 +22,8 @@ make_policy_initramfs() {
 	done
 	# Debian's modprobe, not busybox's: the policy uses softdep and install.
 	copy_dynamic_program "$root" kmod
+	# iproute2's ss, for the sock_diag request "ss --vsock" makes.
+	copy_dynamic_program "$root" ss
 	for tool in modprobe insmod rmmod lsmod depmod modinfo; do
 		ln -sf /usr/bin/kmod "$root/sbin/$tool"
 	done

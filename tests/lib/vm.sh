@@ -21,6 +21,7 @@ make_initramfs() {
 	cp "$TESTS_DIR/vm/gcov-dump" "$root/bin/"
 	cp "$TESTS_DIR/vm/vmlib" "$root/bin/"
 	copy_dynamic_program "$root" socat
+	copy_dynamic_program "$root" ss
 	find "$mods" -maxdepth 2 -name '*.ko' -exec cp {} "$root/lib/test/" \;
 	find "$OUT_DIR/user-bin" -maxdepth 1 -type f -exec cp {} "$root/lib/test/" \;
 	find "$intree" -maxdepth 1 -name '*.ko' -exec cp {} "$root/lib/intree/" \;
@@ -64,6 +65,14 @@ collect_intree_modules() {
 		*) cp "$f" "$dest/$name.ko" ;;
 		esac
 	done
+	# Optional: the plan skips its checks where a kernel lacks it.
+	f=$(find "$moddir" -name "vsock_diag.ko*" | head -n1)
+	case "$f" in
+	'') ;;
+	*.xz) xz -dc "$f" >"$dest/vsock_diag.ko" ;;
+	*.zst) zstd -qdc "$f" >"$dest/vsock_diag.ko" ;;
+	*) cp "$f" "$dest/vsock_diag.ko" ;;
+	esac
 }
 
 # The kernel command line of every test VM. Every kernel report must reach

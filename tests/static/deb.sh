@@ -47,6 +47,20 @@ for f in /usr/src/vmci-vmsock-$version/dkms.conf /usr/src/vmci-vmsock-$version/M
 	grep -qxF "$f" "$WORK/contents"
 	report "has:$f" $?
 done
+# vmsockstat(8) is its own architecture-dependent package.
+tooldeb=$(ls "$WORK"/vmsockstat_"${version}"_*.deb 2>/dev/null | head -n 1)
+[ -n "$tooldeb" ]
+report build:vmsockstat $? "no vmsockstat_${version}_*.deb"
+if [ -n "$tooldeb" ]; then
+	out=$(lintian "$tooldeb" 2>&1 | grep -v 'running with root privileges')
+	[ -z "$out" ]
+	report lintian:vmsockstat $? "$(echo "$out" | head -n 1)"
+	dpkg-deb -c "$tooldeb" | awk '{ print $6 }' | sed 's|^\./|/|' >"$WORK/tool-contents"
+	for f in /usr/sbin/vmsockstat /usr/share/man/man8/vmsockstat.8.gz; do
+		grep -qxF "$f" "$WORK/tool-contents"
+		report "has:$f" $?
+	done
+fi
 # Build products of a developer's tree must not ride along.
 bad=$(grep -E '\.(o|ko|cmd|mod|gcda|gcno)$' "$WORK/contents" | head -n 1)
 [ -z "$bad" ]
