@@ -105,9 +105,8 @@ static int create_locked(struct vmcix_qpair *qp, struct vmci_handle handle, u32 
 		return VMCI_ERROR_NO_MEM;
 	}
 	e->charge = charge;
-	/* Both ends are in this kernel: nobody maps the rings, so lazy pages. */
-	e->produce_q = vmci_queue_alloc_lazy(qp->produce_size);
-	e->consume_q = vmci_queue_alloc_lazy(qp->consume_size);
+	e->produce_q = vmci_queue_alloc(qp->produce_size);
+	e->consume_q = vmci_queue_alloc(qp->consume_size);
 	if (!e->produce_q || !e->consume_q) {
 		entry_free(e);
 		return VMCI_ERROR_NO_MEM;

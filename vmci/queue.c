@@ -29,7 +29,7 @@ void vmci_queue_header_init(struct vmci_queue_header *hdr, struct vmci_handle ha
  * vmcix_qpair_alloc_for() points the charge at that user's memory cgroup
  * (kvcalloc's vmalloc fallback charges its pages the same way).
  */
-static struct vmci_queue *queue_alloc(u64 size, bool lazy)
+struct vmci_queue *vmci_queue_alloc(u64 size)
 {
 	struct vmci_queue *q;
 	unsigned int i;
@@ -43,7 +43,6 @@ static struct vmci_queue *queue_alloc(u64 size, bool lazy)
 
 	q->size = size;
 	q->num_pages = DIV_ROUND_UP(size, PAGE_SIZE);
-	q->lazy = lazy;
 	q->pages = kvcalloc(q->num_pages, sizeof(*q->pages), GFP_KERNEL_ACCOUNT);
 	if (!q->pages)
 		goto fail;
@@ -53,7 +52,7 @@ static struct vmci_queue *queue_alloc(u64 size, bool lazy)
 	if (!q->q_header)
 		goto fail;
 
-	for (i = 0; !lazy && i < q->num_pages; i++) {
+	for (i = 0; i < q->num_pages; i++) {
 		q->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 		if (!q->pages[i])
 			goto fail;
@@ -63,16 +62,6 @@ static struct vmci_queue *queue_alloc(u64 size, bool lazy)
 fail:
 	vmci_queue_free(q);
 	return NULL;
-}
-
-struct vmci_queue *vmci_queue_alloc(u64 size)
-{
-	return queue_alloc(size, false);
-}
-
-struct vmci_queue *vmci_queue_alloc_lazy(u64 size)
-{
-	return queue_alloc(size, true);
 }
 
 void vmci_queue_free(struct vmci_queue *q)
@@ -160,30 +149,13 @@ s64 vmci_queue_ready_bytes(const struct vmci_queue *produce_q,
 }
 
 /*
- * The ring page holding @offset, allocated now if @q is lazy and this is
- * its first write. The writer is the only one who stores into pages[]; the
- * release of producer_tail after the copy publishes the pointer to the
- * reader, which only looks below that tail. Zeroed anyway, so that a bug
- * reading past the tail can never show old kernel memory.
- */
-static struct page *vmci_ring_page(const struct vmci_queue *q, u64 offset, bool into_ring)
-{
-	struct page **slot = &q->pages[offset >> PAGE_SHIFT];
-
-	if (!*slot && q->lazy && into_ring)
-		*slot = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
-	return *slot;
-}
-
-/*
  * Copies @len bytes between the ring, starting at @offset, and @iter, one
  * page at a time and wrapping at the end of the ring; @len is at most
  * size - 1, so the copy wraps at most once. Returns the bytes copied,
- * fewer than @len only when @iter faulted or a lazy page was refused, or
- * VMCI_ERROR_NO_MEM when the very first page was refused.
+ * fewer than @len only when @iter faulted.
  */
-static ssize_t vmci_ring_copy(const struct vmci_queue *q, u64 offset,
-			      struct iov_iter *iter, size_t len, bool into_ring)
+static size_t vmci_ring_copy(const struct vmci_queue *q, u64 offset,
+			     struct iov_iter *iter, size_t len, bool into_ring)
 {
 	size_t done = 0;
 
@@ -191,13 +163,9 @@ static ssize_t vmci_ring_copy(const struct vmci_queue *q, u64 offset,
 		size_t in_page = offset_in_page(offset);
 		size_t chunk = min3((u64)(PAGE_SIZE - in_page), (u64)(len - done),
 				    q->size - offset);
-		struct page *page = vmci_ring_page(q, offset, into_ring);
-		void *va;
+		void *va = kmap_local_page(q->pages[offset >> PAGE_SHIFT]);
 		size_t n;
 
-		if (!page)
-			return done ? done : VMCI_ERROR_NO_MEM;
-		va = kmap_local_page(page);
 		if (into_ring)
 			n = copy_from_iter(va + in_page, chunk, iter);
 		else
@@ -218,8 +186,7 @@ ssize_t vmci_queue_enqueue(struct vmci_queue *produce_q,
 {
 	struct vmci_queue_header *hdr = produce_q->q_header;
 	u64 tail, head;
-	size_t want;
-	ssize_t done;
+	size_t want, done;
 	s64 space;
 
 	tail = vmci_queue_header_producer_tail(hdr);
@@ -240,8 +207,6 @@ ssize_t vmci_queue_enqueue(struct vmci_queue *produce_q,
 		return 0;
 
 	done = vmci_ring_copy(produce_q, tail, from, want, true);
-	if (done < 0)
-		return done;
 	if (!done)
 		return VMCI_ERROR_INVALID_ARGS;
 
@@ -257,8 +222,7 @@ ssize_t vmci_queue_dequeue(struct vmci_queue *produce_q,
 {
 	struct vmci_queue_header *hdr = produce_q->q_header;
 	u64 tail, head;
-	size_t want;
-	ssize_t done;
+	size_t want, done;
 	s64 ready;
 
 	/*
@@ -279,8 +243,6 @@ ssize_t vmci_queue_dequeue(struct vmci_queue *produce_q,
 		return 0;
 
 	done = vmci_ring_copy(consume_q, head, to, want, false);
-	if (done < 0)
-		return done;
 	if (!done)
 		return VMCI_ERROR_INVALID_ARGS;
 

@@ -24,8 +24,7 @@
  * offset moves by exactly the bytes copied and that count is returned, so
  * the caller's iov_iter and the queue stay in step and no byte is lost or
  * sent twice. VMCI_ERROR_INVALID_ARGS means nothing could be copied and
- * nothing moved; VMCI_ERROR_NO_MEM, that a lazy queue could not get the
- * page the first byte needed.
+ * nothing moved.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -51,7 +50,6 @@ struct vmci_queue {
 	u64 size;				/* ring bytes, header excluded */
 	unsigned int num_pages;			/* DIV_ROUND_UP(size, PAGE_SIZE) */
 	struct page **pages;			/* ring pages, may be highmem */
-	bool lazy;				/* pages appear on first write */
 };
 
 /* Snapshots of the offsets; validate before use, the peer may lie. */
@@ -74,14 +72,6 @@ void vmci_queue_header_init(struct vmci_queue_header *hdr, struct vmci_handle ha
  * vmci_queue_free() only takes queues from here.
  */
 struct vmci_queue *vmci_queue_alloc(u64 size);
-
-/*
- * Queue that only this kernel ever touches (a local pair): ring pages are
- * allocated by the first enqueue that reaches them, charged to the writer's
- * memory cgroup, so a connection that carries little data never pays for
- * zeroing its whole ring. Never hand its pages to a device or a VMM.
- */
-struct vmci_queue *vmci_queue_alloc_lazy(u64 size);
 void vmci_queue_free(struct vmci_queue *q);
 
 /*

@@ -593,47 +593,6 @@ static void expect_ring_holds(struct kunit *test, const struct vmci_queue *q,
 	}
 }
 
-/*
- * A local pair's queue starts with no ring pages: the first write into a
- * page brings it in, the reader finds exactly what was written, and pages
- * no byte reached stay absent.
- */
-static void lazy_queue_fills_only_written_pages(struct kunit *test)
-{
-	const u64 size = 4 * PAGE_SIZE;
-	struct qp *qp = test->priv;
-	const size_t len = PAGE_SIZE;
-	u8 *src = kunit_kmalloc(test, len, GFP_KERNEL);
-	u8 *dst = kunit_kzalloc(test, len, GFP_KERNEL);
-	unsigned int i;
-
-	KUNIT_ASSERT_NOT_NULL(test, src);
-	KUNIT_ASSERT_NOT_NULL(test, dst);
-	fill_pattern(src, len, 3);
-	qp->a_to_b = vmci_queue_alloc_lazy(size);
-	KUNIT_ASSERT_NOT_NULL(test, qp->a_to_b);
-	qp->b_to_a = vmci_queue_alloc_lazy(PAGE_SIZE);
-	KUNIT_ASSERT_NOT_NULL(test, qp->b_to_a);
-	vmci_queue_header_init(qp->a_to_b->q_header, QP_HANDLE);
-	vmci_queue_header_init(qp->b_to_a->q_header, QP_HANDLE);
-	for (i = 0; i < qp->a_to_b->num_pages; i++)
-		KUNIT_EXPECT_NULL(test, qp->a_to_b->pages[i]);
-
-	/* 8 bytes before the end of page 1, one page long: pages 1 and 2. */
-	a_to_b_place(qp, 2 * PAGE_SIZE - 8, 2 * PAGE_SIZE - 8);
-	KUNIT_EXPECT_EQ(test, a_send(qp, src, len), len);
-	KUNIT_EXPECT_NULL(test, qp->a_to_b->pages[0]);
-	KUNIT_EXPECT_NOT_NULL(test, qp->a_to_b->pages[1]);
-	KUNIT_EXPECT_NOT_NULL(test, qp->a_to_b->pages[2]);
-	KUNIT_EXPECT_NULL(test, qp->a_to_b->pages[3]);
-	KUNIT_EXPECT_EQ(test, b_recv(qp, dst, len, false), len);
-	KUNIT_EXPECT_EQ(test, first_difference(src, dst, len), len);
-
-	/* Nothing written in the other direction: nothing to read, no page. */
-	KUNIT_EXPECT_EQ(test, a_ready(qp), 0);
-	KUNIT_EXPECT_NULL(test, qp->b_to_a->pages[0]);
-}
-
 static void copy_crosses_page_boundaries(struct kunit *test)
 {
 	const u64 size = 3 * PAGE_SIZE + 5;
@@ -905,7 +864,6 @@ static struct kunit_case vmci_queue_copy_cases[] = {
 	KUNIT_CASE(peek_leaves_head_alone),
 	KUNIT_CASE_PARAM(copy_wraps_at_ring_end, ring_size_gen_params),
 	KUNIT_CASE(copy_crosses_page_boundaries),
-	KUNIT_CASE(lazy_queue_fills_only_written_pages),
 	KUNIT_CASE_PARAM(random_stream_survives_any_chunking, ring_size_gen_params),
 	KUNIT_CASE(enqueue_from_unmapped_user_memory_moves_nothing),
 	KUNIT_CASE(enqueue_short_user_copy_moves_by_copied),
