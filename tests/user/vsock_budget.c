@@ -42,19 +42,7 @@
 #define MEMCG_QUEUE	(4ULL * 1024 * 1024)
 #define MIB		(1024LL * 1024)
 
-static int af;
-static unsigned int local_cid;
-
-static struct sockaddr_vm vm_addr(unsigned int cid, unsigned int port)
-{
-	struct sockaddr_vm a;
-
-	memset(&a, 0, sizeof(a));
-	a.svm_family = af;
-	a.svm_cid = cid;
-	a.svm_port = port;
-	return a;
-}
+#include "vsock_addr.h"
 
 static long long read_number(const char *path)
 {

@@ -52,19 +52,7 @@
 #define SHUTDOWN_ALL		3
 #define VMM_PEER_PORT		7100u
 
-static int af;
-static unsigned int local_cid;
-
-static struct sockaddr_vm vm_addr(unsigned int cid, unsigned int port)
-{
-	struct sockaddr_vm a;
-
-	memset(&a, 0, sizeof(a));
-	a.svm_family = af;
-	a.svm_cid = cid;
-	a.svm_port = port;
-	return a;
-}
+#include "vsock_addr.h"
 
 static unsigned int local_port(int fd)
 {

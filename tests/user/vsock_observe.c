@@ -33,19 +33,7 @@
 #define TCP_ESTABLISHED_STATE	1
 #define TCP_LISTEN_STATE	10
 
-static int af;
-static unsigned int local_cid;
-
-static struct sockaddr_vm vm_addr(unsigned int cid, unsigned int port)
-{
-	struct sockaddr_vm a;
-
-	memset(&a, 0, sizeof(a));
-	a.svm_family = af;
-	a.svm_cid = cid;
-	a.svm_port = port;
-	return a;
-}
+#include "vsock_addr.h"
 
 static int listener(unsigned int *port)
 {

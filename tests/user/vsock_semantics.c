@@ -46,19 +46,7 @@ struct timeval64 {
 	int64_t tv_usec;
 };
 
-static int af;
-static unsigned int local_cid;
-
-static struct sockaddr_vm vm_addr(unsigned int cid, unsigned int port)
-{
-	struct sockaddr_vm a;
-
-	memset(&a, 0, sizeof(a));
-	a.svm_family = af;
-	a.svm_cid = cid;
-	a.svm_port = port;
-	return a;
-}
+#include "vsock_addr.h"
 
 static double seconds_since(const struct timespec *t0)
 {
