@@ -27,6 +27,8 @@ struct dg_entry {
 	u32 flags;
 	u32 priv_flags;
 	unsigned long state;
+	/* Set by an asynchronous destroy, called once the entry is unused. */
+	void (*gone)(void *client_data);
 };
 
 /* Set by the one destroy call that wins for an entry. */
@@ -97,29 +99,62 @@ int vmci_datagram_create_handle(u32 resource_id, u32 flags, u32 priv_flags,
 	return VMCI_SUCCESS;
 }
 
+/*
+ * Looks @handle up for its one destroyer: NULL if it is not ours (the
+ * lookup falls back to a wildcard with the same resource ID, which is
+ * somebody else's handle) or if a racing destroy already claimed it.
+ */
+static struct dg_entry *dg_entry_claim(struct vmci_handle handle)
+{
+	struct dg_entry *entry = dg_entry_lookup(handle);
+
+	if (!entry)
+		return NULL;
+	if (!vmci_handle_equal(vmci_resource_handle(&entry->res), handle) ||
+	    test_and_set_bit(DG_ENTRY_DYING, &entry->state)) {
+		dg_entry_put(entry);
+		return NULL;
+	}
+	dg_entry_put(entry);
+	/* The handle no longer counts once its ID is free for a new one. */
+	atomic_dec(&handle_count);
+	return entry;
+}
+
 int vmci_datagram_destroy_handle(struct vmci_handle handle)
 {
 	struct dg_entry *entry;
 
 	might_sleep();
-	entry = dg_entry_lookup(handle);
+	entry = dg_entry_claim(handle);
 	if (!entry)
 		return VMCI_ERROR_NOT_FOUND;
-	/*
-	 * The lookup falls back to a wildcard with the same resource ID, which
-	 * is somebody else's handle; and two racing destroys must not both
-	 * remove the entry.
-	 */
-	if (!vmci_handle_equal(vmci_resource_handle(&entry->res), handle) ||
-	    test_and_set_bit(DG_ENTRY_DYING, &entry->state)) {
-		dg_entry_put(entry);
-		return VMCI_ERROR_NOT_FOUND;
-	}
-	dg_entry_put(entry);
 	/* Waits for running callbacks and queued delayed datagrams. */
 	vmci_resource_remove(&entry->res);
-	atomic_dec(&handle_count);
 	kfree(entry);
+	return VMCI_SUCCESS;
+}
+
+static void dg_entry_release(struct vmci_resource *res)
+{
+	struct dg_entry *entry = container_of(res, struct dg_entry, res);
+
+	entry->gone(entry->client_data);
+	kfree(entry);
+}
+
+int vmci_datagram_destroy_handle_async(struct vmci_handle handle,
+				       void (*gone)(void *client_data))
+{
+	struct dg_entry *entry;
+
+	if (!gone)
+		return VMCI_ERROR_INVALID_ARGS;
+	entry = dg_entry_claim(handle);
+	if (!entry)
+		return VMCI_ERROR_NOT_FOUND;
+	entry->gone = gone;
+	vmci_resource_remove_deferred(&entry->res, dg_entry_release);
 	return VMCI_SUCCESS;
 }
 

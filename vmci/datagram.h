@@ -40,6 +40,13 @@ int vmci_datagram_create_handle(u32 resource_id, u32 flags, u32 priv_flags,
 				vmcix_datagram_recv_cb cb, void *client_data,
 				struct vmci_handle *out_handle);
 int vmci_datagram_destroy_handle(struct vmci_handle handle);
+/*
+ * Never sleeps: the resource ID is free at once, @gone(client_data) runs
+ * later in process context, after the last callback; vmci_resource_barrier()
+ * waits for it.
+ */
+int vmci_datagram_destroy_handle_async(struct vmci_handle handle,
+				       void (*gone)(void *client_data));
 
 /*
  * Hands @dg (validated, VMCI_DG_SIZE(dg) bytes readable) to the handle

@@ -10,6 +10,7 @@
 #include <vmci/vmcix.h>
 
 #include "datagram.h"
+#include "resource.h"
 #include "route.h"
 
 int vmcix_datagram_create_handle(u32 resource_id, u32 flags, u32 priv_flags,
@@ -26,6 +27,20 @@ int vmcix_datagram_destroy_handle(struct vmci_handle handle)
 	return vmci_datagram_destroy_handle(handle);
 }
 EXPORT_SYMBOL_GPL(vmcix_datagram_destroy_handle);
+
+int vmcix_datagram_destroy_handle_async(struct vmci_handle handle,
+					void (*gone)(void *client_data))
+{
+	return vmci_datagram_destroy_handle_async(handle, gone);
+}
+EXPORT_SYMBOL_GPL(vmcix_datagram_destroy_handle_async);
+
+void vmcix_datagram_barrier(void)
+{
+	might_sleep();
+	vmci_resource_barrier();
+}
+EXPORT_SYMBOL_GPL(vmcix_datagram_barrier);
 
 /*
  * Kernel callers are trusted to own VMCI_DG_SIZE(dg) bytes at @dg, once

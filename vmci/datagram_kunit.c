@@ -13,6 +13,7 @@
 #include <vmci/vmci_abi.h>
 
 #include "datagram.h"
+#include "resource.h"
 #include "route.h"
 
 /* Fixed IDs above the reserved range and away from the test endpoint's. */
@@ -28,6 +29,8 @@ struct sink {
 	struct completion release;	/* the callback blocks on it when @block */
 	bool block;
 	atomic_t finished;
+	atomic_t gone;		/* calls of sink_gone() */
+	int finished_at_gone;	/* callbacks finished when it was called */
 };
 
 static int sink_cb(void *client_data, struct vmci_datagram *dg)
@@ -46,6 +49,14 @@ static int sink_cb(void *client_data, struct vmci_datagram *dg)
 	}
 	atomic_inc(&s->finished);
 	return s->result;
+}
+
+static void sink_gone(void *client_data)
+{
+	struct sink *s = client_data;
+
+	s->finished_at_gone = atomic_read(&s->finished);
+	atomic_inc(&s->gone);
 }
 
 static struct sink *new_sink(struct kunit *test)
@@ -341,6 +352,50 @@ static void destroy_waits_for_a_running_callback(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, sender->result, VMCI_SUCCESS);
 }
 
+/*
+ * A socket closing thousands of handles must not wait a grace period for
+ * each: the asynchronous destroy returns while a callback still runs, the
+ * ID is free for a new handle at once, and gone() comes after the last
+ * callback, exactly once.
+ */
+static void async_destroy_frees_the_id_and_calls_gone_last(struct kunit *test)
+{
+	struct deliverer *sender = kunit_kzalloc(test, sizeof(*sender), GFP_KERNEL);
+	struct sink *s = new_sink(test);
+	u32 count = vmci_datagram_handle_count();
+	struct task_struct *t;
+	struct vmci_handle h, again;
+
+	KUNIT_ASSERT_NOT_NULL(test, sender);
+	s->block = true;
+	KUNIT_ASSERT_EQ(test, vmci_datagram_create_handle(FIXED_RID + 2, 0, 0, sink_cb, s, &h),
+			VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmci_datagram_destroy_handle_async(h, NULL),
+			VMCI_ERROR_INVALID_ARGS);
+	sender->dg = new_dg(test, h, 0);
+	init_completion(&sender->done);
+	t = kthread_run(deliver_thread, sender, "vmci_dg_kunit_tx");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	wait_for_completion(&s->entered);
+
+	/* Returns although the callback is blocked: it never waits. */
+	KUNIT_EXPECT_EQ(test, vmci_datagram_destroy_handle_async(h, sink_gone), VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmci_datagram_destroy_handle_async(h, sink_gone),
+			VMCI_ERROR_NOT_FOUND);
+	KUNIT_EXPECT_EQ(test, vmci_datagram_handle_count(), count);
+	KUNIT_EXPECT_EQ(test, vmci_datagram_create_handle(FIXED_RID + 2, 0, 0, sink_cb, s,
+							  &again), VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmci_datagram_destroy_handle(again), VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, atomic_read(&s->gone), 0);
+
+	complete_all(&s->release);
+	wait_for_completion(&sender->done);
+	vmci_resource_barrier();
+	KUNIT_EXPECT_EQ(test, atomic_read(&s->gone), 1);
+	KUNIT_EXPECT_EQ(test, s->finished_at_gone, 1);
+	KUNIT_EXPECT_EQ(test, sender->result, VMCI_SUCCESS);
+}
+
 static struct kunit_case vmci_datagram_cases[] = {
 	KUNIT_CASE(dynamic_handle_round_trip),
 	KUNIT_CASE(fixed_handle_is_unique),
@@ -352,6 +407,7 @@ static struct kunit_case vmci_datagram_cases[] = {
 	KUNIT_CASE(oversized_payload_is_refused_at_delivery),
 	KUNIT_CASE(delayed_backlog_is_bounded_and_drained_by_destroy),
 	KUNIT_CASE(destroy_waits_for_a_running_callback),
+	KUNIT_CASE(async_destroy_frees_the_id_and_calls_gone_last),
 	{}
 };
 

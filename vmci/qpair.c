@@ -182,9 +182,12 @@ EXPORT_SYMBOL_GPL(vmcix_qpair_detach);
 /*
  * Snapshots; "produce" and "consume" are from this endpoint's side. What
  * the peer has ready in our produce queue is seen from the peer's side,
- * with the roles of the two queues exchanged.
+ * with the roles of the two queues exchanged (@peer_view).
  */
-s64 vmcix_qpair_produce_free_space(const struct vmcix_qpair *qpair)
+static s64 snapshot(const struct vmcix_qpair *qpair,
+		    s64 (*measure)(const struct vmci_queue *produce_q,
+				   const struct vmci_queue *consume_q),
+		    bool peer_view)
 {
 	s64 result;
 
@@ -193,54 +196,35 @@ s64 vmcix_qpair_produce_free_space(const struct vmcix_qpair *qpair)
 	result = lock_queues(qpair);
 	if (result < VMCI_SUCCESS)
 		return result;
-	result = vmci_queue_free_space(qpair->produce_q, qpair->consume_q);
+	if (peer_view)
+		result = measure(qpair->consume_q, qpair->produce_q);
+	else
+		result = measure(qpair->produce_q, qpair->consume_q);
 	unlock_queues(qpair);
 	return result;
+}
+
+s64 vmcix_qpair_produce_free_space(const struct vmcix_qpair *qpair)
+{
+	return snapshot(qpair, vmci_queue_free_space, false);
 }
 EXPORT_SYMBOL_GPL(vmcix_qpair_produce_free_space);
 
 s64 vmcix_qpair_produce_buf_ready(const struct vmcix_qpair *qpair)
 {
-	s64 result;
-
-	if (!qpair)
-		return VMCI_ERROR_INVALID_ARGS;
-	result = lock_queues(qpair);
-	if (result < VMCI_SUCCESS)
-		return result;
-	result = vmci_queue_ready_bytes(qpair->consume_q, qpair->produce_q);
-	unlock_queues(qpair);
-	return result;
+	return snapshot(qpair, vmci_queue_ready_bytes, true);
 }
 EXPORT_SYMBOL_GPL(vmcix_qpair_produce_buf_ready);
 
 s64 vmcix_qpair_consume_free_space(const struct vmcix_qpair *qpair)
 {
-	s64 result;
-
-	if (!qpair)
-		return VMCI_ERROR_INVALID_ARGS;
-	result = lock_queues(qpair);
-	if (result < VMCI_SUCCESS)
-		return result;
-	result = vmci_queue_free_space(qpair->consume_q, qpair->produce_q);
-	unlock_queues(qpair);
-	return result;
+	return snapshot(qpair, vmci_queue_free_space, true);
 }
 EXPORT_SYMBOL_GPL(vmcix_qpair_consume_free_space);
 
 s64 vmcix_qpair_consume_buf_ready(const struct vmcix_qpair *qpair)
 {
-	s64 result;
-
-	if (!qpair)
-		return VMCI_ERROR_INVALID_ARGS;
-	result = lock_queues(qpair);
-	if (result < VMCI_SUCCESS)
-		return result;
-	result = vmci_queue_ready_bytes(qpair->produce_q, qpair->consume_q);
-	unlock_queues(qpair);
-	return result;
+	return snapshot(qpair, vmci_queue_ready_bytes, false);
 }
 EXPORT_SYMBOL_GPL(vmcix_qpair_consume_buf_ready);
 

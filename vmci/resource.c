@@ -373,6 +373,13 @@ void vmci_resource_remove_deferred(struct vmci_resource *res,
 	queue_rcu_work(remove_wq, &res->remove_work);
 }
 
+void vmci_resource_barrier(void)
+{
+	/* Each grace period queues its work before rcu_barrier() returns. */
+	rcu_barrier();
+	flush_workqueue(remove_wq);
+}
+
 struct vmci_resource *vmci_resource_by_handle(struct vmci_handle handle,
 					      enum vmci_resource_type type)
 {

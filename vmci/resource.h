@@ -101,6 +101,8 @@ void vmci_resource_remove(struct vmci_resource *res);
  */
 void vmci_resource_remove_deferred(struct vmci_resource *res,
 				   void (*release)(struct vmci_resource *res));
+/* May sleep. Returns once every release deferred before the call has run. */
+void vmci_resource_barrier(void);
 struct vmci_resource *vmci_resource_by_handle(struct vmci_handle handle,
 					      enum vmci_resource_type type);
 

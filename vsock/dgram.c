@@ -38,6 +38,23 @@ static bool vmsock_dgram_connected(const struct vmsock_sock *vsk)
 	return vsk->remote_addr.svm_family != AF_UNSPEC;
 }
 
+/*
+ * What a bound socket's datagram handle delivers to. Release detaches the
+ * socket under @lock and destroys the handle without waiting for an RCU
+ * grace period (a program closing thousands of datagram sockets would wait
+ * one per socket): callbacks still running or queued find @sk NULL and
+ * drop. vmci calls vmsock_dgram_ep_gone() once no callback can run.
+ */
+struct vmsock_dgram_ep {
+	spinlock_t lock;	/* callbacks may run with interrupts off */
+	struct sock *sk;	/* NULL once the socket is released */
+};
+
+static void vmsock_dgram_ep_gone(void *client_data)
+{
+	kfree(client_data);
+}
+
 /* Up to this much payload shares the skb's head with the header. */
 #define VMSOCK_DGRAM_LINEAR_MAX	2048U
 
@@ -87,34 +104,28 @@ static struct sk_buff *vmsock_dgram_skb(const struct vmci_datagram *dg, size_t p
 }
 
 /*
- * Runs in whatever context delivered the datagram, possibly atomic. The
- * socket cannot go away meanwhile: release destroys the handle first,
- * which waits for us. sk_rcvbuf bounds what waits unread; the rest is
- * dropped and counted in sk_drops. A drop still reports success, as UDP
- * does: a local sender would otherwise see ENOMEM for a slow reader,
- * which a sender in a guest could never see.
+ * Runs in whatever context delivered the datagram, possibly atomic, and
+ * possibly after release (see struct vmsock_dgram_ep). sk_rcvbuf bounds
+ * what waits unread; the rest is dropped and counted in sk_drops. A drop
+ * still reports success, as UDP does: a local sender would otherwise see
+ * ENOMEM for a slow reader, which a sender in a guest could never see.
  */
-static int vmsock_dgram_recv_cb(void *client_data, struct vmci_datagram *dg)
+static void vmsock_dgram_deliver(struct sock *sk, const struct vmci_datagram *dg,
+				 u64 payload)
 {
-	/* Read once: every later size comes from this check, not from @dg. */
-	u64 payload = READ_ONCE(dg->payload_size);
-	struct sock *sk = client_data;
 	struct sk_buff *skb;
-
-	if (payload > VMCI_MAX_DG_PAYLOAD_SIZE)
-		return VMCI_ERROR_INVALID_ARGS;
 
 	/* Cheap early drop: no allocation for a queue that is already full. */
 	if (atomic_read(&sk->sk_rmem_alloc) >= READ_ONCE(sk->sk_rcvbuf)) {
 		atomic_inc(&sk->sk_drops);
 		vmsock_note_dgram(false, true);
-		return VMCI_SUCCESS;
+		return;
 	}
 	skb = vmsock_dgram_skb(dg, payload);
 	if (!skb) {
 		atomic_inc(&sk->sk_drops);
 		vmsock_note_dgram(false, true);
-		return VMCI_SUCCESS;
+		return;
 	}
 	/* Counts its own drops when the receive buffer is full. */
 	if (sock_queue_rcv_skb(sk, skb) < 0) {
@@ -123,6 +134,25 @@ static int vmsock_dgram_recv_cb(void *client_data, struct vmci_datagram *dg)
 	} else {
 		vmsock_note_dgram(false, false);
 	}
+}
+
+static int vmsock_dgram_recv_cb(void *client_data, struct vmci_datagram *dg)
+{
+	/* Read once: every later size comes from this check, not from @dg. */
+	u64 payload = READ_ONCE(dg->payload_size);
+	struct vmsock_dgram_ep *ep = client_data;
+	unsigned long flags;
+
+	if (payload > VMCI_MAX_DG_PAYLOAD_SIZE)
+		return VMCI_ERROR_INVALID_ARGS;
+
+	/* Holding @lock keeps release from finishing with the socket. */
+	spin_lock_irqsave(&ep->lock, flags);
+	if (ep->sk)
+		vmsock_dgram_deliver(ep->sk, dg, payload);
+	else
+		vmsock_note_dgram(false, true);
+	spin_unlock_irqrestore(&ep->lock, flags);
 	return VMCI_SUCCESS;
 }
 
@@ -135,6 +165,7 @@ static int vmsock_dgram_do_bind(struct sock *sk, u32 cid, u32 port)
 	struct vmsock_sock *vsk = vmsock_sk(sk);
 	u32 flags = VMCI_FLAG_DG_NONE;
 	u32 rid = VMCI_INVALID_ID;
+	struct vmsock_dgram_ep *ep;
 	struct vmci_handle handle;
 	int ret;
 
@@ -151,18 +182,27 @@ static int vmsock_dgram_do_bind(struct sock *sk, u32 cid, u32 port)
 		rid = port;
 	}
 
+	ep = kmalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
+	if (!ep)
+		return -ENOMEM;
+	spin_lock_init(&ep->lock);
+	ep->sk = sk;
+
 	ret = VMCI_ERROR_NO_ACCESS;
 	if (vsk->trusted)
 		ret = vmcix_datagram_create_handle(rid, flags, VMCI_PRIVILEGE_FLAG_TRUSTED,
-						   vmsock_dgram_recv_cb, sk, &handle);
+						   vmsock_dgram_recv_cb, ep, &handle);
 	/* A guest cannot be trusted by the host; it is still a socket. */
 	if (ret == VMCI_ERROR_NO_ACCESS)
 		ret = vmcix_datagram_create_handle(rid, flags, VMCI_NO_PRIVILEGE_FLAGS,
-						   vmsock_dgram_recv_cb, sk, &handle);
-	if (ret < VMCI_SUCCESS)
+						   vmsock_dgram_recv_cb, ep, &handle);
+	if (ret < VMCI_SUCCESS) {
+		kfree(ep);
 		return vmsock_vmci_errno(ret);
+	}
 
 	vsk->dg_handle = handle;
+	vsk->dg_ep = ep;
 	vmsock_addr_init(&vsk->local_addr, sk->sk_family, cid, handle.resource);
 	return 0;
 }
@@ -407,9 +447,17 @@ static int vmsock_dgram_release(struct socket *sock)
 	if (!sk)
 		return 0;
 	vsk = vmsock_sk(sk);
-	/* No lock: destroy sleeps until the callback is done with sk. */
-	if (vmsock_dgram_bound(vsk))
-		vmcix_datagram_destroy_handle(vsk->dg_handle);
+	if (vmsock_dgram_bound(vsk)) {
+		struct vmsock_dgram_ep *ep = vsk->dg_ep;
+
+		/* After this no callback touches sk; the purge below is final. */
+		spin_lock_irq(&ep->lock);
+		ep->sk = NULL;
+		spin_unlock_irq(&ep->lock);
+		if (vmcix_datagram_destroy_handle_async(vsk->dg_handle,
+							vmsock_dgram_ep_gone) < VMCI_SUCCESS)
+			kfree(ep);
+	}
 	skb_queue_purge(&sk->sk_receive_queue);
 	return vmsock_release(sock);
 }

@@ -8,6 +8,7 @@
 
 #include <linux/module.h>
 #include <vmci/version_info.h>
+#include <vmci/vmcix.h>
 
 #include "af_vmsock.h"
 #include "diag.h"
@@ -41,6 +42,8 @@ static void __exit vmsock_exit(void)
 	vmsock_dev_exit();
 	vmsock_af_exit();
 	vmsock_diag_exit();
+	/* Closed datagram sockets may still have a release to run in our code. */
+	vmcix_datagram_barrier();
 }
 
 module_init(vmsock_init);

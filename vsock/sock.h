@@ -46,6 +46,8 @@ struct vmsock_stream {
 	unsigned long work_flags;
 };
 
+struct vmsock_dgram_ep;
+
 struct vmsock_sock {
 	struct sock sk;		/* first: sk_alloc() hands out the whole object */
 	struct list_head all_node;	/* on diag.c's list of every socket */
@@ -57,6 +59,7 @@ struct vmsock_sock {
 	struct sockaddr_vm local_addr;
 	struct sockaddr_vm remote_addr;
 	struct vmci_handle dg_handle;
+	struct vmsock_dgram_ep *dg_ep;	/* dgram.c's; set with dg_handle */
 	struct vmsock_stream st;	/* SOCK_STREAM only */
 };
 

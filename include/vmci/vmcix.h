@@ -69,6 +69,13 @@ int vmcix_event_unsubscribe(u32 sub_id);
  * in process context. @dg is read-only and valid only during the call.
  * create and destroy sleep; destroy returns once the callback is not
  * running and never will again, so never call it from that callback.
+ * destroy waits for an RCU grace period: an owner that closes handles on
+ * a hot path uses destroy_async, which never sleeps and frees the resource
+ * ID at once; the callback may still run (it must cope with its owner
+ * gone) until gone(client_data) is called, in process context, after
+ * which it never runs. A module that uses destroy_async calls
+ * vmcix_datagram_barrier() before it unloads: it returns once every gone
+ * of an earlier destroy_async has returned.
  *
  * vmcix_datagram_send() never sleeps and may be called from callbacks.
  * dg->src is our handle (a VMCI_INVALID_ID context is filled in); it
@@ -81,6 +88,9 @@ int vmcix_datagram_create_handle(u32 resource_id, u32 flags, u32 priv_flags,
 				 vmcix_datagram_recv_cb cb, void *client_data,
 				 struct vmci_handle *out_handle);
 int vmcix_datagram_destroy_handle(struct vmci_handle handle);
+int vmcix_datagram_destroy_handle_async(struct vmci_handle handle,
+					void (*gone)(void *client_data));
+void vmcix_datagram_barrier(void);
 int vmcix_datagram_send(struct vmci_datagram *dg);
 
 /*

@@ -60,6 +60,7 @@
 static int af;
 static unsigned int local_cid;
 static int seconds = 8;
+#define MIN_REMOVAL_LOOPS	20
 static volatile int stop;
 /* The acceptor runs until after the final echo check, so it has its own flag. */
 static volatile int acceptor_stop;
@@ -758,7 +759,12 @@ static void test_cve_2024_46738(void)
 		n += !start_thread(&th[n], dg_sender, &c);
 	for (i = 0; i < 2; i++)
 		n += !start_thread(&th[n], dbell_ringer, &c);
-	for (end = now() + seconds; now() < end; loops++) {
+	/*
+	 * At least MIN_REMOVAL_LOOPS rounds, so that a whole context goes at
+	 * least once: a debug kernel on a loaded host managed 5 in 8 s (each
+	 * doorbell destroy waits a grace period). The watchdog bounds it.
+	 */
+	for (end = now() + seconds; now() < end || loops < MIN_REMOVAL_LOOPS; loops++) {
 		int s = socket(af, SOCK_DGRAM, 0);
 		char buf[64];
 		int k;

@@ -31,6 +31,7 @@
 
 #include "../../include/uapi/vmci_sockets.h"
 #include "tap.h"
+#include "vsock_addr.h"
 #include "vmm_dev.h"
 
 #define IOC_VERSION		1951
@@ -99,8 +100,6 @@ struct op {
 	enum outcome (*run)(struct fx *f);
 };
 
-static int af;
-static unsigned int local_cid;
 static int nth_fd = -1;
 static const char *current_op = "setup";
 static uint8_t *qp_mem_template;
@@ -314,17 +313,6 @@ static enum outcome errno_outcome(struct fx *f, const char *what, int ok)
 	default:
 		return OUT_BAD;
 	}
-}
-
-static struct sockaddr_vm vm_addr(unsigned int cid, unsigned int port)
-{
-	struct sockaddr_vm a;
-
-	memset(&a, 0, sizeof(a));
-	a.svm_family = af;
-	a.svm_cid = cid;
-	a.svm_port = port;
-	return a;
 }
 
 static int bind_to(int fd, unsigned int cid, unsigned int port)

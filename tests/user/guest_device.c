@@ -28,21 +28,9 @@
 
 #include "../../include/uapi/vmci_sockets.h"
 #include "tap.h"
+#include "vsock_addr.h"
 
 #define MAX_PAYLOAD	69608
-
-static int af;
-
-static struct sockaddr_vm vm_addr(unsigned int cid, unsigned int port)
-{
-	struct sockaddr_vm a;
-
-	memset(&a, 0, sizeof(a));
-	a.svm_family = af;
-	a.svm_cid = cid;
-	a.svm_port = port;
-	return a;
-}
 
 static void fill(unsigned char *buf, size_t len, unsigned int seed)
 {

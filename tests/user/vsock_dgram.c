@@ -19,25 +19,13 @@
 
 #include "../../include/uapi/vmci_sockets.h"
 #include "tap.h"
+#include "vsock_addr.h"
 
 #define MAX_PAYLOAD	69608
 #define FLOOD_COUNT	8000
 #define FLOOD_SIZE	4096
 
-static int af;
-static unsigned int local_cid;
 static unsigned char *txbuf, *rxbuf;
-
-static struct sockaddr_vm vm_addr(unsigned int cid, unsigned int port)
-{
-	struct sockaddr_vm a;
-
-	memset(&a, 0, sizeof(a));
-	a.svm_family = af;
-	a.svm_cid = cid;
-	a.svm_port = port;
-	return a;
-}
 
 /* A datagram socket bound to {ANY, dynamic port}; its port in *port. */
 static int bound_socket(unsigned int *port)

@@ -27,6 +27,7 @@
 
 #include "../../include/uapi/vmci_sockets.h"
 #include "tap.h"
+#include "vsock_addr.h"
 
 #define DEFAULT_COUNT	16384
 #define BASELINE_BINDS	15
@@ -35,19 +36,6 @@
 #define BIND_FACTOR	20
 #define NOBODY		65534
 #define PLAN		7
-
-static int af;
-
-static struct sockaddr_vm vm_addr(unsigned int cid, unsigned int port)
-{
-	struct sockaddr_vm a;
-
-	memset(&a, 0, sizeof(a));
-	a.svm_family = af;
-	a.svm_cid = cid;
-	a.svm_port = port;
-	return a;
-}
 
 static long long now_us(void)
 {

@@ -27,6 +27,7 @@
 
 #include "../../include/uapi/vmci_sockets.h"
 #include "tap.h"
+#include "vsock_addr.h"
 #include "vsock_ctl.h"
 
 #ifndef SIOCINQ
@@ -42,21 +43,8 @@
 #define THREAD_STACK	(256 * 1024)
 #define IO_BUF		65536
 
-static int af;
-static unsigned int local_cid;
 /* Queue size connect_to() proposes; 0 leaves the default. */
 static unsigned long long client_queue;
-
-static struct sockaddr_vm vm_addr(unsigned int cid, unsigned int port)
-{
-	struct sockaddr_vm a;
-
-	memset(&a, 0, sizeof(a));
-	a.svm_family = af;
-	a.svm_cid = cid;
-	a.svm_port = port;
-	return a;
-}
 
 static int stream_socket(void)
 {
