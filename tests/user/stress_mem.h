@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Memory as the kernel itself reports it, for the stress tests that must
+ * show it back at its baseline after a teardown: none of these figures
+ * comes from our modules' own counters.
+ * - MemAvailable and Slab (SReclaimable + SUnreclaim), /proc/meminfo;
+ * - pins: nr_foll_pin_acquired - nr_foll_pin_released (/proc/vmstat),
+ *   every FOLL_PIN page reference in the machine still held; VmPin and
+ *   VmLck of a process; Mlocked, /proc/meminfo.
+ *
+ * Why the comparisons are fair under KASAN: freed slab objects wait in
+ * KASAN's quarantine (up to 1/32 of RAM, 64 MiB in a 2 GiB VM) before
+ * their memory is really free, so a test's own frees would still show as
+ * used. mem_settle() pushes at least twice that much of throw-away slab
+ * objects through the quarantine first, which evicts whatever the test
+ * freed; the quarantine then holds filler of the same size at the
+ * baseline and afterwards. On a kernel without KASAN it costs a second.
+ *
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#ifndef VMCI_TESTS_STRESS_MEM_H
+#define VMCI_TESTS_STRESS_MEM_H
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+struct mem_snap {
+	long long avail_kib;
+	long long slab_kib;
+	long long mlocked_kib;
+	long long total_kib;
+	long long foll_pins;	/* pages, machine-wide */
+};
+
+static inline long long proc_field(const char *path, const char *key)
+{
+	char line[256];
+	size_t klen = strlen(key);
+	long long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && sscanf(line + klen, " %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/* VmPin or VmLck ("VmPin:") of @pid (0: this process) in KiB; -1 if unreadable. */
+static inline long long pid_vm_kib(pid_t pid, const char *key)
+{
+	char path[64];
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/status");
+	return proc_field(path, key);
+}
+
+static inline double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static inline void mem_read(struct mem_snap *m)
+{
+	long long acq = proc_field("/proc/vmstat", "nr_foll_pin_acquired");
+	long long rel = proc_field("/proc/vmstat", "nr_foll_pin_released");
+	long long sr = proc_field("/proc/meminfo", "SReclaimable:");
+	long long su = proc_field("/proc/meminfo", "SUnreclaim:");
+
+	m->avail_kib = proc_field("/proc/meminfo", "MemAvailable:");
+	m->total_kib = proc_field("/proc/meminfo", "MemTotal:");
+	m->mlocked_kib = proc_field("/proc/meminfo", "Mlocked:");
+	m->slab_kib = sr < 0 || su < 0 ? -1 : sr + su;
+	m->foll_pins = acq < 0 || rel < 0 ? -1 : acq - rel;
+}
+
+static inline int mem_readable(const struct mem_snap *m)
+{
+	return m->avail_kib > 0 && m->slab_kib > 0 && m->mlocked_kib >= 0 &&
+	       m->total_kib > 0 && m->foll_pins >= 0;
+}
+
+/* Throw-away slab objects through KASAN's quarantine; see the top. */
+static inline void kasan_quarantine_flush(long long total_kib)
+{
+	static char buf[4000];
+	long long pushed = 0, want = total_kib * 1024 / 16;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv))
+		return;
+	/* Each datagram is a kmalloc-8k skb head and an skbuff, freed on receive. */
+	while (pushed < want) {
+		if (send(sv[0], buf, sizeof(buf), 0) != sizeof(buf) ||
+		    recv(sv[1], buf, sizeof(buf), 0) != sizeof(buf))
+			break;
+		pushed += 8192;
+	}
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static inline void drop_caches(void)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (write(fd, "3", 1) != 1)
+			perror("drop_caches");
+		close(fd);
+	}
+}
+
+/* Quarantine flushed, caches dropped, a moment for RCU; then read. */
+static inline void mem_settle(struct mem_snap *m)
+{
+	struct mem_snap t;
+
+	mem_read(&t);
+	sleep(1);
+	kasan_quarantine_flush(t.total_kib);
+	drop_caches();
+	sleep(1);
+	mem_read(m);
+}
+
+/*
+ * Settles until @m is back within @tol_kib of @base (both MemAvailable
+ * and Slab) or @max_s seconds have passed: teardown may finish in
+ * workers and RCU callbacks after the last close() returned.
+ */
+static inline void mem_settle_to(struct mem_snap *m, const struct mem_snap *base,
+				 long long tol_kib, int max_s)
+{
+	double end = mono_now() + max_s;
+
+	do {
+		mem_settle(m);
+		if (base->avail_kib - m->avail_kib <= tol_kib &&
+		    m->slab_kib - base->slab_kib <= tol_kib && m->foll_pins == base->foll_pins)
+			return;
+	} while (mono_now() < end);
+}
+
+static inline void mem_print(const char *tag, const struct mem_snap *m)
+{
+	printf("# mem %-18s MemAvailable %lld KiB  Slab %lld KiB  Mlocked %lld KiB  FOLL_PIN pages %lld\n",
+	       tag, m->avail_kib, m->slab_kib, m->mlocked_kib, m->foll_pins);
+	fflush(stdout);
+}
+
+#endif
