@@ -521,16 +521,25 @@ static int worker_once(enum worker w)
 	return ok;
 }
 
+/*
+ * Every socket and open file pins its module, so an rmmod can only win
+ * in a moment when no worker holds one. Each worker therefore pauses a
+ * random while between calls, as real users come and go (the traffic
+ * worker, which holds its sockets longest, pauses longest): the unload
+ * then lands between some calls and races the next ones in.
+ */
 static void worker(enum worker w)
 {
+	unsigned int pause_us = w == W_TRAFFIC ? 20000 : 2000;
+
+	srand(1000 + w);
 	for (;;) {
 		int ok = worker_once(w);
 
 		__atomic_add_fetch(&prog->tries[w], 1, __ATOMIC_RELAXED);
 		if (ok)
 			__atomic_add_fetch(&prog->done[w], 1, __ATOMIC_RELAXED);
-		else
-			usleep(500);
+		usleep(rand() % pause_us);
 	}
 }
 

@@ -11,7 +11,7 @@
  * Why the comparisons are fair under KASAN: freed slab objects wait in
  * KASAN's quarantine (up to 1/32 of RAM, 64 MiB in a 2 GiB VM) before
  * their memory is really free, so a test's own frees would still show as
- * used. mem_settle() pushes at least twice that much of throw-away slab
+ * used. mem_settle() pushes more than that much of throw-away slab
  * objects through the quarantine first, which evicts whatever the test
  * freed; the quarantine then holds filler of the same size at the
  * baseline and afterwards. On a kernel without KASAN it costs a second.
@@ -73,13 +73,33 @@ static inline double mono_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * Each CPU keeps a small difference of every vmstat counter until it
+ * passes a threshold or the once-a-second vmstat worker folds it in, so
+ * /proc/vmstat and /proc/meminfo may lag by a few dozen pages: enough to
+ * miss pins counted exactly. Writing stat_refresh (root) folds them all
+ * now.
+ */
+static inline void vmstat_fold(void)
+{
+	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (write(fd, "1", 1) != 1)
+			perror("stat_refresh");
+		close(fd);
+	}
+}
+
 static inline void mem_read(struct mem_snap *m)
 {
-	long long acq = proc_field("/proc/vmstat", "nr_foll_pin_acquired");
-	long long rel = proc_field("/proc/vmstat", "nr_foll_pin_released");
-	long long sr = proc_field("/proc/meminfo", "SReclaimable:");
-	long long su = proc_field("/proc/meminfo", "SUnreclaim:");
+	long long acq, rel, sr, su;
 
+	vmstat_fold();
+	acq = proc_field("/proc/vmstat", "nr_foll_pin_acquired");
+	rel = proc_field("/proc/vmstat", "nr_foll_pin_released");
+	sr = proc_field("/proc/meminfo", "SReclaimable:");
+	su = proc_field("/proc/meminfo", "SUnreclaim:");
 	m->avail_kib = proc_field("/proc/meminfo", "MemAvailable:");
 	m->total_kib = proc_field("/proc/meminfo", "MemTotal:");
 	m->mlocked_kib = proc_field("/proc/meminfo", "Mlocked:");
@@ -93,21 +113,39 @@ static inline int mem_readable(const struct mem_snap *m)
 	       m->total_kib > 0 && m->foll_pins >= 0;
 }
 
-/* Throw-away slab objects through KASAN's quarantine; see the top. */
+/*
+ * Throw-away slab objects through KASAN's quarantine; see the top. The
+ * quarantine holds at most 1/32 of RAM; pushing a quarter more than that
+ * evicts everything older (its batches are far smaller than the margin).
+ * Datagrams go FLUSH_BATCH at a time (sendmmsg/recvmmsg), which is what
+ * keeps this to seconds under TCG; a socketpair queues at most
+ * net.unix.max_dgram_qlen (10) before the sender blocks.
+ */
+#define FLUSH_BATCH	8
+
 static inline void kasan_quarantine_flush(long long total_kib)
 {
-	static char buf[4000];
-	long long pushed = 0, want = total_kib * 1024 / 16;
-	int sv[2];
+	static char buf[FLUSH_BATCH][4000];
+	struct mmsghdr msgs[FLUSH_BATCH];
+	struct iovec iov[FLUSH_BATCH];
+	long long pushed = 0, want = total_kib * 1024 / 32 * 5 / 4;
+	int sv[2], i;
 
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv))
 		return;
+	memset(msgs, 0, sizeof(msgs));
+	for (i = 0; i < FLUSH_BATCH; i++) {
+		iov[i].iov_base = buf[i];
+		iov[i].iov_len = sizeof(buf[i]);
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
 	/* Each datagram is a kmalloc-8k skb head and an skbuff, freed on receive. */
 	while (pushed < want) {
-		if (send(sv[0], buf, sizeof(buf), 0) != sizeof(buf) ||
-		    recv(sv[1], buf, sizeof(buf), 0) != sizeof(buf))
+		if (sendmmsg(sv[0], msgs, FLUSH_BATCH, 0) != FLUSH_BATCH ||
+		    recvmmsg(sv[1], msgs, FLUSH_BATCH, 0, NULL) != FLUSH_BATCH)
 			break;
-		pushed += 8192;
+		pushed += FLUSH_BATCH * 8192;
 	}
 	close(sv[0]);
 	close(sv[1]);
