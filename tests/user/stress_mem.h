@@ -9,18 +9,21 @@
  *   VmLck of a process; Mlocked, /proc/meminfo.
  *
  * Why the comparisons are fair under KASAN: freed slab objects wait in
- * KASAN's quarantine (up to 1/32 of RAM, 64 MiB in a 2 GiB VM) before
- * their memory is really free, so a test's own frees would still show as
- * used. mem_settle() pushes more than that much of throw-away slab
- * objects through the quarantine first, which evicts whatever the test
- * freed; the quarantine then holds filler of the same size at the
- * baseline and afterwards. On a kernel without KASAN it costs a second.
+ * KASAN's quarantine (up to 1/32 of RAM, 64 MiB in a 2 GiB VM, plus 1 MiB
+ * per CPU) before their memory is really free, so a test's own frees
+ * would still show as used; and SLUB keeps empty slabs on partial lists.
+ * mem_settle() pushes more than the quarantine holds of throw-away slab
+ * objects through it, then shrinks every slab cache, which takes each
+ * cache's objects out of every CPU's quarantine and frees empty slabs.
+ * Baseline and later readings are then taken alike. On a kernel without
+ * KASAN it costs a second or two.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
 #ifndef VMCI_TESTS_STRESS_MEM_H
 #define VMCI_TESTS_STRESS_MEM_H
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -162,7 +165,43 @@ static inline void drop_caches(void)
 	}
 }
 
-/* Quarantine flushed, caches dropped, a moment for RCU; then read. */
+/*
+ * Shrinks every slab cache (/sys/kernel/slab/NAME/shrink; the aliases
+ * are symlinks and skipped): its empty slabs, kept on per-CPU and node
+ * partial lists for the next allocation, go back to the page allocator,
+ * and under KASAN the cache's objects leave the quarantine, every CPU's
+ * included. After the flush above the quarantine holds only filler, so
+ * the walk each shrink makes over it stays short. Returns the number of
+ * caches shrunk.
+ */
+static inline int slab_shrink_all(void)
+{
+	DIR *d = opendir("/sys/kernel/slab");
+	struct dirent *e;
+	char path[512];
+	int n = 0, fd;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", e->d_name);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (write(fd, "1", 1) == 1)
+			n++;
+		close(fd);
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Quarantine flushed, caches dropped, slab caches shrunk, a moment for
+ * RCU; then read.
+ */
 static inline void mem_settle(struct mem_snap *m)
 {
 	struct mem_snap t;
@@ -171,6 +210,7 @@ static inline void mem_settle(struct mem_snap *m)
 	sleep(1);
 	kasan_quarantine_flush(t.total_kib);
 	drop_caches();
+	slab_shrink_all();
 	sleep(1);
 	mem_read(m);
 }
@@ -183,14 +223,19 @@ static inline void mem_settle(struct mem_snap *m)
 static inline void mem_settle_to(struct mem_snap *m, const struct mem_snap *base,
 				 long long tol_kib, int max_s)
 {
-	double end = mono_now() + max_s;
+	double t0 = mono_now(), last = t0;
+	int readings = 0;
 
 	do {
+		last = mono_now();
 		mem_settle(m);
+		readings++;
 		if (base->avail_kib - m->avail_kib <= tol_kib &&
 		    m->slab_kib - base->slab_kib <= tol_kib && m->foll_pins == base->foll_pins)
-			return;
-	} while (mono_now() < end);
+			break;
+	} while (mono_now() < t0 + max_s);
+	printf("# settled after %d readings in %.1f s (the last took %.1f s)\n", readings,
+	       mono_now() - t0, mono_now() - last);
 }
 
 static inline void mem_print(const char *tag, const struct mem_snap *m)
