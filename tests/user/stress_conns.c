@@ -284,6 +284,7 @@ static void round_checks(int r, long n, const struct mem_snap *base)
 	tap_check_int(name, bad_close, 0);
 	mem_settle_to(&after, base, TOL_KIB, 120);
 	mem_print("after close", &after);
+	mem_explain(base, &after, 1024);
 	printf("# round %d: %ld connections: connect+accept %.1f s, echo %.1f s, close %.1f s, settle %.1f s; peak use %lld KiB MemAvailable, %lld KiB Slab\n",
 	       r, n, t1 - t0, t2 - t1, t3 - t2, mono_now() - t3,
 	       base->avail_kib - peak.avail_kib, peak.slab_kib - base->slab_kib);

@@ -397,6 +397,7 @@ static void mem_checks(const char *part, const struct mem_snap *base)
 
 	mem_settle_to(&after, base, TOL_KIB, 60);
 	mem_print(part, &after);
+	mem_explain(base, &after, 1024);
 	snprintf(name, sizeof(name), "%s_memavailable_back", part);
 	tap_report(base->avail_kib - after.avail_kib <= TOL_KIB, name,
 		   "MemAvailable %lld KiB below the baseline (tolerance %lld)",

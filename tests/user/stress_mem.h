@@ -32,12 +32,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#define SLAB_CACHES	640
+
 struct mem_snap {
 	long long avail_kib;
 	long long slab_kib;
 	long long mlocked_kib;
 	long long total_kib;
 	long long foll_pins;	/* pages, machine-wide */
+	/* Per cache, from /proc/slabinfo: only to say where Slab went. */
+	int caches;
+	char cache_name[SLAB_CACHES][64];
+	long long cache_kib[SLAB_CACHES];
 };
 
 static inline long long proc_field(const char *path, const char *key)
@@ -76,6 +82,59 @@ static inline double mono_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Each cache's slabs in KiB (num_slabs * pagesperslab pages), by name. */
+static inline void slab_caches_read(struct mem_snap *m)
+{
+	char line[512], name[64];
+	long long slabs, pages;
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	m->caches = 0;
+	if (!f)
+		return;
+	while (m->caches < SLAB_CACHES && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %*d %*d %*d %*d %lld : tunables %*d %*d %*d : slabdata %*d %lld",
+			   name, &pages, &slabs) != 3)
+			continue;
+		strcpy(m->cache_name[m->caches], name);
+		m->cache_kib[m->caches++] = slabs * pages * 4;
+	}
+	fclose(f);
+}
+
+/*
+ * Names the caches that grew most from @base to @m, when Slab grew by
+ * more than @min_kib: a failing or drifting figure then says where.
+ */
+static inline void mem_explain(const struct mem_snap *base, const struct mem_snap *m,
+			       long long min_kib)
+{
+	long long grew[SLAB_CACHES], best;
+	int i, j, k, shown;
+
+	if (m->slab_kib - base->slab_kib <= min_kib)
+		return;
+	for (i = 0; i < m->caches; i++) {
+		grew[i] = m->cache_kib[i];
+		for (j = 0; j < base->caches; j++)
+			if (!strcmp(base->cache_name[j], m->cache_name[i])) {
+				grew[i] -= base->cache_kib[j];
+				break;
+			}
+	}
+	printf("# Slab grew %lld KiB; most:", m->slab_kib - base->slab_kib);
+	for (shown = 0; shown < 6; shown++) {
+		for (k = -1, best = 0, i = 0; i < m->caches; i++)
+			if (grew[i] > best)
+				best = grew[k = i];
+		if (k < 0)
+			break;
+		printf(" %s +%lld", m->cache_name[k], best);
+		grew[k] = 0;
+	}
+	printf("\n");
+}
+
 /*
  * Each CPU keeps a small difference of every vmstat counter until it
  * passes a threshold or the once-a-second vmstat worker folds it in, so
@@ -108,6 +167,7 @@ static inline void mem_read(struct mem_snap *m)
 	m->mlocked_kib = proc_field("/proc/meminfo", "Mlocked:");
 	m->slab_kib = sr < 0 || su < 0 ? -1 : sr + su;
 	m->foll_pins = acq < 0 || rel < 0 ? -1 : acq - rel;
+	slab_caches_read(m);
 }
 
 static inline int mem_readable(const struct mem_snap *m)

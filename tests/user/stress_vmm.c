@@ -240,6 +240,7 @@ static void round_checks(int r, int n, int per, const struct mem_snap *base)
 		   exits_ok, up);
 	mem_settle_to(&after, base, TOL_KIB, 120);
 	mem_print("after teardown", &after);
+	mem_explain(base, &after, 1024);
 	printf("# round %d: %d contexts in %d processes: up %.1f s, teardown %.1f s, settle %.1f s; peak use %lld KiB MemAvailable, %lld KiB Slab, %lld pinned pages\n",
 	       r, n, nproc, t1 - t0, t2 - t1, mono_now() - t2, base->avail_kib - peak.avail_kib,
 	       peak.slab_kib - base->slab_kib, peak.foll_pins - base->foll_pins);
