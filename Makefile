@@ -29,7 +29,7 @@ CHECKPATCH_FLAGS = --strict --no-tree --terse --show-types \
 
 .PHONY: all modules clean check style install install-files install-package-files \
 	install-policy dkms-install dkms-remove deb test canary demo bench bench-guest \
-	bench-close tools install-tools
+	bench-close tools install-tools stress
 
 all: modules
 
@@ -140,3 +140,11 @@ bench-guest:
 # Cost of closing N local stream connections, per connection (stock 6.12).
 bench-close:
 	tests/bench/close-run $(BENCH_CLOSE_N)
+
+# The stress and lifetime tests at full size on the debug kernel (one VM,
+# hours under TCG): 10,000 connections, 1,000 VMM contexts, 100 load/unload
+# cycles, kill -9 inside SETVA and ALLOC. STRESS_SIZES="CONNS VMMS CYCLES
+# KILLS" changes the sizes; the suite's debug phase runs them smaller.
+STRESS_SIZES ?=
+stress:
+	tests/stress/run $(STRESS_SIZES)

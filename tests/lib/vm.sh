@@ -4,7 +4,9 @@
 # make_initramfs IMAGE LABEL MODULE_DIR INTREE_DIR KUNIT(y|n) GCOV(y|n) [INIT]
 # MODULE_DIR holds vmci.ko and vmsock.ko; INTREE_DIR the in-tree modules;
 # INIT the script to run as PID 1 (default: the test plan). VM_SELFTEST=y
-# in the environment adds the harness self-test (planted faults) at the end.
+# in the environment adds the harness self-test (planted faults) at the end;
+# VM_STRESS_MODS=DIR puts DIR's modules in /lib/stress, for the stress
+# block's loads (tests/vm/init, phase 1a).
 make_initramfs() {
 	local image=$1 label=$2 mods=$3 intree=$4 kunit=$5 gcov=$6
 	local init=${7:-$TESTS_DIR/vm/init} root applet
@@ -23,6 +25,10 @@ make_initramfs() {
 	copy_dynamic_program "$root" socat
 	copy_dynamic_program "$root" ss
 	find "$mods" -maxdepth 2 -name '*.ko' -exec cp {} "$root/lib/test/" \;
+	if [ -n "${VM_STRESS_MODS:-}" ]; then
+		mkdir -p "$root/lib/stress"
+		find "$VM_STRESS_MODS" -maxdepth 2 -name '*.ko' -exec cp {} "$root/lib/stress/" \;
+	fi
 	find "$OUT_DIR/user-bin" -maxdepth 1 -type f -exec cp {} "$root/lib/test/" \;
 	find "$intree" -maxdepth 1 -name '*.ko' -exec cp {} "$root/lib/intree/" \;
 	cat >"$root/etc/testplan" <<PLAN
