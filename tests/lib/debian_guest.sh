@@ -103,7 +103,7 @@ debian_guest_payload() {
 	local image=$1 label=$2 deb=$3 dir
 	dir=$(mktemp -d)
 	cp "$TESTS_DIR/vm/debian-guest/step" "$TESTS_DIR/vm/debian-guest/sockets_echo.c" \
-		"$TESTS_DIR/user/tap.h" "$deb" "$dir/"
+		"$TESTS_DIR/user/tap.h" "$TESTS_DIR/vmm/guest/iopl_exec.c" "$deb" "$dir/"
 	cat >"$dir/plan" <<PLAN
 LABEL=$label
 CID=$DEBIAN_GUEST_CID
@@ -139,8 +139,48 @@ debian_guest_ccache_save() {
 	) 9>"$CACHE_DIR/debian-guest.lock"
 }
 
+# debian_guest_tools_results LABEL LOG: what tools_host.py received from
+# the guest's vmtoolsd, boot by boot. The step script sets guestinfo.x to
+# "y" after the install (our vmsock) and to "y-intree" after the purge
+# (Debian's stack) before anything else, so that line starts the boot's
+# part of the log. In each part: an RPC connection from the guest's CID on
+# a privileged port, the four version values the daemon sends when it
+# starts, and the command-channel session it answered (reset, ping, an
+# unknown command; tools_host.py prints a RESULT line for each). 8 checks
+# a boot.
+debian_guest_tools_results() {
+	local label=$1 log=$2 step value part key check
+	for step in installed:y purged:y-intree; do
+		value=${step#*:}
+		step=${step%%:*}
+		part=$(awk -v v="$value" '$1 == "rpci" && $3 == "info-set" && $4 == "guestinfo.x" {
+			on = ($5 == v && $6 == "->") } on' "$log")
+		if grep -q "^rpci: connection from $DEBIAN_GUEST_CID:[0-9]* (privileged)" <<<"$part"; then
+			record PASS "$label:$step:host_rpci_from_guest"
+		else
+			record FAIL "$label:$step:host_rpci_from_guest" "no privileged RPC from CID $DEBIAN_GUEST_CID"
+		fi
+		for key in description versionString versionNumber buildNumber; do
+			if grep -q "^daemon version info: guestinfo\.vmtools\.$key = [^ ]" <<<"$part"; then
+				record PASS "$label:$step:host_daemon_$key"
+			else
+				record FAIL "$label:$step:host_daemon_$key" "not received"
+			fi
+		done
+		for check in reset ping unknown; do
+			if grep -q "^RESULT PASS tools:tclo[0-9]*_$check\$" <<<"$part" &&
+				! grep -q "^RESULT FAIL tools:tclo[0-9]*_$check" <<<"$part"; then
+				record PASS "$label:$step:host_tclo_$check"
+			else
+				record FAIL "$label:$step:host_tclo_$check" \
+					"$(grep "^RESULT [A-Z]* tools:tclo[0-9]*_$check" <<<"$part" | head -n 1)"
+			fi
+		done
+	done
+}
+
 run_debian_guest_tests() {
-	local qemu img deb label logdir hostdir pids pid start rc ccache=()
+	local qemu img deb label logdir hostdir pids pid start rc stall ccache=()
 	if ! qemu=$(guest_model_qemu) || ! cp "$qemu" "$OUT_DIR/qemu-debian-guest"; then
 		record FAIL "debian_guest:qemu" "no QEMU with the VMCI device model"
 		return 0
@@ -177,6 +217,10 @@ run_debian_guest_tests() {
 	python3 "$TESTS_DIR/vmm/host/dgram_echo.py" "$hostdir" "$DEBIAN_GUEST_DGRAM_PORT" \
 		>>"$OUT_DIR/host-$label.log" 2>&1 &
 	pids+=" $!"
+	# The hypervisor's VMware Tools endpoints (CID 0, ports 976 and 975),
+	# for Debian's vmtoolsd in boots 2 and 3.
+	python3 "$TESTS_DIR/vmm/host/tools_host.py" "$hostdir" >"$OUT_DIR/host-$label.log.tools" 2>&1 &
+	pids+=" $!"
 	say "booting Debian $(cat "$img/release") with systemd: install, reboot, purge, reboot"
 	start=$SECONDS
 	# A VMware platform as the guest kernel and udev see one: DMI names
@@ -184,7 +228,11 @@ run_debian_guest_tests() {
 	# x86 detects VMware (vmw_balloon loads) and systemd-detect-virt says
 	# vmware. The guest reboots inside this one QEMU process (no
 	# -no-reboot); the root disk's writes live in a snapshot overlay,
-	# so the cached image is never changed.
+	# so the cached image is never changed. The stall thresholds are the
+	# other VMs' (VM_CMDLINE): under TCG on a busy 2-core host a vCPU
+	# waits tens of seconds, which Debian's defaults report as RCU
+	# stalls and soft lockups.
+	stall="watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300"
 	timeout --foreground "$DEBIAN_GUEST_TIMEOUT" "$qemu" \
 		-L /usr/share/qemu -L /usr/share/seabios -net none \
 		-machine pc,vmport=on -cpu max,hypervisor=off -smp 2 -m 2G \
@@ -195,7 +243,7 @@ run_debian_guest_tests() {
 		-drive "file=$OUT_DIR/debian-guest-payload.img,format=raw,if=virtio,readonly=on" \
 		"${ccache[@]}" \
 		-kernel "$img/vmlinuz" -initrd "$img/initrd.img" \
-		-append "root=/dev/vda rw console=ttyS0 loglevel=4 panic=-1 no_timer_check quiet" \
+		-append "root=/dev/vda rw console=ttyS0 loglevel=4 panic=-1 no_timer_check quiet $stall" \
 		-serial stdio -serial "file:$logdir/report.log" </dev/null |
 		tee "$logdir/console.log" | sed -u 's/^/  vm| /'
 	rc=${PIPESTATUS[0]}
@@ -207,6 +255,7 @@ run_debian_guest_tests() {
 	done
 	rm -rf "$hostdir"
 	check_vm_report "$label" "$logdir"
+	debian_guest_tools_results "$label" "$OUT_DIR/host-$label.log.tools"
 	# Only a run that got to the end leaves a ccache the next run may trust.
 	if [ ${#ccache[@]} -gt 0 ] && grep -q '^END' "$logdir/report.log.clean"; then
 		debian_guest_ccache_save "$img" "$OUT_DIR/debian-guest-ccache.img"
