@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KCOV coverage of our modules. Only objects built with KCOV_INSTRUMENT
+ * (our modules in the debug build) report PCs; each PC is put in the
+ * module whose memory holds it, from /proc/modules.
+ *
+ * The parent opens one kcov descriptor per executor thread and maps its
+ * buffer shared; the forked executor's threads enable them (KCOV_ENABLE
+ * binds a descriptor to the calling thread) and the parent reads the PCs
+ * after the executor has exited.
+ *
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+
+/* <linux/kcov.h>, restated. */
+#define KCOV_INIT_TRACE	_IOR('c', 1, unsigned long)
+
+enum { MOD_VMCI, MOD_VMSOCK, MOD_OTHER, MOD_COUNT };
+static const char *const mod_names[] = { "vmci", "vmsock" };
+static uint64_t mod_lo[2], mod_hi[2];
+
+/* Open addressing set of PCs; 0 is the empty slot (no PC is 0). */
+#define SET_BITS	20
+static uint64_t *set;
+static unsigned long counts[MOD_COUNT];
+
+int cover_open(int *fds, uint64_t **areas, int n)
+{
+	int i;
+
+	set = calloc(1ul << SET_BITS, sizeof(*set));
+	if (!set)
+		return -1;
+	for (i = 0; i < n; i++) {
+		fds[i] = open("/sys/kernel/debug/kcov", O_RDWR | O_CLOEXEC);
+		if (fds[i] < 0 || ioctl(fds[i], KCOV_INIT_TRACE, KCOV_WORDS))
+			return -1;
+		areas[i] = mmap(NULL, KCOV_WORDS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+				MAP_SHARED, fds[i], 0);
+		if (areas[i] == MAP_FAILED)
+			return -1;
+	}
+	return 0;
+}
+
+/* Our modules' [base, base + size) from /proc/modules; 0 when both found. */
+int cover_ranges(void)
+{
+	FILE *f = fopen("/proc/modules", "r");
+	char line[512], name[64];
+	int found = 0, m;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long size, base;
+		char *addr = strstr(line, " 0x");
+
+		if (sscanf(line, "%63s %llu", name, &size) != 2 || !addr)
+			continue;
+		base = strtoull(addr + 1, NULL, 16);
+		for (m = 0; m < 2; m++) {
+			if (strcmp(name, mod_names[m]))
+				continue;
+			mod_lo[m] = base;
+			mod_hi[m] = base + size;
+			found |= 1 << m;
+		}
+	}
+	fclose(f);
+	return found == 3 && mod_lo[0] && mod_lo[1] ? 0 : -1;
+}
+
+static int module_of(uint64_t pc)
+{
+	int m;
+
+	for (m = 0; m < 2; m++)
+		if (pc >= mod_lo[m] && pc < mod_hi[m])
+			return m;
+	return MOD_OTHER;
+}
+
+/* 1 when @pc was new. */
+static int set_add(uint64_t pc)
+{
+	uint64_t mask = (1ul << SET_BITS) - 1;
+	uint64_t i = (pc * 0x9e3779b97f4a7c15ull) >> (64 - SET_BITS);
+
+	while (set[i]) {
+		if (set[i] == pc)
+			return 0;
+		i = (i + 1) & mask;
+	}
+	set[i] = pc;
+	return 1;
+}
+
+/* Adds every thread's PCs; returns how many were new. */
+int cover_merge(uint64_t *const *areas, int n)
+{
+	int fresh = 0, t;
+
+	for (t = 0; t < n; t++) {
+		uint64_t count = __atomic_load_n(&areas[t][0], __ATOMIC_RELAXED), i;
+
+		if (count >= KCOV_WORDS)
+			count = KCOV_WORDS - 1;
+		for (i = 1; i <= count; i++) {
+			uint64_t pc = areas[t][i];
+
+			/* The set is nearly full: stop counting, keep fuzzing. */
+			if (counts[0] + counts[1] + counts[2] > (3ul << SET_BITS) / 4)
+				break;
+			if (set_add(pc)) {
+				counts[module_of(pc)]++;
+				fresh++;
+			}
+		}
+		areas[t][0] = 0;
+	}
+	return fresh;
+}
+
+void cover_counts(unsigned long *vmci, unsigned long *vmsock, unsigned long *other)
+{
+	*vmci = counts[MOD_VMCI];
+	*vmsock = counts[MOD_VMSOCK];
+	*other = counts[MOD_OTHER];
+}
