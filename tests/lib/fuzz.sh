@@ -51,12 +51,15 @@ run_fuzz_vm() {
 	local label=$1 secs=$2 ops=$3 plant=$4 ktree mods logdir report summary
 	ktree=$(debug_kernel_tree) || { record FAIL "$label:debug_kernel"; return 1; }
 	build_fuzzer || return 1
+	mods=$(build_dir "$label")
 	if [ "$plant" = y ]; then
 		build_debug_modules "$label" "$ktree" VMCI_FUZZ_PLANT=y || return 1
+	elif [ -f "$(build_dir debug)/vmci/vmci.ko" ]; then
+		# The debug phase's modules (KCOV too; their KUnit suites run at load).
+		mods=$(build_dir debug)
 	else
 		build_debug_modules "$label" "$ktree" || return 1
 	fi
-	mods=$(build_dir "$label")
 	mkdir -p "$OUT_DIR/intree-none"
 	sed -e "s/@SECS@/$secs/" -e "s/@OPS@/$ops/" -e "s/@PLANT@/$plant/" \
 		"$TESTS_DIR/fuzz/vm-init" >"$OUT_DIR/fuzz-init-$label"
