@@ -4,7 +4,7 @@
  * executor, keep it when it reached new PCs of our modules, and save it
  * as a reproducer (then minimise it) when the kernel reported something.
  *
- *   fuzz [-d SECONDS] [-o OPS] [-s SEED] [-c CORPUS_DIR] [-x CRASH_DIR]
+ *   fuzz [-d SECONDS] [-o OPS] [-e REPORTS] [-s SEED] [-c CORPUS_DIR] [-x CRASH_DIR]
  *   fuzz -r PROGRAM [-n TIMES]      replay a saved program
  *
  * Prints a status line every 10 s and one FUZZ-SUMMARY line at the end.
@@ -271,17 +271,18 @@ static void status(const char *tag, double start, unsigned long execs, unsigned 
 
 int main(int argc, char **argv)
 {
-	unsigned long max_ops = 0, execs = 0, ops = 0, timeouts = 0, crashes = 0;
+	unsigned long max_ops = 0, max_reports = 0, execs = 0, ops = 0, timeouts = 0, crashes = 0;
 	double secs = 60, start, last_status;
 	struct prog history[HISTORY];
 	uint64_t seed = 0;
 	const char *replay_file = NULL;
 	int opt, times = 10, reports = 0, hist_n = 0, fd;
 
-	while ((opt = getopt(argc, argv, "d:o:s:c:x:r:n:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:o:e:s:c:x:r:n:t:")) != -1) {
 		switch (opt) {
 		case 'd': secs = atof(optarg); break;
 		case 'o': max_ops = strtoul(optarg, NULL, 0); break;
+		case 'e': max_reports = strtoul(optarg, NULL, 0); break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 'c': corpus_dir = optarg; break;
 		case 'x': crash_dir = optarg; break;
@@ -366,6 +367,8 @@ int main(int argc, char **argv)
 		if (kernel_reported()) {
 			handle_report(++reports, history, hist_n, seed, "kernel");
 			hist_n = 0;
+			if (max_reports && (unsigned long)reports >= max_reports)
+				break;
 		}
 		if (now() - last_status >= 10) {
 			status("fuzz:", start, execs, ops, reports, timeouts, crashes);
