@@ -39,6 +39,7 @@ static const char *corpus_dir = "/tmp/fuzz/corpus";
 static const char *crash_dir = "/tmp/fuzz/crashes";
 static unsigned int timeout_ms = 5000, hang_secs = 60;
 static char report[REPORT_SIZE];
+static sigset_t sigchld;
 
 static double now(void)
 {
@@ -65,20 +66,20 @@ static enum outcome run_once(const struct prog *p)
 	}
 	setpgid(pid, pid);
 	deadline = now() + timeout_ms / 1000.0;
-	for (;;) {
-		pid_t got = waitpid(pid, &status, WNOHANG);
-		struct timespec ms = { 0, 200000 };
+	/* SIGCHLD is blocked: sleep until a child changes state or time is up. */
+	while (waitpid(pid, &status, WNOHANG) != pid) {
+		double left = deadline - now();
+		struct timespec ts = { (time_t)left, (long)((left - (time_t)left) * 1e9) };
 
-		if (got == pid)
-			break;
-		if (!killed && now() > deadline) {
+		if (left > 0) {
+			sigtimedwait(&sigchld, NULL, &ts);
+		} else if (!killed) {
 			kill(-pid, SIGKILL);
 			killed = 1;
 			deadline = now() + hang_secs;
-		} else if (killed && now() > deadline) {
+		} else {
 			return RUN_HANG;
 		}
-		nanosleep(&ms, NULL);
 	}
 	/* Helpers the program forked are ours to reap (child subreaper). */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
@@ -302,6 +303,9 @@ int main(int argc, char **argv)
 		close(fd);
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	sigemptyset(&sigchld);
+	sigaddset(&sigchld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &sigchld, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	exec_setup();
