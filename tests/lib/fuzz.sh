@@ -67,6 +67,8 @@ run_fuzz_vm() {
 	mkdir -p "$OUT_DIR/intree-none"
 	sed -e "s/@SECS@/$secs/" -e "s/@OPS@/$ops/" -e "s/@PLANT@/$plant/" \
 		-e "s/@PLANT_SECS@/$plant_secs/" "$TESTS_DIR/fuzz/vm-init" >"$OUT_DIR/fuzz-init-$label"
+	# sed writes a plain file; the kernel runs /init only if it is executable (EACCES).
+	chmod 0755 "$OUT_DIR/fuzz-init-$label"
 	make_initramfs "$OUT_DIR/initrd-$label.gz" "$label" "$mods" "$OUT_DIR/intree-none" n n \
 		"$OUT_DIR/fuzz-init-$label"
 	rm -f "$OUT_DIR/user-bin/"*-plant.ko
