@@ -15,19 +15,19 @@ build_fuzzer() {
 	fi
 }
 
-# boot_fuzz_vm KERNEL INITRAMFS LOGDIR TIMEOUT_SECONDS: boot_vm's machine,
-# but an oops ends the executor, not the kernel (the fuzzer must see the
-# report to save its program) and KASAN reports every time, not once (a
-# reproducer is replayed).
+# boot_fuzz_vm KERNEL INITRAMFS LOGDIR TIMEOUT_SECONDS: boot_vm's machine
+# and command line, but an oops ends the executor, not the kernel (the
+# fuzzer must see the report to save its program).
 boot_fuzz_vm() {
 	local kernel=$1 initrd=$2 logdir=$3 limit=$4 rc
 	mkdir -p "$logdir"
 	: >"$logdir/report.log"
+	count_vm_boot "$logdir"
 	timeout --foreground "$limit" qemu-system-x86_64 \
 		-machine pc -cpu max -smp 2 -m 2G -no-reboot -display none \
 		-monitor none -net none \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 quiet loglevel=4 panic=-1 no_timer_check kasan.fault=report kasan_multi_shot watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300" \
+		-append "${VM_CMDLINE/ oops=panic/}" \
 		-serial stdio -serial "file:$logdir/report.log" </dev/null |
 		tee "$logdir/console.log" | sed -u 's/^/  vm| /'
 	rc=${PIPESTATUS[0]}
@@ -107,7 +107,7 @@ run_fuzz_vm() {
 	fi
 
 	if [ "$plant" != y ]; then
-		check_vm_report "$label" "$logdir"
+		check_vm_report "$label" "$logdir" n y
 		return 0
 	fi
 	# The clean checks see the kernel log up to the planted-bug phase.
@@ -116,7 +116,7 @@ run_fuzz_vm() {
 		"$report" >"$logdir/clean/report.log"
 	awk '/=== fuzz: planted-bug phase/ { exit } { print }' "$logdir/console.log" \
 		>"$logdir/clean/console.log"
-	check_vm_report "$label" "$logdir/clean"
+	check_vm_report "$label" "$logdir/clean" n y
 	if grep -q '^FUZZ plant REPORT .*planted fuzz bug' "$report" &&
 		grep -q '^FUZZ plant REPRO .*min.prog' "$report"; then
 		record PASS "$label:finds_planted_bug" \
