@@ -36,7 +36,8 @@ int cover_open(int *fds, uint64_t **areas, int n)
 {
 	int i;
 
-	set = calloc(1ul << SET_BITS, sizeof(*set));
+	if (!set)
+		set = calloc(1ul << SET_BITS, sizeof(*set));
 	if (!set)
 		return -1;
 	for (i = 0; i < n; i++) {

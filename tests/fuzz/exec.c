@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../include/uapi/vmci_sockets.h"
@@ -66,11 +67,8 @@ static struct slot slots[NSLOTS];
 
 struct thread {
 	int id;
-	const struct prog *p;
 	int kcov_fd;
-	uint64_t *area;
 	uint8_t *buf;
-	pthread_barrier_t *start;
 };
 
 static int kind_of(uint32_t state)
@@ -765,7 +763,7 @@ static void op_sockname(const uint64_t *a)
 		getpeername(s.fd, (struct sockaddr *)&sa, &len);
 }
 
-/* --- threads -------------------------------------------------------------- */
+/* --- the executor --------------------------------------------------------- */
 
 static void run_call(const struct call *c, uint8_t *buf)
 {
@@ -806,16 +804,77 @@ static void run_call(const struct call *c, uint8_t *buf)
 	}
 }
 
-static void *thread_main(void *arg)
+/*
+ * Helper processes OP_FORK made during the current program: killed and
+ * reaped when it ends.
+ */
+#define MAX_HELPERS	64
+static pid_t helpers[MAX_HELPERS];
+static int helpers_n;
+
+static struct exec_shared *shared;
+
+static double mono_ns(void)
 {
-	struct thread *t = arg;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* Runs @c and adds its time to its operation's total. */
+static void timed_call(const struct call *c, uint8_t *buf)
+{
+	double t0 = mono_ns();
+
+	run_call(c, buf);
+	__atomic_add_fetch(&shared->op_ns[c->op], (uint64_t)(mono_ns() - t0), __ATOMIC_RELAXED);
+	__atomic_add_fetch(&shared->op_n[c->op], 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * Everything the program left open goes, slot by slot, on thread 0: with
+ * KCOV on, so the release paths (context teardown, socket release) count
+ * as coverage too.
+ */
+static void release_all(void)
+{
+	int i;
+
+	for (i = 0; i < helpers_n; i++)
+		kill(helpers[i], SIGKILL);
+	for (i = 0; i < helpers_n; i++)
+		waitpid(helpers[i], NULL, 0);
+	helpers_n = 0;
+	for (i = 0; i < NSLOTS; i++) {
+		uint32_t st = slots[i].state;
+
+		switch (kind_of(st)) {
+		case K_MEM:
+			munmap(slots[i].mem, slots[i].len);
+			break;
+		case K_VMCI:
+		case K_SOCK:
+		case K_VSOCK:
+		case K_EPOLL:
+			close(slots[i].fd);
+			break;
+		default:
+			break;
+		}
+		slots[i].state = (st & ~0xffu) | K_FREE;
+	}
+}
+
+/* The calls of the current program that are thread @t->id's. */
+static void run_thread_calls(struct thread *t)
+{
+	const struct prog *p = &shared->prog;
 	int i, skip = 0;
 
-	if (t->kcov_fd >= 0 && ioctl(t->kcov_fd, KCOV_ENABLE, KCOV_TRACE_PC) == 0)
-		__atomic_store_n(&t->area[0], 0, __ATOMIC_RELAXED);
-	pthread_barrier_wait(t->start);
-	for (i = 0; i < t->p->n; i++) {
-		const struct call *c = &t->p->c[i];
+	for (i = 0; i < p->n; i++) {
+		const struct call *c = &p->c[i];
+		pid_t pid;
 
 		if (c->thread != t->id)
 			continue;
@@ -824,7 +883,7 @@ static void *thread_main(void *arg)
 			continue;
 		}
 		if (c->op != OP_FORK) {
-			run_call(c, t->buf);
+			timed_call(c, t->buf);
 			continue;
 		}
 		/*
@@ -832,18 +891,48 @@ static void *thread_main(void *arg)
 		 * descriptors (without coverage: KCOV stays with this thread).
 		 */
 		skip = c->a[0] % 4 + 1;
-		if (fork() == 0) {
-			for (i++; i < t->p->n && skip; i++) {
-				if (t->p->c[i].thread == t->id && t->p->c[i].op != OP_FORK) {
-					run_call(&t->p->c[i], t->buf);
+		pid = fork();
+		if (pid == 0) {
+			for (i++; i < p->n && skip; i++) {
+				if (p->c[i].thread == t->id && p->c[i].op != OP_FORK) {
+					run_call(&p->c[i], t->buf);
 					skip--;
 				}
 			}
 			_exit(0);
 		}
+		if (pid > 0) {
+			int n = __atomic_fetch_add(&helpers_n, 1, __ATOMIC_RELAXED);
+
+			if (n < MAX_HELPERS)
+				helpers[n] = pid;
+			else
+				__atomic_fetch_sub(&helpers_n, 1, __ATOMIC_RELAXED);
+		}
 	}
+}
+
+static pthread_barrier_t bar_start, bar_ran, bar_released;
+
+/*
+ * A worker lives as long as its executor, with KCOV on from start to end:
+ * per program it runs its calls, waits for the others, and thread 0 then
+ * releases what the program left open.
+ */
+static void *worker(void *arg)
+{
+	struct thread *t = arg;
+
 	if (t->kcov_fd >= 0)
-		ioctl(t->kcov_fd, KCOV_DISABLE, 0);
+		ioctl(t->kcov_fd, KCOV_ENABLE, KCOV_TRACE_PC);
+	for (;;) {
+		pthread_barrier_wait(&bar_start);
+		run_thread_calls(t);
+		pthread_barrier_wait(&bar_ran);
+		if (t->id == 0)
+			release_all();
+		pthread_barrier_wait(&bar_released);
+	}
 	return NULL;
 }
 
@@ -862,26 +951,31 @@ void exec_setup(void)
 	/* Kept open: the family number stays ours for the whole run. */
 }
 
-void exec_prog(const struct prog *p, const int *kcov_fds, uint64_t *const *kcov_areas)
+void exec_serve(int req_fd, int done_fd, struct exec_shared *sh, const int *kcov_fds)
 {
-	struct thread t[NTHREADS];
-	pthread_t tid[NTHREADS];
-	pthread_barrier_t start;
+	static struct thread t[NTHREADS];
+	pthread_t tid;
+	char byte;
 	int i;
 
+	shared = sh;
 	signal(SIGPIPE, SIG_IGN);
-	pthread_barrier_init(&start, NULL, NTHREADS);
+	pthread_barrier_init(&bar_start, NULL, NTHREADS + 1);
+	pthread_barrier_init(&bar_ran, NULL, NTHREADS + 1);
+	pthread_barrier_init(&bar_released, NULL, NTHREADS + 1);
 	for (i = 0; i < NTHREADS; i++) {
-		t[i] = (struct thread){ .id = i, .p = p, .start = &start,
-					.kcov_fd = kcov_fds ? kcov_fds[i] : -1,
-					.area = kcov_areas ? kcov_areas[i] : NULL,
+		t[i] = (struct thread){ .id = i, .kcov_fd = kcov_fds ? kcov_fds[i] : -1,
 					.buf = aligned_alloc(PAGE, BUF_SIZE) };
-		if (!t[i].buf || pthread_create(&tid[i], NULL, thread_main, &t[i]))
+		if (!t[i].buf || pthread_create(&tid, NULL, worker, &t[i]))
 			_exit(2);
 	}
-	for (i = 0; i < NTHREADS; i++)
-		pthread_join(tid[i], NULL);
-	/* Forked helpers and everything still open go with us. */
-	kill(0, SIGKILL);
+	/* One byte in: run the program in the shared page; one byte out: done. */
+	while (read(req_fd, &byte, 1) == 1) {
+		pthread_barrier_wait(&bar_start);
+		pthread_barrier_wait(&bar_ran);
+		pthread_barrier_wait(&bar_released);
+		if (write(done_fd, &byte, 1) != 1)
+			break;
+	}
 	_exit(0);
 }

@@ -76,9 +76,21 @@ void prog_write(FILE *f, const struct prog *p);
 int prog_read(FILE *f, struct prog *p);
 void prog_remove(struct prog *p, int i);
 
-/* exec.c: runs @p in the calling (freshly forked) process, then exits. */
+/*
+ * exec.c: an executor is a process that runs program after program, each
+ * in the page it shares with the fuzzer, on NTHREADS threads that live as
+ * long as it does (KCOV on each); between programs everything a program
+ * opened is closed. The fuzzer writes a byte to ask for a run and reads
+ * one back when the program is over; the times of the calls add up here.
+ */
+struct exec_shared {
+	struct prog prog;
+	uint64_t op_ns[OP_COUNT];
+	uint64_t op_n[OP_COUNT];
+};
+
 void exec_setup(void);
-void exec_prog(const struct prog *p, const int *kcov_fds, uint64_t *const *kcov_areas);
+void exec_serve(int req_fd, int done_fd, struct exec_shared *sh, const int *kcov_fds);
 
 /* cover.c */
 #define KCOV_WORDS	(64 << 10)

@@ -14,9 +14,11 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -28,10 +30,26 @@
 #define MAX_CORPUS	8192
 #define REPORT_SIZE	16384
 #define TRIES		3	/* replays before a program "does not reproduce" */
-#define HISTORY		4	/* recent programs a late report may belong to */
+#define HISTORY		8	/* recent programs a late report may belong to */
+#define MAX_EXECUTORS	4
 
-static int kcov_fds[NTHREADS];
-static uint64_t *kcov_areas[NTHREADS];
+/*
+ * An executor process and what the fuzzer keeps of it: the pipes that
+ * start a program and say it ended, the page the program goes in, its
+ * threads' KCOV buffers. pid 0: none running (started on first use).
+ */
+struct executor {
+	pid_t pid;
+	int req, done;
+	int busy, reaped, status;
+	double started, deadline;
+	struct exec_shared *sh;
+	int kcov_fds[NTHREADS];
+	uint64_t *areas[NTHREADS];
+};
+
+static struct executor executors[MAX_EXECUTORS];
+static int nexec = 2;
 static int have_kcov;
 static struct prog *corpus;
 static int corpus_n;
@@ -40,6 +58,7 @@ static const char *crash_dir = "/tmp/fuzz/crashes";
 static unsigned int timeout_ms = 5000, hang_secs = 60;
 static char report[REPORT_SIZE];
 static sigset_t sigchld;
+static double exec_ns;		/* wall time of every program, start to end */
 
 static double now(void)
 {
@@ -51,44 +70,186 @@ static double now(void)
 
 enum outcome { RUN_OK, RUN_TIMEOUT, RUN_CRASHED, RUN_HANG };
 
-/* Runs @p once in a fresh process. */
-static enum outcome run_once(const struct prog *p)
+/*
+ * Reaps whatever died: orphaned helpers (we are their subreaper) and
+ * executors, whose status is kept for ex_collect.
+ */
+static void reap(void)
 {
-	double deadline;
-	pid_t pid = fork();
-	int status, killed = 0;
+	pid_t pid;
+	int st, i;
 
-	if (pid < 0)
-		return RUN_CRASHED;
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		for (i = 0; i < nexec; i++)
+			if (executors[i].pid == pid) {
+				executors[i].reaped = 1;
+				executors[i].status = st;
+			}
+}
+
+static void ex_stop(struct executor *ex)
+{
+	close(ex->req);
+	close(ex->done);
+	ex->pid = 0;
+	ex->busy = 0;
+}
+
+static int ex_start(struct executor *ex)
+{
+	int req[2], done[2], i;
+	pid_t pid;
+
+	if (pipe(req))
+		return -1;
+	if (pipe(done)) {
+		close(req[0]);
+		close(req[1]);
+		return -1;
+	}
+	pid = fork();
 	if (pid == 0) {
+		/* Only our own pipes: another executor's death must close its. */
+		for (i = 0; i < nexec; i++)
+			if (executors[i].pid) {
+				close(executors[i].req);
+				close(executors[i].done);
+			}
+		close(req[1]);
+		close(done[0]);
 		setpgid(0, 0);
-		exec_prog(p, have_kcov ? kcov_fds : NULL, have_kcov ? kcov_areas : NULL);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		exec_serve(req[0], done[1], ex->sh, have_kcov ? ex->kcov_fds : NULL);
+	}
+	close(req[0]);
+	close(done[1]);
+	if (pid < 0) {
+		close(req[1]);
+		close(done[0]);
+		return -1;
 	}
 	setpgid(pid, pid);
-	deadline = now() + timeout_ms / 1000.0;
-	/* SIGCHLD is blocked: sleep until a child changes state or time is up. */
-	while (waitpid(pid, &status, WNOHANG) != pid) {
-		double left = deadline - now();
-		struct timespec ts = { (time_t)left, (long)((left - (time_t)left) * 1e9) };
+	ex->pid = pid;
+	ex->req = req[1];
+	ex->done = done[0];
+	ex->busy = 0;
+	ex->reaped = 0;
+	return 0;
+}
 
-		if (left > 0) {
-			sigtimedwait(&sigchld, NULL, &ts);
-		} else if (!killed) {
-			kill(-pid, SIGKILL);
-			killed = 1;
-			deadline = now() + hang_secs;
-		} else {
-			return RUN_HANG;
-		}
+static int ex_submit(struct executor *ex, const struct prog *p)
+{
+	char byte = 1;
+	int i;
+
+	if (!ex->pid && ex_start(ex))
+		return -1;
+	ex->sh->prog = *p;
+	for (i = 0; have_kcov && i < NTHREADS; i++)
+		__atomic_store_n(&ex->areas[i][0], 0, __ATOMIC_RELAXED);
+	ex->started = now();
+	ex->deadline = ex->started + timeout_ms / 1000.0;
+	if (write(ex->req, &byte, 1) != 1) {
+		/* It died between programs: its exit is reaped below. */
+		ex->busy = 1;
+		ex->deadline = ex->started;
+		return 0;
 	}
-	/* Helpers the program forked are ours to reap (child subreaper). */
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-	if (killed)
-		return RUN_TIMEOUT;
-	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
+	ex->busy = 1;
+	return 0;
+}
+
+/* Waits up to @secs for the executor to be reaped; 1 when it was. */
+static int ex_wait_dead(struct executor *ex, double secs)
+{
+	double deadline = now() + secs;
+
+	for (;;) {
+		double left = deadline - now();
+		struct timespec ts;
+
+		reap();
+		if (ex->reaped)
+			return 1;
+		if (left <= 0)
+			return 0;
+		ts.tv_sec = (time_t)(left > 1 ? 1 : left);
+		ts.tv_nsec = left > 1 ? 0 : (long)((left - (time_t)left) * 1e9);
+		sigtimedwait(&sigchld, NULL, &ts);
+	}
+}
+
+/*
+ * The end of the executor's program: done (RUN_OK), its process died
+ * (RUN_CRASHED), or its time was up and it was killed (RUN_TIMEOUT), or
+ * it would not die (RUN_HANG).
+ */
+static enum outcome ex_collect(struct executor *ex)
+{
+	char byte;
+	ssize_t n = 0;
+	enum outcome o;
+
+	if (now() < ex->deadline)
+		n = read(ex->done, &byte, 1);
+	exec_ns += (now() - ex->started) * 1e9;
+	ex->busy = 0;
+	if (n == 1)
+		return RUN_OK;
+	if (n == 0) {
+		/* Its end of the pipe closed: it is gone or going. */
+		kill(-ex->pid, SIGKILL);
+		o = ex_wait_dead(ex, hang_secs) ? RUN_CRASHED : RUN_HANG;
+		if (o == RUN_CRASHED && WIFSIGNALED(ex->status) &&
+		    WTERMSIG(ex->status) == SIGKILL)
+			o = RUN_TIMEOUT;	/* killed from outside (the OOM killer) */
+	} else {
+		kill(-ex->pid, SIGKILL);
+		o = ex_wait_dead(ex, hang_secs) ? RUN_TIMEOUT : RUN_HANG;
+	}
+	if (o != RUN_HANG)
+		ex_stop(ex);
+	return o;
+}
+
+/* Waits until an executor's program ended or its time is up. */
+static void wait_any(void)
+{
+	struct pollfd pfd[MAX_EXECUTORS];
+	double first = now() + 1;
+	int i, n = 0, ms;
+
+	for (i = 0; i < nexec; i++) {
+		if (!executors[i].busy)
+			continue;
+		pfd[n].fd = executors[i].done;
+		pfd[n].events = POLLIN;
+		n++;
+		if (executors[i].deadline < first)
+			first = executors[i].deadline;
+	}
+	ms = (int)((first - now()) * 1000) + 1;
+	poll(pfd, n, ms < 0 ? 0 : ms);
+}
+
+/* Has the busy executor @ex finished or run out of time? */
+static int ex_ready(struct executor *ex)
+{
+	struct pollfd pfd = { .fd = ex->done, .events = POLLIN };
+
+	return ex->busy && (now() >= ex->deadline || poll(&pfd, 1, 0) == 1);
+}
+
+/* Runs @p once on executor 0, the others idle. */
+static enum outcome run_once(const struct prog *p)
+{
+	struct executor *ex = &executors[0];
+
+	if (ex_submit(ex, p))
 		return RUN_CRASHED;
-	return RUN_OK;
+	while (!ex_ready(ex))
+		wait_any();
+	return ex_collect(ex);
 }
 
 /* Reads the kernel log a little later too: reports come in pieces. */
@@ -256,18 +417,70 @@ static int replay(const char *file, int times)
 	return 0;
 }
 
+/* The three operations that took longest in all, with their mean time. */
+static void slowest(char *out, size_t size)
+{
+	uint64_t ns[OP_COUNT] = { 0 }, n[OP_COUNT] = { 0 };
+	int i, e, k, len = 0;
+
+	for (e = 0; e < nexec; e++)
+		for (i = 0; i < OP_COUNT; i++) {
+			ns[i] += executors[e].sh->op_ns[i];
+			n[i] += executors[e].sh->op_n[i];
+		}
+	out[0] = 0;
+	for (k = 0; k < 3; k++) {
+		int best = -1;
+
+		for (i = 0; i < OP_COUNT; i++)
+			if (n[i] && (best < 0 || ns[i] > ns[best]))
+				best = i;
+		if (best < 0)
+			break;
+		len += snprintf(out + len, size - len, "%s%s:%.1fms", k ? "," : "",
+				op_names[best], ns[best] / 1e6 / n[best]);
+		ns[best] = 0;
+		n[best] = 0;
+	}
+}
+
 static void status(const char *tag, double start, unsigned long execs, unsigned long ops,
 		   int reports, unsigned long timeouts, unsigned long crashes)
 {
 	unsigned long vmci, vmsock, other;
 	double secs = now() - start;
+	char slow[128];
 
 	cover_counts(&vmci, &vmsock, &other);
+	slowest(slow, sizeof(slow));
 	printf("%s secs=%.0f execs=%lu ops=%lu ops_per_s=%.0f vmci_pcs=%lu vmsock_pcs=%lu "
-	       "other_pcs=%lu corpus=%d reports=%d timeouts=%lu executor_crashes=%lu\n",
+	       "other_pcs=%lu corpus=%d reports=%d timeouts=%lu executor_crashes=%lu "
+	       "executors=%d ms_per_exec=%.0f slowest=%s\n",
 	       tag, secs, execs, ops, secs > 0 ? ops / secs : 0, vmci, vmsock, other, corpus_n,
-	       reports, timeouts, crashes);
+	       reports, timeouts, crashes, nexec, execs ? exec_ns / 1e6 / execs : 0, slow);
 	fflush(stdout);
+}
+
+static void next_prog(struct prog *p)
+{
+	if (!corpus_n || rnd() % 8 == 0) {
+		prog_generate(p);
+	} else {
+		*p = corpus[rnd() % corpus_n];
+		prog_mutate(p, &corpus[rnd() % corpus_n]);
+	}
+}
+
+static void keep_if_new(struct executor *ex)
+{
+	char path[512];
+
+	if (!cover_merge(ex->areas, NTHREADS) || corpus_n >= MAX_CORPUS)
+		return;
+	corpus[corpus_n] = ex->sh->prog;
+	snprintf(path, sizeof(path), "%s/%d.prog", corpus_dir, corpus_n);
+	save_prog(path, &corpus[corpus_n], NULL);
+	corpus_n++;
 }
 
 int main(int argc, char **argv)
@@ -277,9 +490,9 @@ int main(int argc, char **argv)
 	struct prog history[HISTORY];
 	uint64_t seed = 0;
 	const char *replay_file = NULL;
-	int opt, times = 10, reports = 0, hist_n = 0, fd;
+	int opt, times = 10, reports = 0, hist_n = 0, fd, i, stop = 0;
 
-	while ((opt = getopt(argc, argv, "d:o:e:s:c:x:r:n:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:o:e:s:c:x:r:n:t:j:")) != -1) {
 		switch (opt) {
 		case 'd': secs = atof(optarg); break;
 		case 'o': max_ops = strtoul(optarg, NULL, 0); break;
@@ -290,11 +503,14 @@ int main(int argc, char **argv)
 		case 'r': replay_file = optarg; break;
 		case 'n': times = atoi(optarg); break;
 		case 't': timeout_ms = atoi(optarg); break;
+		case 'j': nexec = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: see tests/fuzz/main.c\n");
 			return 2;
 		}
 	}
+	if (nexec < 1 || nexec > MAX_EXECUTORS || replay_file)
+		nexec = replay_file ? 1 : nexec < 1 ? 1 : MAX_EXECUTORS;
 	/* The executor's own crashes are counted here, not logged as reports. */
 	fd = open("/proc/sys/debug/exception-trace", O_WRONLY);
 	if (fd >= 0) {
@@ -313,10 +529,19 @@ int main(int argc, char **argv)
 		perror("fuzz: /dev/kmsg");
 		return 2;
 	}
+	for (i = 0; i < nexec; i++) {
+		executors[i].sh = mmap(NULL, sizeof(struct exec_shared), PROT_READ | PROT_WRITE,
+				       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (executors[i].sh == MAP_FAILED)
+			return 2;
+	}
 	if (replay_file)
 		return replay(replay_file, times);
 
-	if (cover_open(kcov_fds, kcov_areas, NTHREADS) || cover_ranges()) {
+	for (i = 0; i < nexec; i++)
+		if (cover_open(executors[i].kcov_fds, executors[i].areas, NTHREADS))
+			break;
+	if (i < nexec || cover_ranges()) {
 		fprintf(stderr, "fuzz: no KCOV or our modules are not loaded\n");
 		return 2;
 	}
@@ -331,48 +556,69 @@ int main(int argc, char **argv)
 	if (!seed)
 		seed = (uint64_t)time(NULL) * 2654435761u ^ getpid();
 	rnd_seed(seed);
-	printf("fuzz: seed %llu, %d corpus programs loaded, %d threads\n",
-	       (unsigned long long)seed, corpus_n, NTHREADS);
+	printf("fuzz: seed %llu, %d corpus programs loaded, %d executors of %d threads\n",
+	       (unsigned long long)seed, corpus_n, nexec, NTHREADS);
 
 	start = last_status = now();
-	while (now() - start < secs && (!max_ops || ops < max_ops)) {
-		struct prog p;
-		enum outcome o;
+	while (!stop) {
+		int more = now() - start < secs && (!max_ops || ops < max_ops);
+		int busy = 0;
 
-		if (!corpus_n || rnd() % 8 == 0) {
-			prog_generate(&p);
-		} else {
-			p = corpus[rnd() % corpus_n];
-			prog_mutate(&p, &corpus[rnd() % corpus_n]);
-		}
-		memmove(&history[1], &history[0], (HISTORY - 1) * sizeof(history[0]));
-		history[0] = p;
-		if (hist_n < HISTORY)
-			hist_n++;
-		o = run_once(&p);
-		execs++;
-		ops += p.n;
-		timeouts += o == RUN_TIMEOUT;
-		crashes += o == RUN_CRASHED;
-		if (o == RUN_HANG) {
-			snprintf(report, sizeof(report),
-				 "hang: the executor did not exit %u s after SIGKILL\n", hang_secs);
-			handle_report(++reports, history, hist_n, seed, "hang");
-			break;	/* its KCOV descriptors are stuck with it */
-		}
-		if (cover_merge(kcov_areas, NTHREADS) && corpus_n < MAX_CORPUS) {
-			char path[512];
+		/* Every idle executor gets a new program while time and ops last. */
+		for (i = 0; i < nexec && more; i++) {
+			struct prog p;
 
-			corpus[corpus_n] = p;
-			snprintf(path, sizeof(path), "%s/%d.prog", corpus_dir, corpus_n);
-			save_prog(path, &p, NULL);
-			corpus_n++;
+			if (executors[i].busy)
+				continue;
+			next_prog(&p);
+			memmove(&history[1], &history[0], (HISTORY - 1) * sizeof(history[0]));
+			history[0] = p;
+			if (hist_n < HISTORY)
+				hist_n++;
+			ex_submit(&executors[i], &p);
 		}
-		if (kernel_reported()) {
+		for (i = 0; i < nexec; i++)
+			busy += executors[i].busy;
+		if (!busy)
+			break;
+		wait_any();
+		for (i = 0; i < nexec; i++) {
+			struct executor *ex = &executors[i];
+			enum outcome o;
+
+			if (!ex_ready(ex))
+				continue;
+			o = ex_collect(ex);
+			execs++;
+			ops += ex->sh->prog.n;
+			timeouts += o == RUN_TIMEOUT;
+			crashes += o == RUN_CRASHED;
+			if (o == RUN_HANG) {
+				/* Its KCOV descriptors are stuck with it: the run ends. */
+				history[0] = ex->sh->prog;
+				snprintf(report, sizeof(report),
+					 "hang: the executor did not exit %u s after SIGKILL\n",
+					 hang_secs);
+				handle_report(++reports, history, 1, seed, "hang");
+				stop = 1;
+				break;
+			}
+			keep_if_new(ex);
+		}
+		if (!stop && kernel_reported()) {
+			/* The others finish first: replays run alone. */
+			for (i = 0; i < nexec; i++) {
+				while (executors[i].busy && !ex_ready(&executors[i]))
+					wait_any();
+				if (executors[i].busy && ex_collect(&executors[i]) == RUN_HANG)
+					stop = 1;
+			}
+			if (stop)
+				break;
 			handle_report(++reports, history, hist_n, seed, "kernel");
 			hist_n = 0;
 			if (max_reports && (unsigned long)reports >= max_reports)
-				break;
+				stop = 1;
 		}
 		if (now() - last_status >= 10) {
 			status("fuzz:", start, execs, ops, reports, timeouts, crashes);

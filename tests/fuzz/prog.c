@@ -113,9 +113,16 @@ void prog_remove(struct prog *p, int i)
 
 static void mutate_arg(uint64_t *a)
 {
-	switch (rnd() % 5) {
+	int shift;
+
+	switch (rnd() % 6) {
 	case 0:
 		*a = gen_arg();
+		break;
+	case 5:
+		/* A new value in one selector field (exec.c reads 2-4 bit fields). */
+		shift = rnd() % 61;
+		*a = (*a & ~(0xfull << shift)) | (rnd() & 0xf) << shift;
 		break;
 	case 1:
 		*a ^= 1ull << (rnd() % 16);

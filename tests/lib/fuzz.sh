@@ -40,24 +40,25 @@ kcov_sites() {
 	objdump -dr "$1" 2>/dev/null | grep -c 'R_X86_64_PLT32[[:space:]]*__sanitizer_cov_trace_pc' || true
 }
 
-# run_fuzz_vm LABEL SECONDS OPS PLANT(y|n) [PLANT_SECONDS]: boots the debug
-# kernel with the fuzzer on our modules for SECONDS or OPS operations (0:
-# no limit); passes when nothing was reported, the kernel log and kmemleak
-# are clean and the modules unload. PLANT=y adds a second phase on modules
-# built with the planted bug (VMCI_FUZZ_PLANT=y), for at most PLANT_SECONDS
-# (default 900), which passes when the planted bug was reported, saved,
-# minimised and replayed; the clean checks then read only the log before
-# it. Figures go to OUT_DIR/fuzz-LABEL.txt, reproducers to OUT_DIR/fuzz-LABEL/.
-run_fuzz_vm() {
-	local label=$1 secs=$2 ops=$3 plant=$4 plant_secs=${5:-900} ktree mods logdir report summary
+# The RESULT lines tests/fuzz/vm-init reports: kcov_present and the
+# load and unload of three modules; the planted-bug phase adds its own
+# loads and unloads, the saved reproducer and its replay.
+FUZZ_VM_CHECKS=7
+FUZZ_VM_PLANT_CHECKS=8
+
+# prepare_fuzz_vm LABEL SECONDS OPS PLANT(y|n) [PLANT_SECONDS]: everything
+# the fuzzer's VM needs from the host: the fuzzer, the modules (the debug
+# phase's when it built them), the planted-bug build, the initramfs.
+prepare_fuzz_vm() {
+	local label=$1 secs=$2 ops=$3 plant=$4 plant_secs=${5:-900} ktree mods
 	ktree=$(debug_kernel_tree) || { record FAIL "$label:debug_kernel"; return 1; }
 	build_fuzzer || return 1
-	mods=$(build_dir "$label")
 	if [ -f "$(build_dir debug)/vmci/vmci.ko" ]; then
 		# The debug phase's modules (KCOV too; their KUnit suites run at load).
 		mods=$(build_dir debug)
 	else
 		build_debug_modules "$label" "$ktree" || return 1
+		mods=$(build_dir "$label")
 	fi
 	if [ "$plant" = y ]; then
 		build_debug_modules "$label-plant" "$ktree" VMCI_FUZZ_PLANT=y || return 1
@@ -72,10 +73,37 @@ run_fuzz_vm() {
 	make_initramfs "$OUT_DIR/initrd-$label.gz" "$label" "$mods" "$OUT_DIR/intree-none" n n \
 		"$OUT_DIR/fuzz-init-$label"
 	rm -f "$OUT_DIR/user-bin/"*-plant.ko
+	echo "$mods" >"$OUT_DIR/fuzz-mods-$label"
+}
+
+# run_fuzz_vm LABEL SECONDS OPS PLANT(y|n) [PLANT_SECONDS]: prepare_fuzz_vm,
+# then fuzz_vm.
+run_fuzz_vm() {
+	prepare_fuzz_vm "$@" && fuzz_vm "$@"
+}
+
+# fuzz_vm LABEL SECONDS OPS PLANT(y|n) [PLANT_SECONDS]: boots the debug
+# kernel with the fuzzer on our modules for SECONDS or OPS operations (0:
+# no limit); passes when nothing was reported, the kernel log and kmemleak
+# are clean, the modules unload and the VM reported every check it
+# declares. PLANT=y adds a second phase on modules built with the planted
+# bug (VMCI_FUZZ_PLANT=y), for at most PLANT_SECONDS (default 900), which
+# passes when the planted bug was reported, saved, minimised and replayed;
+# the clean checks then read only the log before it. Figures go to
+# OUT_DIR/fuzz-LABEL.txt, reproducers to OUT_DIR/fuzz-LABEL/. A VM job:
+# prepare_fuzz_vm made its inputs.
+fuzz_vm() {
+	local label=$1 secs=$2 ops=$3 plant=$4 plant_secs=${5:-900} ktree mods logdir report
+	local summary limit=$(($2 + 600)) want=$FUZZ_VM_CHECKS got
+	ktree=$(debug_kernel_tree) || { record FAIL "$label:debug_kernel"; return 1; }
+	mods=$(cat "$OUT_DIR/fuzz-mods-$label")
+	if [ "$plant" = y ]; then
+		limit=$((limit + plant_secs))
+		want=$((want + FUZZ_VM_PLANT_CHECKS))
+	fi
 	logdir=$OUT_DIR/vm-$label
 	say "booting the debug kernel with the fuzzer ($label: ${secs}s or $ops ops, plant $plant)"
-	boot_fuzz_vm "$ktree/arch/x86/boot/bzImage" "$OUT_DIR/initrd-$label.gz" "$logdir" \
-		$((secs + plant_secs + 600))
+	boot_fuzz_vm "$ktree/arch/x86/boot/bzImage" "$OUT_DIR/initrd-$label.gz" "$logdir" "$limit"
 	tr -d '\r' <"$logdir/report.log" >"$logdir/report.log.clean"
 	report=$logdir/report.log.clean
 
@@ -99,6 +127,12 @@ run_fuzz_vm() {
 		record PASS "$label:fuzzer_ran" "$summary"
 	else
 		record FAIL "$label:fuzzer_ran" "no FUZZ-SUMMARY (see $logdir/console.log)"
+	fi
+	got=$(grep -c '^RESULT ' "$report" || true)
+	if [ "$got" -eq "$want" ]; then
+		record PASS "$label:plan" "$want checks"
+	else
+		record FAIL "$label:plan" "the VM declares $want checks and reported $got"
 	fi
 	if grep -q '^FUZZ fuzz REPORT' "$report"; then
 		record FAIL "$label:no_reports" "$(grep -m1 '^FUZZ fuzz REPORT' "$report" | cut -c1-200)"
