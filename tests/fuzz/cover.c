@@ -137,3 +137,86 @@ void cover_counts(unsigned long *vmci, unsigned long *vmsock, unsigned long *oth
 	*vmsock = counts[MOD_VMSOCK];
 	*other = counts[MOD_OTHER];
 }
+
+struct func {
+	uint64_t addr;
+	char name[80];
+	int mod;
+	unsigned long hits;
+};
+
+static int func_cmp(const void *a, const void *b)
+{
+	const struct func *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/*
+ * Reached blocks per function of our modules, one line each ("vmci NAME
+ * N"), from /proc/kallsyms: which code the fuzzer never gets to.
+ */
+void cover_functions(FILE *out)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	struct func *fn = NULL;
+	size_t n = 0, cap = 0, i;
+	char line[512];
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long addr;
+		char type, name[80], mod[64];
+		int m;
+
+		if (sscanf(line, "%llx %c %79s [%63[^]]]", &addr, &type, name, mod) != 4)
+			continue;
+		if (type != 't' && type != 'T')
+			continue;
+		for (m = 0; m < 2 && strcmp(mod, mod_names[m]); m++)
+			;
+		if (m == 2 || !addr)
+			continue;
+		if (n == cap) {
+			struct func *bigger = realloc(fn, (cap = cap ? cap * 2 : 1024) * sizeof(*fn));
+
+			if (!bigger)
+				break;
+			fn = bigger;
+		}
+		fn[n].addr = addr;
+		snprintf(fn[n].name, sizeof(fn[n].name), "%s", name);
+		fn[n].mod = m;
+		fn[n].hits = 0;
+		n++;
+	}
+	fclose(f);
+	if (!n) {
+		free(fn);
+		return;
+	}
+	qsort(fn, n, sizeof(*fn), func_cmp);
+	for (i = 0; i < 1ul << SET_BITS; i++) {
+		uint64_t pc = set[i];
+		size_t lo = 0, hi = n;
+
+		if (!pc || module_of(pc) == MOD_OTHER)
+			continue;
+		/* The last function starting at or before the PC. */
+		while (hi - lo > 1) {
+			size_t mid = (lo + hi) / 2;
+
+			if (fn[mid].addr <= pc)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		if (fn[lo].addr <= pc)
+			fn[lo].hits++;
+	}
+	for (i = 0; i < n; i++)
+		if (fn[i].hits)
+			fprintf(out, "%s %s %lu\n", mod_names[fn[i].mod], fn[i].name, fn[i].hits);
+	free(fn);
+}

@@ -76,6 +76,42 @@ prepare_fuzz_vm() {
 	echo "$mods" >"$OUT_DIR/fuzz-mods-$label"
 }
 
+# kcov_function_sites MODULE.ko: "NAME SITES" per instrumented function.
+kcov_function_sites() {
+	objdump -dr "$1" 2>/dev/null | awk '
+		/^[0-9a-f]+ <.*>:$/ { fn = $2; gsub(/[<>:]/, "", fn) }
+		/R_X86_64_PLT32[ \t]+__sanitizer_cov_trace_pc/ { n[fn]++ }
+		END { for (f in n) print f, n[f] }'
+}
+
+# fuzz_functions REPORT MODS PHASE OUT: blocks reached of each function
+# of our modules against its instrumented blocks, "module function
+# reached sites", the functions never reached first; prints one line of
+# totals.
+fuzz_functions() {
+	local report=$1 mods=$2 phase=$3 out=$4 mod ko
+	{
+		for mod in vmci vmsock; do
+			ko=$mods/vmci/vmci.ko
+			[ "$mod" = vmsock ] && ko=$mods/vsock/vmsock.ko
+			kcov_function_sites "$ko" | sed "s/^/SITES $mod /"
+		done
+		sed -n "s/^FUZZFUNC $phase /REACHED /p" "$report"
+	} | awk '
+		$1 == "SITES" { sites[$2 " " $3] = $4 }
+		$1 == "REACHED" { reached[$2 " " $3] = $4 }
+		END {
+			for (k in sites) {
+				split(k, p, " ")
+				total[p[1]]++
+				if (k in reached) hit[p[1]]++
+				printf "%s %d %d\n", k, reached[k] + 0, sites[k] | "sort -k3,3n -k1,1 -k2,2 >'"$out"'"
+			}
+			printf "functions reached: vmci %d of %d, vmsock %d of %d (never reached: %s)\n",
+				hit["vmci"], total["vmci"], hit["vmsock"], total["vmsock"], "'"$out"'"
+		}'
+}
+
 # run_fuzz_vm LABEL SECONDS OPS PLANT(y|n) [PLANT_SECONDS]: prepare_fuzz_vm,
 # then fuzz_vm.
 run_fuzz_vm() {
@@ -120,6 +156,7 @@ fuzz_vm() {
 			"$(sed -n 's/^FUZZ plant FUZZ-SUMMARY //p' "$report" | tail -n 1)"
 		echo "instrumented blocks: vmci $(kcov_sites "$mods/vmci/vmci.ko")," \
 			"vmsock $(kcov_sites "$mods/vsock/vmsock.ko")"
+		fuzz_functions "$report" "$mods" fuzz "$OUT_DIR/fuzz-$label-functions.txt"
 		grep -E '^FUZZ [a-z]+ (REPORT|REPRO)' "$report" | sed 's/^FUZZ /  /'
 	} >"$OUT_DIR/fuzz-$label.txt"
 	sed 's/^/  /' "$OUT_DIR/fuzz-$label.txt"
