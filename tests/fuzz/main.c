@@ -190,7 +190,7 @@ static int ex_wait_dead(struct executor *ex, double secs)
 static enum outcome ex_collect(struct executor *ex)
 {
 	char byte;
-	ssize_t n = 0;
+	ssize_t n = -1;		/* -1: its time is up */
 	enum outcome o;
 
 	if (now() < ex->deadline)
