@@ -11,6 +11,7 @@
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -219,4 +220,75 @@ void cover_functions(FILE *out)
 		if (fn[i].hits)
 			fprintf(out, "%s %s %lu\n", mod_names[fn[i].mod], fn[i].name, fn[i].hits);
 	free(fn);
+}
+
+/* <linux/kcov.h>, restated: remote coverage under a common handle. */
+struct kcov_remote_arg {
+	uint32_t trace_mode;
+	uint32_t area_size;
+	uint32_t num_handles;
+	uint32_t pad;
+	uint64_t common_handle;
+};
+
+#define KCOV_REMOTE_ENABLE	_IOW('c', 102, struct kcov_remote_arg)
+
+static int remote_fd = -1, remote_ok;
+static pthread_barrier_t remote_ready;
+
+/*
+ * KCOV binds remote coverage to the task that enables it: this thread,
+ * which only waits from then on (its own calls are not covered).
+ */
+static void *remote_thread(void *arg)
+{
+	struct kcov_remote_arg ra = { .trace_mode = 0, .area_size = KCOV_WORDS,
+				      .common_handle = *(uint32_t *)arg };
+
+	remote_ok = ioctl(remote_fd, KCOV_REMOTE_ENABLE, &ra) == 0;
+	pthread_barrier_wait(&remote_ready);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static int write_param(const char *path, unsigned int value)
+{
+	FILE *f = fopen(path, "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fprintf(f, "%u\n", value) > 0;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/*
+ * What our modules' work items do (include/vmci/fuzz_kcov.h): a KCOV
+ * buffer under the common handle @id, which both modules are told. NULL
+ * when the modules were built without it.
+ */
+uint64_t *cover_remote_open(uint32_t id)
+{
+	static uint32_t handle_id;
+	uint64_t *area;
+	pthread_t tid;
+
+	handle_id = id;
+	remote_fd = open("/sys/kernel/debug/kcov", O_RDWR | O_CLOEXEC);
+	if (remote_fd < 0 || ioctl(remote_fd, KCOV_INIT_TRACE, KCOV_WORDS))
+		return NULL;
+	area = mmap(NULL, KCOV_WORDS * sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED,
+		    remote_fd, 0);
+	if (area == MAP_FAILED)
+		return NULL;
+	pthread_barrier_init(&remote_ready, NULL, 2);
+	if (pthread_create(&tid, NULL, remote_thread, &handle_id))
+		return NULL;
+	pthread_barrier_wait(&remote_ready);
+	if (!remote_ok ||
+	    write_param("/sys/module/vmci/parameters/kcov_id", id) ||
+	    write_param("/sys/module/vmsock/parameters/kcov_id", id))
+		return NULL;
+	return area;
 }

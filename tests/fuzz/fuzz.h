@@ -99,6 +99,7 @@ int cover_ranges(void);
 int cover_merge(uint64_t *const *areas, int n);
 void cover_counts(unsigned long *vmci, unsigned long *vmsock, unsigned long *other);
 void cover_functions(FILE *out);
+uint64_t *cover_remote_open(uint32_t id);
 
 /* kmsg.c: kernel reports since the last call, into @buf; 0 when none. */
 int kmsg_open(void);

@@ -61,7 +61,8 @@ static const char *crash_dir = "/tmp/fuzz/crashes";
 static unsigned int timeout_ms = 5000, hang_secs = 60;
 static char report[REPORT_SIZE];
 static sigset_t sigchld;
-static double exec_ns;		/* wall time of every program, start to end */
+static double exec_ns;
+static uint64_t *remote_area;	/* work items' coverage, NULL: none */		/* wall time of every program, start to end */
 
 static double now(void)
 {
@@ -486,9 +487,13 @@ static void next_prog(struct prog *p)
 
 static void keep_if_new(struct executor *ex)
 {
+	int fresh = cover_merge(ex->areas, NTHREADS);
 	char path[512];
 
-	if (!cover_merge(ex->areas, NTHREADS) || corpus_n >= MAX_CORPUS)
+	/* The workers' PCs go to whichever program ends next. */
+	if (remote_area)
+		fresh += cover_merge(&remote_area, 1);
+	if (!fresh || corpus_n >= MAX_CORPUS)
 		return;
 	corpus[corpus_n] = ex->sh->prog;
 	snprintf(path, sizeof(path), "%s/%d.prog", corpus_dir, corpus_n);
@@ -560,6 +565,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	have_kcov = 1;
+	remote_area = cover_remote_open(getpid());
 	corpus = calloc(MAX_CORPUS, sizeof(*corpus));
 	if (!corpus)
 		return 2;
@@ -570,8 +576,9 @@ int main(int argc, char **argv)
 	if (!seed)
 		seed = (uint64_t)time(NULL) * 2654435761u ^ getpid();
 	rnd_seed(seed);
-	printf("fuzz: seed %llu, %d corpus programs loaded, %d executors of %d threads\n",
-	       (unsigned long long)seed, corpus_n, nexec, NTHREADS);
+	printf("fuzz: seed %llu, %d corpus programs loaded, %d executors of %d threads, "
+	       "work items' coverage %s\n", (unsigned long long)seed, corpus_n, nexec, NTHREADS,
+	       remote_area ? "on" : "off");
 
 	start = last_status = now();
 	while (!stop) {
