@@ -763,6 +763,48 @@ static void op_sockname(const uint64_t *a)
 		getpeername(s.fd, (struct sockaddr *)&sa, &len);
 }
 
+/*
+ * A listener (or a bound datagram socket) on one of 16 ports of the host's
+ * own CID, a socket connected to it and, for a stream, the accepted end:
+ * an established connection by chance needs a bind, a listen, a connect
+ * to the right CID and port and an accept after the handshake, in order.
+ */
+static void op_pair(const uint64_t *a)
+{
+	int type = a[0] % 4 ? SOCK_STREAM : SOCK_DGRAM;
+	struct timeval tv = { .tv_usec = 50000 }, conn_tv = { .tv_usec = 500000 };
+	struct sockaddr_vm sa;
+	struct slot l = { 0 }, c = { 0 }, acc = { 0 };
+
+	memset(&sa, 0, sizeof(sa));
+	sa.svm_family = af;
+	sa.svm_cid = a[1] % 8 ? local_cid : pick_cid(a[1] >> 3);
+	sa.svm_port = a[2] % 8 ? 6000 + (a[2] >> 3) % 16 : pick_port(a[2] >> 3);
+	l.fd = socket(af, type | SOCK_CLOEXEC, 0);
+	if (l.fd < 0)
+		return;
+	setsockopt(l.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (bind(l.fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    (type == SOCK_STREAM && listen(l.fd, 4))) {
+		close(l.fd);
+		return;
+	}
+	c.fd = socket(af, type | SOCK_CLOEXEC, 0);
+	if (c.fd >= 0) {
+		setsockopt(c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(c.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		setsockopt(c.fd, af, SO_VMCI_CONNECT_TIMEOUT, &conn_tv, sizeof(conn_tv));
+		connect(c.fd, (struct sockaddr *)&sa, sizeof(sa));
+		acc.fd = type == SOCK_STREAM ?
+			 accept4(l.fd, NULL, NULL, SOCK_CLOEXEC | (a[3] % 2 ? SOCK_NONBLOCK : 0)) :
+			 -1;
+		slot_put(&c, K_SOCK);
+		if (acc.fd >= 0)
+			slot_put(&acc, K_SOCK);
+	}
+	slot_put(&l, K_SOCK);
+}
+
 /* --- the executor --------------------------------------------------------- */
 
 static void run_call(const struct call *c, uint8_t *buf)
@@ -800,6 +842,7 @@ static void run_call(const struct call *c, uint8_t *buf)
 	case OP_POLL: op_poll(a); break;
 	case OP_EPOLL: op_epoll(a); break;
 	case OP_SOCKNAME: op_sockname(a); break;
+	case OP_PAIR: op_pair(a); break;
 	default: break;
 	}
 }

@@ -52,6 +52,7 @@ enum op {
 	OP_EPOLL,		/* create, add/mod/del, wait */
 	OP_SOCKNAME,
 	OP_FORK,		/* a child process runs this thread's next calls */
+	OP_PAIR,		/* a connected pair of host sockets, and the listener */
 	OP_COUNT
 };
 

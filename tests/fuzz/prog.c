@@ -40,6 +40,7 @@ const char *const op_names[OP_COUNT] = {
 	[OP_EPOLL] = "epoll",
 	[OP_SOCKNAME] = "sockname",
 	[OP_FORK] = "fork",
+	[OP_PAIR] = "pair",
 };
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -79,7 +80,7 @@ static uint64_t gen_arg(void)
 static uint8_t gen_op(int index)
 {
 	static const uint8_t makers[] = { OP_VMCI_OPEN, OP_SOCKET, OP_SOCKET, OP_MMAP,
-					  OP_VSOCK_DEV };
+					  OP_VSOCK_DEV, OP_PAIR };
 
 	if (index < 3 || rnd() % 5 == 0)
 		return makers[rnd() % sizeof(makers)];
