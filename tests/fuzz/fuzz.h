@@ -105,5 +105,6 @@ uint64_t *cover_remote_open(uint32_t id);
 /* kmsg.c: kernel reports since the last call, into @buf; 0 when none. */
 int kmsg_open(void);
 int kmsg_poll(char *buf, size_t size);
+int is_report(const char *msg);
 
 #endif

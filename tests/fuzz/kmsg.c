@@ -34,7 +34,7 @@ int kmsg_open(void)
 	return 0;
 }
 
-static int is_report(const char *msg)
+int is_report(const char *msg)
 {
 	unsigned int i;
 
@@ -55,6 +55,8 @@ static int is_report(const char *msg)
  */
 int kmsg_poll(char *buf, size_t size)
 {
+	/* The record before a report's first: WARN(cond, msg) prints msg first. */
+	static char prev[2048];
 	char rec[2048];
 	int found = 0;
 
@@ -70,10 +72,14 @@ int kmsg_poll(char *buf, size_t size)
 		rec[len] = 0;
 		text = strchr(rec, ';');
 		text = text ? text + 1 : rec;
-		if (!found && !buf[0] && !is_report(text))
+		if (!found && !buf[0] && !is_report(text)) {
+			snprintf(prev, sizeof(prev), "%s", text);
 			continue;
-		if (!buf[0])
+		}
+		if (!buf[0]) {
 			found = 1;
+			snprintf(buf, size, "%s", prev);
+		}
 		have = strlen(buf);
 		if (have + 1 < size)
 			snprintf(buf + have, size - have, "%s", text);

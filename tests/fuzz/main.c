@@ -314,10 +314,17 @@ static int save_prog(const char *path, const struct prog *p, const char *comment
 	return fclose(f);
 }
 
+/* The report's first line that names a report (the one before it may not). */
 static void first_line(const char *text, char *out, size_t size)
 {
 	size_t n = strcspn(text, "\n");
+	char line[512];
 
+	snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) ? n : sizeof(line) - 1), text);
+	if (text[n] && !is_report(line) && is_report(text + n + 1)) {
+		text += n + 1;
+		n = strcspn(text, "\n");
+	}
 	snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), text);
 }
 

@@ -188,7 +188,7 @@ fuzz_vm() {
 	awk '/=== fuzz: planted-bug phase/ { exit } { print }' "$logdir/console.log" \
 		>"$logdir/clean/console.log"
 	check_vm_report "$label" "$logdir/clean" n y
-	if grep -q '^FUZZ plant REPORT .*planted fuzz bug' "$report" &&
+	if grep -qE '^FUZZ plant REPORT .*(planted fuzz bug|fuzz_plant\.h)' "$report" &&
 		grep -q '^FUZZ plant REPRO .*min.prog' "$report"; then
 		record PASS "$label:finds_planted_bug" \
 			"$(grep -m1 '^FUZZ plant FUZZ-SUMMARY' "$report" | grep -o 'secs=[0-9]* execs=[0-9]* ops=[0-9]*')"
