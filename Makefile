@@ -29,7 +29,7 @@ CHECKPATCH_FLAGS = --strict --no-tree --terse --show-types \
 
 .PHONY: all modules clean check style install install-files install-package-files \
 	install-policy dkms-install dkms-remove deb test canary demo bench bench-guest \
-	bench-close tools install-tools stress
+	bench-close tools install-tools stress fuzz fuzz-plant
 
 all: modules
 
@@ -125,6 +125,17 @@ canary:
 
 demo:
 	tests/demo
+
+# The coverage-guided fuzzer's long run in the debug-kernel VM (tests/fuzz):
+# FUZZ_SECS, FUZZ_OPS (whichever ends first) and FUZZ_PLANT=y (the planted
+# bug must be found) from the environment.
+fuzz:
+	tests/fuzz/run
+
+# The fuzzer's self-test: a minute on the clean modules, then the planted
+# bug must be found, minimised and replayed (tests/fuzz, vmci/fuzz_plant.h).
+fuzz-plant:
+	FUZZ_SECS=$${FUZZ_SECS:-60} FUZZ_OPS=0 FUZZ_PLANT=y tests/fuzz/run
 
 # Numbers only (vmsock beside AF_UNIX, TCP/UDP and vsock_loopback in one VM
 # run); BENCH_SCALE > 1 shrinks the transfers.

@@ -8,6 +8,7 @@
 #include <linux/bitops.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
+#include <vmci/fuzz_kcov.h>
 
 #include "datagram.h"
 #include "privilege.h"
@@ -162,8 +163,10 @@ static void dg_delayed_work(struct work_struct *work)
 {
 	struct dg_delayed *d = container_of(work, struct dg_delayed, work);
 	struct dg_entry *entry = d->entry;
+	bool kcov = vmci_fuzz_work_start();
 
 	entry->cb(entry->client_data, (struct vmci_datagram *)d->data);
+	vmci_fuzz_work_stop(kcov);
 	atomic_dec(&delayed_count);
 	kfree(d);
 	/* Last: destroy may free the entry and its owner unload once this is put. */

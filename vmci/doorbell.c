@@ -19,6 +19,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
+#include <vmci/fuzz_kcov.h>
 
 #include "context.h"
 #include "doorbell.h"
@@ -78,8 +79,10 @@ static void dbell_put(struct vmci_doorbell *db)
 static void dbell_work_fn(struct work_struct *work)
 {
 	struct vmci_doorbell *db = container_of(work, struct vmci_doorbell, work);
+	bool kcov = vmci_fuzz_work_start();
 
 	db->cb(db->client_data);
+	vmci_fuzz_work_stop(kcov);
 	dbell_put(db);
 }
 

@@ -15,6 +15,7 @@
 
 #include "context.h"
 #include "doorbell.h"
+#include "fuzz_plant.h"
 #include "host_file.h"
 
 static int host_doorbell_action(struct vmci_ctx *ctx, struct vmci_dbell_notify_resource_info *info)
@@ -48,6 +49,7 @@ long vmci_host_notify_resource(struct vmci_ctx *ctx, void __user *uarg)
 		break;
 	case VMCI_NOTIFY_RESOURCE_QUEUE_PAIR:
 		/* Queue-pair notifications go through the queue pair's own doorbells. */
+		vmci_fuzz_plant(&info);
 		result = VMCI_ERROR_UNAVAILABLE;
 		break;
 	default:

@@ -76,6 +76,13 @@ static void __exit vmci_exit(void)
 	vmci_resource_exit();
 }
 
+#ifdef VMCI_KCOV_REMOTE
+/* include/vmci/fuzz_kcov.h: the fuzzer's KCOV common handle, 0 for none. */
+unsigned int vmci_fuzz_kcov_id;
+module_param_named(kcov_id, vmci_fuzz_kcov_id, uint, 0600);
+MODULE_PARM_DESC(kcov_id, "KCOV remote coverage of work items (fuzzer builds only)");
+#endif
+
 module_init(vmci_init);
 module_exit(vmci_exit);
 

@@ -49,6 +49,13 @@ static void __exit vmsock_exit(void)
 module_init(vmsock_init);
 module_exit(vmsock_exit);
 
+#ifdef VMCI_KCOV_REMOTE
+/* include/vmci/fuzz_kcov.h: the fuzzer's KCOV common handle, 0 for none. */
+unsigned int vmci_fuzz_kcov_id;
+module_param_named(kcov_id, vmci_fuzz_kcov_id, uint, 0600);
+MODULE_PARM_DESC(kcov_id, "KCOV remote coverage of work items (fuzzer builds only)");
+#endif
+
 MODULE_DESCRIPTION("vSockets over VMCI (out-of-tree, coexists with vsock)");
 MODULE_AUTHOR("The vmci-vmsock authors");
 MODULE_LICENSE("GPL");

@@ -63,6 +63,7 @@
 #include <net/sock.h>
 #include <net/tcp_states.h>
 
+#include <vmci/fuzz_kcov.h>
 #include <vmci/vmci_abi.h>
 #include <vmci/vmcix.h>
 
@@ -669,6 +670,7 @@ static void vmsock_stream_rx(const struct vmsock_packet *pkt)
 
 static void vmsock_stream_rx_work(struct work_struct *work)
 {
+	bool kcov = vmci_fuzz_work_start();
 	struct vmsock_rx_pkt *rx;
 
 	for (;;) {
@@ -680,7 +682,7 @@ static void vmsock_stream_rx_work(struct work_struct *work)
 		}
 		spin_unlock_irq(&vmsock_rx_lock);
 		if (!rx)
-			return;
+			break;
 		if (rx->unknown_type)
 			vmsock_reply(&rx->pkt, VMSOCK_PKT_INVALID);
 		else
@@ -688,6 +690,7 @@ static void vmsock_stream_rx_work(struct work_struct *work)
 		kfree(rx);
 		cond_resched();
 	}
+	vmci_fuzz_work_stop(kcov);
 }
 
 /*
@@ -752,6 +755,7 @@ static void vmsock_detach_work(struct work_struct *work)
 {
 	struct vmsock_sock *vsk = container_of(work, struct vmsock_sock, st.detach_work);
 	struct sock *sk = &vsk->sk;
+	bool kcov = vmci_fuzz_work_start();
 	bool reset;
 
 	clear_bit(VMSOCK_DETACH_QUEUED, &vsk->st.work_flags);
@@ -766,6 +770,7 @@ static void vmsock_detach_work(struct work_struct *work)
 	}
 	release_sock(sk);
 	sock_put(sk);
+	vmci_fuzz_work_stop(kcov);
 }
 
 /* A client's connect timeout, or a child that never got its OFFER. */

@@ -38,11 +38,12 @@ build_modules() {
 
 # build_debug_modules LABEL KTREE [extra make args...]: for the debug
 # kernel (GCOV_KERNEL), always instrumented, so every VM booting it can
-# report coverage with record_coverage.
+# report coverage with record_coverage; and for KCOV (CONFIG_KCOV), which
+# only the fuzzer (tests/fuzz) turns on.
 build_debug_modules() {
 	local label=$1 ktree=$2
 	shift 2
-	build_modules "$label" "$ktree" VMCI_GCOV=y "$@"
+	build_modules "$label" "$ktree" VMCI_GCOV=y VMCI_KCOV=y "$@"
 }
 
 # sparse_modules LABEL KDIR: sparse (C=2) over every source of the copy.

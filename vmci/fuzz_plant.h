@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A bug planted on purpose, for the fuzzer's self-test (tests/fuzz): only
+ * a build made with VMCI_FUZZ_PLANT=y has it; every other build compiles
+ * it to nothing. It sits on a rare NOTIFY_RESOURCE path (a queue-pair
+ * resource, which no VMX uses) behind three nested conditions, each its
+ * own basic block, so coverage leads the fuzzer to it step by step; it
+ * warns every time, so the reproducer can be replayed and minimised.
+ * Each condition holds for a value the fuzzer's selectors pick often (a
+ * handle of the host's context, an invalid resource ID): at the 5-10
+ * programs a second the fuzzer runs under TCG, a rarer value (resource 7,
+ * the first plant) was not found in 420 s.
+ *
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#ifndef VMCI_FUZZ_PLANT_H
+#define VMCI_FUZZ_PLANT_H
+
+#include <linux/bug.h>
+#include <linux/compiler.h>
+#include <vmci/vmci_abi.h>
+
+#ifdef VMCI_FUZZ_PLANT
+static inline void vmci_fuzz_plant(const struct vmci_dbell_notify_resource_info *info)
+{
+	if (info->action != VMCI_NOTIFY_RESOURCE_ACTION_DESTROY)
+		return;
+	barrier();
+	if (info->handle.context != VMCI_HOST_CONTEXT_ID)
+		return;
+	barrier();
+	if (info->handle.resource != VMCI_INVALID_ID)
+		return;
+	WARN(1, "vmci: planted fuzz bug (VMCI_FUZZ_PLANT build)\n");
+}
+#else
+static inline void vmci_fuzz_plant(const struct vmci_dbell_notify_resource_info *info)
+{
+}
+#endif
+
+#endif
