@@ -29,7 +29,7 @@ CHECKPATCH_FLAGS = --strict --no-tree --terse --show-types \
 
 .PHONY: all modules clean check style install install-files install-package-files \
 	install-policy dkms-install dkms-remove deb test canary demo bench bench-guest \
-	bench-close tools install-tools
+	bench-close bench-stall tools install-tools
 
 all: modules
 
@@ -140,3 +140,8 @@ bench-guest:
 # Cost of closing N local stream connections, per connection (stock 6.12).
 bench-close:
 	tests/bench/close-run $(BENCH_CLOSE_N)
+
+# How long an unprivileged user's socket stuck in a faulting copy holds up
+# root's connections (stock 6.12); BENCH_STALL_MS: how long the fault lasts.
+bench-stall:
+	tests/bench/stall-run $(BENCH_STALL_MS)

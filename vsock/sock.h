@@ -9,6 +9,7 @@
 
 #include <linux/build_bug.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/net.h>
 #include <linux/stddef.h>
 #include <linux/vm_sockets.h>
@@ -44,12 +45,36 @@ struct vmsock_stream {
 	struct delayed_work timeout_work;	/* connect timeout, child expiry */
 	struct work_struct detach_work;		/* peer left the queue pair */
 	unsigned long work_flags;
+	/* Control worker only: packets waiting for the socket lock. */
+	struct list_head backlog;
+	unsigned int backlog_len;
+	struct list_head defer_node;	/* on the worker's deferred list */
 };
 
+/*
+ * Locking rule for every vSockets socket: lock_sock() is held only for
+ * short checks and updates of socket state, never across a copy to or
+ * from user memory. Such a copy can fault for as long as a userfaultfd
+ * or FUSE page wants, and the stream control worker (stream_conn.c),
+ * which serves the packets, timeouts and detaches of every connection on
+ * the machine, takes lock_sock() on the socket a packet is for: a lock
+ * held across a stuck copy would stall them all. So:
+ * - stream data (stream_io.c) is copied under tx_lock or rx_lock alone,
+ *   which serialise the senders, resp. the receivers, of one socket; they
+ *   are taken with the socket unlocked and never while it is locked, and
+ *   a stuck copy stalls only the callers queued on that one mutex;
+ * - options (stream_opts.c) are copied in before, and out after, the lock;
+ * - datagram sockets (dgram.c) copy outside lock_sock() as well, though
+ *   the control worker never locks them.
+ * The core's own SOL_SOCKET options are outside this rule (stream_opts.c),
+ * which is why the control worker never sleeps on a lock a task owns.
+ */
 struct vmsock_sock {
 	struct sock sk;		/* first: sk_alloc() hands out the whole object */
 	struct list_head all_node;	/* on diag.c's list of every socket */
 	bool trusted;		/* may reach VMCI endpoints that demand it */
+	struct mutex tx_lock;	/* SOCK_STREAM: one sender's copy at a time */
+	struct mutex rx_lock;	/* SOCK_STREAM: one receiver's copy at a time */
 	/*
 	 * Under lock_sock(). sk_alloc() zeroes them, so svm_family 0 means
 	 * not bound / no peer; dg_handle (SOCK_DGRAM) is valid once bound.
