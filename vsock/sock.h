@@ -45,9 +45,15 @@ struct vmsock_stream {
 	struct delayed_work timeout_work;	/* connect timeout, child expiry */
 	struct work_struct detach_work;		/* peer left the queue pair */
 	unsigned long work_flags;
-	/* Control worker only: packets waiting for the socket lock. */
+	/*
+	 * Control worker only: what waits for the socket lock, in arrival
+	 * order: packets (backlog_len of them) and, where a peer detach or
+	 * a timeout fell due, its mark (on the list only while it waits).
+	 */
 	struct list_head backlog;
 	unsigned int backlog_len;
+	struct list_head detach_mark;
+	struct list_head timeout_mark;
 	struct list_head defer_node;	/* on the worker's deferred list */
 };
 

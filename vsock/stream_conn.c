@@ -618,23 +618,33 @@ static bool vmsock_stale_for_request(struct sock *sk, int state,
 	       (pkt->type == VMSOCK_PKT_REQUEST || pkt->type == VMSOCK_PKT_REQUEST2);
 }
 
+/* A packet no socket takes: counted, and answered with RST. */
+static void vmsock_no_socket(const struct vmsock_packet *pkt, enum vmsock_drop_reason reason)
+{
+	vmsock_note_ctl_drop(pkt->dg.src.context, pkt, reason);
+	/* Never answer a RST, or two hosts could bounce them forever. */
+	if (pkt->type != VMSOCK_PKT_RST)
+		vmsock_reply(pkt, VMSOCK_PKT_RST);
+}
+
 /*
  * @sk (and @listener, if any) locked: one packet. CHILD_GONE when @sk, a
- * child, was destroyed. STRAY when the socket is closed or its peer has
- * changed since the packet was looked up (a failed connect and a new one,
- * a child reset), or a listener got what is not a REQUEST, which a packet
- * that waited in a backlog sees more often: unless @requeued, the caller
- * looks the packet up again, since another socket may have it now (a new
- * REQUEST from the port of a child just reset is its listener's, a RST
- * that came behind its REQUEST is the new child's). Otherwise it is
- * handled, or answered as if no socket had it.
+ * child, was destroyed. STRAY when the packet is no longer @sk's: @sk left
+ * the connection table or has another peer since the packet was looked up
+ * (a failed connect and a new one, a child reset), or it is a REQUEST from
+ * the peer of a connection that peer already left. Unless @requeued, the
+ * caller looks it up again, since another socket may have it now (a new
+ * REQUEST from the port of a child just reset is its listener's);
+ * otherwise it is answered as if no socket had it. A listener's packets
+ * come here only through vmsock_listener_pkt(), freshly looked up.
  */
 static enum vmsock_ctl_result vmsock_ctl_packet(struct sock *sk, struct sock *listener,
 						const struct vmsock_packet *pkt, bool requeued)
 {
 	int state = sk->sk_state;
 
-	if (state != TCP_LISTEN && !vmsock_pkt_from_peer(sk, pkt))
+	if (state != TCP_LISTEN &&
+	    (!vmsock_sk(sk)->st.in_conn || !vmsock_pkt_from_peer(sk, pkt)))
 		state = TCP_CLOSE;
 	if (vmsock_stale_for_request(sk, state, pkt)) {
 		/*
@@ -646,14 +656,6 @@ static enum vmsock_ctl_result vmsock_ctl_packet(struct sock *sk, struct sock *li
 	}
 	switch (state) {
 	case TCP_LISTEN:
-		/*
-		 * The lookup fell back to the listener when no child had the
-		 * peer yet; anything but a REQUEST may be for a child made
-		 * since (a connect's RST behind its REQUEST in the backlog).
-		 */
-		if (!requeued && pkt->type != VMSOCK_PKT_REQUEST &&
-		    pkt->type != VMSOCK_PKT_REQUEST2)
-			return VMSOCK_CTL_STRAY;
 		vmsock_listen_rx(sk, pkt);
 		break;
 	case TCP_SYN_SENT:
@@ -669,9 +671,7 @@ static enum vmsock_ctl_result vmsock_ctl_packet(struct sock *sk, struct sock *li
 	default:
 		if (!requeued)
 			return VMSOCK_CTL_STRAY;
-		vmsock_note_ctl_drop(pkt->dg.src.context, pkt, VMSOCK_DROP_STRAY);
-		if (pkt->type != VMSOCK_PKT_RST)
-			vmsock_reply(pkt, VMSOCK_PKT_RST);
+		vmsock_no_socket(pkt, VMSOCK_DROP_STRAY);
 		break;
 	}
 	return VMSOCK_CTL_DONE;
@@ -763,9 +763,78 @@ static void vmsock_rx_requeue(struct list_head *stray, unsigned int n)
 }
 
 /*
- * Worker, holding a reference to @sk: runs what is due for it, packets in
- * arrival order first, then a peer detach, then a timeout; or, when a task
- * owns a lock it needs, leaves it all on vmsock_deferred.
+ * Listener locked, in TCP_LISTEN: one packet from its backlog, looked up
+ * again now, since the packets before it may have changed whose it is (a
+ * REQUEST made the child the RST behind it is for; a child reset leaves
+ * its peer's next REQUEST to the listener). The listener's own packets
+ * and its children's run here, under the listener's lock, so a listener
+ * and its children see the packets of each peer in arrival order, as
+ * one queue. False when the packet is now another socket's: the caller
+ * hands it, and every packet behind it, back to the packet queue.
+ */
+static bool vmsock_listener_pkt(struct sock *listener, const struct vmsock_packet *pkt)
+{
+	enum vmsock_ctl_result ret;
+	bool again = false;
+	struct sock *sk;
+
+retry:
+	sk = vmsock_stream_lookup(pkt->dg.src.context, pkt->src_port, pkt->dst_port);
+	if (!sk) {
+		vmsock_no_socket(pkt, VMSOCK_DROP_NO_SOCKET);
+		return true;
+	}
+	if (sk == listener) {
+		vmsock_ctl_packet(listener, NULL, pkt, true);
+		sock_put(sk);
+		return true;
+	}
+	/*
+	 * A child's lock is taken only with its listener's, which we hold;
+	 * a child with packets of its own has them first.
+	 */
+	if (vmsock_sk(sk)->st.listener != listener || !list_empty(&vmsock_sk(sk)->st.backlog) ||
+	    !vmsock_ctl_trylock(sk, SINGLE_DEPTH_NESTING)) {
+		sock_put(sk);
+		return false;
+	}
+	ret = vmsock_ctl_packet(sk, listener, pkt, again);
+	release_sock(sk);
+	/* The reference the listener's list held. */
+	if (ret == VMSOCK_CTL_CHILD_GONE)
+		sock_put(sk);
+	sock_put(sk);
+	/* A child that left the table for a new REQUEST: once more, at most. */
+	if (ret == VMSOCK_CTL_STRAY && !again) {
+		again = true;
+		goto retry;
+	}
+	return true;
+}
+
+/* Worker: moves the packets (not the marks) left in @vsk's backlog to @to. */
+static unsigned int vmsock_backlog_take(struct vmsock_sock *vsk, struct list_head *to)
+{
+	struct list_head *node, *tmp;
+	unsigned int n = 0;
+
+	list_for_each_safe(node, tmp, &vsk->st.backlog) {
+		if (node == &vsk->st.detach_mark || node == &vsk->st.timeout_mark)
+			continue;
+		list_move_tail(node, to);
+		n++;
+	}
+	vsk->st.backlog_len -= n;
+	return n;
+}
+
+/*
+ * Worker, holding a reference to @sk: runs what is due for it in arrival
+ * order (packets, and a peer detach or timeout where its mark stands in
+ * st.backlog); or, when a task owns a lock it needs, leaves it all on
+ * vmsock_deferred. A packet that is no longer this socket's goes back to
+ * the head of the packet queue, and with it every packet behind it, so
+ * that no later packet of the same peer overtakes it.
  */
 static void vmsock_ctl_run(struct sock *sk)
 {
@@ -773,6 +842,7 @@ static void vmsock_ctl_run(struct sock *sk)
 	enum vmsock_ctl_result ret;
 	struct vmsock_rx_pkt *rx;
 	unsigned int n_stray = 0;
+	struct list_head *node;
 	struct sock *listener;
 	bool put_child = false;
 	LIST_HEAD(stray);
@@ -784,23 +854,37 @@ static void vmsock_ctl_run(struct sock *sk)
 		}
 		return;
 	}
-	while ((rx = list_first_entry_or_null(&vsk->st.backlog, struct vmsock_rx_pkt, node))) {
-		list_del(&rx->node);
-		vsk->st.backlog_len--;
-		ret = vmsock_ctl_packet(sk, listener, &rx->pkt, rx->requeued);
-		if (ret == VMSOCK_CTL_STRAY) {
-			rx->requeued = true;
-			list_add_tail(&rx->node, &stray);
-			n_stray++;
+	while ((node = vsk->st.backlog.next) != &vsk->st.backlog) {
+		list_del_init(node);
+		if (node == &vsk->st.detach_mark) {
+			if (test_and_clear_bit(VMSOCK_DETACH_DUE, &vsk->st.work_flags))
+				vmsock_detach(sk);
 			continue;
 		}
-		put_child |= ret == VMSOCK_CTL_CHILD_GONE;
-		kfree(rx);
+		if (node == &vsk->st.timeout_mark) {
+			if (test_and_clear_bit(VMSOCK_TIMEOUT_DUE, &vsk->st.work_flags))
+				put_child |= vmsock_timeout(sk, listener);
+			continue;
+		}
+		rx = list_entry(node, struct vmsock_rx_pkt, node);
+		vsk->st.backlog_len--;
+		if (sk->sk_state == TCP_LISTEN) {
+			if (vmsock_listener_pkt(sk, &rx->pkt)) {
+				kfree(rx);
+				continue;
+			}
+		} else {
+			ret = vmsock_ctl_packet(sk, listener, &rx->pkt, rx->requeued);
+			if (ret != VMSOCK_CTL_STRAY) {
+				put_child |= ret == VMSOCK_CTL_CHILD_GONE;
+				kfree(rx);
+				continue;
+			}
+			rx->requeued = true;
+		}
+		list_add_tail(&rx->node, &stray);
+		n_stray += 1 + vmsock_backlog_take(vsk, &stray);
 	}
-	if (test_and_clear_bit(VMSOCK_DETACH_DUE, &vsk->st.work_flags))
-		vmsock_detach(sk);
-	if (test_and_clear_bit(VMSOCK_TIMEOUT_DUE, &vsk->st.work_flags))
-		put_child |= vmsock_timeout(sk, listener);
 	release_sock(sk);
 	if (listener) {
 		release_sock(listener);
@@ -811,6 +895,19 @@ static void vmsock_ctl_run(struct sock *sk)
 		sock_put(sk);
 	if (n_stray)
 		vmsock_rx_requeue(&stray, n_stray);
+}
+
+/*
+ * Worker: the event @bit is due for @sk. Its mark goes behind the packets
+ * @sk holds, unless the same event is due already and waits there.
+ */
+static void vmsock_ctl_due(struct sock *sk, int bit, struct list_head *mark)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+
+	if (!test_and_set_bit(bit, &vsk->st.work_flags) || list_empty(mark))
+		list_move_tail(mark, &vsk->st.backlog);
+	vmsock_ctl_run(sk);
 }
 
 /* Worker: tries every deferred socket again once an owner released one. */
@@ -843,10 +940,7 @@ static bool vmsock_stream_rx(struct vmsock_rx_pkt *rx)
 
 	sk = vmsock_stream_lookup(pkt->dg.src.context, pkt->src_port, pkt->dst_port);
 	if (!sk) {
-		vmsock_note_ctl_drop(pkt->dg.src.context, pkt, VMSOCK_DROP_NO_SOCKET);
-		/* Never answer a RST, or two hosts could bounce them forever. */
-		if (pkt->type != VMSOCK_PKT_RST)
-			vmsock_reply(pkt, VMSOCK_PKT_RST);
+		vmsock_no_socket(pkt, VMSOCK_DROP_NO_SOCKET);
 		return false;
 	}
 	/* Dropped unanswered, as classic vsock and Linux drop them. */
@@ -981,8 +1075,7 @@ static void vmsock_detach_work(struct work_struct *work)
 	struct vmsock_sock *vsk = container_of(work, struct vmsock_sock, st.detach_work);
 
 	clear_bit(VMSOCK_DETACH_QUEUED, &vsk->st.work_flags);
-	set_bit(VMSOCK_DETACH_DUE, &vsk->st.work_flags);
-	vmsock_ctl_run(&vsk->sk);
+	vmsock_ctl_due(&vsk->sk, VMSOCK_DETACH_DUE, &vsk->st.detach_mark);
 	sock_put(&vsk->sk);
 }
 
@@ -1007,8 +1100,7 @@ static void vmsock_timeout_work(struct work_struct *work)
 	struct vmsock_sock *vsk = container_of(to_delayed_work(work), struct vmsock_sock,
 					       st.timeout_work);
 
-	set_bit(VMSOCK_TIMEOUT_DUE, &vsk->st.work_flags);
-	vmsock_ctl_run(&vsk->sk);
+	vmsock_ctl_due(&vsk->sk, VMSOCK_TIMEOUT_DUE, &vsk->st.timeout_mark);
 	sock_put(&vsk->sk);
 }
 
@@ -1021,6 +1113,8 @@ void vmsock_stream_sock_init(struct sock *sk, struct sock *parent)
 	INIT_LIST_HEAD(&vsk->st.accept_q);
 	INIT_LIST_HEAD(&vsk->st.backlog);
 	INIT_LIST_HEAD(&vsk->st.defer_node);
+	INIT_LIST_HEAD(&vsk->st.detach_mark);
+	INIT_LIST_HEAD(&vsk->st.timeout_mark);
 	INIT_DELAYED_WORK(&vsk->st.timeout_work, vmsock_timeout_work);
 	INIT_WORK(&vsk->st.detach_work, vmsock_detach_work);
 	vsk->st.qp_handle = VMCI_INVALID_HANDLE;
