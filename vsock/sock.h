@@ -36,6 +36,7 @@ struct vmsock_stream {
 	bool notify_pkt;		/* old peer: packet notification protocol */
 	bool sent_old_request;		/* client: REQUEST, not REQUEST2 */
 	bool ignore_rst;		/* client: one RST may follow INVALID */
+	bool autobound;			/* client: connect() chose the local port */
 	bool peer_waiting_read;		/* packet protocol: WAITING_READ seen */
 	bool peer_waiting_write;	/* packet protocol: WAITING_WRITE seen */
 	struct sock *listener;		/* pending or unaccepted child: its listener */

@@ -349,6 +349,26 @@ static void vmsock_stream_teardown(struct sock *sk)
 	vsk->st.qpair = NULL;
 }
 
+/*
+ * Locked client whose attempt failed: a port connect() chose goes back.
+ * Packets of the failed attempt may still be on their way (the peer's
+ * RST for an OFFER that came after our timeout, a late NEGOTIATE), and
+ * nothing on the wire tells one attempt from the next on the same port
+ * pair, so a new attempt from the same port could take them for its own.
+ * A port the user bound stays bound, as for TCP (which also lets an
+ * automatic one go when a connect fails).
+ */
+static void vmsock_connect_unbind(struct sock *sk)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+
+	if (!vsk->st.autobound)
+		return;
+	vmsock_stream_unbind_port(sk);
+	memset(&vsk->local_addr, 0, sizeof(vsk->local_addr));
+	vsk->st.autobound = false;
+}
+
 /* Locked client: the connect attempt ends with @err. */
 static void vmsock_connect_fail(struct sock *sk, int err, bool tell_peer)
 {
@@ -359,6 +379,7 @@ static void vmsock_connect_fail(struct sock *sk, int err, bool tell_peer)
 	vmsock_stream_teardown(sk);
 	/* Before the peer is forgotten: the trace names whom it failed with. */
 	vmsock_stream_set_state(sk, TCP_CLOSE);
+	vmsock_connect_unbind(sk);
 	memset(&vsk->remote_addr, 0, sizeof(vsk->remote_addr));
 	vsk->st.qp_handle = VMCI_INVALID_HANDLE;
 	if (sk->sk_socket)
@@ -1178,6 +1199,7 @@ int vmsock_stream_connect(struct socket *sock, struct sockaddr_unsized *addr, in
 			ret = vmsock_stream_bind_port(sk, VMADDR_CID_ANY, VMADDR_PORT_ANY);
 			if (ret)
 				goto out;
+			vsk->st.autobound = true;
 		}
 		vmsock_addr_init(&vsk->remote_addr, sk->sk_family, svm->svm_cid,
 				 svm->svm_port);
