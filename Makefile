@@ -29,7 +29,7 @@ CHECKPATCH_FLAGS = --strict --no-tree --terse --show-types \
 
 .PHONY: all modules clean check style install install-files install-package-files \
 	install-policy dkms-install dkms-remove deb test canary demo bench bench-guest \
-	bench-close tools install-tools stress fuzz fuzz-plant
+	bench-close bench-stall tools install-tools stress fuzz fuzz-plant
 
 all: modules
 
@@ -159,3 +159,8 @@ bench-close:
 STRESS_SIZES ?=
 stress:
 	tests/stress/run $(STRESS_SIZES)
+
+# How long an unprivileged user's socket stuck in a faulting copy holds up
+# root's connections (stock 6.12); BENCH_STALL_MS: how long the fault lasts.
+bench-stall:
+	tests/bench/stall-run $(BENCH_STALL_MS)

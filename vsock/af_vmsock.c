@@ -12,6 +12,7 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/net.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
@@ -79,10 +80,18 @@ static const struct kernel_param_ops vmsock_param_af_value_ops = {
 module_param_cb(af_value, &vmsock_param_af_value_ops, NULL, 0444);
 MODULE_PARM_DESC(af_value, "Address-family number registered now, -1 when none (read-only)");
 
+/* Atomic: release_sock() calls it under the socket's spinlock. */
+static void vmsock_release_cb(struct sock *sk)
+{
+	if (sk->sk_type == SOCK_STREAM)
+		vmsock_stream_release_cb(sk);
+}
+
 static struct proto vmsock_proto = {
 	.name = "VMSOCK",
 	.owner = THIS_MODULE,
 	.obj_size = sizeof(struct vmsock_sock),
+	.release_cb = vmsock_release_cb,
 };
 
 /*
@@ -186,7 +195,19 @@ void vmsock_af_put_fd(void **fd_hold)
 static void vmsock_sk_destruct(struct sock *sk)
 {
 	vmsock_diag_untrack(sk);
+	mutex_destroy(&vmsock_sk(sk)->tx_lock);
+	mutex_destroy(&vmsock_sk(sk)->rx_lock);
 	vmsock_family_put_socket(&vmsock_family);
+}
+
+/* What every new socket needs before anyone can reach it (see sock.h). */
+static void vmsock_sk_init(struct sock *sk)
+{
+	mutex_init(&vmsock_sk(sk)->tx_lock);
+	mutex_init(&vmsock_sk(sk)->rx_lock);
+	/* From here sk_free() drops the hold on the family and leaves the list. */
+	sk->sk_destruct = vmsock_sk_destruct;
+	vmsock_diag_track(sk);
 }
 
 static int vmsock_create(struct net *net, struct socket *sock, int protocol,
@@ -213,9 +234,7 @@ static int vmsock_create(struct net *net, struct socket *sock, int protocol,
 		return -ENOMEM;
 	}
 	sock_init_data(sock, sk);
-	/* From here sk_free() drops the hold and leaves the list. */
-	sk->sk_destruct = vmsock_sk_destruct;
-	vmsock_diag_track(sk);
+	vmsock_sk_init(sk);
 	/* Recorded, not enforced: nothing to audit when it is missing. */
 	vmsock_sk(sk)->trusted = kern ||
 		ns_capable_noaudit(&init_user_ns, CAP_NET_ADMIN);
@@ -243,8 +262,7 @@ struct sock *vmsock_sk_alloc_child(struct sock *parent)
 		return NULL;
 	}
 	sock_init_data(NULL, sk);
-	sk->sk_destruct = vmsock_sk_destruct;
-	vmsock_diag_track(sk);
+	vmsock_sk_init(sk);
 	sk->sk_type = parent->sk_type;
 	vmsock_sk(sk)->trusted = vmsock_sk(parent)->trusted;
 	return sk;

@@ -4,6 +4,11 @@
  * resource ID is its port. A received datagram is queued whole (header and
  * payload) as one skb; the header supplies the sender's address later.
  *
+ * Locking (sock.h): the stream control worker never locks a datagram
+ * socket, but the rule holds here too: sendmsg copies the payload in
+ * before lock_sock(), and recvmsg copies out under the receive queue's
+ * own locks only, never under lock_sock().
+ *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
 #include <linux/capability.h>

@@ -9,6 +9,7 @@
 
 #include <linux/build_bug.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/net.h>
 #include <linux/stddef.h>
 #include <linux/vm_sockets.h>
@@ -35,6 +36,7 @@ struct vmsock_stream {
 	bool notify_pkt;		/* old peer: packet notification protocol */
 	bool sent_old_request;		/* client: REQUEST, not REQUEST2 */
 	bool ignore_rst;		/* client: one RST may follow INVALID */
+	bool autobound;			/* client: connect() chose the local port */
 	bool peer_waiting_read;		/* packet protocol: WAITING_READ seen */
 	bool peer_waiting_write;	/* packet protocol: WAITING_WRITE seen */
 	struct sock *listener;		/* pending or unaccepted child: its listener */
@@ -44,14 +46,44 @@ struct vmsock_stream {
 	struct delayed_work timeout_work;	/* connect timeout, child expiry */
 	struct work_struct detach_work;		/* peer left the queue pair */
 	unsigned long work_flags;
+	/*
+	 * Control worker only: what waits for the socket lock, in arrival
+	 * order: packets (backlog_len of them) and, where a peer detach or
+	 * a timeout fell due, its mark (on the list only while it waits).
+	 */
+	struct list_head backlog;
+	unsigned int backlog_len;
+	struct list_head detach_mark;
+	struct list_head timeout_mark;
+	struct list_head defer_node;	/* on the worker's deferred list */
 };
 
 struct vmsock_dgram_ep;
 
+/*
+ * Locking rule for every vSockets socket: lock_sock() is held only for
+ * short checks and updates of socket state, never across a copy to or
+ * from user memory. Such a copy can fault for as long as a userfaultfd
+ * or FUSE page wants, and the stream control worker (stream_conn.c),
+ * which serves the packets, timeouts and detaches of every connection on
+ * the machine, takes lock_sock() on the socket a packet is for: a lock
+ * held across a stuck copy would stall them all. So:
+ * - stream data (stream_io.c) is copied under tx_lock or rx_lock alone,
+ *   which serialise the senders, resp. the receivers, of one socket; they
+ *   are taken with the socket unlocked and never while it is locked, and
+ *   a stuck copy stalls only the callers queued on that one mutex;
+ * - options (stream_opts.c) are copied in before, and out after, the lock;
+ * - datagram sockets (dgram.c) copy outside lock_sock() as well, though
+ *   the control worker never locks them.
+ * The core's own SOL_SOCKET options are outside this rule (stream_opts.c),
+ * which is why the control worker never sleeps on a lock a task owns.
+ */
 struct vmsock_sock {
 	struct sock sk;		/* first: sk_alloc() hands out the whole object */
 	struct list_head all_node;	/* on diag.c's list of every socket */
 	bool trusted;		/* may reach VMCI endpoints that demand it */
+	struct mutex tx_lock;	/* SOCK_STREAM: one sender's copy at a time */
+	struct mutex rx_lock;	/* SOCK_STREAM: one receiver's copy at a time */
 	/*
 	 * Under lock_sock(). sk_alloc() zeroes them, so svm_family 0 means
 	 * not bound / no peer; dg_handle (SOCK_DGRAM) is valid once bound.

@@ -81,6 +81,8 @@ int vmsock_stream_do_accept(struct socket *sock, struct socket *newsock, int fla
 int vmsock_stream_release(struct socket *sock);
 /* Sends a control packet of @type to the socket's peer (locked). */
 int vmsock_stream_send_ctl(struct sock *sk, u8 type, u64 arg);
+/* proto.release_cb: the control worker may have work the owner held up. */
+void vmsock_stream_release_cb(struct sock *sk);
 
 /* stream_io.c */
 int vmsock_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);

@@ -31,6 +31,17 @@
  *   connect/child timeouts and the peer-detach work all run on one
  *   ordered workqueue, so packets that change state are handled in
  *   arrival order and never concurrently with each other.
+ * - That worker serves every connection on the machine, so it never
+ *   sleeps on a socket lock a task owns: a task may hold one for as long
+ *   as a page fault takes (the core's SOL_SOCKET options copy under it).
+ *   What is due for a socket (packets in st.backlog, in arrival order; a
+ *   detach or timeout in st.work_flags) runs in vmsock_ctl_run() only if
+ *   the socket's and its listener's locks can be had without sleeping.
+ *   If not, the socket waits on vmsock_deferred and the owner's
+ *   release_sock() (vmsock_stream_release_cb) queues a retry, as TCP
+ *   leaves work to a socket's owner. The backlogs and the deferred list
+ *   belong to the worker alone and need no lock; a deferred socket holds
+ *   a reference for the list.
  * - One module-wide QP_PEER_DETACH subscription serves every socket: its
  *   callback runs on whichever task detaches (possibly holding the peer's
  *   socket lock), finds the sockets on that pair in the queue-pair table
@@ -75,14 +86,27 @@
 
 /* Bound on packets waiting for the worker; beyond it they are dropped. */
 #define VMSOCK_RX_QUEUE_MAX	16384
+/* Bound on packets one socket's owner holds up (listeners take the most). */
+#define VMSOCK_BACKLOG_MAX	256
 
-enum { VMSOCK_DETACH_QUEUED, VMSOCK_RESET_PENDING };
+/*
+ * st.work_flags. DETACH_DUE and TIMEOUT_DUE are events waiting for
+ * vmsock_ctl_run(); KICK asks this socket's release_sock() for a retry.
+ */
+enum {
+	VMSOCK_DETACH_QUEUED, VMSOCK_RESET_PENDING, VMSOCK_DETACH_DUE,
+	VMSOCK_TIMEOUT_DUE, VMSOCK_KICK,
+};
 
 struct vmsock_rx_pkt {
 	struct list_head node;
 	bool unknown_type;
+	bool requeued;		/* looked up again once already */
 	struct vmsock_packet pkt;
 };
+
+/* What vmsock_ctl_packet() did with a packet. */
+enum vmsock_ctl_result { VMSOCK_CTL_DONE, VMSOCK_CTL_CHILD_GONE, VMSOCK_CTL_STRAY };
 
 static bool vmsock_old_request;
 module_param_named(stream_old_request, vmsock_old_request, bool, 0644);
@@ -100,6 +124,18 @@ static unsigned long vmsock_rx_dropped;
 
 static void vmsock_stream_rx_work(struct work_struct *work);
 static DECLARE_WORK(vmsock_rx_work, vmsock_stream_rx_work);
+
+/*
+ * Sockets whose due work waits for a lock a task holds; worker only. An
+ * owner's release_sock() sets vmsock_retry_due and queues vmsock_retry;
+ * the packet loop also looks at the flag after every packet, so a socket
+ * its owner held only briefly (a listener in accept()) is served at once,
+ * not after a burst of packets has drained.
+ */
+static LIST_HEAD(vmsock_deferred);
+static unsigned long vmsock_retry_due;
+static void vmsock_retry_work(struct work_struct *work);
+static DECLARE_WORK(vmsock_retry, vmsock_retry_work);
 
 static bool vmsock_stream_local_peer(const struct vmsock_sock *vsk)
 {
@@ -307,10 +343,31 @@ static void vmsock_stream_teardown(struct sock *sk)
 	vmsock_stream_conn_remove(sk);
 	if (cancel_delayed_work(&vsk->st.timeout_work))
 		sock_put(sk);
+	clear_bit(VMSOCK_TIMEOUT_DUE, &vsk->st.work_flags);
 	vmsock_stream_qp_remove(sk);
 	if (vsk->st.qpair)
 		vmcix_qpair_detach(&vsk->st.qpair);
 	vsk->st.qpair = NULL;
+}
+
+/*
+ * Locked client whose attempt failed: a port connect() chose goes back.
+ * Packets of the failed attempt may still be on their way (the peer's
+ * RST for an OFFER that came after our timeout, a late NEGOTIATE), and
+ * nothing on the wire tells one attempt from the next on the same port
+ * pair, so a new attempt from the same port could take them for its own.
+ * A port the user bound stays bound, as for TCP (which also lets an
+ * automatic one go when a connect fails).
+ */
+static void vmsock_connect_unbind(struct sock *sk)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+
+	if (!vsk->st.autobound)
+		return;
+	vmsock_stream_unbind_port(sk);
+	memset(&vsk->local_addr, 0, sizeof(vsk->local_addr));
+	vsk->st.autobound = false;
 }
 
 /* Locked client: the connect attempt ends with @err. */
@@ -323,6 +380,7 @@ static void vmsock_connect_fail(struct sock *sk, int err, bool tell_peer)
 	vmsock_stream_teardown(sk);
 	/* Before the peer is forgotten: the trace names whom it failed with. */
 	vmsock_stream_set_state(sk, TCP_CLOSE);
+	vmsock_connect_unbind(sk);
 	memset(&vsk->remote_addr, 0, sizeof(vsk->remote_addr));
 	vsk->st.qp_handle = VMCI_INVALID_HANDLE;
 	if (sk->sk_socket)
@@ -582,55 +640,41 @@ static bool vmsock_stale_for_request(struct sock *sk, int state,
 	       (pkt->type == VMSOCK_PKT_REQUEST || pkt->type == VMSOCK_PKT_REQUEST2);
 }
 
-static void vmsock_stream_rx(const struct vmsock_packet *pkt)
+/* A packet no socket takes: counted, and answered with RST. */
+static void vmsock_no_socket(const struct vmsock_packet *pkt, enum vmsock_drop_reason reason)
 {
-	struct sock *sk, *listener;
-	bool put_child = false, retry = false;
-	int state;
+	vmsock_note_ctl_drop(pkt->dg.src.context, pkt, reason);
+	/* Never answer a RST, or two hosts could bounce them forever. */
+	if (pkt->type != VMSOCK_PKT_RST)
+		vmsock_reply(pkt, VMSOCK_PKT_RST);
+}
 
-	sk = vmsock_stream_lookup(pkt->dg.src.context, pkt->src_port, pkt->dst_port);
-	if (!sk) {
-		vmsock_note_ctl_drop(pkt->dg.src.context, pkt, VMSOCK_DROP_NO_SOCKET);
-		/* Never answer a RST, or two hosts could bounce them forever. */
-		if (pkt->type != VMSOCK_PKT_RST)
-			vmsock_reply(pkt, VMSOCK_PKT_RST);
-		return;
-	}
-	/* Dropped unanswered, as classic vsock and Linux drop them. */
-	if (!vmsock_peer_allowed(sk, pkt->dg.src.context)) {
-		sock_put(sk);
-		return;
-	}
-	/* A listener's port, or a socket that connected since the callback looked. */
-	if (pkt->type == VMSOCK_PKT_WROTE || pkt->type == VMSOCK_PKT_READ) {
-		vmsock_stream_wake(sk);
-		sock_put(sk);
-		return;
-	}
+/*
+ * @sk (and @listener, if any) locked: one packet. CHILD_GONE when @sk, a
+ * child, was destroyed. STRAY when the packet is no longer @sk's: @sk left
+ * the connection table or has another peer since the packet was looked up
+ * (a failed connect and a new one, a child reset), or it is a REQUEST from
+ * the peer of a connection that peer already left. Unless @requeued, the
+ * caller looks it up again, since another socket may have it now (a new
+ * REQUEST from the port of a child just reset is its listener's);
+ * otherwise it is answered as if no socket had it. A listener's packets
+ * come here only through vmsock_listener_pkt(), freshly looked up.
+ */
+static enum vmsock_ctl_result vmsock_ctl_packet(struct sock *sk, struct sock *listener,
+						const struct vmsock_packet *pkt, bool requeued)
+{
+	int state = sk->sk_state;
 
-	listener = vmsock_stream_get_listener(sk);
-	if (listener)
-		lock_sock(listener);
-	lock_sock_nested(sk, listener ? SINGLE_DEPTH_NESTING : 0);
-	if (listener && vmsock_sk(sk)->st.listener != listener) {
-		/* Accepted or dropped while we waited for the locks. */
-		release_sock(listener);
-		sock_put(listener);
-		listener = NULL;
-	}
-
-	/*
-	 * Its peer may have changed while we waited (a failed connect and a
-	 * new one): a stray packet is answered as if no socket had it.
-	 */
-	state = sk->sk_state;
-	if (state != TCP_LISTEN && !vmsock_pkt_from_peer(sk, pkt))
+	if (state != TCP_LISTEN &&
+	    (!vmsock_sk(sk)->st.in_conn || !vmsock_pkt_from_peer(sk, pkt)))
 		state = TCP_CLOSE;
 	if (vmsock_stale_for_request(sk, state, pkt)) {
-		/* Its peer starts again from the same port: that is the listener's. */
+		/*
+		 * Its peer starts again from the same port: that is the
+		 * listener's. Out of the table, the next lookup finds it.
+		 */
 		vmsock_stream_conn_remove(sk);
-		retry = true;
-		state = -1;
+		return VMSOCK_CTL_STRAY;
 	}
 	switch (state) {
 	case TCP_LISTEN:
@@ -640,32 +684,317 @@ static void vmsock_stream_rx(const struct vmsock_packet *pkt)
 		vmsock_connecting_rx(sk, pkt);
 		break;
 	case TCP_SYN_RECV:
-		if (listener)
-			put_child = vmsock_pending_rx(listener, sk, pkt);
+		if (listener && vmsock_pending_rx(listener, sk, pkt))
+			return VMSOCK_CTL_CHILD_GONE;
 		break;
 	case TCP_ESTABLISHED:
 		vmsock_connected_rx(sk, pkt);
 		break;
-	case -1:
-		break;
 	default:
-		vmsock_note_ctl_drop(pkt->dg.src.context, pkt, VMSOCK_DROP_STRAY);
-		if (pkt->type != VMSOCK_PKT_RST)
-			vmsock_reply(pkt, VMSOCK_PKT_RST);
+		if (!requeued)
+			return VMSOCK_CTL_STRAY;
+		vmsock_no_socket(pkt, VMSOCK_DROP_STRAY);
 		break;
 	}
+	return VMSOCK_CTL_DONE;
+}
 
+/*
+ * lock_sock_nested() that never sleeps: false when a task owns @sk, which
+ * then owes the worker a retry from its release_sock(). The flag is set
+ * under the spinlock release_sock() holds, so no retry is lost.
+ */
+static bool vmsock_ctl_trylock(struct sock *sk, int subclass)
+{
+	bool owned;
+
+	spin_lock_bh(&sk->sk_lock.slock);
+	owned = sock_owned_by_user_nocheck(sk);
+	if (owned)
+		set_bit(VMSOCK_KICK, &vmsock_sk(sk)->st.work_flags);
+	else
+		sk->sk_lock.owned = 1;
+	spin_unlock_bh(&sk->sk_lock.slock);
+	if (owned)
+		return false;
+	/* What lock_sock_nested() tells lockdep, as a trylock. */
+	mutex_acquire(&sk->sk_lock.dep_map, subclass, 1, _RET_IP_);
+	return true;
+}
+
+/*
+ * release_sock() calls it under sk_lock.slock, the socket still owned.
+ * Every release of a stream socket comes here: the plain test keeps the
+ * common case (no retry owed) to a read.
+ */
+void vmsock_stream_release_cb(struct sock *sk)
+{
+	unsigned long *flags = &vmsock_sk(sk)->st.work_flags;
+
+	if (test_bit(VMSOCK_KICK, flags) && test_and_clear_bit(VMSOCK_KICK, flags)) {
+		set_bit(0, &vmsock_retry_due);
+		queue_work(vmsock_stream_wq, &vmsock_retry);
+	}
+}
+
+/*
+ * Worker: locks @sk and its listener, if any, without sleeping. Sets
+ * *@listener to the listener it locked (with a reference) or NULL; false,
+ * with nothing held, when a task owns either lock.
+ */
+static bool vmsock_ctl_lock(struct sock *sk, struct sock **listener)
+{
+	struct sock *l = vmsock_stream_get_listener(sk);
+
+	*listener = NULL;
+	if (l && !vmsock_ctl_trylock(l, 0)) {
+		sock_put(l);
+		return false;
+	}
+	if (!vmsock_ctl_trylock(sk, l ? SINGLE_DEPTH_NESTING : 0)) {
+		if (l) {
+			release_sock(l);
+			sock_put(l);
+		}
+		return false;
+	}
+	if (l && vmsock_sk(sk)->st.listener != l) {
+		/* Accepted or dropped since we looked. */
+		release_sock(l);
+		sock_put(l);
+		l = NULL;
+	}
+	*listener = l;
+	return true;
+}
+
+static void vmsock_detach(struct sock *sk);
+static bool vmsock_timeout(struct sock *sk, struct sock *listener);
+
+/*
+ * Worker: stray packets go back to the head of the packet queue, in
+ * order, for one more lookup; they were counted there before.
+ */
+static void vmsock_rx_requeue(struct list_head *stray, unsigned int n)
+{
+	spin_lock_irq(&vmsock_rx_lock);
+	list_splice(stray, &vmsock_rx_list);
+	vmsock_rx_count += n;
+	spin_unlock_irq(&vmsock_rx_lock);
+	queue_work(vmsock_stream_wq, &vmsock_rx_work);
+}
+
+/*
+ * Listener locked, in TCP_LISTEN: one packet from its backlog, looked up
+ * again now, since the packets before it may have changed whose it is (a
+ * REQUEST made the child the RST behind it is for; a child reset leaves
+ * its peer's next REQUEST to the listener). The listener's own packets
+ * and its children's run here, under the listener's lock, so a listener
+ * and its children see the packets of each peer in arrival order, as
+ * one queue. False when the packet is now another socket's: the caller
+ * hands it, and every packet behind it, back to the packet queue.
+ */
+static bool vmsock_listener_pkt(struct sock *listener, const struct vmsock_packet *pkt)
+{
+	enum vmsock_ctl_result ret;
+	bool again = false;
+	struct sock *sk;
+
+retry:
+	sk = vmsock_stream_lookup(pkt->dg.src.context, pkt->src_port, pkt->dst_port);
+	if (!sk) {
+		vmsock_no_socket(pkt, VMSOCK_DROP_NO_SOCKET);
+		return true;
+	}
+	if (sk == listener) {
+		vmsock_ctl_packet(listener, NULL, pkt, true);
+		sock_put(sk);
+		return true;
+	}
+	/*
+	 * A child's lock is taken only with its listener's, which we hold;
+	 * a child with packets of its own has them first.
+	 */
+	if (vmsock_sk(sk)->st.listener != listener || !list_empty(&vmsock_sk(sk)->st.backlog) ||
+	    !vmsock_ctl_trylock(sk, SINGLE_DEPTH_NESTING)) {
+		sock_put(sk);
+		return false;
+	}
+	ret = vmsock_ctl_packet(sk, listener, pkt, again);
+	release_sock(sk);
+	/* The reference the listener's list held. */
+	if (ret == VMSOCK_CTL_CHILD_GONE)
+		sock_put(sk);
+	sock_put(sk);
+	/* A child that left the table for a new REQUEST: once more, at most. */
+	if (ret == VMSOCK_CTL_STRAY && !again) {
+		again = true;
+		goto retry;
+	}
+	return true;
+}
+
+/* Worker: moves the packets (not the marks) left in @vsk's backlog to @to. */
+static unsigned int vmsock_backlog_take(struct vmsock_sock *vsk, struct list_head *to)
+{
+	struct list_head *node, *tmp;
+	unsigned int n = 0;
+
+	list_for_each_safe(node, tmp, &vsk->st.backlog) {
+		if (node == &vsk->st.detach_mark || node == &vsk->st.timeout_mark)
+			continue;
+		list_move_tail(node, to);
+		n++;
+	}
+	vsk->st.backlog_len -= n;
+	return n;
+}
+
+/*
+ * Worker, holding a reference to @sk: runs what is due for it in arrival
+ * order (packets, and a peer detach or timeout where its mark stands in
+ * st.backlog); or, when a task owns a lock it needs, leaves it all on
+ * vmsock_deferred. A packet that is no longer this socket's goes back to
+ * the head of the packet queue, and with it every packet behind it, so
+ * that no later packet of the same peer overtakes it.
+ */
+static void vmsock_ctl_run(struct sock *sk)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+	enum vmsock_ctl_result ret;
+	struct vmsock_rx_pkt *rx;
+	unsigned int n_stray = 0;
+	struct list_head *node;
+	struct sock *listener;
+	bool put_child = false;
+	LIST_HEAD(stray);
+
+	if (!vmsock_ctl_lock(sk, &listener)) {
+		if (list_empty(&vsk->st.defer_node)) {
+			sock_hold(sk);
+			list_add_tail(&vsk->st.defer_node, &vmsock_deferred);
+		}
+		return;
+	}
+	while ((node = vsk->st.backlog.next) != &vsk->st.backlog) {
+		list_del_init(node);
+		if (node == &vsk->st.detach_mark) {
+			if (test_and_clear_bit(VMSOCK_DETACH_DUE, &vsk->st.work_flags))
+				vmsock_detach(sk);
+			continue;
+		}
+		if (node == &vsk->st.timeout_mark) {
+			if (test_and_clear_bit(VMSOCK_TIMEOUT_DUE, &vsk->st.work_flags))
+				put_child |= vmsock_timeout(sk, listener);
+			continue;
+		}
+		rx = list_entry(node, struct vmsock_rx_pkt, node);
+		vsk->st.backlog_len--;
+		if (sk->sk_state == TCP_LISTEN) {
+			if (vmsock_listener_pkt(sk, &rx->pkt)) {
+				kfree(rx);
+				continue;
+			}
+		} else {
+			ret = vmsock_ctl_packet(sk, listener, &rx->pkt, rx->requeued);
+			if (ret != VMSOCK_CTL_STRAY) {
+				put_child |= ret == VMSOCK_CTL_CHILD_GONE;
+				kfree(rx);
+				continue;
+			}
+			rx->requeued = true;
+		}
+		list_add_tail(&rx->node, &stray);
+		n_stray += 1 + vmsock_backlog_take(vsk, &stray);
+	}
 	release_sock(sk);
 	if (listener) {
 		release_sock(listener);
 		sock_put(listener);
 	}
+	/* The reference the listener's list held. */
 	if (put_child)
 		sock_put(sk);
+	if (n_stray)
+		vmsock_rx_requeue(&stray, n_stray);
+}
+
+/*
+ * Worker: the event @bit is due for @sk. Its mark goes behind the packets
+ * @sk holds, unless the same event is due already and waits there.
+ */
+static void vmsock_ctl_due(struct sock *sk, int bit, struct list_head *mark)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+
+	if (!test_and_set_bit(bit, &vsk->st.work_flags) || list_empty(mark))
+		list_move_tail(mark, &vsk->st.backlog);
+	vmsock_ctl_run(sk);
+}
+
+/* Worker: tries every deferred socket again once an owner released one. */
+static void vmsock_retry_deferred(void)
+{
+	struct vmsock_sock *vsk, *tmp;
+	LIST_HEAD(retry);
+
+	if (!test_bit(0, &vmsock_retry_due) || !test_and_clear_bit(0, &vmsock_retry_due))
+		return;
+	list_splice_init(&vmsock_deferred, &retry);
+	list_for_each_entry_safe(vsk, tmp, &retry, st.defer_node) {
+		list_del_init(&vsk->st.defer_node);
+		vmsock_ctl_run(&vsk->sk);
+		sock_put(&vsk->sk);
+	}
+}
+
+static void vmsock_retry_work(struct work_struct *work)
+{
+	bool kcov = vmci_fuzz_work_start();
+
+	vmsock_retry_deferred();
+	vmci_fuzz_work_stop(kcov);
+}
+
+/* Worker. Takes @rx (true) when it is for a socket; else the caller frees it. */
+static bool vmsock_stream_rx(struct vmsock_rx_pkt *rx)
+{
+	const struct vmsock_packet *pkt = &rx->pkt;
+	struct vmsock_sock *vsk;
+	struct sock *sk;
+
+	sk = vmsock_stream_lookup(pkt->dg.src.context, pkt->src_port, pkt->dst_port);
+	if (!sk) {
+		vmsock_no_socket(pkt, VMSOCK_DROP_NO_SOCKET);
+		return false;
+	}
+	/* Dropped unanswered, as classic vsock and Linux drop them. */
+	if (!vmsock_peer_allowed(sk, pkt->dg.src.context)) {
+		sock_put(sk);
+		return false;
+	}
+	/* A listener's port, or a socket that connected since the callback looked. */
+	if (pkt->type == VMSOCK_PKT_WROTE || pkt->type == VMSOCK_PKT_READ) {
+		vmsock_stream_wake(sk);
+		sock_put(sk);
+		return false;
+	}
+	vsk = vmsock_sk(sk);
+	if (vsk->st.backlog_len >= VMSOCK_BACKLOG_MAX) {
+		/* Its owner holds it up; its peer must not fill memory meanwhile. */
+		vmsock_note_ctl_drop(pkt->dg.src.context, pkt, VMSOCK_DROP_QUEUE_FULL);
+		spin_lock_irq(&vmsock_rx_lock);
+		vmsock_rx_dropped++;
+		spin_unlock_irq(&vmsock_rx_lock);
+		sock_put(sk);
+		return false;
+	}
+	/* Behind whatever is still deferred for the same socket. */
+	list_add_tail(&rx->node, &vsk->st.backlog);
+	vsk->st.backlog_len++;
+	vmsock_ctl_run(sk);
 	sock_put(sk);
-	/* Once at most: the stale socket is out of the connection table now. */
-	if (retry)
-		vmsock_stream_rx(pkt);
+	return true;
 }
 
 static void vmsock_stream_rx_work(struct work_struct *work)
@@ -685,9 +1014,10 @@ static void vmsock_stream_rx_work(struct work_struct *work)
 			break;
 		if (rx->unknown_type)
 			vmsock_reply(&rx->pkt, VMSOCK_PKT_INVALID);
-		else
-			vmsock_stream_rx(&rx->pkt);
+		else if (vmsock_stream_rx(rx))
+			rx = NULL;
 		kfree(rx);
+		vmsock_retry_deferred();
 		cond_resched();
 	}
 	vmci_fuzz_work_stop(kcov);
@@ -732,6 +1062,7 @@ static int vmsock_ctl_recv_cb(void *client_data, struct vmci_datagram *dg)
 		return VMCI_ERROR_NO_MEM;
 	}
 	rx->unknown_type = ret == -EPROTONOSUPPORT;
+	rx->requeued = false;
 	memcpy(&rx->pkt, dg, sizeof(rx->pkt));
 
 	spin_lock_irqsave(&vmsock_rx_lock, flags);
@@ -751,16 +1082,12 @@ static int vmsock_ctl_recv_cb(void *client_data, struct vmci_datagram *dg)
 	return VMCI_SUCCESS;
 }
 
-static void vmsock_detach_work(struct work_struct *work)
+/* Locked: the peer left the pair, or our context changed (a reset). */
+static void vmsock_detach(struct sock *sk)
 {
-	struct vmsock_sock *vsk = container_of(work, struct vmsock_sock, st.detach_work);
-	struct sock *sk = &vsk->sk;
-	bool kcov = vmci_fuzz_work_start();
-	bool reset;
+	struct vmsock_sock *vsk = vmsock_sk(sk);
+	bool reset = test_and_clear_bit(VMSOCK_RESET_PENDING, &vsk->st.work_flags);
 
-	clear_bit(VMSOCK_DETACH_QUEUED, &vsk->st.work_flags);
-	reset = test_and_clear_bit(VMSOCK_RESET_PENDING, &vsk->st.work_flags);
-	lock_sock(sk);
 	if ((vsk->st.qpair || reset) && sk->sk_state == TCP_SYN_SENT) {
 		vmsock_connect_fail(sk, ECONNRESET, false);
 	} else if (vsk->st.qpair && sk->sk_state == TCP_ESTABLISHED) {
@@ -768,38 +1095,44 @@ static void vmsock_detach_work(struct work_struct *work)
 		sock_set_flag(sk, SOCK_DONE);
 		vmsock_stream_wake(sk);
 	}
-	release_sock(sk);
-	sock_put(sk);
+}
+
+static void vmsock_detach_work(struct work_struct *work)
+{
+	struct vmsock_sock *vsk = container_of(work, struct vmsock_sock, st.detach_work);
+	bool kcov = vmci_fuzz_work_start();
+
+	clear_bit(VMSOCK_DETACH_QUEUED, &vsk->st.work_flags);
+	vmsock_ctl_due(&vsk->sk, VMSOCK_DETACH_DUE, &vsk->st.detach_mark);
+	sock_put(&vsk->sk);
 	vmci_fuzz_work_stop(kcov);
 }
 
-/* A client's connect timeout, or a child that never got its OFFER. */
+/*
+ * Locked, with its listener if it has one: a client's connect timeout,
+ * or a child that never got its OFFER. True when the child was destroyed.
+ */
+static bool vmsock_timeout(struct sock *sk, struct sock *listener)
+{
+	if (listener && sk->sk_state == TCP_SYN_RECV) {
+		vmsock_stream_send_ctl(sk, VMSOCK_PKT_RST, 0);
+		vmsock_child_destroy(listener, sk);
+		return true;
+	}
+	if (!listener && sk->sk_state == TCP_SYN_SENT)
+		vmsock_connect_fail(sk, ETIMEDOUT, true);
+	return false;
+}
+
 static void vmsock_timeout_work(struct work_struct *work)
 {
 	struct vmsock_sock *vsk = container_of(to_delayed_work(work), struct vmsock_sock,
 					       st.timeout_work);
-	struct sock *sk = &vsk->sk;
-	struct sock *listener = vmsock_stream_get_listener(sk);
-	bool put_child = false;
+	bool kcov = vmci_fuzz_work_start();
 
-	if (listener)
-		lock_sock(listener);
-	lock_sock_nested(sk, listener ? SINGLE_DEPTH_NESTING : 0);
-	if (listener && vsk->st.listener == listener && sk->sk_state == TCP_SYN_RECV) {
-		vmsock_stream_send_ctl(sk, VMSOCK_PKT_RST, 0);
-		vmsock_child_destroy(listener, sk);
-		put_child = true;
-	} else if (!listener && sk->sk_state == TCP_SYN_SENT) {
-		vmsock_connect_fail(sk, ETIMEDOUT, true);
-	}
-	release_sock(sk);
-	if (listener) {
-		release_sock(listener);
-		sock_put(listener);
-	}
-	if (put_child)
-		sock_put(sk);
-	sock_put(sk);
+	vmsock_ctl_due(&vsk->sk, VMSOCK_TIMEOUT_DUE, &vsk->st.timeout_mark);
+	sock_put(&vsk->sk);
+	vmci_fuzz_work_stop(kcov);
 }
 
 void vmsock_stream_sock_init(struct sock *sk, struct sock *parent)
@@ -809,6 +1142,10 @@ void vmsock_stream_sock_init(struct sock *sk, struct sock *parent)
 	INIT_LIST_HEAD(&vsk->st.accept_node);
 	INIT_LIST_HEAD(&vsk->st.pending);
 	INIT_LIST_HEAD(&vsk->st.accept_q);
+	INIT_LIST_HEAD(&vsk->st.backlog);
+	INIT_LIST_HEAD(&vsk->st.defer_node);
+	INIT_LIST_HEAD(&vsk->st.detach_mark);
+	INIT_LIST_HEAD(&vsk->st.timeout_mark);
 	INIT_DELAYED_WORK(&vsk->st.timeout_work, vmsock_timeout_work);
 	INIT_WORK(&vsk->st.detach_work, vmsock_detach_work);
 	vsk->st.qp_handle = VMCI_INVALID_HANDLE;
@@ -872,6 +1209,7 @@ int vmsock_stream_connect(struct socket *sock, struct sockaddr_unsized *addr, in
 			ret = vmsock_stream_bind_port(sk, VMADDR_CID_ANY, VMADDR_PORT_ANY);
 			if (ret)
 				goto out;
+			vsk->st.autobound = true;
 		}
 		vmsock_addr_init(&vsk->remote_addr, sk->sk_family, svm->svm_cid,
 				 svm->svm_port);

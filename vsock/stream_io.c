@@ -15,8 +15,16 @@
  * before every sleep. The wait info (generation, offset) stays zero:
  * peers act on the packet type only.
  *
- * The socket lock is held across every queue-pair call, which keeps one
- * enqueue and one dequeue at a time and no call overlapping detach.
+ * Locking (the rule is in sock.h): the socket lock covers state checks,
+ * notifications and sleeps, but is dropped around every enqueue, dequeue
+ * and peek, because those copy from or to user memory. The copy runs
+ * under the socket's tx_lock (enqueues) or rx_lock (dequeues and peeks)
+ * instead, which keeps one of each at a time. Without the socket lock the
+ * pair itself must stay: it does, because only teardown detaches it, and
+ * teardown reaches a connected socket only from release, which cannot run
+ * while a send or receive holds the file. A copy that hangs on a fault
+ * thus keeps only the callers of its own mutex waiting, and they can be
+ * interrupted; the control worker and every other socket carry on.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -245,6 +253,34 @@ static void vmsock_end_sleep(struct sock *sk, struct wait_queue_entry *wait, boo
 		remove_wait_queue(sk_sleep(sk), wait);
 }
 
+typedef ssize_t (*vmsock_copy_fn)(struct vmcix_qpair *qpair, struct msghdr *msg, size_t len,
+				  int mode);
+
+/*
+ * Locked, connected. Runs one queue-pair copy of up to @len bytes with the
+ * socket unlocked and @io held, and returns with the socket locked again:
+ * the copy's result, or VMCI_SUCCESS with *@err set when a signal came
+ * while another caller of this socket held @io. Non-blocking callers wait
+ * for @io too, as they waited for the socket lock before: another copy is
+ * short unless it faults, and then only this socket waits.
+ */
+static ssize_t vmsock_copy(struct sock *sk, struct mutex *io, vmsock_copy_fn copy,
+			   struct msghdr *msg, size_t len, long timeo, int *err)
+{
+	struct vmcix_qpair *qp = vmsock_sk(sk)->st.qpair;
+	ssize_t n = VMCI_SUCCESS;
+
+	release_sock(sk);
+	if (mutex_lock_interruptible(io)) {
+		*err = sock_intr_errno(timeo);
+	} else {
+		n = copy(qp, msg, len, 0);
+		mutex_unlock(io);
+	}
+	lock_sock(sk);
+	return n;
+}
+
 int vmsock_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 {
 	struct sock *sk = sock->sk;
@@ -283,7 +319,10 @@ int vmsock_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 			err = -EPIPE;
 			break;
 		}
-		n = vmcix_qpair_enquev(vsk->st.qpair, msg, len - written, 0);
+		n = vmsock_copy(sk, &vsk->tx_lock, vmcix_qpair_enquev, msg, len - written,
+				timeo, &err);
+		if (err)
+			break;
 		if (n == VMCI_ERROR_QUEUEPAIR_NOSPACE) {
 			err = vmsock_sleep(sk, &wait, &queued, &timeo, false);
 			if (err)
@@ -362,10 +401,10 @@ int vmsock_stream_recvmsg(struct socket *sock, struct msghdr *msg, size_t len, i
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 
 	while (copied < len) {
-		if (flags & MSG_PEEK)
-			n = vmcix_qpair_peekv(vsk->st.qpair, msg, len - copied, 0);
-		else
-			n = vmcix_qpair_dequev(vsk->st.qpair, msg, len - copied, 0);
+		n = vmsock_copy(sk, &vsk->rx_lock, flags & MSG_PEEK ? vmcix_qpair_peekv :
+				vmcix_qpair_dequev, msg, len - copied, timeo, &err);
+		if (err)
+			break;
 		if (n == VMCI_ERROR_QUEUEPAIR_NODATA) {
 			if (copied >= target)
 				break;

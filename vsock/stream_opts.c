@@ -4,6 +4,14 @@
  * socket proposes or accepts (0, 1, 2), the connect timeout in both time
  * layouts (6 and 8), and whether the socket is trusted (5).
  *
+ * Locking (sock.h): a value is copied in from the user before lock_sock()
+ * and out to the user after release_sock(), so a fault on the user's
+ * buffer never holds the lock the control worker needs. Options at
+ * SOL_SOCKET never reach us: the core handles them, and a few of those
+ * (SO_LINGER, SO_RCVTIMEO, SO_ATTACH_FILTER) copy under the lock; 6.1 has
+ * no flag to route them here, so the control worker never waits for a
+ * lock a task owns (stream_conn.c).
+ *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
 #include <linux/errno.h>

@@ -963,9 +963,14 @@ static int is_request2(const struct ctl_packet *p, uint32_t vmm_cid, int fd)
 
 	if (getsockname(fd, (struct sockaddr *)&me, &len))
 		return 0;
+	/*
+	 * A failed connect lets go of the port it chose itself (vmsock-sockets.md):
+	 * then the socket names no port, and the REQUEST's is checked against the RST's.
+	 */
 	return p->dst_cid == vmm_cid && p->dst_rid == 1 && p->src_cid == local_cid &&
 	       p->src_rid == 1 && p->payload_size == 32 && p->version == 1 &&
-	       p->type == PKT_REQUEST2 && p->proto == 1 && p->src_port == me.svm_port &&
+	       p->type == PKT_REQUEST2 && p->proto == 1 &&
+	       (p->src_port == me.svm_port || me.svm_port == VMADDR_PORT_ANY) &&
 	       p->dst_port == VMM_PORT && !p->reserved2 && p->u0 == 262144;
 }
 

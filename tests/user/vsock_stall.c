@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One stuck stream socket must not stall anyone else's (issue 12, item 1).
+ *
+ * An unprivileged user (uid 65534) blocks one of its own sockets in recv(),
+ * send() or setsockopt(SO_LINGER) on a buffer in a userfaultfd page that
+ * nobody serves, and makes a control packet go to that socket (its peer
+ * shuts down). The core copies SO_LINGER's value under the socket lock,
+ * so that case holds the lock for as long as the fault lasts. While
+ * it is stuck, root must still connect, accept, echo and close on another
+ * port, and see a reset on another connection, each within BOUND_MS.
+ * Then the fault is served and the stuck call must finish with the right
+ * bytes, and the stuck socket must see the packet it was sent. The time
+ * root's connect() took is printed: with the old locking it lasts until
+ * the fault is served (SERVE_MS). tests/bench/stall_bench.c measures it.
+ *
+ * Usage: vsock_stall   (vmsock loaded, run as root; needs userfaultfd)
+ *
+ * Copyright (C) 2026 The vmci-vmsock authors
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../include/uapi/vmci_sockets.h"
+#include "tap.h"
+
+#define NOBODY		65534
+/* What root's operations may take while another user's socket is stuck. */
+#define BOUND_MS	5000
+/* When the fault is served at the latest: root's ops end by then or fail. */
+#define SERVE_MS	(2 * BOUND_MS)
+#define MSG_LEN		64
+#define UFFD_SYSCTL	"/proc/sys/vm/unprivileged_userfaultfd"
+#define CHECKS_PER_CASE	4
+
+static int af;
+static unsigned int local_cid;
+static long page_size;
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static struct sockaddr_vm vm_addr(unsigned int cid, unsigned int port)
+{
+	struct sockaddr_vm a;
+
+	memset(&a, 0, sizeof(a));
+	a.svm_family = af;
+	a.svm_cid = cid;
+	a.svm_port = port;
+	return a;
+}
+
+/* A listener on {ANY, dynamic port}; the port in *port. */
+static int listener(unsigned int *port)
+{
+	struct sockaddr_vm a = vm_addr(VMADDR_CID_ANY, VMADDR_PORT_ANY);
+	socklen_t len = sizeof(a);
+	int fd = socket(af, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) || listen(fd, 8)) {
+		close(fd);
+		return -1;
+	}
+	*port = a.svm_port;
+	return fd;
+}
+
+static int connect_to(unsigned int port)
+{
+	struct sockaddr_vm a = vm_addr(local_cid, port);
+	int fd = socket(af, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A connected pair through a fresh listener: *a the client, *b the accepted end. */
+static int make_pair(int *a, int *b)
+{
+	unsigned int port;
+	int lfd = listener(&port);
+
+	if (lfd < 0)
+		return -1;
+	*a = connect_to(port);
+	*b = *a < 0 ? -1 : accept(lfd, NULL, NULL);
+	close(lfd);
+	if (*b < 0) {
+		if (*a >= 0)
+			close(*a);
+		return -1;
+	}
+	return 0;
+}
+
+static void fill_pattern(unsigned char *buf, size_t len, unsigned char seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (unsigned char)(seed + i * 7);
+}
+
+/* --- The unprivileged side: a socket stuck in a copy --------------------- */
+
+enum stuck_op { STUCK_RECV, STUCK_SEND, STUCK_SOCKOPT };
+
+static const char *const op_name[] = { "recv", "send", "sockopt" };
+
+struct stuck_io {
+	int fd;
+	enum stuck_op op;
+	void *buf;
+	ssize_t ret;
+	int err;
+};
+
+static void *stuck_io_thread(void *arg)
+{
+	struct stuck_io *io = arg;
+
+	switch (io->op) {
+	case STUCK_RECV:
+		io->ret = recv(io->fd, io->buf, MSG_LEN, MSG_WAITALL);
+		break;
+	case STUCK_SEND:
+		io->ret = send(io->fd, io->buf, MSG_LEN, 0);
+		break;
+	case STUCK_SOCKOPT:
+		io->ret = setsockopt(io->fd, SOL_SOCKET, SO_LINGER, io->buf,
+				     sizeof(struct linger));
+		break;
+	}
+	io->err = errno;
+	return NULL;
+}
+
+static int drop_privileges(void)
+{
+	return setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
+	       setresuid(NOBODY, NOBODY, NOBODY) ? -1 : 0;
+}
+
+/*
+ * Two pages: the first present, the second registered with a new
+ * userfaultfd and never touched. Returns the second.
+ */
+static void *uffd_page(int *uffd)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	char *page;
+
+	*uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (*uffd < 0 || ioctl(*uffd, UFFDIO_API, &api))
+		return NULL;
+	page = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		return NULL;
+	memset(page, 0, page_size);
+	page += page_size;
+	reg.range.start = (unsigned long)page;
+	reg.range.len = page_size;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(*uffd, UFFDIO_REGISTER, &reg))
+		return NULL;
+	return page;
+}
+
+/* Waits up to BOUND_MS for the first fault on the page. */
+static int uffd_wait_fault(int uffd)
+{
+	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	if (poll(&pfd, 1, BOUND_MS) != 1 || read(uffd, &msg, sizeof(msg)) != sizeof(msg))
+		return -1;
+	return msg.event == UFFD_EVENT_PAGEFAULT ? 0 : -1;
+}
+
+static int uffd_serve(int uffd, void *page, unsigned char seed)
+{
+	unsigned char *src = malloc(page_size);
+	struct uffdio_copy copy;
+	int ret;
+
+	if (!src)
+		return -1;
+	fill_pattern(src, page_size, seed);
+	copy.dst = (unsigned long)page;
+	copy.src = (unsigned long)src;
+	copy.len = page_size;
+	copy.mode = 0;
+	copy.copy = 0;
+	ret = ioctl(uffd, UFFDIO_COPY, &copy);
+	free(src);
+	return ret;
+}
+
+/* The child's reason for failing, as one line to the parent. */
+static void say(int fd, const char *fmt, ...)
+{
+	char line[200];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n > 0 && write(fd, line, strlen(line)) < 0)
+		_exit(3);
+}
+
+/*
+ * uid 65534: sends "S" once a thread is stuck in the copy and a control
+ * packet is on its way to that socket, then waits for "G", serves the
+ * fault and says "OK" or why not.
+ */
+static void __attribute__((noreturn)) attacker(enum stuck_op op, int to_parent, int from_parent)
+{
+	unsigned char want[MSG_LEN], got[MSG_LEN];
+	struct stuck_io io = { .op = op };
+	struct pollfd pfd = { .events = POLLIN };
+	unsigned char *page;
+	pthread_t thread;
+	int uffd, a, b;
+	char go;
+
+	if (drop_privileges()) {
+		say(to_parent, "cannot become uid %d: %s", NOBODY, strerror(errno));
+		_exit(1);
+	}
+	page = uffd_page(&uffd);
+	/*
+	 * The core reads an option's first int before it locks the socket:
+	 * SO_LINGER's value straddles the pages so that the part it copies
+	 * under the lock is the part that faults.
+	 */
+	io.buf = op == STUCK_SOCKOPT ? page - sizeof(int) : page;
+	if (!page) {
+		say(to_parent, "userfaultfd as uid %d: %s", NOBODY, strerror(errno));
+		_exit(1);
+	}
+	if (make_pair(&a, &b)) {
+		say(to_parent, "own connection: %s", strerror(errno));
+		_exit(1);
+	}
+	fill_pattern(want, MSG_LEN, 0x5a);
+	/* A receiver only copies once there is data. */
+	if (op == STUCK_RECV && send(b, want, MSG_LEN, 0) != MSG_LEN) {
+		say(to_parent, "send to own socket: %s", strerror(errno));
+		_exit(1);
+	}
+	io.fd = a;
+	if (pthread_create(&thread, NULL, stuck_io_thread, &io)) {
+		say(to_parent, "pthread_create failed");
+		_exit(1);
+	}
+	if (uffd_wait_fault(uffd)) {
+		say(to_parent, "%s() never faulted on the page", op_name[op]);
+		_exit(1);
+	}
+	/* A SHUTDOWN packet for the stuck socket goes to the control worker. */
+	if (shutdown(b, SHUT_WR)) {
+		say(to_parent, "shutdown: %s", strerror(errno));
+		_exit(1);
+	}
+	say(to_parent, "S");
+	if (read(from_parent, &go, 1) != 1)
+		_exit(1);
+	if (uffd_serve(uffd, page, 0x5a)) {
+		say(to_parent, "UFFDIO_COPY: %s", strerror(errno));
+		_exit(1);
+	}
+	pthread_join(thread, NULL);
+	if (op == STUCK_SOCKOPT) {
+		/* The SHUTDOWN that came meanwhile must reach the socket now. */
+		pfd.fd = a;
+		if (io.ret || poll(&pfd, 1, BOUND_MS) != 1 ||
+		    recv(a, got, 1, MSG_DONTWAIT) != 0) {
+			say(to_parent, "setsockopt returned %zd (%s); no end of file after it",
+			    io.ret, strerror(io.err));
+			_exit(1);
+		}
+		say(to_parent, "OK");
+		_exit(0);
+	}
+	if (io.ret != MSG_LEN) {
+		say(to_parent, "stuck %s() returned %zd (%s) once served, want %d",
+		    op_name[op], io.ret, strerror(io.err), MSG_LEN);
+		_exit(1);
+	}
+	if (op == STUCK_SEND) {
+		/* The served page holds the pattern: the peer must read it. */
+		if (recv(b, got, MSG_LEN, MSG_WAITALL) != MSG_LEN || memcmp(got, want, MSG_LEN)) {
+			say(to_parent, "peer read the wrong bytes after the stuck send");
+			_exit(1);
+		}
+	} else if (memcmp(page, want, MSG_LEN)) {
+		say(to_parent, "stuck recv() delivered the wrong bytes");
+		_exit(1);
+	}
+	say(to_parent, "OK");
+	_exit(0);
+}
+
+/* --- Root's side: other connections while the socket is stuck ------------ */
+
+struct root_ops {
+	int reset_a, reset_b;	/* a connection made before the stall */
+	long long start, connected, echoed, reset_seen;	/* ms, 0 = not yet */
+	const char *failed;
+	int done_pipe;
+};
+
+/* connect, accept, echo and close on a fresh port; then a reset elsewhere. */
+static void *root_ops_thread(void *arg)
+{
+	struct root_ops *ops = arg;
+	struct pollfd pfd = { .events = POLLIN | POLLRDHUP };
+	char buf[4] = "ping", back[4];
+	unsigned int port;
+	int lfd, c, s;
+
+	ops->start = now_ms();
+	lfd = listener(&port);
+	c = lfd < 0 ? -1 : connect_to(port);
+	ops->connected = c < 0 ? 0 : now_ms();
+	s = c < 0 ? -1 : accept(lfd, NULL, NULL);
+	if (s < 0 || send(c, buf, 4, 0) != 4 || recv(s, back, 4, MSG_WAITALL) != 4 ||
+	    send(s, back, 4, 0) != 4 || recv(c, back, 4, MSG_WAITALL) != 4 ||
+	    memcmp(buf, back, 4))
+		ops->failed = "connect/accept/echo failed";
+	else
+		ops->echoed = now_ms();
+	if (s >= 0)
+		close(s);
+	if (c >= 0)
+		close(c);
+	if (lfd >= 0)
+		close(lfd);
+
+	/* The peer's close reaches reset_a through the control worker. */
+	close(ops->reset_b);
+	pfd.fd = ops->reset_a;
+	if (poll(&pfd, 1, -1) == 1 && recv(ops->reset_a, back, 1, 0) == 0)
+		ops->reset_seen = now_ms();
+	else if (!ops->failed)
+		ops->failed = "no end of file after the peer closed";
+	close(ops->reset_a);
+	if (write(ops->done_pipe, "D", 1) != 1)
+		ops->failed = "write to done pipe";
+	return NULL;
+}
+
+/*
+ * @early: root's thread said it was done before the fault was served, so
+ * @t and @served may fall in the same millisecond.
+ */
+static void check_bounded(const char *name, long long t, long long start, long long served,
+			  int early, const char *failed)
+{
+	long long took = t - start;
+
+	if (!t)
+		tap_report(0, name, "did not complete (%s)", failed ? failed : "?");
+	else
+		tap_report(took <= BOUND_MS && (early || t < served), name,
+			   "took %lld ms (bound %d ms); the fault was served at %lld ms",
+			   took, BOUND_MS, served - start);
+}
+
+/* Reads the child's line ("S", "OK" or a reason) within @ms. */
+static int read_line(int fd, char *buf, size_t size, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&pfd, 1, ms) != 1)
+		return snprintf(buf, size, "no answer within %d ms", ms), -1;
+	n = read(fd, buf, size - 1);
+	if (n <= 0)
+		return snprintf(buf, size, "child gone"), -1;
+	buf[n] = 0;
+	return 0;
+}
+
+static void run_case(enum stuck_op op)
+{
+	const char *tag = op_name[op];
+	int to_child[2], from_child[2], done[2];
+	struct root_ops ops = { 0 };
+	struct pollfd pfd;
+	char line[200], name[64];
+	long long served;
+	pthread_t thread;
+	int status, early;
+	pid_t pid;
+
+	if (pipe(to_child) || pipe(from_child) || pipe(done) ||
+	    make_pair(&ops.reset_a, &ops.reset_b)) {
+		for (int i = 0; i < CHECKS_PER_CASE; i++)
+			tap_report(0, tag, "setup: %s", strerror(errno));
+		return;
+	}
+	ops.done_pipe = done[1];
+	pid = fork();
+	if (!pid) {
+		/* Root's fds stay root's: a copy here would keep its sockets open. */
+		close(to_child[1]);
+		close(from_child[0]);
+		close(done[0]);
+		close(done[1]);
+		close(ops.reset_a);
+		close(ops.reset_b);
+		attacker(op, from_child[1], to_child[0]);
+	}
+	close(to_child[0]);
+	close(from_child[1]);
+
+	snprintf(name, sizeof(name), "%s_stuck_as_nobody", tag);
+	if (read_line(from_child[0], line, sizeof(line), BOUND_MS) || strcmp(line, "S")) {
+		tap_report(0, name, "%s", line);
+		ops.reset_seen = ops.echoed = 0;
+	} else {
+		tap_report(1, name, "");
+	}
+
+	/* Root's work; the fault is served when it is done, or at SERVE_MS. */
+	pthread_create(&thread, NULL, root_ops_thread, &ops);
+	pfd.fd = done[0];
+	pfd.events = POLLIN;
+	early = poll(&pfd, 1, SERVE_MS) == 1;
+	served = now_ms();
+	if (write(to_child[1], "G", 1) != 1)
+		perror("write to child");
+	pthread_join(thread, NULL);
+
+	printf("# %s: root's connect() took %lld ms while uid %d's socket was stuck in %s()\n",
+	       tag, ops.connected ? ops.connected - ops.start : -1, NOBODY,
+	       op == STUCK_SOCKOPT ? "setsockopt" : tag);
+	snprintf(name, sizeof(name), "%s_root_connect_accept_echo", tag);
+	check_bounded(name, ops.echoed, ops.start, served, early, ops.failed);
+	snprintf(name, sizeof(name), "%s_root_reset_elsewhere", tag);
+	check_bounded(name, ops.reset_seen, ops.start, served, early, ops.failed);
+
+	snprintf(name, sizeof(name), "%s_stuck_io_completes", tag);
+	if (read_line(from_child[0], line, sizeof(line), BOUND_MS))
+		tap_report(0, name, "%s", line);
+	else
+		tap_report(!strcmp(line, "OK"), name, "%s", line);
+	waitpid(pid, &status, 0);
+	close(to_child[1]);
+	close(from_child[0]);
+	close(done[0]);
+	close(done[1]);
+}
+
+/* Sets the sysctl to @val; returns the old value, or -1. */
+static int set_uffd_sysctl(int val)
+{
+	char old = 0, new = '0' + val;
+	int fd = open(UFFD_SYSCTL, O_RDWR);
+	int ret = -1;
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, &old, 1) == 1 && lseek(fd, 0, SEEK_SET) == 0 && write(fd, &new, 1) == 1)
+		ret = old - '0';
+	close(fd);
+	return ret;
+}
+
+int main(void)
+{
+	int afd = -1, old_sysctl;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Each case ends by SERVE_MS plus a few bounds; a hang kills the test. */
+	alarm(120);
+	page_size = sysconf(_SC_PAGESIZE);
+	tap_plan(2 + 3 * CHECKS_PER_CASE);
+	af = VMCISock_GetAFValueFd(&afd);
+	local_cid = VMCISock_GetLocalCID();
+	tap_report(af >= 0 && local_cid != VMADDR_CID_ANY, "setup", "af %d cid %u", af,
+		   local_cid);
+	old_sysctl = set_uffd_sysctl(1);
+	tap_report(old_sysctl >= 0, "unprivileged_userfaultfd", "%s: %s", UFFD_SYSCTL,
+		   strerror(errno));
+	if (af < 0 || old_sysctl < 0) {
+		for (int i = 0; i < 3 * CHECKS_PER_CASE; i++)
+			printf("skip case_%d # no vSockets or no userfaultfd\n", i);
+		return tap_exit_code();
+	}
+	run_case(STUCK_RECV);
+	run_case(STUCK_SEND);
+	run_case(STUCK_SOCKOPT);
+	set_uffd_sysctl(old_sysctl);
+	return tap_exit_code();
+}
