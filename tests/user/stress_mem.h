@@ -300,8 +300,18 @@ static inline void mem_settle_to(struct mem_snap *m, const struct mem_snap *base
 
 static inline void mem_print(const char *tag, const struct mem_snap *m)
 {
+	/* Read now, for a reader who must say where MemAvailable went. */
+	static const char *const more[] = { "MemFree:", "Cached:", "Shmem:", "AnonPages:",
+					    "VmallocUsed:", "Percpu:", "PageTables:",
+					    "KernelStack:" };
+	unsigned int i;
+
 	printf("# mem %-18s MemAvailable %lld KiB  Slab %lld KiB  Mlocked %lld KiB  FOLL_PIN pages %lld\n",
 	       tag, m->avail_kib, m->slab_kib, m->mlocked_kib, m->foll_pins);
+	printf("#    ");
+	for (i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+		printf(" %s %lld", more[i], proc_field("/proc/meminfo", more[i]));
+	printf(" (KiB)\n");
 	fflush(stdout);
 }
 
