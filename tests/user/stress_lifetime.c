@@ -400,7 +400,7 @@ static void mem_checks(const char *part, const struct mem_snap *base)
 	mem_explain(base, &after, 1024);
 	snprintf(name, sizeof(name), "%s_memavailable_back", part);
 	tap_report(base->avail_kib - after.avail_kib <= TOL_KIB, name,
-		   "MemAvailable %lld KiB below the baseline (tolerance %lld)",
+		   "MemAvailable+pcp %lld KiB below the baseline (tolerance %lld)",
 		   base->avail_kib - after.avail_kib, TOL_KIB);
 	snprintf(name, sizeof(name), "%s_slab_back", part);
 	tap_report(after.slab_kib - base->slab_kib <= TOL_KIB, name,

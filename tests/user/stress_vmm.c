@@ -246,7 +246,7 @@ static void round_checks(int r, int n, int per, const struct mem_snap *base)
 	       peak.slab_kib - base->slab_kib, peak.foll_pins - base->foll_pins);
 	snprintf(name, sizeof(name), "r%d_memavailable_back", r);
 	tap_report(base->avail_kib - after.avail_kib <= TOL_KIB, name,
-		   "MemAvailable %lld KiB below the baseline (tolerance %lld)",
+		   "MemAvailable+pcp %lld KiB below the baseline (tolerance %lld)",
 		   base->avail_kib - after.avail_kib, TOL_KIB);
 	snprintf(name, sizeof(name), "r%d_slab_back", r);
 	tap_report(after.slab_kib - base->slab_kib <= TOL_KIB, name,
