@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "../../include/uapi/vmci_sockets.h"
+#include "../user/vsock_conn.h"
 
 #define NOBODY		65534
 #define ROUNDS		50
@@ -45,8 +46,6 @@
 #define MSG_LEN		64
 #define UFFD_SYSCTL	"/proc/sys/vm/unprivileged_userfaultfd"
 
-static int af;
-static unsigned int local_cid;
 static long page_size;
 static double rounds_ms[MAX_ROUNDS];
 
@@ -56,66 +55,6 @@ static double now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static struct sockaddr_vm vm_addr(unsigned int cid, unsigned int port)
-{
-	struct sockaddr_vm a;
-
-	memset(&a, 0, sizeof(a));
-	a.svm_family = af;
-	a.svm_cid = cid;
-	a.svm_port = port;
-	return a;
-}
-
-static int listener(unsigned int *port)
-{
-	struct sockaddr_vm a = vm_addr(VMADDR_CID_ANY, VMADDR_PORT_ANY);
-	socklen_t len = sizeof(a);
-	int fd = socket(af, SOCK_STREAM, 0);
-
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) || listen(fd, 8)) {
-		close(fd);
-		return -1;
-	}
-	*port = a.svm_port;
-	return fd;
-}
-
-static int connect_to(unsigned int port)
-{
-	struct sockaddr_vm a = vm_addr(local_cid, port);
-	int fd = socket(af, SOCK_STREAM, 0);
-
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int make_pair(int *a, int *b)
-{
-	unsigned int port;
-	int lfd = listener(&port);
-
-	if (lfd < 0)
-		return -1;
-	*a = connect_to(port);
-	*b = *a < 0 ? -1 : accept(lfd, NULL, NULL);
-	close(lfd);
-	if (*b < 0) {
-		if (*a >= 0)
-			close(*a);
-		return -1;
-	}
-	return 0;
 }
 
 /* One of root's rounds on @lfd (port @port): ms it took, or -1. */
@@ -351,7 +290,7 @@ int main(int argc, char **argv)
 	af = VMCISock_GetAFValueFd(&afd);
 	local_cid = VMCISock_GetLocalCID();
 	old = set_uffd_sysctl(1);
-	lfd = af < 0 ? -1 : listener(&port);
+	lfd = af < 0 ? -1 : listener(&port, 8);
 	if (lfd < 0 || old < 0) {
 		fprintf(stderr, "no vSockets listener (af %d) or no userfaultfd sysctl\n", af);
 		return 1;

@@ -33,38 +33,7 @@
 #define TCP_ESTABLISHED_STATE	1
 #define TCP_LISTEN_STATE	10
 
-#include "vsock_addr.h"
-
-static int listener(unsigned int *port)
-{
-	struct sockaddr_vm a = vm_addr(VMADDR_CID_ANY, VMADDR_PORT_ANY);
-	socklen_t len = sizeof(a);
-	int fd = socket(af, SOCK_STREAM, 0);
-
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) || listen(fd, 4)) {
-		close(fd);
-		return -1;
-	}
-	*port = a.svm_port;
-	return fd;
-}
-
-static int connect_to(unsigned int port)
-{
-	struct sockaddr_vm a = vm_addr(local_cid, port);
-	int fd = socket(af, SOCK_STREAM, 0);
-
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
+#include "vsock_conn.h"
 
 static unsigned int local_port(int fd)
 {
@@ -239,7 +208,7 @@ static int nobody_view(unsigned long root_ino, unsigned int root_port)
 	else if (strcmp(l.uid, "-") || strcmp(l.rx, "-") || strcmp(l.tx, "-") ||
 		 strcmp(l.qp, "-"))
 		status |= 2;
-	fd = listener(&port);
+	fd = listener(&port, 4);
 	snprintf(want, sizeof(want), "%d", NOBODY);
 	if (fd < 0 || !proc_find(inode_of(fd), &l) || strcmp(l.uid, want))
 		status |= 4;
@@ -258,7 +227,7 @@ static int run_check(void)
 	tap_plan(14);
 	req_before = proc_stat("ctl_sent_request2");
 	est_before = proc_stat("stream_established");
-	lfd = listener(&lport);
+	lfd = listener(&lport, 4);
 	cfd = lfd < 0 ? -1 : connect_to(lport);
 	afd = cfd < 0 ? -1 : accept(lfd, NULL, NULL);
 	tap_report(afd >= 0, "setup_connection", "listener %d client %d accepted %d: %s",
@@ -316,7 +285,7 @@ static int run_connect(void)
 	int lfd, cfd, afd, dead;
 	char buf[100];
 
-	lfd = listener(&lport);
+	lfd = listener(&lport, 4);
 	cfd = lfd < 0 ? -1 : connect_to(lport);
 	afd = cfd < 0 ? -1 : accept(lfd, NULL, NULL);
 	if (afd < 0) {

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "../../include/uapi/vmci_sockets.h"
+#include "vsock_conn.h"
 #include "tap.h"
 
 #define NOBODY		65534
@@ -46,8 +47,6 @@
 #define UFFD_SYSCTL	"/proc/sys/vm/unprivileged_userfaultfd"
 #define CHECKS_PER_CASE	4
 
-static int af;
-static unsigned int local_cid;
 static long page_size;
 
 static long long now_ms(void)
@@ -56,68 +55,6 @@ static long long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static struct sockaddr_vm vm_addr(unsigned int cid, unsigned int port)
-{
-	struct sockaddr_vm a;
-
-	memset(&a, 0, sizeof(a));
-	a.svm_family = af;
-	a.svm_cid = cid;
-	a.svm_port = port;
-	return a;
-}
-
-/* A listener on {ANY, dynamic port}; the port in *port. */
-static int listener(unsigned int *port)
-{
-	struct sockaddr_vm a = vm_addr(VMADDR_CID_ANY, VMADDR_PORT_ANY);
-	socklen_t len = sizeof(a);
-	int fd = socket(af, SOCK_STREAM, 0);
-
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) || listen(fd, 8)) {
-		close(fd);
-		return -1;
-	}
-	*port = a.svm_port;
-	return fd;
-}
-
-static int connect_to(unsigned int port)
-{
-	struct sockaddr_vm a = vm_addr(local_cid, port);
-	int fd = socket(af, SOCK_STREAM, 0);
-
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* A connected pair through a fresh listener: *a the client, *b the accepted end. */
-static int make_pair(int *a, int *b)
-{
-	unsigned int port;
-	int lfd = listener(&port);
-
-	if (lfd < 0)
-		return -1;
-	*a = connect_to(port);
-	*b = *a < 0 ? -1 : accept(lfd, NULL, NULL);
-	close(lfd);
-	if (*b < 0) {
-		if (*a >= 0)
-			close(*a);
-		return -1;
-	}
-	return 0;
 }
 
 static void fill_pattern(unsigned char *buf, size_t len, unsigned char seed)
@@ -351,7 +288,7 @@ static void *root_ops_thread(void *arg)
 	int lfd, c, s;
 
 	ops->start = now_ms();
-	lfd = listener(&port);
+	lfd = listener(&port, 8);
 	c = lfd < 0 ? -1 : connect_to(port);
 	ops->connected = c < 0 ? 0 : now_ms();
 	s = c < 0 ? -1 : accept(lfd, NULL, NULL);
