@@ -41,6 +41,7 @@
 
 #include "../../include/uapi/vmci_sockets.h"
 #include "tap.h"
+#include "vsock_addr.h"
 #include "vmci_stats.h"
 #include "vmm_dev.h"
 
@@ -57,8 +58,6 @@
 #define PORT_DG_VICTIM		6201u
 #define THREAD_STACK		(256 * 1024)
 
-static int af;
-static unsigned int local_cid;
 static int seconds = 8;
 #define MIN_REMOVAL_LOOPS	20
 static volatile int stop;
@@ -85,17 +84,6 @@ static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
 	r = pthread_create(t, &attr, fn, arg);
 	pthread_attr_destroy(&attr);
 	return r;
-}
-
-static struct sockaddr_vm vm_addr(unsigned int cid, unsigned int port)
-{
-	struct sockaddr_vm a;
-
-	memset(&a, 0, sizeof(a));
-	a.svm_family = af;
-	a.svm_cid = cid;
-	a.svm_port = port;
-	return a;
 }
 
 static int vconnect(int fd, unsigned int cid, unsigned int port)

@@ -33,6 +33,7 @@
 #include "../../include/uapi/vmci_sockets.h"
 #include "stress_mem.h"
 #include "tap.h"
+#include "vsock_addr.h"
 
 #define QUEUE_BYTES	4096ULL
 #define WINDOW		128
@@ -42,25 +43,12 @@
 #define SETUP_CHECKS	3
 #define ROUND_CHECKS	9
 
-static int af;
-static unsigned int local_cid;
 
 struct conn {
 	int cfd;	/* client end */
 	int sfd;	/* server end, -1 until accepted */
 	int state;	/* 0 not started, 1 connecting, 2 connected, 3 echoed */
 };
-
-static struct sockaddr_vm vm_addr(unsigned int cid, unsigned int port)
-{
-	struct sockaddr_vm a;
-
-	memset(&a, 0, sizeof(a));
-	a.svm_family = af;
-	a.svm_cid = cid;
-	a.svm_port = port;
-	return a;
-}
 
 static int small_queue(int fd)
 {
