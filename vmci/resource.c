@@ -330,8 +330,7 @@ int vmci_resource_init(void)
 
 void vmci_resource_exit(void)
 {
-	/* Every grace period queues its work before the barrier returns. */
-	rcu_barrier();
+	vmci_resource_barrier();
 	destroy_workqueue(remove_wq);
 	remove_wq = NULL;
 	vmci_resource_table_destroy(&vmci_resources);
