@@ -19,7 +19,18 @@
  *   host's verdict is read back over the RPC channel.
  * - No endpoint on another hypervisor port: the connection is reset.
  *
- * Usage: model_tools
+ * Usage: model_tools [blocking-tclo]
+ *
+ * blocking-tclo connects the command channel with a blocking connect, for
+ * Linux's in-tree stack (the model VMs). That stack hands each control
+ * packet to its own work item on the system workqueue: when another task
+ * holds the socket lock, as a poll() of the connecting socket does, the
+ * host's WROTE (sent with its first command, right behind ATTACH) can be
+ * handled before the ATTACH, and the in-tree client then fails the
+ * connect with EPROTO. A blocking connect leaves nobody to take the lock
+ * in that window. Our vmsock handles WROTE without looking at the
+ * connection state, so the guest-model VMs keep vmtoolsd's non-blocking
+ * sequence.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -27,6 +38,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -287,7 +299,7 @@ static void tclo_exchange(const char *name, int s, const char *want, const char 
 	free(got);
 }
 
-static void command_channel(void)
+static void command_channel(bool blocking)
 {
 	int s = socket(af, SOCK_STREAM, 0), r, err = -1, size = 65536, ctl;
 	socklen_t len = sizeof(err);
@@ -295,12 +307,14 @@ static void command_channel(void)
 	char key[64], *got = NULL;
 
 	/* As the daemon: an ephemeral port, a connect that does not block. */
-	fcntl(s, F_SETFL, O_NONBLOCK);
+	if (!blocking)
+		fcntl(s, F_SETFL, O_NONBLOCK);
 	r = hv_connect(s, TCLO_PORT);
 	p.fd = s;
 	if (r && errno == EINPROGRESS && poll(&p, 1, 20000) == 1)
 		r = getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) || err;
-	tap_report(r == 0, "tclo_connect_nonblocking", "r %d err %d (%s)", r, err, strerror(err));
+	tap_report(r == 0, blocking ? "tclo_connect_blocking" : "tclo_connect_nonblocking",
+		   "r %d err %d (%s)", r, err, strerror(r ? (err > 0 ? err : errno) : 0));
 	fcntl(s, F_SETFL, 0);
 	tap_report(!setsockopt(s, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) &&
 		   !setsockopt(s, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)),
@@ -329,8 +343,9 @@ static void command_channel(void)
 	close(s);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	bool blocking_tclo = argc > 1 && !strcmp(argv[1], "blocking-tclo");
 	int afd = -1, s;
 
 	tap_plan(27);
@@ -341,7 +356,7 @@ int main(void)
 	tap_report(local_cid != VMADDR_CID_ANY, "local_cid", "no CID");
 	rpci_privileged();
 	rpci_unprivileged();
-	command_channel();
+	command_channel(blocking_tclo);
 	/* Nothing listens on 977: the hypervisor resets the request. */
 	s = socket(af, SOCK_STREAM, 0);
 	CHECK_ERRNO("no_endpoint_reset", hv_connect(s, 977), ECONNRESET);
