@@ -38,13 +38,13 @@
 #include <unistd.h>
 
 #include "../../include/uapi/vmci_sockets.h"
+#include "../user/uffd_page.h"
 #include "../user/vsock_conn.h"
 
 #define NOBODY		65534
 #define ROUNDS		50
 #define MAX_ROUNDS	100000
 #define MSG_LEN		64
-#define UFFD_SYSCTL	"/proc/sys/vm/unprivileged_userfaultfd"
 
 static long page_size;
 static double rounds_ms[MAX_ROUNDS];
@@ -112,50 +112,14 @@ static void *stuck_io_thread(void *arg)
 	return NULL;
 }
 
-/* Two pages, the second registered with a new userfaultfd; returns it. */
-static char *uffd_page(int *uffd)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg;
-	char *page;
-
-	*uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (*uffd < 0 || ioctl(*uffd, UFFDIO_API, &api))
-		return NULL;
-	page = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (page == MAP_FAILED)
-		return NULL;
-	memset(page, 0, page_size);
-	page += page_size;
-	reg.range.start = (unsigned long)page;
-	reg.range.len = page_size;
-	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-	return ioctl(*uffd, UFFDIO_REGISTER, &reg) ? NULL : page;
-}
-
-static int uffd_wait_fault(int uffd)
-{
-	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
-	struct uffd_msg msg;
-
-	if (poll(&pfd, 1, 5000) != 1 || read(uffd, &msg, sizeof(msg)) != sizeof(msg))
-		return -1;
-	return msg.event == UFFD_EVENT_PAGEFAULT ? 0 : -1;
-}
-
 static int uffd_serve(int uffd, char *page)
 {
-	struct uffdio_copy copy = { 0 };
 	char *src = calloc(1, page_size);
 	int ret;
 
 	if (!src)
 		return -1;
-	copy.dst = (unsigned long)page;
-	copy.src = (unsigned long)src;
-	copy.len = page_size;
-	ret = ioctl(uffd, UFFDIO_COPY, &copy);
+	ret = uffd_page_fill(uffd, page, src);
 	free(src);
 	return ret;
 }
@@ -180,7 +144,7 @@ static void __attribute__((noreturn)) stuck_child(enum stuck_op op, int to_paren
 	io.buf = op == STUCK_SOCKOPT ? page - sizeof(int) : page;
 	io.fd = a;
 	if ((op == STUCK_RECV && send(b, junk, MSG_LEN, 0) != MSG_LEN) ||
-	    pthread_create(&thread, NULL, stuck_io_thread, &io) || uffd_wait_fault(uffd) ||
+	    pthread_create(&thread, NULL, stuck_io_thread, &io) || uffd_page_wait_fault(uffd, 5000) ||
 	    shutdown(b, SHUT_WR) || write(to_parent, "S", 1) != 1)
 		_exit(1);
 	if (read(from_parent, &go, 1) != 1 || uffd_serve(uffd, page))
@@ -264,20 +228,6 @@ static int run_stuck(enum stuck_op op, int lfd, unsigned int port, int serve_ms)
 	return 0;
 }
 
-static int set_uffd_sysctl(int val)
-{
-	char old = 0, new = '0' + val;
-	int fd = open(UFFD_SYSCTL, O_RDWR);
-	int ret = -1;
-
-	if (fd < 0)
-		return -1;
-	if (read(fd, &old, 1) == 1 && lseek(fd, 0, SEEK_SET) == 0 && write(fd, &new, 1) == 1)
-		ret = old - '0';
-	close(fd);
-	return ret;
-}
-
 int main(int argc, char **argv)
 {
 	int serve_ms = argc > 1 ? atoi(argv[1]) : 3000;
@@ -289,7 +239,7 @@ int main(int argc, char **argv)
 	page_size = sysconf(_SC_PAGESIZE);
 	af = VMCISock_GetAFValueFd(&afd);
 	local_cid = VMCISock_GetLocalCID();
-	old = set_uffd_sysctl(1);
+	old = uffd_sysctl_set(1);
 	lfd = af < 0 ? -1 : listener(&port, 8);
 	if (lfd < 0 || old < 0) {
 		fprintf(stderr, "no vSockets listener (af %d) or no userfaultfd sysctl\n", af);
@@ -310,6 +260,6 @@ int main(int argc, char **argv)
 		if (run_stuck(i, lfd, port, serve_ms))
 			ret = 1;
 	close(lfd);
-	set_uffd_sysctl(old);
+	uffd_sysctl_set(old);
 	return ret;
 }

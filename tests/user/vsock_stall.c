@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "../../include/uapi/vmci_sockets.h"
+#include "uffd_page.h"
 #include "vsock_conn.h"
 #include "tap.h"
 
@@ -44,7 +45,6 @@
 /* When the fault is served at the latest: root's ops end by then or fail. */
 #define SERVE_MS	(2 * BOUND_MS)
 #define MSG_LEN		64
-#define UFFD_SYSCTL	"/proc/sys/vm/unprivileged_userfaultfd"
 #define CHECKS_PER_CASE	4
 
 static long page_size;
@@ -105,59 +105,15 @@ static int drop_privileges(void)
 	       setresuid(NOBODY, NOBODY, NOBODY) ? -1 : 0;
 }
 
-/*
- * Two pages: the first present, the second registered with a new
- * userfaultfd and never touched. Returns the second.
- */
-static void *uffd_page(int *uffd)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg;
-	char *page;
-
-	*uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (*uffd < 0 || ioctl(*uffd, UFFDIO_API, &api))
-		return NULL;
-	page = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (page == MAP_FAILED)
-		return NULL;
-	memset(page, 0, page_size);
-	page += page_size;
-	reg.range.start = (unsigned long)page;
-	reg.range.len = page_size;
-	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-	if (ioctl(*uffd, UFFDIO_REGISTER, &reg))
-		return NULL;
-	return page;
-}
-
-/* Waits up to BOUND_MS for the first fault on the page. */
-static int uffd_wait_fault(int uffd)
-{
-	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
-	struct uffd_msg msg;
-
-	if (poll(&pfd, 1, BOUND_MS) != 1 || read(uffd, &msg, sizeof(msg)) != sizeof(msg))
-		return -1;
-	return msg.event == UFFD_EVENT_PAGEFAULT ? 0 : -1;
-}
-
 static int uffd_serve(int uffd, void *page, unsigned char seed)
 {
 	unsigned char *src = malloc(page_size);
-	struct uffdio_copy copy;
 	int ret;
 
 	if (!src)
 		return -1;
 	fill_pattern(src, page_size, seed);
-	copy.dst = (unsigned long)page;
-	copy.src = (unsigned long)src;
-	copy.len = page_size;
-	copy.mode = 0;
-	copy.copy = 0;
-	ret = ioctl(uffd, UFFDIO_COPY, &copy);
+	ret = uffd_page_fill(uffd, page, src);
 	free(src);
 	return ret;
 }
@@ -221,7 +177,7 @@ static void __attribute__((noreturn)) attacker(enum stuck_op op, int to_parent, 
 		say(to_parent, "pthread_create failed");
 		_exit(1);
 	}
-	if (uffd_wait_fault(uffd)) {
+	if (uffd_page_wait_fault(uffd, BOUND_MS)) {
 		say(to_parent, "%s() never faulted on the page", op_name[op]);
 		_exit(1);
 	}
@@ -421,21 +377,6 @@ static void run_case(enum stuck_op op)
 	close(done[1]);
 }
 
-/* Sets the sysctl to @val; returns the old value, or -1. */
-static int set_uffd_sysctl(int val)
-{
-	char old = 0, new = '0' + val;
-	int fd = open(UFFD_SYSCTL, O_RDWR);
-	int ret = -1;
-
-	if (fd < 0)
-		return -1;
-	if (read(fd, &old, 1) == 1 && lseek(fd, 0, SEEK_SET) == 0 && write(fd, &new, 1) == 1)
-		ret = old - '0';
-	close(fd);
-	return ret;
-}
-
 int main(void)
 {
 	int afd = -1, old_sysctl;
@@ -449,7 +390,7 @@ int main(void)
 	local_cid = VMCISock_GetLocalCID();
 	tap_report(af >= 0 && local_cid != VMADDR_CID_ANY, "setup", "af %d cid %u", af,
 		   local_cid);
-	old_sysctl = set_uffd_sysctl(1);
+	old_sysctl = uffd_sysctl_set(1);
 	tap_report(old_sysctl >= 0, "unprivileged_userfaultfd", "%s: %s", UFFD_SYSCTL,
 		   strerror(errno));
 	if (af < 0 || old_sysctl < 0) {
@@ -460,6 +401,6 @@ int main(void)
 	run_case(STUCK_RECV);
 	run_case(STUCK_SEND);
 	run_case(STUCK_SOCKOPT);
-	set_uffd_sysctl(old_sysctl);
+	uffd_sysctl_set(old_sysctl);
 	return tap_exit_code();
 }
