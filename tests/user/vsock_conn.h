@@ -9,6 +9,7 @@
 #ifndef VSOCK_CONN_H
 #define VSOCK_CONN_H
 
+#include <errno.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -32,19 +33,38 @@ static inline int listener(unsigned int *port, int backlog)
 	return fd;
 }
 
-/* A client connected to {local_cid, @port}, or -1. */
+/* A client connected to {local_cid, @port}, or -1 with connect()'s errno. */
 static inline int connect_to(unsigned int port)
 {
 	struct sockaddr_vm a = vm_addr(local_cid, port);
-	int fd = socket(af, SOCK_STREAM, 0);
+	int fd = socket(af, SOCK_STREAM, 0), err;
 
 	if (fd < 0)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		err = errno;
 		close(fd);
+		errno = err;
 		return -1;
 	}
 	return fd;
+}
+
+/*
+ * @client (a connected socket, or -1) and the end @lfd accepts for it:
+ * *a and *b, or -1 with both closed.
+ */
+static inline int accept_pair(int lfd, int client, int *a, int *b)
+{
+	*a = client;
+	if (client < 0)
+		return -1;
+	*b = accept(lfd, NULL, NULL);
+	if (*b < 0) {
+		close(client);
+		return -1;
+	}
+	return 0;
 }
 
 /* A connected pair through a fresh listener: *a the client, *b the accepted end. */

@@ -46,7 +46,7 @@ struct timeval64 {
 	int64_t tv_usec;
 };
 
-#include "vsock_addr.h"
+#include "vsock_conn.h"
 
 static double seconds_since(const struct timespec *t0)
 {
@@ -66,56 +66,12 @@ static unsigned int local_port(int fd)
 	return a.svm_port;
 }
 
-/* A listener on {ANY, dynamic port}; the port in *port. */
-static int listener(unsigned int *port, int backlog)
-{
-	struct sockaddr_vm a = vm_addr(VMADDR_CID_ANY, VMADDR_PORT_ANY);
-	int fd = socket(af, SOCK_STREAM, 0);
-
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, backlog)) {
-		close(fd);
-		return -1;
-	}
-	*port = local_port(fd);
-	return fd;
-}
-
 /* Connects @fd (a fresh stream socket) to our own @port; connect()'s result. */
 static int connect_fd(int fd, unsigned int port)
 {
 	struct sockaddr_vm a = vm_addr(local_cid, port);
 
 	return connect(fd, (struct sockaddr *)&a, sizeof(a));
-}
-
-static int connect_to(unsigned int port)
-{
-	int fd = socket(af, SOCK_STREAM, 0);
-
-	if (fd >= 0 && connect_fd(fd, port)) {
-		int err = errno;
-
-		close(fd);
-		errno = err;
-		return -1;
-	}
-	return fd;
-}
-
-/* A connected pair: *a the client, *b the accepted end. */
-static int pair(int lfd, unsigned int port, int *a, int *b)
-{
-	*a = connect_to(port);
-	if (*a < 0)
-		return -1;
-	*b = accept(lfd, NULL, NULL);
-	if (*b < 0) {
-		close(*a);
-		return -1;
-	}
-	return 0;
 }
 
 static int inq(int fd)
@@ -173,7 +129,7 @@ static void test_rcvlowat(int lfd, unsigned int port)
 	int a = -1, b = -1, ep, r, lowat = 100, started;
 	ssize_t n;
 
-	if (pair(lfd, port, &a, &b))
+	if (accept_pair(lfd, connect_to(port), &a, &b))
 		printf("# rcvlowat pair: %s\n", strerror(errno));
 	memset(buf, 'x', sizeof(buf));
 	tap_report(setsockopt(b, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)) == 0,
@@ -303,7 +259,7 @@ static void test_epoll(int lfd, unsigned int port)
 	uint32_t ev1 = 0, ev2 = 0;
 	char c = 'e';
 
-	if (pair(lfd, port, &a, &b))
+	if (accept_pair(lfd, connect_to(port), &a, &b))
 		printf("# epoll pair: %s\n", strerror(errno));
 
 	/* Level-triggered: reported as long as the byte is there. */
@@ -501,7 +457,7 @@ static void test_stream_errnos(int lfd, unsigned int port)
 	int a = -1, b = -1, fd;
 	char c = 'q', in = 0;
 
-	if (pair(lfd, port, &a, &b))
+	if (accept_pair(lfd, connect_to(port), &a, &b))
 		printf("# errno pair: %s\n", strerror(errno));
 	send(a, &c, 1, MSG_NOSIGNAL);
 	CHECK_ERRNO("stream_recv_errqueue_eagain", recv(b, &in, 1, MSG_ERRQUEUE | MSG_DONTWAIT),

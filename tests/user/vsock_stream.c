@@ -27,7 +27,7 @@
 
 #include "../../include/uapi/vmci_sockets.h"
 #include "tap.h"
-#include "vsock_addr.h"
+#include "vsock_conn.h"
 #include "vsock_ctl.h"
 
 #ifndef SIOCINQ
@@ -43,7 +43,7 @@
 #define THREAD_STACK	(256 * 1024)
 #define IO_BUF		65536
 
-/* Queue size connect_to() proposes; 0 leaves the default. */
+/* Queue size connect_sized() proposes; 0 leaves the default. */
 static unsigned long long client_queue;
 
 static int stream_socket(void)
@@ -51,25 +51,8 @@ static int stream_socket(void)
 	return socket(af, SOCK_STREAM, 0);
 }
 
-/* A listener on {ANY, dynamic port}; the port in *port. */
-static int listener(unsigned int *port, int backlog)
-{
-	struct sockaddr_vm a = vm_addr(VMADDR_CID_ANY, VMADDR_PORT_ANY);
-	socklen_t len = sizeof(a);
-	int fd = stream_socket();
-
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) || listen(fd, backlog)) {
-		close(fd);
-		return -1;
-	}
-	*port = a.svm_port;
-	return fd;
-}
-
-static int connect_to(unsigned int port)
+/* connect_to(), with the queue size client_queue asks for. */
+static int connect_sized(unsigned int port)
 {
 	struct sockaddr_vm a = vm_addr(local_cid, port);
 	int fd = stream_socket();
@@ -86,20 +69,6 @@ static int connect_to(unsigned int port)
 		return -1;
 	}
 	return fd;
-}
-
-/* A connected pair: *a the client, *b the accepted end. */
-static int pair(int lfd, unsigned int port, int *a, int *b)
-{
-	*a = connect_to(port);
-	if (*a < 0)
-		return -1;
-	*b = accept(lfd, NULL, NULL);
-	if (*b < 0) {
-		close(*a);
-		return -1;
-	}
-	return 0;
 }
 
 /* A thread with a small stack; 0 on success, as pthread_create. */
@@ -250,7 +219,7 @@ static int echo_run(int fd, size_t total, size_t chunk, unsigned int seed, char 
 
 static int echo_once(unsigned int port, size_t total, size_t chunk, char *why, size_t whylen)
 {
-	int fd = connect_to(port);
+	int fd = connect_sized(port);
 
 	if (fd < 0) {
 		snprintf(why, whylen, "connect: %s", strerror(errno));
@@ -302,7 +271,7 @@ struct conc {
 static void *conc_client(void *arg)
 {
 	struct conc *c = arg;
-	int fd = connect_to(c->port);
+	int fd = connect_sized(c->port);
 
 	if (fd < 0)
 		snprintf(c->why, sizeof(c->why), "connect: %s", strerror(errno));
@@ -374,7 +343,7 @@ static void test_no_listener(void)
 
 	/* A port that was free a moment ago and is again. */
 	close(lfd);
-	CHECK_ERRNO("connect_no_listener_econnreset", connect_to(port), ECONNRESET);
+	CHECK_ERRNO("connect_no_listener_econnreset", connect_sized(port), ECONNRESET);
 
 	fd = stream_socket();
 	fcntl(fd, F_SETFL, O_NONBLOCK);
@@ -504,7 +473,7 @@ static void test_shutdown_and_io(int lfd, unsigned int port)
 	char buf[256] = "hello";
 	struct sigaction sa = { .sa_handler = SIG_IGN };
 
-	if (pair(lfd, port, &a, &b)) {
+	if (accept_pair(lfd, connect_sized(port), &a, &b)) {
 		tap_report(0, "pair", "%s", strerror(errno));
 		return;
 	}
@@ -542,7 +511,7 @@ static void test_shutdown_and_io(int lfd, unsigned int port)
 	close(a);
 
 	/* MSG_WAITALL gathers several writes. */
-	if (!pair(lfd, port, &a, &b)) {
+	if (!accept_pair(lfd, connect_sized(port), &a, &b)) {
 		if (fork() == 0) {
 			int i;
 
@@ -572,7 +541,7 @@ static void test_peer_close_while_reading(int lfd, unsigned int port)
 	char c;
 	pthread_t t;
 
-	if (pair(lfd, port, &a, &b))
+	if (accept_pair(lfd, connect_sized(port), &a, &b))
 		return;
 	pthread_create(&t, NULL, close_later, (void *)(intptr_t)b);
 	tap_check_int("peer_close_wakes_blocked_reader", read(a, &c, 1), 0);
@@ -587,7 +556,7 @@ static void test_close_listener_with_queue(void)
 	char ch;
 
 	for (i = 0; i < 3; i++)
-		c[i] = connect_to(port);
+		c[i] = connect_sized(port);
 	close(lfd);
 	for (i = 0; i < 3; i++) {
 		if (c[i] < 0 || read(c[i], &ch, 1) != 0)
@@ -595,7 +564,7 @@ static void test_close_listener_with_queue(void)
 		close(c[i]);
 	}
 	tap_report(ok, "close_listener_with_accept_queue_eof", "");
-	CHECK_ERRNO("connect_after_listener_closed", connect_to(port), ECONNRESET);
+	CHECK_ERRNO("connect_after_listener_closed", connect_sized(port), ECONNRESET);
 }
 
 /* --- Signals at blocking calls ------------------------------------------ */
@@ -736,7 +705,7 @@ static void test_recv_signals(int lfd, unsigned int port)
 	ssize_t r;
 	char c = 0;
 
-	if (pair(lfd, port, &a, &b)) {
+	if (accept_pair(lfd, connect_sized(port), &a, &b)) {
 		tap_report(0, "recv_signals_pair", "%s", strerror(errno));
 		return;
 	}
@@ -775,7 +744,7 @@ static void test_send_signals(int lfd, unsigned int port)
 	int a, b, err, inq = -1;
 	ssize_t r, n;
 
-	if (!buf || !got || pair(lfd, port, &a, &b)) {
+	if (!buf || !got || accept_pair(lfd, connect_sized(port), &a, &b)) {
 		tap_report(0, "send_signals_pair", "%s", strerror(errno));
 		free(buf);
 		free(got);
@@ -803,7 +772,7 @@ static void test_send_signals(int lfd, unsigned int port)
 	 * signal ends it with the count written, as for TCP; those bytes stay
 	 * queued and intact.
 	 */
-	if (pair(lfd, port, &a, &b)) {
+	if (accept_pair(lfd, connect_sized(port), &a, &b)) {
 		tap_report(0, "send_signals_pair", "%s", strerror(errno));
 		free(buf);
 		free(got);
@@ -839,7 +808,7 @@ static void test_peer_close_blocked_writer(int lfd, unsigned int port, int flags
 	int a, b, err, closed;
 	ssize_t r;
 
-	if (pair(lfd, port, &a, &b)) {
+	if (accept_pair(lfd, connect_sized(port), &a, &b)) {
 		tap_report(0, "peer_close_writer_pair", "%s", strerror(errno));
 		return;
 	}
@@ -871,7 +840,7 @@ static void test_peer_close_poll(int lfd, unsigned int port)
 	int a, b, r, closed;
 	char c;
 
-	if (pair(lfd, port, &a, &b)) {
+	if (accept_pair(lfd, connect_sized(port), &a, &b)) {
 		tap_report(0, "peer_close_poll_pair", "%s", strerror(errno));
 		return;
 	}
@@ -893,7 +862,7 @@ static void test_peer_close_poll(int lfd, unsigned int port)
 	close(a);
 
 	/* A writer polling on a full queue wakes writable, then gets EPIPE. */
-	if (pair(lfd, port, &a, &b)) {
+	if (accept_pair(lfd, connect_sized(port), &a, &b)) {
 		tap_report(0, "peer_close_poll_pair", "%s", strerror(errno));
 		return;
 	}
