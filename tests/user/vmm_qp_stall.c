@@ -10,7 +10,11 @@
  *   A's pair waits in the fault, and A then detaches, which has to wait
  *   for that copy to finish with its memory.
  * Meanwhile VMM B, another context in a child process, allocates, maps
- * and detaches a pair of its own and must be done within B_BOUND_MS.
+ * and detaches a pair of its own and must be done within B_BOUND_MS. In
+ * the copy case A also sends WAITING_WRITE for the stalled stream, and a
+ * connection between two other local sockets must still be made within
+ * B_BOUND_MS: the control worker that serves every socket must not wait
+ * for A's pair.
  * Then the fault is served and A's call must complete. B runs in a
  * child because a VMM blocked in the kernel cannot be interrupted: the
  * parent only waits for its report, with a bound, and serves the fault
@@ -44,7 +48,7 @@
 #define B_RID		0x9100u
 #define C_RID		0x9200u
 #define B_BOUND_MS	3000
-#define PLAN		20
+#define PLAN		22
 
 /* vSockets over VMCI (facts section 7): the VMM plays a guest's client. */
 #define HOST_PORT	7100u
@@ -53,6 +57,7 @@
 #define SEND_LEN	(2 * PAGE)
 #define PKT_OFFER	3
 #define PKT_ATTACH	4
+#define PKT_WAITING_WRITE 9
 #define PKT_REQUEST2	11
 #define PKT_NEGOTIATE2	12
 #define PROTO_QSTATE	1
@@ -409,6 +414,34 @@ static void *send_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * A connection between two local sockets, which needs the control worker
+ * for each of its packets: 1 if it is made within B_BOUND_MS.
+ */
+static int local_connect_in_time(int family)
+{
+	struct sockaddr_vm a = { .svm_family = family, .svm_cid = VMADDR_CID_ANY,
+				 .svm_port = VMADDR_PORT_ANY };
+	int lfd = socket(family, SOCK_STREAM, 0);
+	int c = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct pollfd p = { .fd = c, .events = POLLOUT };
+	socklen_t len = sizeof(a);
+	int err = -1, ok = 0;
+
+	if (lfd >= 0 && c >= 0 && !bind(lfd, (struct sockaddr *)&a, sizeof(a)) &&
+	    !getsockname(lfd, (struct sockaddr *)&a, &len) && !listen(lfd, 1)) {
+		a.svm_cid = VMCISock_GetLocalCID();
+		len = sizeof(err);
+		if ((!connect(c, (struct sockaddr *)&a, sizeof(a)) || errno == EINPROGRESS) &&
+		    poll(&p, 1, B_BOUND_MS) == 1 &&
+		    !getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &len))
+			ok = err == 0;
+	}
+	close(c);
+	close(lfd);
+	return ok;
+}
+
 /* VMM A's detach, which has to wait for the host's copy on its own pair. */
 static void *detach_thread(void *arg)
 {
@@ -466,6 +499,16 @@ static void test_host_copy_stall(int uffd, int family)
 	usleep(300000);
 	printf("# VMM A's detach %s while the copy is stalled\n",
 	       __atomic_load_n(&a.done, __ATOMIC_ACQUIRE) ? "returned" : "waits");
+	/*
+	 * A, as an old peer would, says it waits to write on that stream.
+	 * The host's control worker, which every connection shares, must
+	 * not wait for A's pair memory to answer it: a new connection
+	 * between two other sockets is still made in time.
+	 */
+	tap_report(!ctl_send(a.fd, cid, PKT_WAITING_WRITE, 0), "copy_a_sends_waiting_write",
+		   "%s", strerror(errno));
+	tap_report(local_connect_in_time(family), "copy_control_worker_not_held",
+		   "a local connect was not made within %d ms", B_BOUND_MS);
 
 	b_check(&b, "copy");
 
