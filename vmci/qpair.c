@@ -42,9 +42,14 @@ static const struct vmci_qpair_backend *backend_for(u32 flags)
 }
 
 /* See struct vmci_qpair_backend: the queues may only be touched in between. */
+static int lock_queues_how(const struct vmcix_qpair *qp, bool nowait)
+{
+	return qp->backend->lock_queues ? qp->backend->lock_queues(qp, nowait) : VMCI_SUCCESS;
+}
+
 static int lock_queues(const struct vmcix_qpair *qp)
 {
-	return qp->backend->lock_queues ? qp->backend->lock_queues(qp) : VMCI_SUCCESS;
+	return lock_queues_how(qp, false);
 }
 
 static void unlock_queues(const struct vmcix_qpair *qp)
@@ -187,13 +192,13 @@ EXPORT_SYMBOL_GPL(vmcix_qpair_detach);
 static s64 snapshot(const struct vmcix_qpair *qpair,
 		    s64 (*measure)(const struct vmci_queue *produce_q,
 				   const struct vmci_queue *consume_q),
-		    bool peer_view)
+		    bool peer_view, bool nowait)
 {
 	s64 result;
 
 	if (!qpair)
 		return VMCI_ERROR_INVALID_ARGS;
-	result = lock_queues(qpair);
+	result = lock_queues_how(qpair, nowait);
 	if (result < VMCI_SUCCESS)
 		return result;
 	if (peer_view)
@@ -206,25 +211,43 @@ static s64 snapshot(const struct vmcix_qpair *qpair,
 
 s64 vmcix_qpair_produce_free_space(const struct vmcix_qpair *qpair)
 {
-	return snapshot(qpair, vmci_queue_free_space, false);
+	return snapshot(qpair, vmci_queue_free_space, false, false);
 }
 EXPORT_SYMBOL_GPL(vmcix_qpair_produce_free_space);
 
 s64 vmcix_qpair_produce_buf_ready(const struct vmcix_qpair *qpair)
 {
-	return snapshot(qpair, vmci_queue_ready_bytes, true);
+	return snapshot(qpair, vmci_queue_ready_bytes, true, false);
 }
 EXPORT_SYMBOL_GPL(vmcix_qpair_produce_buf_ready);
 
 s64 vmcix_qpair_consume_free_space(const struct vmcix_qpair *qpair)
 {
-	return snapshot(qpair, vmci_queue_free_space, true);
+	return snapshot(qpair, vmci_queue_free_space, true, false);
 }
 EXPORT_SYMBOL_GPL(vmcix_qpair_consume_free_space);
 
+/*
+ * The two a peer's WAITING_READ and WAITING_WRITE ask about, for callers
+ * that serve other sockets too and must not wait for one pair's memory:
+ * VMCI_ERROR_WOULD_BLOCK while a VMM maps or unmaps it (qpair_broker.c),
+ * where the other two would wait for any copy in progress to finish.
+ */
+s64 vmcix_qpair_produce_buf_ready_nowait(const struct vmcix_qpair *qpair)
+{
+	return snapshot(qpair, vmci_queue_ready_bytes, true, true);
+}
+EXPORT_SYMBOL_GPL(vmcix_qpair_produce_buf_ready_nowait);
+
+s64 vmcix_qpair_consume_free_space_nowait(const struct vmcix_qpair *qpair)
+{
+	return snapshot(qpair, vmci_queue_free_space, true, true);
+}
+EXPORT_SYMBOL_GPL(vmcix_qpair_consume_free_space_nowait);
+
 s64 vmcix_qpair_consume_buf_ready(const struct vmcix_qpair *qpair)
 {
-	return snapshot(qpair, vmci_queue_ready_bytes, false);
+	return snapshot(qpair, vmci_queue_ready_bytes, false, false);
 }
 EXPORT_SYMBOL_GPL(vmcix_qpair_consume_buf_ready);
 

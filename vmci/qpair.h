@@ -37,13 +37,14 @@ struct vmcix_qpair;
  * memory can go away under a live endpoint (the broker's, when the VMM
  * unmaps or leaves) brackets every data-path access with them. lock
  * returns VMCI_SUCCESS with the queues usable until unlock, or an error
- * with nothing held. They may sleep.
+ * with nothing held. They may sleep, unless @nowait: lock then returns
+ * VMCI_ERROR_WOULD_BLOCK instead of waiting.
  */
 struct vmci_qpair_backend {
 	int (*alloc)(struct vmcix_qpair *qp, struct vmci_handle handle, u32 peer,
 		     u32 flags, u32 priv_flags);
 	void (*detach)(struct vmcix_qpair *qp);
-	int (*lock_queues)(const struct vmcix_qpair *qp);
+	int (*lock_queues)(const struct vmcix_qpair *qp, bool nowait);
 	void (*unlock_queues)(const struct vmcix_qpair *qp);
 };
 

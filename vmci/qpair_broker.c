@@ -753,12 +753,19 @@ static void broker_detach(struct vmcix_qpair *qp)
 	mutex_unlock(&broker_lock);
 }
 
-/* The VMM's memory may be absent (not mapped yet, unmapped, VMM gone). */
-static int broker_lock_queues(const struct vmcix_qpair *qp)
+/*
+ * The VMM's memory may be absent (not mapped yet, unmapped, VMM gone).
+ * A reader can wait here for as long as a fault takes: a mapping change
+ * waits for a stuck copy, and readers queue behind it.
+ */
+static int broker_lock_queues(const struct vmcix_qpair *qp, bool nowait)
 {
 	struct broker_entry *e = qp->backend_data;
 
-	down_read(&e->mem_lock);
+	if (!nowait)
+		down_read(&e->mem_lock);
+	else if (!down_read_trylock(&e->mem_lock))
+		return VMCI_ERROR_WOULD_BLOCK;
 	if (e->mapped)
 		return VMCI_SUCCESS;
 	up_read(&e->mem_lock);

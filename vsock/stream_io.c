@@ -190,6 +190,17 @@ static void vmsock_pkt_before_sleep(struct sock *sk, u8 type)
 		vmsock_stream_send_ctl(sk, type, 0);
 }
 
+/*
+ * Locked, on the control worker, which serves every socket: so the queue
+ * figures are taken without waiting. A pair whose VMM is mapping or
+ * unmapping it (behind a host copy stuck in a fault, perhaps) answers
+ * VMCI_ERROR_WOULD_BLOCK, and the answer is left to the flag: our next
+ * write sends WROTE, our next read READ. Nothing is lost by that. A
+ * peer waits to read only on an empty queue and to write only on a full
+ * one, and the write that fills the empty queue or the read that frees
+ * the full one notifies anyway; the check here only covers a write or
+ * read that ran before the WAITING packet came.
+ */
 void vmsock_stream_peer_waiting(struct sock *sk, u8 type)
 {
 	struct vmsock_sock *vsk = vmsock_sk(sk);
@@ -198,13 +209,13 @@ void vmsock_stream_peer_waiting(struct sock *sk, u8 type)
 		return;
 	if (type == VMSOCK_PKT_WAITING_READ) {
 		vsk->st.peer_waiting_read = true;
-		if (vmcix_qpair_produce_buf_ready(vsk->st.qpair) > 0) {
+		if (vmcix_qpair_produce_buf_ready_nowait(vsk->st.qpair) > 0) {
 			vsk->st.peer_waiting_read = false;
 			vmsock_notify_peer(sk, VMSOCK_PKT_WROTE);
 		}
 	} else {
 		vsk->st.peer_waiting_write = true;
-		if (vmcix_qpair_consume_free_space(vsk->st.qpair) > 0) {
+		if (vmcix_qpair_consume_free_space_nowait(vsk->st.qpair) > 0) {
 			vsk->st.peer_waiting_write = false;
 			vmsock_notify_peer(sk, VMSOCK_PKT_READ);
 		}

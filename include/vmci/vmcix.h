@@ -163,5 +163,7 @@ s64 vmcix_qpair_produce_free_space(const struct vmcix_qpair *qpair);
 s64 vmcix_qpair_produce_buf_ready(const struct vmcix_qpair *qpair);
 s64 vmcix_qpair_consume_free_space(const struct vmcix_qpair *qpair);
 s64 vmcix_qpair_consume_buf_ready(const struct vmcix_qpair *qpair);
+s64 vmcix_qpair_produce_buf_ready_nowait(const struct vmcix_qpair *qpair);
+s64 vmcix_qpair_consume_free_space_nowait(const struct vmcix_qpair *qpair);
 
 #endif /* VMCIX_H */
