@@ -11,6 +11,11 @@
  * programs a second the fuzzer runs under TCG, a rarer value (resource 7,
  * the first plant) was not found in 420 s.
  *
+ * The second plant is for the hostile-device fuzzer (make fuzz-device): a
+ * guest that is told a queue pair with the invalid handle lost its peer.
+ * No host does that; only the device model's `junk detach-invalid` does,
+ * so the target must pick that fault among the others to report it.
+ *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
 #ifndef VMCI_FUZZ_PLANT_H
@@ -33,8 +38,21 @@ static inline void vmci_fuzz_plant(const struct vmci_dbell_notify_resource_info 
 		return;
 	WARN(1, "vmci: planted fuzz bug (VMCI_FUZZ_PLANT build)\n");
 }
+
+static inline void vmci_fuzz_plant_event(const struct vmci_event_data_max *ev)
+{
+	if (ev->event_data.event != VMCI_EVENT_QP_PEER_DETACH)
+		return;
+	if (!vmci_handle_is_invalid(ev->payload.qp_payload.handle))
+		return;
+	WARN(1, "vmci: planted device fuzz bug (VMCI_FUZZ_PLANT build)\n");
+}
 #else
 static inline void vmci_fuzz_plant(const struct vmci_dbell_notify_resource_info *info)
+{
+}
+
+static inline void vmci_fuzz_plant_event(const struct vmci_event_data_max *ev)
 {
 }
 #endif
