@@ -160,10 +160,14 @@ static void *dgrams(void *arg)
 		}
 		r = dgram_round(d, echo_port, 1 + rand_r(&seed) % 4096, salt++);
 		if (r < 0) {
-			/* A stale echo could arrive late: start over on a new socket. */
+			/*
+			 * A stale echo could arrive late: start over on a new
+			 * socket. A send refused at once would spin: pause.
+			 */
 			c->round_failed++;
 			close(d);
 			d = -1;
+			usleep(10000);
 			continue;
 		}
 		c->rounds++;
@@ -186,6 +190,7 @@ static int ask(const char *word, const char *want, int tries, char *answer, size
 	ssize_t r;
 	int d, i;
 
+	answer[0] = 0;
 	for (i = 0; i < tries; i++) {
 		d = socket(AF_VSOCK, SOCK_DGRAM, 0);
 		if (d < 0) {
@@ -289,7 +294,7 @@ int main(int argc, char **argv)
 	tap_report(s_rounds + dc.rounds > 0, "traffic_during_faults", "no round trip at all");
 
 	tap_report(!ask("status", "stopped", 60, answer, sizeof(answer)), "faults_stopped",
-		   "last answer: %s", answer);
+		   "last answer: \"%s\"", answer);
 	printf("# fuzz host: %s\n", answer);
 	tap_report(!stream_after(), "stream_after_faults", "no echo within %d s", SETTLE_SECS);
 	tap_report(!dgram_after(), "dgram_after_faults", "no echo within %d s", SETTLE_SECS);

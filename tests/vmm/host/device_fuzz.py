@@ -39,8 +39,12 @@ JUNK = ["event-short", "event-long", "event-unknown", "event-bare", "detach-unkn
         "dma-resize"]
 # Events the model raises bare (no payload): the ones that need one arrive short.
 EVENTS = [0, 1, 2, 3, 4, 7, 8]
-# Hypercalls a running guest makes again: doorbells, notify bitmap, queue pairs.
-FAIL_RIDS = [2, 3, 4, 5, 10, 11]
+# Hypercalls a running guest makes again: doorbells and queue pairs. Not
+# SET_NOTIFY_BITMAP (2): only the set-up after a reset sends it, and a
+# device that refuses that set-up is left alone until an unbind and bind,
+# by design (vmci_guest_recover_work()), so the check after the faults
+# would fail on a refusal, not on a bug.
+FAIL_RIDS = [3, 4, 5, 10, 11]
 FAIL_RESULTS = [-1, -3, -19, -20]
 # (kind, weight). A CID change ends every stream, a reset takes the guest
 # seconds to recover from: both rare, and resets RESET_GAP seconds apart,
