@@ -29,7 +29,7 @@ CHECKPATCH_FLAGS = --strict --no-tree --terse --show-types \
 
 .PHONY: all modules clean check style install install-files install-package-files \
 	install-policy dkms-install dkms-remove deb test canary demo bench bench-guest \
-	bench-close bench-stall tools install-tools stress fuzz fuzz-plant
+	bench-close bench-stall tools install-tools stress fuzz fuzz-plant fuzz-device
 
 all: modules
 
@@ -136,6 +136,13 @@ fuzz:
 # bug must be found, minimised and replayed (tests/fuzz, vmci/fuzz_plant.h).
 fuzz-plant:
 	FUZZ_SECS=$${FUZZ_SECS:-60} FUZZ_OPS=0 FUZZ_PLANT=y tests/fuzz/run
+
+# The hostile device: the VMCI device model's faults at random under our
+# guest stack's traffic, in a guest-model VM (tests/lib/fuzz_device.sh).
+# FUZZ_SECS (default 120), FUZZ_SEED (printed; replays the choices) and
+# FUZZ_PLANT=y (the planted guest bug: the run must fail) from the environment.
+fuzz-device:
+	tests/fuzz/device-run
 
 # Numbers only (vmsock beside AF_UNIX, TCP/UDP and vsock_loopback in one VM
 # run); BENCH_SCALE > 1 shrinks the transfers.

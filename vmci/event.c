@@ -19,6 +19,7 @@
 #include <vmci/vmcix.h>
 
 #include "event.h"
+#include "fuzz_plant.h"
 
 /*
  * @id, @event, @cb and @client_data never change once published.
@@ -246,6 +247,7 @@ static int deliver_checked(const void *data, u64 size)
 	if (size < sizeof(struct vmci_event_data) + event_payload_size(ev.event_data.event))
 		return VMCI_ERROR_INVALID_ARGS;
 
+	vmci_fuzz_plant_event(&ev);
 	deliver(&ev);
 	return VMCI_SUCCESS;
 }

@@ -87,7 +87,8 @@ make_guest_model_initramfs() {
 	for applet in $(/bin/busybox --list); do
 		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
 	done
-	cp "$TESTS_DIR/vm/guest-model-init" "$root/init"
+	# GUEST_MODEL_INIT: another PID 1 for the same VM (make fuzz-device).
+	cp "${GUEST_MODEL_INIT:-$TESTS_DIR/vm/guest-model-init}" "$root/init"
 	cp "$TESTS_DIR/vm/gcov-dump" "$root/bin/"
 	cp "$TESTS_DIR/vm/vmlib" "$root/bin/"
 	cp "$mods"/vmci/vmci.ko "$mods"/vsock/vmsock.ko "$mods"/testmod/vmci_test_endpoint.ko \
