@@ -160,8 +160,9 @@ static int guest_alloc(struct vmcix_qpair *qp, struct vmci_handle handle, u32 pe
 	if (result < VMCI_SUCCESS)
 		goto err_unlock;
 	result = VMCI_ERROR_NO_MEM;
-	e->produce_q = vmci_queue_alloc(qp->produce_size);
-	e->consume_q = vmci_queue_alloc(qp->consume_size);
+	/* The hypervisor maps these pages: zeroed, see vmci_queue_alloc(). */
+	e->produce_q = vmci_queue_alloc(qp->produce_size, true);
+	e->consume_q = vmci_queue_alloc(qp->consume_size, true);
 	if (!e->produce_q || !e->consume_q)
 		goto err_unlock;
 	result = vmci_resource_add(&e->qres.res, VMCI_RESOURCE_TYPE_QPAIR_GUEST, handle);

@@ -31,6 +31,17 @@
  * entry and is given back when the queues are freed, from whichever
  * context frees them; attaching costs nothing.
  *
+ * Ring pages are not zeroed (vmci_queue_alloc()). Nothing outside this
+ * kernel maps them: no hypercall names them, and the host broker never
+ * takes VMCI_QPFLAG_LOCAL. The headers are kernel memory that only
+ * vmci_queue_enqueue() and vmci_queue_dequeue() write, and both ends
+ * reach the rings only through those two, so the only read of a ring is
+ * a dequeue or peek of the bytes between consumer_head and
+ * producer_tail: bytes the producer wrote during this pair's life, as it
+ * advances the tail by what copy_from_iter() stored, not by what it was
+ * asked for. The same holds for pipe and socket buffer pages, which the
+ * kernel does not zero either.
+ *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
 #include <linux/mutex.h>
@@ -105,8 +116,8 @@ static int create_locked(struct vmcix_qpair *qp, struct vmci_handle handle, u32 
 		return VMCI_ERROR_NO_MEM;
 	}
 	e->charge = charge;
-	e->produce_q = vmci_queue_alloc(qp->produce_size);
-	e->consume_q = vmci_queue_alloc(qp->consume_size);
+	e->produce_q = vmci_queue_alloc(qp->produce_size, false);
+	e->consume_q = vmci_queue_alloc(qp->consume_size, false);
 	if (!e->produce_q || !e->consume_q) {
 		entry_free(e);
 		return VMCI_ERROR_NO_MEM;

@@ -24,13 +24,21 @@ void vmci_queue_header_init(struct vmci_queue_header *hdr, struct vmci_handle ha
 }
 
 /*
- * Zeroed so that a peer mapping the pages never sees old kernel data.
+ * Ring pages are zeroed when @zero says a peer outside this kernel maps
+ * them, so that it never sees old kernel data. A ring only this kernel
+ * reads needs no zeroing: vmci_queue_dequeue() copies out nothing but
+ * the bytes between consumer_head and producer_tail, and the producer
+ * moves the tail past a byte only after writing it (see qpair_local.c
+ * for why that holds for local pairs). Zeroing was most of a local
+ * connect's cost (docs/testing.md, connection rate); kernels booted
+ * with init_on_alloc zero every page anyway.
  * Everything is __GFP_ACCOUNT: a queue is made on behalf of a user, and
  * vmcix_qpair_alloc_for() points the charge at that user's memory cgroup
  * (kvcalloc's vmalloc fallback charges its pages the same way).
  */
-struct vmci_queue *vmci_queue_alloc(u64 size)
+struct vmci_queue *vmci_queue_alloc(u64 size, bool zero)
 {
+	gfp_t gfp = GFP_KERNEL_ACCOUNT | (zero ? __GFP_ZERO : 0);
 	struct vmci_queue *q;
 	unsigned int i;
 
@@ -53,7 +61,7 @@ struct vmci_queue *vmci_queue_alloc(u64 size)
 		goto fail;
 
 	for (i = 0; i < q->num_pages; i++) {
-		q->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+		q->pages[i] = alloc_page(gfp);
 		if (!q->pages[i])
 			goto fail;
 	}

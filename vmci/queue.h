@@ -66,12 +66,14 @@ static inline u64 vmci_queue_header_consumer_head(const struct vmci_queue_header
 void vmci_queue_header_init(struct vmci_queue_header *hdr, struct vmci_handle handle);
 
 /*
- * Queue in kernel memory (local and guest pairs, tests): zeroed header
- * and ring pages, all charged to the current (or active) memory cgroup.
+ * Queue in kernel memory (local and guest pairs, tests): zeroed header;
+ * ring pages zeroed if @zero, which every caller whose pages anything
+ * outside this kernel maps (guest pairs: the hypervisor) must ask for.
+ * All of it is charged to the current (or active) memory cgroup.
  * NULL for size 0, sizes over VMCI_QUEUE_MAX_SIZE or no memory.
  * vmci_queue_free() only takes queues from here.
  */
-struct vmci_queue *vmci_queue_alloc(u64 size);
+struct vmci_queue *vmci_queue_alloc(u64 size, bool zero);
 void vmci_queue_free(struct vmci_queue *q);
 
 /*

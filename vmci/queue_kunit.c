@@ -64,9 +64,9 @@ static struct qp *qp_setup(struct kunit *test, u64 a_to_b_size, u64 b_to_a_size)
 {
 	struct qp *qp = test->priv;
 
-	qp->a_to_b = vmci_queue_alloc(a_to_b_size);
+	qp->a_to_b = vmci_queue_alloc(a_to_b_size, true);
 	KUNIT_ASSERT_NOT_NULL(test, qp->a_to_b);
-	qp->b_to_a = vmci_queue_alloc(b_to_a_size);
+	qp->b_to_a = vmci_queue_alloc(b_to_a_size, true);
 	KUNIT_ASSERT_NOT_NULL(test, qp->b_to_a);
 	vmci_queue_header_init(qp->a_to_b->q_header, QP_HANDLE);
 	vmci_queue_header_init(qp->b_to_a->q_header, QP_HANDLE);
@@ -171,10 +171,10 @@ KUNIT_ARRAY_PARAM(ring_size, ring_sizes, size_desc);
 
 static void alloc_rejects_empty_and_oversized(struct kunit *test)
 {
-	KUNIT_EXPECT_NULL(test, vmci_queue_alloc(0));
-	KUNIT_EXPECT_NULL(test, vmci_queue_alloc(VMCI_QUEUE_MAX_SIZE + 1));
-	KUNIT_EXPECT_NULL(test, vmci_queue_alloc(1ULL << 63));
-	KUNIT_EXPECT_NULL(test, vmci_queue_alloc(U64_MAX));
+	KUNIT_EXPECT_NULL(test, vmci_queue_alloc(0, true));
+	KUNIT_EXPECT_NULL(test, vmci_queue_alloc(VMCI_QUEUE_MAX_SIZE + 1, true));
+	KUNIT_EXPECT_NULL(test, vmci_queue_alloc(1ULL << 63, true));
+	KUNIT_EXPECT_NULL(test, vmci_queue_alloc(U64_MAX, true));
 }
 
 static void alloc_rounds_up_to_whole_pages(struct kunit *test)
@@ -189,7 +189,7 @@ static void alloc_rounds_up_to_whole_pages(struct kunit *test)
 	unsigned int i, p;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct vmci_queue *q = vmci_queue_alloc(cases[i].size);
+		struct vmci_queue *q = vmci_queue_alloc(cases[i].size, true);
 
 		KUNIT_ASSERT_NOT_NULL(test, q);
 		KUNIT_EXPECT_EQ(test, q->size, cases[i].size);
@@ -744,6 +744,36 @@ static void enqueue_short_user_copy_moves_by_copied(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, first_difference(src, dst, n), n);
 }
 
+/*
+ * Local rings are not zeroed (qpair_local.c): whatever a page held before
+ * must not come out. Stale bytes on every ring page, a short message that
+ * crosses a page boundary, then a peek and a read for the whole ring
+ * return that message and nothing else. (The other cases keep zeroed
+ * rings: a zero ring is how they see that nothing was written.)
+ */
+static void stale_ring_bytes_never_come_out(struct kunit *test)
+{
+	const u64 size = 2 * PAGE_SIZE;
+	const u64 start = PAGE_SIZE - 4;
+	struct qp *qp = qp_setup(test, size, PAGE_SIZE);
+	u8 src[10], *dst = kunit_kzalloc(test, size, GFP_KERNEL);
+	unsigned int p;
+
+	KUNIT_ASSERT_NOT_NULL(test, dst);
+	for (p = 0; p < qp->a_to_b->num_pages; p++)
+		memset_page(qp->a_to_b->pages[p], 0, 0xa5, PAGE_SIZE);
+	fill_pattern(src, sizeof(src), 0);
+	a_to_b_place(qp, start, start);
+
+	KUNIT_EXPECT_EQ(test, a_send(qp, src, sizeof(src)), sizeof(src));
+	KUNIT_EXPECT_EQ(test, b_recv(qp, dst, size, true), sizeof(src));
+	KUNIT_EXPECT_NULL(test, memchr_inv(dst + sizeof(src), 0, size - sizeof(src)));
+	KUNIT_EXPECT_EQ(test, b_recv(qp, dst, size, false), sizeof(src));
+	KUNIT_EXPECT_EQ(test, first_difference(src, dst, sizeof(src)), sizeof(src));
+	KUNIT_EXPECT_NULL(test, memchr_inv(dst + sizeof(src), 0, size - sizeof(src)));
+	KUNIT_EXPECT_EQ(test, b_recv(qp, dst, size, false), VMCI_ERROR_QUEUEPAIR_NODATA);
+}
+
 static void dequeue_to_unmapped_user_memory_moves_nothing(struct kunit *test)
 {
 	struct qp *qp = qp_setup(test, PAGE_SIZE + 1, PAGE_SIZE);
@@ -867,6 +897,7 @@ static struct kunit_case vmci_queue_copy_cases[] = {
 	KUNIT_CASE_PARAM(random_stream_survives_any_chunking, ring_size_gen_params),
 	KUNIT_CASE(enqueue_from_unmapped_user_memory_moves_nothing),
 	KUNIT_CASE(enqueue_short_user_copy_moves_by_copied),
+	KUNIT_CASE(stale_ring_bytes_never_come_out),
 	KUNIT_CASE(dequeue_to_unmapped_user_memory_moves_nothing),
 	KUNIT_CASE(dequeue_short_user_copy_keeps_the_rest),
 	KUNIT_CASE(concurrent_stream_is_intact),
