@@ -18,7 +18,8 @@ run_fuzz_device() {
 	local secs=$1 seed=$2 plant=$3 label=fuzz-device qemu rel hdr mods hostdir pids pid
 	local logdir host summary got device append
 	[ "$plant" = y ] && label=fuzz-device-plant
-	if ! qemu=$(guest_model_qemu) || ! cp "$qemu" "$OUT_DIR/qemu-model"; then
+	# A copy of its own: in the suite other VM jobs run qemu-model meanwhile.
+	if ! qemu=$(guest_model_qemu) || ! cp "$qemu" "$OUT_DIR/qemu-$label"; then
 		record FAIL "$label:qemu" "no QEMU with the VMCI device model"
 		return 1
 	fi
@@ -57,7 +58,7 @@ run_fuzz_device() {
 	: >"$logdir/report.log"
 	count_vm_boot "$logdir"
 	say "booting $rel with the hostile device ($label: ${secs}s, seed $seed, plant $plant)"
-	timeout --foreground $((secs + 600)) "$OUT_DIR/qemu-model" \
+	timeout --foreground $((secs + 600)) "$OUT_DIR/qemu-$label" \
 		-L /usr/share/qemu -L /usr/share/seabios -net none \
 		-machine pc -cpu max -smp 2 -m 2G -no-reboot -display none -monitor none \
 		-device "$device" -kernel "/boot/vmlinuz-$rel" -initrd "$OUT_DIR/initrd-$label.gz" \
