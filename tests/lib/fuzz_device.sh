@@ -18,7 +18,8 @@ run_fuzz_device() {
 	local secs=$1 seed=$2 plant=$3 label=fuzz-device qemu rel hdr mods hostdir pids pid
 	local logdir host summary got device append
 	[ "$plant" = y ] && label=fuzz-device-plant
-	if ! qemu=$(guest_model_qemu) || ! cp "$qemu" "$OUT_DIR/qemu-model"; then
+	# A copy of its own: in the suite other VM jobs run qemu-model meanwhile.
+	if ! qemu=$(guest_model_qemu) || ! cp "$qemu" "$OUT_DIR/qemu-$label"; then
 		record FAIL "$label:qemu" "no QEMU with the VMCI device model"
 		return 1
 	fi
@@ -29,12 +30,16 @@ run_fuzz_device() {
 		record FAIL "$label:kernel" "no stock kernel and headers matching $GUEST_MODEL_KERNEL"
 		return 1
 	fi
+	# The suite's stock build of the same kernel serves, when there is one.
 	if [ "$plant" = y ]; then
 		build_modules "$label" "$hdr" VMCI_FUZZ_PLANT=y || return 1
+		mods=$(build_dir "$label")
+	elif [ -f "$(build_dir "$rel")/vsock/vmsock.ko" ]; then
+		mods=$(build_dir "$rel")
 	else
 		build_modules "$label" "$hdr" || return 1
+		mods=$(build_dir "$label")
 	fi
-	mods=$(build_dir "$label")
 	# The initramfs takes guest_device from the test programs' directory.
 	mkdir -p "$OUT_DIR/user-bin"
 	gcc -static -O2 -Wall -Wextra -Werror -o "$OUT_DIR/user-bin/guest_device" \
@@ -57,7 +62,7 @@ run_fuzz_device() {
 	: >"$logdir/report.log"
 	count_vm_boot "$logdir"
 	say "booting $rel with the hostile device ($label: ${secs}s, seed $seed, plant $plant)"
-	timeout --foreground $((secs + 600)) "$OUT_DIR/qemu-model" \
+	timeout --foreground $((secs + 600)) "$OUT_DIR/qemu-$label" \
 		-L /usr/share/qemu -L /usr/share/seabios -net none \
 		-machine pc -cpu max -smp 2 -m 2G -no-reboot -display none -monitor none \
 		-device "$device" -kernel "/boot/vmlinuz-$rel" -initrd "$OUT_DIR/initrd-$label.gz" \
