@@ -57,6 +57,7 @@ enum check {
 	C_G2H_HANDSHAKE, C_G2H_TO_HOST, C_G2H_TO_VMM, C_G2H_NO_STALL,
 	C_G2H_PEER_DETACH, C_G2H_DETACH,
 	C_H2G_REQUEST2, C_H2G_HANDSHAKE, C_H2G_TO_HOST, C_H2G_TO_VMM, C_H2G_NO_STALL,
+	C_H2G_UNMAPPED_WAITS, C_H2G_REMAPPED_FLOWS,
 	C_H2G_DETACH_EPIPE, C_H2G_DETACH_EOF,
 	C_DG_TO_HOST, C_DG_TO_VMM,
 	C_CLOSE_HANDSHAKE, C_CLOSE_SEND_ERR, C_CLOSE_RECV_EOF,
@@ -70,6 +71,7 @@ static const char *const check_name[NCHECKS] = {
 	"g2h_host_close_peer_detach_event", "g2h_vmm_detach",
 	"h2g_request2_from_host", "h2g_handshake", "h2g_vmm_to_host_checksum",
 	"h2g_host_to_vmm_checksum", "h2g_no_lost_wakeup",
+	"h2g_vmm_unmapped_host_send_recv_wait", "h2g_vmm_remapped_data_flows",
 	"h2g_vmm_detach_host_send_epipe", "h2g_vmm_detach_host_recv_eof",
 	"dgram_vmm_to_host", "dgram_host_to_vmm",
 	"close_handshake", "close_dev_host_send_reset", "close_dev_host_recv_eof",
@@ -203,7 +205,8 @@ static int vmm_take(struct vmm *v, struct ctl_packet *p)
 	if (hdr->src.context == HYPERVISOR_CID && hdr->dst.resource == EVENT_HANDLER_RID) {
 		struct qp_event *ev = (struct qp_event *)buf;
 
-		if (hdr->payload_size == sizeof(*ev) - DG_HEADER && ev->event == EV_QP_PEER_DETACH) {
+		if (hdr->payload_size == sizeof(*ev) - DG_HEADER &&
+		    ev->event == EV_QP_PEER_DETACH) {
 			v->detach_events++;
 			v->detach_handle = ev->handle;
 			v->detach_peer = ev->peer_id;
@@ -287,8 +290,8 @@ struct stream {
 
 static void *host_sender(void *arg)
 {
-	struct stream *s = arg;
 	static __thread uint8_t buf[CHUNK];
+	struct stream *s = arg;
 
 	while (s->h_sent < s->h_to_send) {
 		size_t n = s->h_to_send - s->h_sent < CHUNK ? s->h_to_send - s->h_sent : CHUNK;
@@ -309,8 +312,8 @@ static void *host_sender(void *arg)
 
 static void *host_receiver(void *arg)
 {
-	struct stream *s = arg;
 	static __thread uint8_t buf[CHUNK];
+	struct stream *s = arg;
 
 	while (s->h_recv < s->h_to_recv) {
 		ssize_t r = recv(s->sock, buf, CHUNK, 0);
@@ -591,13 +594,15 @@ static int g2h_try(struct stream *s, int lfd, char *why, size_t wl)
 	}
 	w = vmm_wait_ctl(v, PKT_ATTACH, s->vport, &p, 5000);
 	if (w || p.u0 != handle_u64(h)) {
-		snprintf(why, wl, "no ATTACH with our handle (type %u u0 %#llx) %.2f s after NEGOTIATE2",
-			 p.type, (unsigned long long)p.u0, now_s() - t_neg);
+		snprintf(why, wl, "no ATTACH for our handle (type %u u0 %#llx), %.2f s after %s",
+			 p.type, (unsigned long long)p.u0, now_s() - t_neg, "NEGOTIATE2");
 		/* Only the VMM is on the pair: leave it for the next attempt. */
 		vmm_qp_detach(v->fd, h);
 		return w == -2 ? -2 : -1;
 	}
-	if (poll(&pfd, 1, 5000) != 1 || (s->sock = accept(lfd, NULL, NULL)) < 0) {
+	if (poll(&pfd, 1, 5000) == 1)
+		s->sock = accept(lfd, NULL, NULL);
+	if (s->sock < 0) {
 		snprintf(why, wl, "accept: %s", strerror(errno));
 		return -1;
 	}
@@ -665,6 +670,70 @@ static void test_g2h(struct vmm *v, int lfd)
 	report(v->idx, C_G2H_DETACH, vmm_qp_detach(v->fd, s.qp.handle) == VMCI_SUCCESS,
 	       "detach failed");
 	vmm_pair_unmap(&s.qp);
+}
+
+/*
+ * The VMM takes its pages away for a while (SETVA with 0, as a VMX may
+ * around a checkpoint) and brings them back. Meanwhile the host's send
+ * and receive find neither room nor data and wait: with 1 s timeouts
+ * they end in EAGAIN. Once the pages are back, bytes flow both ways.
+ */
+static void unmap_remap(struct stream *s)
+{
+	struct timeval tv = { .tv_sec = 1 };
+	uint8_t buf[DG_LEN], got[DG_LEN];
+	int idx = s->v->idx, serr, rerr, i;
+	ssize_t sr, rr;
+	uint64_t aux;
+	int32_t r;
+	long n = 0;
+
+	setsockopt(s->sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(s->sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(buf, 0x5a, sizeof(buf));
+	r = vmm_qp_setva(s->v->fd, s->qp.handle, NULL);
+	sr = send(s->sock, buf, sizeof(buf), MSG_NOSIGNAL);
+	serr = errno;
+	rr = recv(s->sock, got, sizeof(got), 0);
+	rerr = errno;
+	report(idx, C_H2G_UNMAPPED_WAITS, r == VMCI_SUCCESS && sr == -1 && serr == EAGAIN &&
+	       rr == -1 && rerr == EAGAIN,
+	       "unmap %d; send %zd errno %d (%s), recv %zd errno %d (%s)", r, sr, serr,
+	       strerror(serr), rr, rerr, strerror(rerr));
+
+	set_timeouts(s->sock);
+	r = vmm_qp_setva(s->v->fd, s->qp.handle, s->qp.mem);
+	gen(buf, 0, sizeof(buf), 0xabc00000u + idx);
+	if (r == VMCI_SUCCESS)
+		n = ring_put(&s->qp, buf, sizeof(buf), &aux);
+	if (n > 0 && aux <= (uint64_t)n)
+		vmm_send_ctl(s->v, PKT_WROTE, 0, s->vport, s->hport, 0);
+	rr = recv(s->sock, got, sizeof(got), MSG_WAITALL);
+	sr = send(s->sock, buf, sizeof(buf), MSG_NOSIGNAL);
+	memset(got + (rr > 0 ? rr : 0), 0, sizeof(got) - (rr > 0 ? rr : 0));
+	i = rr == (ssize_t)sizeof(got) && !memcmp(got, buf, sizeof(buf));
+	/* The VMM's side: the host's bytes come with a WROTE. */
+	n = 0;
+	if (sr == (ssize_t)sizeof(buf)) {
+		double end = now_s() + 3;
+
+		while (n < (long)sizeof(got) && now_s() < end) {
+			struct pollfd pfd = { .fd = s->v->fd, .events = POLLIN };
+			struct ctl_packet p;
+			long k = ring_get(&s->qp, got + n, sizeof(got) - n, &aux);
+
+			if (k < 0)
+				break;
+			n += k;
+			if (n < (long)sizeof(got) && poll(&pfd, 1, 20) == 1)
+				while (vmm_take(s->v, &p) == 1)
+					;
+		}
+	}
+	report(idx, C_H2G_REMAPPED_FLOWS, r == VMCI_SUCCESS && i && n == (long)sizeof(got) &&
+	       !memcmp(got, buf, sizeof(buf)),
+	       "remap %d; host got %zd (%s), host sent %zd, vmm got %ld", r, rr,
+	       i ? "right" : "wrong", sr, n);
 }
 
 struct connector {
@@ -752,6 +821,7 @@ static void test_h2g(struct vmm *v)
 	}
 	s.sock = c.fd;
 	stream_data(&s, C_H2G_TO_HOST, C_H2G_TO_VMM, C_H2G_NO_STALL, 0);
+	unmap_remap(&s);
 	teardown_mid_transfer(&s, 0, C_H2G_DETACH_EPIPE, C_H2G_DETACH_EOF);
 	close(s.sock);
 	vmm_pair_unmap(&s.qp);
