@@ -264,6 +264,18 @@ static void vmsock_end_sleep(struct sock *sk, struct wait_queue_entry *wait, boo
 		remove_wait_queue(sk_sleep(sk), wait);
 }
 
+/*
+ * A VMM peer's pages are absent from its pair: it detached or closed
+ * /dev/vmci (a QP_PEER_DETACH is on its way, or came while we copied), or
+ * it unmapped them for a while. Nothing can be read or written, as with
+ * an empty or full queue: the caller waits, and ends with EOF or EPIPE
+ * once the peer's shutdown is known, instead of failing with EINVAL.
+ */
+static bool vmsock_peer_mem_absent(ssize_t n)
+{
+	return n == VMCI_ERROR_QUEUEPAIR_NOTATTACHED;
+}
+
 typedef ssize_t (*vmsock_copy_fn)(struct vmcix_qpair *qpair, struct msghdr *msg, size_t len,
 				  int mode);
 
@@ -334,7 +346,7 @@ int vmsock_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 				timeo, &err);
 		if (err)
 			break;
-		if (n == VMCI_ERROR_QUEUEPAIR_NOSPACE) {
+		if (n == VMCI_ERROR_QUEUEPAIR_NOSPACE || vmsock_peer_mem_absent(n)) {
 			err = vmsock_sleep(sk, &wait, &queued, &timeo, false);
 			if (err)
 				break;
@@ -416,7 +428,7 @@ int vmsock_stream_recvmsg(struct socket *sock, struct msghdr *msg, size_t len, i
 				vmcix_qpair_dequev, msg, len - copied, timeo, &err);
 		if (err)
 			break;
-		if (n == VMCI_ERROR_QUEUEPAIR_NODATA) {
+		if (n == VMCI_ERROR_QUEUEPAIR_NODATA || vmsock_peer_mem_absent(n)) {
 			if (copied >= target)
 				break;
 			err = vmsock_wait_data(sk, &wait, &queued, &timeo);
