@@ -42,6 +42,7 @@
 #include "tap.h"
 #include "vmci_stats.h"
 #include "vmm_dev.h"
+#include "vmm_ring.h"
 
 #define PAGE		4096u
 #define A_RID		0x9000u
@@ -55,42 +56,12 @@
 #define VMM_PORT	7200u
 #define STREAM_SIZE	(4 * PAGE)
 #define SEND_LEN	(2 * PAGE)
-#define PKT_OFFER	3
-#define PKT_ATTACH	4
 #define PKT_WAITING_WRITE 9
-#define PKT_REQUEST2	11
-#define PKT_NEGOTIATE2	12
-#define PROTO_QSTATE	1
 
-/* VMCI results of QUEUEPAIR_ALLOC / SETVA / DETACH, or -1000 - errno. */
+/* The VMM's pairs here are all with the host. */
 static int32_t qp_alloc(int fd, struct handle h, uint64_t psize, uint64_t csize)
 {
-	struct qp_alloc_info info = {
-		.handle = h, .peer = HOST_CID, .produce_size = psize,
-		.consume_size = csize, .result = 12345,
-	};
-
-	if (ioctl(fd, IOC_QP_ALLOC, &info))
-		return -1000 - errno;
-	return info.result;
-}
-
-static int32_t qp_setva(int fd, struct handle h, void *va)
-{
-	struct qp_set_va_info info = { .handle = h, .va = (uintptr_t)va, .result = 12345 };
-
-	if (ioctl(fd, IOC_QP_SETVA, &info))
-		return -1000 - errno;
-	return info.result;
-}
-
-static int32_t qp_detach(int fd, struct handle h)
-{
-	struct qp_dtch_info info = { .handle = h, .result = 12345 };
-
-	if (ioctl(fd, IOC_QP_DETACH, &info))
-		return -1000 - errno;
-	return info.result;
+	return vmm_qp_alloc(fd, h, HOST_CID, 0, psize, csize);
 }
 
 /* A pair of one page each way spans four pages: two headers, two rings. */
@@ -110,7 +81,7 @@ static void *setva_thread(void *arg)
 {
 	struct stalled_setva *s = arg;
 
-	s->result = qp_setva(s->fd, s->handle, s->mem);
+	s->result = vmm_qp_setva(s->fd, s->handle, s->mem);
 	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -134,8 +105,8 @@ static void vmm_b(int wfd)
 		struct handle h = { cid, B_RID };
 
 		r[0] = qp_alloc(fd, h, PAGE, PAGE);
-		r[1] = qp_setva(fd, h, mem);
-		r[2] = qp_detach(fd, h);
+		r[1] = vmm_qp_setva(fd, h, mem);
+		r[2] = vmm_qp_detach(fd, h);
 		close(fd);
 	}
 	if (write(wfd, r, sizeof(r)) != sizeof(r))
@@ -309,30 +280,12 @@ static void test_setva_stall(int uffd)
 		   "setva_a_completes", "done %d result %d", a.done, a.result);
 	pthread_join(thread, NULL);
 	b_finish(&b, "setva");
-	tap_check_int("setva_a_detach", qp_detach(a.fd, a.handle), VMCI_SUCCESS);
+	tap_check_int("setva_a_detach", vmm_qp_detach(a.fd, a.handle), VMCI_SUCCESS);
 	close(a.fd);
 	munmap(a.mem, PAIR_PAGES * PAGE);
 }
 
 /* --- Part 2: a host user's stream send stalled inside the pair's copy --- */
-
-/* The 56-byte vSockets control packet (facts section 7.1). */
-struct ctl_packet {
-	struct handle dst, src;
-	uint64_t payload_size;
-	uint8_t version, type;
-	uint16_t proto;
-	uint32_t src_port, dst_port, reserved2;
-	uint64_t u0, u1;
-};
-
-_Static_assert(sizeof(struct ctl_packet) == 56, "control packet layout");
-
-struct queue_header {
-	struct handle handle;
-	uint64_t producer_tail;
-	uint64_t consumer_head;
-};
 
 static int ctl_send(int fd, uint32_t cid, uint8_t type, uint64_t u0)
 {
@@ -388,7 +341,7 @@ static int vmm_connect(int fd, uint32_t cid, int lfd, struct handle h, uint8_t *
 	ph->handle = h;
 	ch->handle = h;
 	if (qp_alloc(fd, h, STREAM_SIZE, STREAM_SIZE) != VMCI_SUCCESS ||
-	    qp_setva(fd, h, mem) != VMCI_SUCCESS)
+	    vmm_qp_setva(fd, h, mem) != VMCI_SUCCESS)
 		return -1;
 	memcpy(&packed, &h, sizeof(packed));
 	if (ctl_send(fd, cid, PKT_OFFER, packed) || ctl_wait(fd, PKT_ATTACH, &p))
@@ -447,7 +400,7 @@ static void *detach_thread(void *arg)
 {
 	struct stalled_setva *a = arg;
 
-	a->result = qp_detach(a->fd, a->handle);
+	a->result = vmm_qp_detach(a->fd, a->handle);
 	__atomic_store_n(&a->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
