@@ -22,6 +22,7 @@
 #include "qemu/main-loop.h"
 #include "qemu/timer.h"
 #include "exec/address-spaces.h"
+#include "exec/cpu-common.h"
 #include "qapi/error.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/msi.h"
@@ -182,8 +183,9 @@ static int64_t vmci_vmx_qp_detach(void *opaque, const struct vmm_qpair *qp)
 
 /*
  * Guest-physical page GPA as a file and offset: the RAM block behind it
- * (aliases such as ram-below-4g resolved by the flat view). Only RAM with
- * a file descriptor qualifies: anonymous RAM cannot be mapped twice.
+ * (aliases such as ram-below-4g resolved by the flat view). Only shared
+ * RAM with a file descriptor qualifies: anonymous RAM cannot be mapped
+ * twice, and a private mapping's pages are copies the file never sees.
  */
 static int vmci_ram_lookup(void *opaque, uint64_t gpa, int *fd, uint64_t *offset)
 {
@@ -193,7 +195,9 @@ static int vmci_ram_lookup(void *opaque, uint64_t gpa, int *fd, uint64_t *offset
 
 	if (!sec.mr)
 		return -1;
-	if (memory_region_is_ram(sec.mr) && int128_get64(sec.size) == VMM_PAGE_SIZE) {
+	if (memory_region_is_ram(sec.mr) && sec.mr->ram_block &&
+	    qemu_ram_is_shared(sec.mr->ram_block) &&
+	    int128_get64(sec.size) == VMM_PAGE_SIZE) {
 		*fd = memory_region_get_fd(sec.mr);
 		*offset = sec.offset_within_region;
 		ret = *fd < 0 ? -1 : 0;
