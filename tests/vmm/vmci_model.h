@@ -19,6 +19,8 @@
 
 #include "vmci_model_abi.h"
 
+struct vmm_qpair;
+
 struct vmm_env {
 	void *opaque;
 	/* Guest-physical memory; non-zero return means the access failed. */
@@ -37,6 +39,24 @@ struct vmm_env {
 	int64_t (*host_datagram)(void *opaque, const uint8_t *dg, size_t len);
 	/* The guest detached (or a reset dropped) a pair; may be NULL. */
 	void (*qp_gone)(void *opaque, uint32_t context, uint32_t resource);
+	/*
+	 * VMX mode (vmci_vmx.h): a real host driver keeps the host's half of
+	 * doorbells and queue pairs. Each hook may be NULL (bridge mode:
+	 * the model alone decides).
+	 * doorbell: RID is VMM_RID_DOORBELL_LINK / _UNLINK for a doorbell
+	 * of the guest the model accepted, or VMM_RID_DOORBELL_NOTIFY for
+	 * a handle of another context; returns the host's VMCI result (a
+	 * refused link is undone).
+	 * qp_alloc: the model accepted QP and wrote its headers; returns the
+	 * host's result, and on an error the model forgets the pair. In this
+	 * mode the model keeps no offers: the host's broker knows its pairs.
+	 * qp_detach: the guest detaches QP (or a reset drops it), called
+	 * instead of qp_gone; returns the host's result.
+	 */
+	int64_t (*doorbell)(void *opaque, uint32_t rid, uint32_t context,
+			    uint32_t resource);
+	int64_t (*qp_alloc)(void *opaque, const struct vmm_qpair *qp);
+	int64_t (*qp_detach)(void *opaque, const struct vmm_qpair *qp);
 };
 
 struct vmm_rx_entry {

@@ -16,6 +16,14 @@
 
 void vmm_hcall_reset(struct vmci_model *m)
 {
+	unsigned int i;
+
+	/* A real host forgets the guest's doorbells with the device's state. */
+	for (i = 0; m->env.doorbell && i < VMM_MAX_DOORBELLS; i++)
+		if (m->doorbells[i].used)
+			m->env.doorbell(m->env.opaque, VMM_RID_DOORBELL_UNLINK,
+					m->doorbells[i].context,
+					m->doorbells[i].resource);
 	m->bitmap_set = false;
 	m->bitmap_gpa = 0;
 	memset(m->doorbells, 0, sizeof(m->doorbells));
@@ -94,6 +102,25 @@ static struct vmm_doorbell *find_doorbell(struct vmci_model *m, uint32_t ctx,
 	return NULL;
 }
 
+/* Fills a free slot; a real host must accept the doorbell too. */
+static int64_t link_slot(struct vmci_model *m, struct vmm_doorbell *db,
+			 uint32_t ctx, uint32_t rid, uint64_t index)
+{
+	int64_t host;
+
+	if (m->env.doorbell) {
+		host = m->env.doorbell(m->env.opaque, VMM_RID_DOORBELL_LINK,
+				       ctx, rid);
+		if (host < VMM_SUCCESS)
+			return host;
+	}
+	*db = (struct vmm_doorbell){
+		.context = ctx, .resource = rid,
+		.index = (uint32_t)index, .used = true,
+	};
+	return VMM_SUCCESS;
+}
+
 static int64_t doorbell_link(struct vmci_model *m, const uint8_t *pl,
 			     uint64_t plen)
 {
@@ -111,13 +138,8 @@ static int64_t doorbell_link(struct vmci_model *m, const uint8_t *pl,
 	if (find_doorbell(m, ctx, rid))
 		return VMM_ERROR_DUPLICATE_ENTRY;
 	for (i = 0; i < VMM_MAX_DOORBELLS; i++) {
-		if (!m->doorbells[i].used) {
-			m->doorbells[i] = (struct vmm_doorbell){
-				.context = ctx, .resource = rid,
-				.index = (uint32_t)index, .used = true,
-			};
-			return VMM_SUCCESS;
-		}
+		if (!m->doorbells[i].used)
+			return link_slot(m, &m->doorbells[i], ctx, rid, index);
 	}
 	return VMM_ERROR_NO_RESOURCES;
 }
@@ -133,6 +155,9 @@ static int64_t doorbell_unlink(struct vmci_model *m, const uint8_t *pl,
 	if (!db)
 		return VMM_ERROR_NOT_FOUND;
 	db->used = false;
+	if (m->env.doorbell)
+		return m->env.doorbell(m->env.opaque, VMM_RID_DOORBELL_UNLINK,
+				       db->context, db->resource);
 	return VMM_SUCCESS;
 }
 
@@ -168,6 +193,10 @@ static int64_t doorbell_notify(struct vmci_model *m, const uint8_t *pl,
 	rid = vmm_get32(pl + 4);
 	if (ctx == m->cid)
 		return vmm_ring_doorbell(m, ctx, rid);
+	/* Another context's doorbell: only a real host has any. */
+	if (m->env.doorbell)
+		return m->env.doorbell(m->env.opaque, VMM_RID_DOORBELL_NOTIFY,
+				       ctx, rid);
 	return VMM_ERROR_NOT_FOUND;
 }
 

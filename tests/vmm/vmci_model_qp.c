@@ -24,7 +24,9 @@ void vmm_qp_reset(struct vmci_model *m)
 	unsigned int i;
 
 	for (i = 0; i < m->qp_count; i++) {
-		if (m->env.qp_gone)
+		if (m->env.qp_detach)
+			m->env.qp_detach(m->env.opaque, &m->qps[i]);
+		else if (m->env.qp_gone)
 			m->env.qp_gone(m->env.opaque, m->qps[i].context,
 				       m->qps[i].resource);
 		free(m->qps[i].ppns);
@@ -100,6 +102,14 @@ static int take_offer(struct vmci_model *m, uint32_t rid, uint32_t flags,
 	return VMM_ERROR_NOT_FOUND;
 }
 
+/* Drops QP from the list (the last entry takes its slot). */
+static void forget(struct vmci_model *m, struct vmm_qpair *qp)
+{
+	m->qp_pages -= qp->num_pages;
+	free(qp->ppns);
+	*qp = m->qps[--m->qp_count];
+}
+
 int64_t vmm_qp_alloc(struct vmci_model *m, const uint8_t *pl, uint64_t plen)
 {
 	uint32_t ctx, rid, peer, flags, ppn_size;
@@ -137,8 +147,14 @@ int64_t vmm_qp_alloc(struct vmci_model *m, const uint8_t *pl, uint64_t plen)
 		return VMM_ERROR_INVALID_ARGS;
 	if (vmm_qp_find(m, ctx, rid))
 		return VMM_ERROR_ALREADY_EXISTS;
-	/* Only the host creates pairs in its own context. */
-	if (ctx == VMM_HOST_CID || (flags & QP_FLAG_ATTACH_ONLY)) {
+	/*
+	 * Only the host creates pairs in its own context. With a real host
+	 * (qp_alloc hook) its broker knows which pairs exist and were offered.
+	 */
+	if (m->env.qp_alloc) {
+		if (ctx == VMM_HOST_CID && !(flags & QP_FLAG_ATTACH_ONLY))
+			return VMM_ERROR_NO_ACCESS;
+	} else if (ctx == VMM_HOST_CID || (flags & QP_FLAG_ATTACH_ONLY)) {
 		if (ctx != VMM_HOST_CID)
 			return VMM_ERROR_NOT_FOUND;
 		ret = take_offer(m, rid, flags, psize, csize);
@@ -176,6 +192,14 @@ int64_t vmm_qp_alloc(struct vmci_model *m, const uint8_t *pl, uint64_t plen)
 	m->qp_pages += n;
 	init_header(m, ppns[0], ctx, rid);
 	init_header(m, ppns[1 + pages_for(psize)], ctx, rid);
+	if (m->env.qp_alloc) {
+		int64_t host = m->env.qp_alloc(m->env.opaque, qp);
+
+		if (host < VMM_SUCCESS) {
+			forget(m, qp);
+			return host;
+		}
+	}
 	return VMM_SUCCESS;
 }
 
@@ -188,11 +212,16 @@ int64_t vmm_qp_detach(struct vmci_model *m, const uint8_t *pl, uint64_t plen)
 	qp = vmm_qp_find(m, vmm_get32(pl), vmm_get32(pl + 4));
 	if (!qp)
 		return VMM_ERROR_NOT_FOUND;
+	if (m->env.qp_detach) {
+		int64_t host = m->env.qp_detach(m->env.opaque, qp);
+
+		/* The guest's pages are its own again whatever the host said. */
+		forget(m, qp);
+		return host;
+	}
 	if (m->env.qp_gone)
 		m->env.qp_gone(m->env.opaque, qp->context, qp->resource);
-	m->qp_pages -= qp->num_pages;
-	free(qp->ppns);
-	*qp = m->qps[--m->qp_count];
+	forget(m, qp);
 	/* Nobody on the host side held it: this was the last user. */
 	return VMM_SUCCESS_LAST_DETACH;
 }

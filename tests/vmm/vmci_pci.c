@@ -4,18 +4,25 @@
  * DMA. All behaviour lives in vmci_model_*.c, which knows nothing of QEMU.
  *
  *   -device vmci-model,cid=N,mmio=on|off,msix=on|off,msi=on|off,
- *           ppn64=on|off,notifications=on|off,host-dir=DIR
+ *           ppn64=on|off,notifications=on|off,host-dir=DIR | vmx=on[,vmx-dev=PATH]
  *
  * mmio=on is the newer device (256 KiB BAR1, register window at 128 KiB,
  * three vectors, DMA datagrams); mmio=off the older one (8 KiB BAR1 with
  * MSI-X only, two vectors). With msix and msi off the device uses INTx.
  * host-dir: where the host context's Unix sockets live (vmci_bridge.h).
+ * vmx=on: the host context is /dev/vmci (vmx-dev) of the kernel QEMU runs
+ * on (vmci_vmx.h); guest RAM must be a shared memfd backend
+ * (-object memory-backend-memfd,id=ram,size=..,share=on
+ *  -machine memory-backend=ram), whose pages queue pairs are pinned from.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
 #include "qemu/osdep.h"
 #include "qemu/module.h"
 #include "qemu/main-loop.h"
+#include "qemu/timer.h"
+#include "exec/address-spaces.h"
+#include "exec/cpu-common.h"
 #include "qapi/error.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/msi.h"
@@ -25,6 +32,7 @@
 #include "qom/object.h"
 
 #include "vmci_bridge.h"
+#include "vmci_vmx.h"
 
 #define TYPE_VMCI_MODEL "vmci-model"
 OBJECT_DECLARE_SIMPLE_TYPE(VMCIModelState, VMCI_MODEL)
@@ -46,10 +54,15 @@ struct VMCIModelState {
 	bool ppn64;
 	bool notifications;
 	char *host_dir;
+	bool vmx_mode;
+	char *vmx_dev;
 
 	unsigned int vectors;
 	struct vmci_model model;
 	struct vmm_bridge bridge;
+	struct vmm_vmx vmx;
+	/* Retries a datagram the guest's full queue refused (vmm_vmx_poll). */
+	QEMUTimer *vmx_retry;
 };
 
 static int vmci_mem_read(void *opaque, uint64_t gpa, void *buf, size_t len)
@@ -138,6 +151,80 @@ static void vmci_control_readable(void *opaque)
 	vmm_bridge_control_readable(&s->bridge);
 }
 
+/* VMX mode: the model's hooks go to /dev/vmci. */
+static int64_t vmci_vmx_datagram(void *opaque, const uint8_t *dg, size_t len)
+{
+	VMCIModelState *s = opaque;
+
+	return vmm_vmx_from_guest(&s->vmx, dg, len);
+}
+
+static int64_t vmci_vmx_doorbell(void *opaque, uint32_t rid, uint32_t context,
+				 uint32_t resource)
+{
+	VMCIModelState *s = opaque;
+
+	return vmm_vmx_doorbell(&s->vmx, rid, context, resource);
+}
+
+static int64_t vmci_vmx_qp_alloc(void *opaque, const struct vmm_qpair *qp)
+{
+	VMCIModelState *s = opaque;
+
+	return vmm_vmx_qp_alloc(&s->vmx, qp);
+}
+
+static int64_t vmci_vmx_qp_detach(void *opaque, const struct vmm_qpair *qp)
+{
+	VMCIModelState *s = opaque;
+
+	return vmm_vmx_qp_detach(&s->vmx, qp);
+}
+
+/*
+ * Guest-physical page GPA as a file and offset: the RAM block behind it
+ * (aliases such as ram-below-4g resolved by the flat view). Only shared
+ * RAM with a file descriptor qualifies: anonymous RAM cannot be mapped
+ * twice, and a private mapping's pages are copies the file never sees.
+ */
+static int vmci_ram_lookup(void *opaque, uint64_t gpa, int *fd, uint64_t *offset)
+{
+	MemoryRegionSection sec = memory_region_find(get_system_memory(), gpa,
+						     VMM_PAGE_SIZE);
+	int ret = -1;
+
+	if (!sec.mr)
+		return -1;
+	if (memory_region_is_ram(sec.mr) && sec.mr->ram_block &&
+	    qemu_ram_is_shared(sec.mr->ram_block) &&
+	    int128_get64(sec.size) == VMM_PAGE_SIZE) {
+		*fd = memory_region_get_fd(sec.mr);
+		*offset = sec.offset_within_region;
+		ret = *fd < 0 ? -1 : 0;
+	}
+	memory_region_unref(sec.mr);
+	return ret;
+}
+
+/*
+ * The context has work: datagrams, events, rung doorbells. While a
+ * datagram waits for room in the guest's queue the file is not watched
+ * (it would stay readable and spin the main loop); a timer retries.
+ */
+static void vmci_vmx_readable(void *opaque)
+{
+	VMCIModelState *s = opaque;
+
+	vmm_vmx_poll(&s->vmx);
+	if (s->vmx.held_len) {
+		qemu_set_fd_handler(s->vmx.fd, NULL, NULL, NULL);
+		timer_mod(s->vmx_retry,
+			  qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + 1);
+	} else {
+		qemu_set_fd_handler(s->vmx.fd, vmci_vmx_readable, NULL, s);
+	}
+}
+
 static uint64_t vmci_reg_read(void *opaque, hwaddr addr, unsigned int size)
 {
 	VMCIModelState *s = opaque;
@@ -198,6 +285,14 @@ static void vmci_exit(PCIDevice *pd)
 	if (s->bridge.listen_fd >= 0)
 		qemu_set_fd_handler(s->bridge.listen_fd, NULL, NULL, NULL);
 	vmm_bridge_close(&s->bridge);
+	if (s->vmx_retry) {
+		timer_free(s->vmx_retry);
+		s->vmx_retry = NULL;
+	}
+	if (s->vmx.fd >= 0) {
+		qemu_set_fd_handler(s->vmx.fd, NULL, NULL, NULL);
+		vmm_vmx_close(&s->vmx);
+	}
 	if (s->use_msix)
 		msix_uninit(pd, &s->bar1, &s->bar1);
 	msi_uninit(pd);
@@ -224,6 +319,18 @@ static void vmci_realize(PCIDevice *pd, Error **errp)
 	s->bridge.dgram_fd = -1;
 	s->bridge.control_fd = -1;
 	s->bridge.listen_fd = -1;
+	s->vmx.fd = -1;
+	if (s->vmx_mode && s->host_dir) {
+		error_setg(errp, "vmci-model: vmx=on and host-dir exclude each other");
+		return;
+	}
+	if (s->vmx_mode) {
+		env.host_datagram = vmci_vmx_datagram;
+		env.qp_gone = NULL;
+		env.doorbell = vmci_vmx_doorbell;
+		env.qp_alloc = vmci_vmx_qp_alloc;
+		env.qp_detach = vmci_vmx_qp_detach;
+	}
 	/* 0-2 name the hypervisor, the obsolete well-known context and the host. */
 	if (s->cid <= VMM_HOST_CID || s->cid == VMM_INVALID_ID) {
 		error_setg(errp, "vmci-model: cid %u is reserved", s->cid);
@@ -292,6 +399,21 @@ static void vmci_realize(PCIDevice *pd, Error **errp)
 		qemu_set_fd_handler(s->bridge.listen_fd,
 				    vmci_stream_listen_ready, NULL, s);
 	}
+	if (s->vmx_mode) {
+		/* The driver may grant another CID; the model takes it. */
+		ret = vmm_vmx_open(&s->vmx, &s->model,
+				   s->vmx_dev ? s->vmx_dev : "/dev/vmci",
+				   vmci_ram_lookup, s);
+		if (ret) {
+			error_setg_errno(errp, -ret, "vmci-model: vmx-dev %s",
+					 s->vmx_dev ? s->vmx_dev : "/dev/vmci");
+			vmci_exit(pd);
+			return;
+		}
+		s->vmx_retry = timer_new_ms(QEMU_CLOCK_REALTIME,
+					    vmci_vmx_readable, s);
+		qemu_set_fd_handler(s->vmx.fd, vmci_vmx_readable, NULL, s);
+	}
 }
 
 static void vmci_reset(DeviceState *dev)
@@ -309,6 +431,8 @@ static Property vmci_properties[] = {
 	DEFINE_PROP_BOOL("ppn64", VMCIModelState, ppn64, true),
 	DEFINE_PROP_BOOL("notifications", VMCIModelState, notifications, true),
 	DEFINE_PROP_STRING("host-dir", VMCIModelState, host_dir),
+	DEFINE_PROP_BOOL("vmx", VMCIModelState, vmx_mode, false),
+	DEFINE_PROP_STRING("vmx-dev", VMCIModelState, vmx_dev),
 	DEFINE_PROP_END_OF_LIST(),
 };
 
