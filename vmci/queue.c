@@ -30,7 +30,7 @@ void vmci_queue_header_init(struct vmci_queue_header *hdr, struct vmci_handle ha
  * the bytes between consumer_head and producer_tail, and the producer
  * moves the tail past a byte only after writing it (see qpair_local.c
  * for why that holds for local pairs). Zeroing was most of a local
- * connect's cost (docs/testing.md, connection rate); kernels booted
+ * connect's cost (docs/performance.md, connection rate); kernels booted
  * with init_on_alloc zero every page anyway.
  * Everything is __GFP_ACCOUNT: a queue is made on behalf of a user, and
  * vmcix_qpair_alloc_for() points the charge at that user's memory cgroup
