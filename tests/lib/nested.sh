@@ -66,8 +66,10 @@ NESTED_CID=${NESTED_CID:-4600}
 NESTED_STREAM_PORT=7003
 NESTED_DGRAM_PORT=6000
 NESTED_UNBOUND_PORT=6099
-# Bytes each way of the stream (model_bulk): NESTED_MIB, default 1.
-NESTED_MIB=${NESTED_MIB:-1}
+# The inner guest's listener (model_listen), which the host connects to.
+NESTED_LISTEN_PORT=7100
+# MiB each way of the stream (model_bulk): NESTED_MIB, default 16.
+NESTED_MIB=${NESTED_MIB:-16}
 # How long QEMU and the host program may run inside the outer VM.
 NESTED_INNER_LIMIT=${NESTED_INNER_LIMIT:-1800}
 
@@ -95,7 +97,7 @@ make_inner_initramfs() {
 		net/vmw_vsock/vmw_vsock_vmci_transport.ko; do
 		cp "$tree/$m" "$root/lib/intree/" || { rm -rf "$root"; return 1; }
 	done
-	for m in model_bulk model_dgram; do
+	for m in model_bulk model_dgram model_listen; do
 		gcc -static -O2 -Wall -Wextra -Werror -o "$root/lib/test/$m" \
 			"$TESTS_DIR/vmm/guest/$m.c" || { rm -rf "$root"; return 1; }
 	done
@@ -105,6 +107,7 @@ CID=$NESTED_CID
 STREAM_PORT=$NESTED_STREAM_PORT
 DGRAM_PORT=$NESTED_DGRAM_PORT
 UNBOUND_PORT=$NESTED_UNBOUND_PORT
+LISTEN_PORT=$NESTED_LISTEN_PORT
 BYTES=$((NESTED_MIB * 1048576))
 PLAN
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$image"
@@ -135,6 +138,8 @@ LABEL=$label
 CID=$NESTED_CID
 STREAM_PORT=$NESTED_STREAM_PORT
 DGRAM_PORT=$NESTED_DGRAM_PORT
+LISTEN_PORT=$NESTED_LISTEN_PORT
+BYTES=$((NESTED_MIB * 1048576))
 LIMIT=$NESTED_INNER_LIMIT
 PLAN
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$image"

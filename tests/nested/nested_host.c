@@ -14,11 +14,15 @@
  *  datagram port D: every datagram goes back to its sender unchanged
  *    (the inner guest's model_dgram).
  *
- * It serves CONNS stream connections and at least MIN_DGRAMS datagrams,
- * or gives up after SECS seconds. Every peer must be the inner guest's
- * CID.
+ *  then, as a client: a connection to the guest's listener on port L
+ *    (model_listen, which echoes until we half-close), BYTES sent and the
+ *    same BYTES read back, checked by CRC-32.
  *
- * Usage: nested_host CID STREAM_PORT DGRAM_PORT CONNS MIN_DGRAMS SECS
+ * It serves CONNS stream connections and at least MIN_DGRAMS datagrams,
+ * then connects; it gives up after SECS seconds. Every peer must be the
+ * inner guest's CID.
+ *
+ * Usage: nested_host CID STREAM_PORT DGRAM_PORT CONNS MIN_DGRAMS SECS L BYTES
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -119,8 +123,17 @@ static int give(int s, unsigned long long total, char *why, size_t whylen)
 	return sent == total ? 0 : -1;
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void serve(int s, const struct sockaddr_vm *peer, unsigned int k)
 {
+	double t0 = now();
 	unsigned long long n = 0;
 	char line[64], why[160] = "no request line", name[48];
 	size_t len = 0;
@@ -144,6 +157,8 @@ static void serve(int s, const struct sockaddr_vm *peer, unsigned int k)
 	}
 	tap_report(ok, name, "%s", why);
 	close(s);
+	/* The outer VM's clock, the one that can be trusted here. */
+	printf("# %s: %llu bytes in %.2f s\n", name, n, now() - t0);
 }
 
 /* Echoes one datagram; 1 if it came from the guest and went back whole. */
@@ -161,6 +176,98 @@ static int echo(int d)
 		return 0;
 	}
 	return sendto(d, dgram, n, 0, (struct sockaddr *)&from, flen) == n;
+}
+
+/*
+ * Sends TOTAL bytes to the guest's echo listener while reading the echo
+ * (poll: neither side may wait for the other's buffer to drain), then
+ * half-closes and reads to EOF. 0 if every byte came back in order.
+ */
+static int echo_through_guest(int s, unsigned long long total, char *why, size_t whylen)
+{
+	unsigned long long sent = 0, got = 0, i;
+	uint64_t x = 0x13198a2e03707344ull;
+	uint32_t crc_out = 0, crc_in = 0;
+	static unsigned char out[CHUNK];
+	size_t have = 0, off = 0;
+	struct pollfd p = { .fd = s };
+	ssize_t r = 1;
+
+	while (r > 0) {
+		p.events = POLLIN | (sent < total ? POLLOUT : 0);
+		if (poll(&p, 1, 120000) <= 0) {
+			r = -1;
+			break;
+		}
+		if (off == have && sent < total) {
+			have = total - sent < CHUNK ? total - sent : CHUNK;
+			for (i = 0; i < have; i++) {
+				x = x * 6364136223846793005ull + 1442695040888963407ull;
+				out[i] = (unsigned char)(x >> 56);
+			}
+			crc_out = crc_update(crc_out, out, have);
+			off = 0;
+		}
+		if ((p.revents & POLLOUT) && off < have) {
+			r = send(s, out + off, have - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (r < 0 && errno != EAGAIN)
+				break;
+			if (r > 0) {
+				off += r;
+				sent += r;
+				if (sent == total)
+					shutdown(s, SHUT_WR);
+			}
+			r = 1;
+		}
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			r = recv(s, buf, sizeof(buf), MSG_DONTWAIT);
+			if (r < 0 && errno == EAGAIN)
+				r = 1;
+			else if (r > 0) {
+				crc_in = crc_update(crc_in, buf, r);
+				got += r;
+			}
+		}
+	}
+	snprintf(why, whylen, "sent %llu crc %08x, echoed %llu crc %08x, last %zd (%s)", sent,
+		 crc_out, got, crc_in, r, r < 0 ? strerror(errno) : "EOF");
+	return r == 0 && sent == total && got == total && crc_in == crc_out ? 0 : -1;
+}
+
+/* The guest starts listening once its own tests are done: retry till then. */
+static void client(unsigned int port, unsigned long long total, time_t deadline)
+{
+	struct sockaddr_vm a;
+	char why[160];
+	double t0;
+	int s = -1, ok;
+
+	memset(&a, 0, sizeof(a));
+	a.svm_family = af;
+	a.svm_cid = guest_cid;
+	a.svm_port = port;
+	while (time(NULL) < deadline) {
+		s = socket(af, SOCK_STREAM, 0);
+		if (s >= 0 && !connect(s, (struct sockaddr *)&a, sizeof(a)))
+			break;
+		if (s >= 0)
+			close(s);
+		s = -1;
+		usleep(200000);
+	}
+	tap_report(s >= 0, "client_connect_to_guest", "%u:%u (%s)", guest_cid, port,
+		   strerror(errno));
+	if (s < 0) {
+		tap_report(0, "client_echo_through_guest", "no connection");
+		return;
+	}
+	t0 = now();
+	ok = !echo_through_guest(s, total, why, sizeof(why));
+	tap_report(ok, "client_echo_through_guest", "%s", why);
+	printf("# client_echo_through_guest: %llu bytes each way in %.2f s\n", total,
+	       now() - t0);
+	close(s);
 }
 
 static int bound(int type, unsigned int port)
@@ -190,16 +297,16 @@ int main(int argc, char **argv)
 	time_t deadline;
 	int afd, l, d, c;
 
-	if (argc != 7) {
-		printf("usage: nested_host CID STREAM_PORT DGRAM_PORT CONNS MIN_DGRAMS SECS\n");
+	if (argc != 9) {
+		printf("usage: nested_host CID STREAM_PORT DGRAM_PORT CONNS MIN_DGRAMS SECS L BYTES\n");
 		return 2;
 	}
 	guest_cid = strtoul(argv[1], NULL, 0);
 	conns = strtoul(argv[4], NULL, 0);
 	min_dgrams = strtoul(argv[5], NULL, 0);
 	deadline = time(NULL) + strtol(argv[6], NULL, 0);
-	/* setup, two per connection, the datagrams */
-	tap_plan(1 + 2 * conns + 1);
+	/* setup, two per connection, the datagrams, two as a client */
+	tap_plan(1 + 2 * conns + 1 + 2);
 	crc_init();
 	af = VMCISock_GetAFValueFd(&afd);
 	l = af < 0 ? -1 : bound(SOCK_STREAM, strtoul(argv[2], NULL, 0));
@@ -243,5 +350,6 @@ int main(int argc, char **argv)
 		   min_dgrams);
 	close(l);
 	close(d);
+	client(strtoul(argv[7], NULL, 0), strtoull(argv[8], NULL, 0), deadline);
 	return tap_exit_code();
 }
