@@ -70,6 +70,10 @@ NESTED_UNBOUND_PORT=6099
 NESTED_LISTEN_PORT=7100
 # MiB each way of the stream (model_bulk): NESTED_MIB, default 16.
 NESTED_MIB=${NESTED_MIB:-16}
+# The inner guest's stack: intree (vsock, vmw_vmci, vmw_vsock_vmci_transport
+# as the tiny kernel built them) or ours (vmci.ko + vmsock.ko built against
+# the tiny tree; AF_VSOCK is then our family, as the guest programs expect).
+NESTED_STACK=${NESTED_STACK:-intree}
 # How long QEMU and the host program may run inside the outer VM.
 NESTED_INNER_LIMIT=${NESTED_INNER_LIMIT:-1800}
 
@@ -86,23 +90,30 @@ nested_base_root() {
 	cp "$TESTS_DIR/vm/vmlib" "$root/bin/"
 }
 
-# make_inner_initramfs IMAGE TINY_TREE: the inner guest: the in-tree
-# guest stack as the tiny kernel built it, and the model phase's guest
-# programs (written for AF_VSOCK, which here is the in-tree family).
+# make_inner_initramfs IMAGE TINY_TREE [OUR_MODULE_DIR]: the inner guest:
+# the in-tree guest stack as the tiny kernel built it (and, given
+# OUR_MODULE_DIR, our vmci.ko and vmsock.ko built for it; NESTED_STACK
+# says which one loads), and the model phase's guest programs (written
+# for AF_VSOCK, the family of whichever stack loaded).
 make_inner_initramfs() {
-	local image=$1 tree=$2 root m
+	local image=$1 tree=$2 ours=${3:-} root m
 	root=$(mktemp -d)
 	nested_base_root "$root" "$TESTS_DIR/nested/inner-init"
 	for m in net/vmw_vsock/vsock.ko drivers/misc/vmw_vmci/vmw_vmci.ko \
 		net/vmw_vsock/vmw_vsock_vmci_transport.ko; do
 		cp "$tree/$m" "$root/lib/intree/" || { rm -rf "$root"; return 1; }
 	done
+	if [ -n "$ours" ]; then
+		cp "$ours"/vmci/vmci.ko "$ours"/vsock/vmsock.ko "$root/lib/test/" ||
+			{ rm -rf "$root"; return 1; }
+	fi
 	for m in model_bulk model_dgram model_listen; do
 		gcc -static -O2 -Wall -Wextra -Werror -o "$root/lib/test/$m" \
 			"$TESTS_DIR/vmm/guest/$m.c" || { rm -rf "$root"; return 1; }
 	done
 	cat >"$root/etc/testplan" <<PLAN
-LABEL=nested-inner
+LABEL=nested-inner-$NESTED_STACK
+STACK=$NESTED_STACK
 CID=$NESTED_CID
 STREAM_PORT=$NESTED_STREAM_PORT
 DGRAM_PORT=$NESTED_DGRAM_PORT
