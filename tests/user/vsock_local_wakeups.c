@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,7 +98,8 @@ static void *writer(void *arg)
 
 /*
  * BYTES from a writer thread to this one over a fresh local pair, then
- * ROUNDS one-byte round trips; 0 when every byte came back as sent.
+ * ROUNDS single bytes back the other way, each read before the next is
+ * written; 0 when every byte arrived as sent.
  */
 static int transfer(const char **why)
 {
@@ -126,12 +128,12 @@ static int transfer(const char **why)
 	*why = "bytes";
 	if (n < 0 || wres || bad || got != BYTES)
 		goto fail;
+	/* The writer's end is shut for writing: the single bytes go the other way. */
 	*why = "round trips";
 	for (r = 0; r < ROUNDS; r++) {
 		char e;
 
-		if (write(b, &c, 1) != 1 || read(a, &e, 1) != 1 || write(a, &e, 1) != 1 ||
-		    read(b, &c, 1) != 1 || c != 'x')
+		if (write(b, &c, 1) != 1 || read(a, &e, 1) != 1 || e != c)
 			goto fail;
 	}
 	close(a);
@@ -161,6 +163,8 @@ int main(void)
 	int afd = -1, ret;
 
 	tap_plan(9);
+	/* A failed write reports as a check, not as a silent death. */
+	signal(SIGPIPE, SIG_IGN);
 	af = VMCISock_GetAFValueFd(&afd);
 	local_cid = VMCISock_GetLocalCID();
 	tap_report(af >= 0 && local_cid != (unsigned int)-1, "setup_family", "af %d cid %u", af,
@@ -178,9 +182,9 @@ int main(void)
 		   strerror(errno));
 	ret = counted_transfer(&wrote, &reads, &why);
 	tap_report(!ret, "off_data_whole", "failed at %s", why);
-	/* Every round trip starts on an empty queue: at least one WROTE each way. */
-	tap_report(wrote >= 2 * ROUNDS, "off_sends_wrote", "WROTE %ld sent, want >= %d", wrote,
-		   2 * ROUNDS);
+	/* Every single byte lands in an empty queue: a WROTE each at least. */
+	tap_report(wrote >= ROUNDS, "off_sends_wrote", "WROTE %ld sent, want >= %d", wrote,
+		   ROUNDS);
 
 	tap_report(!param_write("1") && param_read() == 'Y', "switch_back_on", "%s",
 		   strerror(errno));
