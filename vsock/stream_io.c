@@ -32,6 +32,7 @@
 
 #include <asm/ioctls.h>
 #include <linux/errno.h>
+#include <linux/moduleparam.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/sockios.h>
@@ -112,6 +113,24 @@ static bool vmsock_queue_corrupt(struct sock *sk, s64 n)
 }
 
 /*
+ * Off, local streams take the remote path: WROTE and READ datagrams
+ * through the control worker, the rules a guest connection follows. The
+ * benchmark switches it to measure that path without a device (make
+ * bench's "vmsock pkt" column); it changes no result a program sees.
+ */
+static bool vmsock_local_wakeups = true;
+module_param_named(stream_local_wakeups, vmsock_local_wakeups, bool, 0644);
+MODULE_PARM_DESC(stream_local_wakeups,
+		 "Wake a peer in this kernel directly instead of sending WROTE/READ (default Y)");
+
+/* Locked. The peer lives in this kernel and may be woken directly. */
+static bool vmsock_local_shortcut(const struct vmsock_sock *vsk)
+{
+	return READ_ONCE(vmsock_local_wakeups) &&
+	       vsk->remote_addr.svm_cid == vmcix_get_context_id();
+}
+
+/*
  * Locked. A peer in this kernel is woken straight through the connection
  * table, as its control callback would do on a WROTE or READ packet;
  * false when the peer is elsewhere or closing (not in the table).
@@ -119,10 +138,10 @@ static bool vmsock_queue_corrupt(struct sock *sk, s64 n)
 static bool vmsock_wake_local_peer(struct sock *sk)
 {
 	struct vmsock_sock *vsk = vmsock_sk(sk);
-	u32 cid = vmcix_get_context_id();
 
-	return vsk->remote_addr.svm_cid == cid &&
-	       vmsock_stream_wake_conn(cid, vsk->local_addr.svm_port, vsk->remote_addr.svm_port);
+	return vmsock_local_shortcut(vsk) &&
+	       vmsock_stream_wake_conn(vsk->remote_addr.svm_cid, vsk->local_addr.svm_port,
+				       vsk->remote_addr.svm_port);
 }
 
 /*
@@ -145,7 +164,6 @@ static void vmsock_after_write(struct sock *sk, ssize_t n)
 {
 	struct vmsock_sock *vsk = vmsock_sk(sk);
 	s64 ready = vmcix_qpair_produce_buf_ready(vsk->st.qpair);
-	u32 cid;
 
 	if (ready == n || vsk->st.peer_waiting_read) {
 		vsk->st.peer_waiting_read = false;
@@ -153,9 +171,8 @@ static void vmsock_after_write(struct sock *sk, ssize_t n)
 		return;
 	}
 	/* A local poller waiting for SO_RCVLOWAT bytes wakes when they are there. */
-	cid = vmcix_get_context_id();
-	if (vsk->remote_addr.svm_cid == cid)
-		vmsock_stream_wake_conn_lowat(cid, vsk->local_addr.svm_port,
+	if (vmsock_local_shortcut(vsk))
+		vmsock_stream_wake_conn_lowat(vsk->remote_addr.svm_cid, vsk->local_addr.svm_port,
 					      vsk->remote_addr.svm_port, ready - n, ready);
 }
 

@@ -260,6 +260,34 @@ static int pingpong(unsigned int port, long rounds, double *rtt)
 	return 0;
 }
 
+/*
+ * Connection rate: CONNS connections to the echo port, each carrying one
+ * byte there and back (so the host has accepted it) and then closed, as a
+ * client that opens a connection per request does. Connections a second.
+ */
+#define CONNS	20
+
+static double connect_rate(unsigned int port)
+{
+	double t0 = now();
+	char c = 'c';
+	int i, s;
+
+	cpu_spent = cpu_busy();
+	for (i = 0; i < CONNS; i++) {
+		s = host_connect(port);
+		if (s < 0 || write(s, &c, 1) != 1 || read(s, &c, 1) != 1 || c != 'c') {
+			printf("# connect rate: connection %d: %s\n", i, strerror(errno));
+			if (s >= 0)
+				close(s);
+			return -1;
+		}
+		close(s);
+	}
+	cpu_spent = cpu_busy() - cpu_spent;
+	return CONNS / (now() - t0);
+}
+
 /* Ours: the family vmsock.ko reserved; @fd keeps it reserved. */
 static int our_family(int *fd)
 {
@@ -275,7 +303,7 @@ static int our_family(int *fd)
 
 /* Throughputs in MiB/s, times in us; cpu_* in us of guest CPU per MiB or round. */
 struct run {
-	double g2h, h2g, rtt_mean, rtt_p50, cpu_g2h, cpu_h2g, cpu_rtt;
+	double g2h, h2g, rtt_mean, rtt_p50, cpu_g2h, cpu_h2g, cpu_rtt, conn, cpu_conn;
 };
 
 static int measure(const unsigned char *chunk, unsigned char *buf, unsigned int bulk_port,
@@ -292,6 +320,10 @@ static int measure(const unsigned char *chunk, unsigned char *buf, unsigned int 
 	if (r->g2h < 0 || r->h2g < 0 || pingpong(echo_port, rounds, rtt))
 		return -1;
 	r->cpu_rtt = cpu_spent * 1e6 / rounds;
+	r->conn = connect_rate(echo_port);
+	if (r->conn < 0)
+		return -1;
+	r->cpu_conn = cpu_spent * 1e6 / CONNS;
 	for (j = 0; j < rounds; j++)
 		sum += rtt[j];
 	r->rtt_mean = sum / rounds;
@@ -369,6 +401,8 @@ int main(int argc, char **argv)
 		printf("BENCH cpu_g2h %.1f %.1f\n", r[INTREE].cpu_g2h, r[OURS].cpu_g2h);
 		printf("BENCH cpu_h2g %.1f %.1f\n", r[INTREE].cpu_h2g, r[OURS].cpu_h2g);
 		printf("BENCH cpu_rtt %.2f %.2f\n", r[INTREE].cpu_rtt, r[OURS].cpu_rtt);
+		printf("BENCH conn %.2f %.2f\n", r[INTREE].conn, r[OURS].conn);
+		printf("BENCH cpu_conn %.1f %.1f\n", r[INTREE].cpu_conn, r[OURS].cpu_conn);
 	}
 	close(fd);
 	free(rtt);

@@ -5,6 +5,16 @@
  * measured on the same machine at the same moment. Not a test: it prints
  * numbers and judges nothing.
  *
+ * Every row: one warm-up pass per family (not counted), then several
+ * passes with the families taking turns inside each, so a slow moment of
+ * the host hits every column alike; each cell is the median, followed by
+ * a line with the spread (lowest-highest pass) and a line with the CPU
+ * time of the whole machine per unit of work (/proc/stat: it counts the
+ * workers and softirqs a family runs on, which the process's own times
+ * miss). "vmsock pkt" is vmsock with stream_local_wakeups=0: local streams
+ * then send the WROTE/READ datagrams a guest connection sends. The
+ * datagram row reports loss beside the rate.
+ *
  * Usage: vsock_bench [scale [rows]]
  *   scale divides the transfer sizes (default 1); rows, when given, runs
  *   only the rows whose name contains that text (say "ping").
@@ -32,7 +42,8 @@
 
 #define AF_VSOCK_INTREE	40
 #define VSOCK_LOOPBACK_CID	1
-#define NFAM		4
+#define NFAM		5
+#define PKT		4	/* fams[PKT]: vmsock with the full packet protocol */
 #define TIMEOUT_S	20
 
 struct family {
@@ -40,12 +51,19 @@ struct family {
 	int domain;
 	unsigned int cid;	/* vSockets families */
 	int usable;
+	int packets;		/* turn stream_local_wakeups off around its passes */
 };
 
 static struct family fams[NFAM];
 static unsigned int scale = 1;
 static unsigned int next_port = 20000;
 static const char *only_rows;
+/* Units of work the last drive did (MiB, round trips, connections, datagrams). */
+static double units;
+/* The datagram row's share lost in its last pass, percent. */
+static double dgram_lost;
+
+#define LOCAL_WAKEUPS	"/sys/module/vmsock/parameters/stream_local_wakeups"
 
 static double now(void)
 {
@@ -53,6 +71,34 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Busy seconds of all CPUs so far (/proc/stat ticks), or -1. */
+static double cpu_busy(void)
+{
+	unsigned long long user, nice, sys, idle, iowait, irq, softirq;
+	FILE *f = fopen("/proc/stat", "r");
+	int n;
+
+	if (!f)
+		return -1;
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &sys, &idle,
+		   &iowait, &irq, &softirq);
+	fclose(f);
+	if (n != 7)
+		return -1;
+	return (double)(user + nice + sys + irq + softirq) / sysconf(_SC_CLK_TCK);
+}
+
+static int local_wakeups(int on)
+{
+	FILE *f = fopen(LOCAL_WAKEUPS, "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fputs(on ? "1" : "0", f) >= 0;
+	return fclose(f) == 0 && ok ? 0 : -1;
 }
 
 static socklen_t make_addr(const struct family *f, unsigned int port,
@@ -187,6 +233,11 @@ static double run_pair(const struct family *f, int type, serve_fn serve, drive_f
 
 	if (pipe(ready))
 		return -1;
+	if (f->packets && local_wakeups(0)) {
+		close(ready[0]);
+		close(ready[1]);
+		return -1;
+	}
 	pid = fork();
 	if (pid == 0) {
 		int lfd = listener(f, type, port);
@@ -209,6 +260,8 @@ static double run_pair(const struct family *f, int type, serve_fn serve, drive_f
 		if (!WIFEXITED(status) || WEXITSTATUS(status))
 			result = -1;
 	}
+	if (f->packets && local_wakeups(1))
+		result = -1;
 	return result;
 }
 
@@ -266,6 +319,7 @@ static double drive_stream(const struct family *f, int type, unsigned int port, 
 	t1 = now();
 	close(fd);
 	free(buf);
+	units = (double)sent / (1 << 20);
 	return sent / (t1 - t0) / (1 << 20);	/* MiB/s */
 }
 
@@ -306,6 +360,7 @@ static double drive_pingpong(const struct family *f, int type, unsigned int port
 	}
 	t0 = now() - t0;
 	close(fd);
+	units = rounds;
 	return t0 / rounds * 1e6;	/* microseconds per round trip */
 }
 
@@ -341,6 +396,7 @@ static double drive_connect(const struct family *f, int type, unsigned int port,
 		}
 		close(fd);
 	}
+	units = count;
 	return count / (now() - t0);	/* connections per second */
 }
 
@@ -393,14 +449,18 @@ static double drive_dgram(const struct family *f, int type, unsigned int port, l
 		if (sendto(fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, len) == DGRAM_SIZE)
 			sent++;
 	close(fd);
-	return sent ? 1 : -1;
+	return sent ? sent : -1;
 }
 
-/* The server prints its rate itself (it is a child): capture it. */
+/*
+ * The server prints what arrived itself (it is a child): capture it. The
+ * rate counts delivered datagrams only, so the loss (what sendto()
+ * accepted and the receiver never saw) goes in dgram_lost beside it.
+ */
 static double measure_dgram(const struct family *f, long count)
 {
 	int p[2], saved = dup(STDOUT_FILENO);
-	double rate = -1, ok;
+	double rate = -1, sent;
 	char line[128] = "";
 	long got;
 	ssize_t n;
@@ -410,35 +470,17 @@ static double measure_dgram(const struct family *f, long count)
 		return -1;
 	dup2(p[1], STDOUT_FILENO);
 	close(p[1]);
-	ok = run_pair(f, SOCK_DGRAM, serve_dgram, drive_dgram, count);
+	sent = run_pair(f, SOCK_DGRAM, serve_dgram, drive_dgram, count);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
 	n = read(p[0], line, sizeof(line) - 1);
 	close(p[0]);
-	if (ok > 0 && n > 0 && sscanf(line, "#dgram %ld %lf", &got, &rate) == 2 && got > 1)
+	if (sent > 0 && n > 0 && sscanf(line, "#dgram %ld %lf", &got, &rate) == 2 && got > 1) {
+		units = got;
+		dgram_lost = got < sent ? (sent - got) * 100 / sent : 0;
 		return rate;
+	}
 	return -1;
-}
-
-static void print_row(const char *what, const char *unit, const double *v, int higher_better)
-{
-	int i;
-
-	printf("%-28s %-7s", what, unit);
-	for (i = 0; i < NFAM; i++) {
-		if (v[i] < 0)
-			printf(" %14s", "n/a");
-		else
-			printf(" %14.1f", v[i]);
-	}
-	for (i = 1; i < NFAM; i++) {
-		if (v[0] > 0 && v[i] > 0)
-			printf(" %8.2fx", v[0] / v[i]);
-		else
-			printf(" %9s", "n/a");
-	}
-	printf("   (%s is better)\n", higher_better ? "higher" : "lower");
-	fflush(stdout);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -448,44 +490,143 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/*
- * Latency moves with whatever else the host does, so a row can take
- * @reps passes, the families interleaved within each, and print each
- * family's median: a slow moment then hits every column alike.
- */
 #define MAX_REPS	9
+
+/* One measured quantity of a row: every family's passes. */
+struct cells {
+	double pass[NFAM][MAX_REPS];
+	int n[NFAM];
+};
+
+/* Sorts each family's passes; -1 marks a family with a failed pass. */
+static void cells_sort(struct cells *c, int reps)
+{
+	int i;
+
+	for (i = 0; i < NFAM; i++) {
+		qsort(c->pass[i], c->n[i], sizeof(double), cmp_double);
+		if (c->n[i] != reps)
+			c->n[i] = 0;
+	}
+}
+
+static double cells_median(const struct cells *c, int i)
+{
+	return c->n[i] ? c->pass[i][c->n[i] / 2] : -1;
+}
+
+static void print_values(const struct cells *c, int decimals)
+{
+	int i;
+
+	for (i = 0; i < NFAM; i++) {
+		if (!c->n[i])
+			printf(" %14s", "n/a");
+		else
+			printf(" %14.*f", decimals, cells_median(c, i));
+	}
+}
+
+static void print_ratio(const struct cells *c, int a, int b)
+{
+	double x = cells_median(c, a), y = cells_median(c, b);
+
+	if (x > 0 && y > 0)
+		printf(" %8.2fx", x / y);
+	else
+		printf(" %9s", "n/a");
+}
+
+static void print_row(const char *what, const char *unit, const struct cells *v,
+		      const struct cells *cpu, const char *cpu_unit, int higher_better)
+{
+	char label[64];
+	int i;
+
+	printf("%-28s %-7s", what, unit);
+	print_values(v, 1);
+	for (i = 1; i < 4; i++)
+		print_ratio(v, 0, i);
+	print_ratio(v, PKT, 1);
+	printf("   (%s is better)\n", higher_better ? "higher" : "lower");
+	printf("%-28s %-7s", "  spread (low-high)", unit);
+	for (i = 0; i < NFAM; i++) {
+		if (!v->n[i]) {
+			printf(" %14s", "n/a");
+			continue;
+		}
+		snprintf(label, sizeof(label), "%.0f-%.0f", v->pass[i][0],
+			 v->pass[i][v->n[i] - 1]);
+		printf(" %14s", label);
+	}
+	printf("\n%-28s %-7s", "  machine CPU per unit", cpu_unit);
+	print_values(cpu, 1);
+	for (i = 1; i < 4; i++)
+		print_ratio(cpu, 0, i);
+	print_ratio(cpu, PKT, 1);
+	printf("   (lower is better)\n");
+	fflush(stdout);
+}
 
 static int row_wanted(const char *what)
 {
 	return !only_rows || strstr(what, only_rows);
 }
 
-static void row(const char *what, const char *unit, int type, serve_fn serve, drive_fn drive,
-		long arg, int higher_better, int reps)
+/* One pass of a row for family @f: its value, and its CPU per unit in *cpu. */
+static double one_pass(const struct family *f, int type, serve_fn serve, drive_fn drive,
+		       long arg, double *cpu)
 {
-	double v[NFAM], runs[NFAM][MAX_REPS];
-	int i, r, n;
+	double c0 = cpu_busy(), v;
+
+	units = 0;
+	v = drive ? run_pair(f, type, serve, drive, arg) : measure_dgram(f, arg);
+	*cpu = c0 >= 0 && units > 0 ? (cpu_busy() - c0) * 1e6 / units : -1;
+	return v;
+}
+
+/*
+ * A warm-up pass per family (page cache, slab caches, the first
+ * connection's set-up), then @reps passes with the families interleaved
+ * in each, so a slow moment of the host hits every column alike. A
+ * NULL @drive means the datagram row (measure_dgram()).
+ */
+static void row(const char *what, const char *unit, const char *cpu_unit, int type,
+		serve_fn serve, drive_fn drive, long arg, int higher_better, int reps)
+{
+	struct cells v = { 0 }, cpu = { 0 }, lost = { 0 };
+	int streams_data = drive == drive_stream || drive == drive_pingpong;
+	double value, c;
+	int i, r;
 
 	if (!row_wanted(what))
 		return;
-	for (r = 0; r < reps; r++)
-		for (i = 0; i < NFAM; i++)
-			runs[i][r] = fams[i].usable ?
-				run_pair(&fams[i], type, serve, drive, arg) : -1;
-	for (i = 0; i < NFAM; i++) {
-		for (r = n = 0; r < reps; r++)
-			if (runs[i][r] >= 0)
-				runs[i][n++] = runs[i][r];
-		qsort(runs[i], n, sizeof(double), cmp_double);
-		v[i] = n == reps ? runs[i][n / 2] : -1;
-	}
-	print_row(what, unit, v, higher_better);
+	for (r = -1; r < reps; r++)
+		for (i = 0; i < NFAM; i++) {
+			/* The switch changes only WROTE/READ, which these rows never send. */
+			if (!fams[i].usable || (fams[i].packets && !streams_data))
+				continue;
+			value = one_pass(&fams[i], type, serve, drive, arg, &c);
+			if (r < 0 || value < 0 || c < 0)
+				continue;
+			v.pass[i][v.n[i]++] = value;
+			cpu.pass[i][cpu.n[i]++] = c;
+			lost.pass[i][lost.n[i]++] = dgram_lost;
+		}
+	cells_sort(&v, reps);
+	cells_sort(&cpu, reps);
+	cells_sort(&lost, reps);
+	print_row(what, unit, &v, &cpu, cpu_unit, higher_better);
+	if (drive)
+		return;
+	printf("%-28s %-7s", "  lost (median)", "%");
+	print_values(&lost, 2);
+	printf("\n");
 }
 
 int main(int argc, char **argv)
 {
 	int afd = -1, probe, i;
-	double v[NFAM];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
@@ -495,12 +636,17 @@ int main(int argc, char **argv)
 		only_rows = argv[2];
 
 	fams[0] = (struct family){ "vmsock", VMCISock_GetAFValueFd(&afd), VMCISock_GetLocalCID(),
-				   1 };
-	fams[1] = (struct family){ "AF_UNIX", AF_UNIX, 0, 1 };
-	fams[2] = (struct family){ "TCP/UDP lo", AF_INET, 0, 1 };
-	fams[3] = (struct family){ "vsock_loopback", AF_VSOCK_INTREE, VSOCK_LOOPBACK_CID, 1 };
+				   1, 0 };
+	fams[1] = (struct family){ "AF_UNIX", AF_UNIX, 0, 1, 0 };
+	fams[2] = (struct family){ "TCP/UDP lo", AF_INET, 0, 1, 0 };
+	fams[3] = (struct family){ "vsock_loopback", AF_VSOCK_INTREE, VSOCK_LOOPBACK_CID, 1, 0 };
+	fams[PKT] = fams[0];
+	fams[PKT].name = "vmsock pkt";
+	fams[PKT].packets = 1;
 	if (fams[0].domain < 0)
-		fams[0].usable = 0;
+		fams[0].usable = fams[PKT].usable = 0;
+	if (access(LOCAL_WAKEUPS, W_OK))
+		fams[PKT].usable = 0;
 	/* Both vSockets entries must be different families, or one is not there. */
 	if (fams[0].domain == AF_VSOCK_INTREE)
 		fams[3].usable = 0;
@@ -510,28 +656,28 @@ int main(int argc, char **argv)
 	else
 		close(probe);
 
-	printf("# vmsock family %d, local CID %u; in-tree vsock_loopback %s\n",
-	       fams[0].domain, fams[0].cid, fams[3].usable ? "present" : "absent");
+	printf("# vmsock family %d, local CID %u; in-tree vsock_loopback %s; vmsock pkt %s\n",
+	       fams[0].domain, fams[0].cid, fams[3].usable ? "present" : "absent",
+	       fams[PKT].usable ? "present" : "absent (no " LOCAL_WAKEUPS ")");
+	printf("# each cell: the median of the passes after a warm-up, families in turns\n");
 	printf("# transfers: %zu MiB (4 KiB writes), %zu MiB (larger writes)\n",
 	       stream_total(4096) >> 20, stream_total(65536) >> 20);
 	printf("%-28s %-7s", "", "");
 	for (i = 0; i < NFAM; i++)
 		printf(" %14s", fams[i].name);
-	printf("  vmsock/unix  /tcp  /vsock\n");
+	printf("  vmsock/unix  /tcp  /vsock  pkt/unix\n");
 
-	row("stream 4 KiB writes", "MiB/s", SOCK_STREAM, serve_sink, drive_stream, 4096, 1, 1);
-	row("stream 64 KiB writes", "MiB/s", SOCK_STREAM, serve_sink, drive_stream, 65536, 1, 1);
-	row("stream 1 MiB writes", "MiB/s", SOCK_STREAM, serve_sink, drive_stream, 1 << 20, 1, 1);
-	row("ping-pong round trip", "us", SOCK_STREAM, serve_echo, drive_pingpong,
+	row("stream 4 KiB writes", "MiB/s", "us/MiB", SOCK_STREAM, serve_sink, drive_stream,
+	    4096, 1, 5);
+	row("stream 64 KiB writes", "MiB/s", "us/MiB", SOCK_STREAM, serve_sink, drive_stream,
+	    65536, 1, 5);
+	row("stream 1 MiB writes", "MiB/s", "us/MiB", SOCK_STREAM, serve_sink, drive_stream,
+	    1 << 20, 1, 5);
+	row("ping-pong round trip", "us", "us/rtt", SOCK_STREAM, serve_echo, drive_pingpong,
 	    1000 / scale, 0, MAX_REPS);
-	/* Like the round trips, the rate moves with the host: median of 5 passes. */
-	row("connect+accept+close", "conn/s", SOCK_STREAM, serve_accept, drive_connect,
-	    500 / scale, 1, 5);
-	if (row_wanted(DGRAM_ROW)) {
-		for (i = 0; i < NFAM; i++)
-			v[i] = fams[i].usable ? measure_dgram(&fams[i], 20000 / scale) : -1;
-		print_row(DGRAM_ROW, "dg/s", v, 1);
-	}
+	row("connect+accept+close", "conn/s", "us/conn", SOCK_STREAM, serve_accept,
+	    drive_connect, 250 / scale, 1, 5);
+	row(DGRAM_ROW, "dg/s", "us/dg", SOCK_DGRAM, NULL, NULL, 5000 / scale, 1, 5);
 
 	if (afd >= 0)
 		VMCISock_ReleaseAFValueFd(afd);
