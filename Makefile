@@ -22,7 +22,7 @@ CHECKPATCH ?= $(firstword $(wildcard $(KDIR)/scripts/checkpatch.pl) \
 KBUILD = $(MAKE) -C $(KDIR) M=$(CURDIR)
 
 KERNEL_SOURCES = $(filter-out %.mod.c,$(wildcard vmci/*.[ch] vsock/*.[ch] tests/kmod/*.[ch] \
-	include/vmci/*.h include/compat/*.h))
+	include/vmci/*.h include/compat/*.[ch]))
 UAPI_HEADERS = include/uapi/vmci_sockets.h
 CHECKPATCH_FLAGS = --strict --no-tree --terse --show-types \
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG
@@ -30,7 +30,7 @@ CHECKPATCH_FLAGS = --strict --no-tree --terse --show-types \
 .PHONY: all modules clean check style install install-files install-package-files \
 	install-policy dkms-install dkms-remove deb test canary demo bench bench-guest \
 	bench-close bench-stall tools install-tools stress fuzz fuzz-plant fuzz-device \
-	test-nested
+	test-nested test-debug-kernels
 
 all: modules
 
@@ -119,6 +119,12 @@ dkms-remove:
 
 test:
 	tests/run
+
+# The debug VM of tests/run on debug kernels of 6.1, sid's newest and 5.10,
+# each built from its suite's linux-source (tests/debug-kernels/run);
+# DEBUG_KERNELS="5.10" (or "6.1 sid") runs some only. Not part of "make test".
+test-debug-kernels:
+	tests/debug-kernels/run
 
 # Builds against the newest headers sid has today and reports what broke.
 canary:

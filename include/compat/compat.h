@@ -226,4 +226,35 @@ static inline int sock_get_timeout(long timeo, void *optval, bool old_timeval)
 }
 #endif
 
+/*
+ * KUnit, for VMCI_KUNIT=y builds only (COMPAT_KUNIT_BUILD). Before 6.5 there
+ * are no deferred actions: include/compat/kunit.c gives
+ * kunit_add_action_or_reset() and kunit_release_action() their meaning
+ * from older KUnit resources. Declared only here: <kunit/test.h> in this
+ * force-included header would define pr_fmt before our files do.
+ */
+#if defined(COMPAT_KUNIT_BUILD) && !defined(COMPAT_HAVE_KUNIT_ACTIONS)
+struct kunit;
+typedef void (kunit_action_t)(void *);
+int compat_kunit_add_action_or_reset(struct kunit *test, kunit_action_t *fn, void *data);
+void compat_kunit_release_action(struct kunit *test, kunit_action_t *fn, void *data);
+#define kunit_add_action_or_reset	compat_kunit_add_action_or_reset
+#define kunit_release_action		compat_kunit_release_action
+#endif
+
+/* 6.2 added KUNIT_EXPECT_MEMEQ; memcmp() says as much, less readably. */
+#if defined(COMPAT_KUNIT_BUILD) && !defined(COMPAT_HAVE_KUNIT_MEMEQ)
+#define KUNIT_EXPECT_MEMEQ(test, left, right, size) \
+	KUNIT_EXPECT_EQ(test, memcmp(left, right, size), 0)
+#endif
+
+/*
+ * Before 6.10 a KUnit test runs in a kthread with no user address space to
+ * map memory in: the cases that need one are skipped there.
+ */
+#if defined(COMPAT_KUNIT_BUILD) && !defined(COMPAT_HAVE_KUNIT_VM_MMAP)
+#define kunit_vm_mmap(test, ...) \
+	({ kunit_skip(test, "no user memory for KUnit tests before 6.10"); 0UL; })
+#endif
+
 #endif /* VMCI_COMPAT_H */

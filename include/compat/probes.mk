@@ -97,3 +97,20 @@ COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_SK_UID,\
 COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_SOCK_DIAG_OWNER,\
 	$(H)include <linux/sock_diag.h>\n\
 	const struct sock_diag_handler compat_probe_h = { .owner = NULL };\n)
+
+# KUnit API our suites use that older kernels lack; probed only for
+# VMCI_KUNIT=y builds (compat.h supplies the missing parts from older
+# KUnit calls). 6.5 added deferred actions (kunit_add_action_or_reset,
+# kunit_release_action), 6.2 KUNIT_EXPECT_MEMEQ, 6.10 kunit_vm_mmap.
+ifeq ($(VMCI_KUNIT),y)
+COMPAT_FLAGS += -DCOMPAT_KUNIT_BUILD
+COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_KUNIT_ACTIONS,\
+	$(H)include <kunit/test.h>\nint f(struct kunit *t);\n\
+	int f(struct kunit *t) { return kunit_add_action_or_reset(t, NULL, NULL); }\n)
+COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_KUNIT_MEMEQ,\
+	$(H)include <kunit/test.h>\nvoid f(struct kunit *t);\n\
+	void f(struct kunit *t) { KUNIT_EXPECT_MEMEQ(t, "a", "a", 1); }\n)
+COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_KUNIT_VM_MMAP,\
+	$(H)include <kunit/test.h>\nunsigned long f(struct kunit *t);\n\
+	unsigned long f(struct kunit *t) { return kunit_vm_mmap(t, NULL, 0, 1, 0, 0, 0); }\n)
+endif

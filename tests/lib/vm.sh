@@ -118,3 +118,22 @@ boot_vm() {
 	[ "$rc" -eq 124 ] && say "VM timed out after ${limit}s"
 	return 0
 }
+
+# debug_vm KTREE [LABEL [KUNIT]]: a debug kernel's VM (initramfs
+# $OUT_DIR/initrd-LABEL.gz, modules in build_dir LABEL) and what its report
+# must show; KUNIT=n when the modules hold no KUnit suites. LABEL is "debug"
+# for tests/run's 6.12 kernel; make test-debug-kernels gives each series
+# its own (tests/lib/debug_kernels.sh).
+debug_vm() {
+	local ktree=$1 label=${2:-debug} kunit=${3:-y} cov=$OUT_DIR/coverage.txt
+	[ "$label" = debug ] || cov=$OUT_DIR/coverage-$label.txt
+	say "booting the $label kernel"
+	# 851 s on a loaded machine alone (2026-12-03): beside another VM it
+	# needs more than the stock VMs' 900 s before a hang is declared.
+	boot_vm "$ktree/arch/x86/boot/bzImage" "$OUT_DIR/initrd-$label.gz" \
+		"$OUT_DIR/vm-$label" 1800
+	check_vm_report "$label" "$OUT_DIR/vm-$label" "$kunit" y
+	check_selftest "$label" "$OUT_DIR/vm-$label"
+	record_coverage "$label" "$OUT_DIR/vm-$label/report.log.clean" \
+		"$(build_dir "$label")" "$cov"
+}
