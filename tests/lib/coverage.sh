@@ -8,7 +8,19 @@
 # let gcov summarise line coverage per source file. Without a .gcda gcov
 # still prints 0% for the file, so the count of files that came back is
 # what decides. KEEP_DIR gets a copy of the .gcda files for merge_coverage.
+# VM jobs that share a build directory (the two debug guest-model VMs)
+# take turns: each clears the directory's .gcda files and puts its own
+# there, and two at once deleted each other's halfway (CI, 2026-12-03:
+# "22 .gcda files came back from the VM, 28 not decodable").
 record_coverage() {
+	mkdir -p "$3"
+	(
+		flock 9 || exit 1
+		record_coverage_locked "$@"
+	) 9>"$3/.coverage.lock"
+}
+
+record_coverage_locked() {
 	local label=$1 report=$2 build=$3 summary=$4 keep=${5:-} f restored=0 broken=0
 	find "$build" \( -name '*.gcda' -o -name '*.gcda.b64' \) -delete
 	awk -v root="$build" '
