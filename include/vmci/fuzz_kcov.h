@@ -29,8 +29,13 @@ static inline bool vmci_fuzz_work_start(void)
 {
 	unsigned int id = READ_ONCE(vmci_fuzz_kcov_id);
 
+	/*
+	 * The common handle spelled out: kcov_remote_start_common() took a
+	 * u64 until 7.x, which made it take a struct; the handle it builds
+	 * is the same in every kernel since 5.5.
+	 */
 	if (id)
-		kcov_remote_start_common(id);
+		kcov_remote_start(kcov_remote_handle(KCOV_SUBSYSTEM_COMMON, id));
 	return id;
 }
 
