@@ -14,22 +14,23 @@
 
 #define TEST_FAMILY	40
 
+/* The sockaddr type the check takes became its own type in 7.x. */
+static int addr_check_vm(const struct sockaddr_vm *svm, int len, int family)
+{
+	return vmsock_addr_check((const struct sockaddr_unsized *)svm, len, family);
+}
+
 static void addr_check_length(struct kunit *test)
 {
 	struct sockaddr_vm svm;
 
 	vmsock_addr_init(&svm, TEST_FAMILY, VMADDR_CID_ANY, 1234);
-	KUNIT_EXPECT_EQ(test, vmsock_addr_check((struct sockaddr *)&svm, sizeof(svm),
-						TEST_FAMILY), 0);
+	KUNIT_EXPECT_EQ(test, addr_check_vm(&svm, sizeof(svm), TEST_FAMILY), 0);
 	/* Longer is fine (sockaddr_storage); one byte short is not. */
-	KUNIT_EXPECT_EQ(test, vmsock_addr_check((struct sockaddr *)&svm, sizeof(svm) + 8,
-						TEST_FAMILY), 0);
-	KUNIT_EXPECT_EQ(test, vmsock_addr_check((struct sockaddr *)&svm, sizeof(svm) - 1,
-						TEST_FAMILY), -EINVAL);
-	KUNIT_EXPECT_EQ(test, vmsock_addr_check((struct sockaddr *)&svm, 0, TEST_FAMILY),
-			-EINVAL);
-	KUNIT_EXPECT_EQ(test, vmsock_addr_check((struct sockaddr *)&svm, -1, TEST_FAMILY),
-			-EINVAL);
+	KUNIT_EXPECT_EQ(test, addr_check_vm(&svm, sizeof(svm) + 8, TEST_FAMILY), 0);
+	KUNIT_EXPECT_EQ(test, addr_check_vm(&svm, sizeof(svm) - 1, TEST_FAMILY), -EINVAL);
+	KUNIT_EXPECT_EQ(test, addr_check_vm(&svm, 0, TEST_FAMILY), -EINVAL);
+	KUNIT_EXPECT_EQ(test, addr_check_vm(&svm, -1, TEST_FAMILY), -EINVAL);
 	KUNIT_EXPECT_EQ(test, vmsock_addr_check(NULL, sizeof(svm), TEST_FAMILY), -EINVAL);
 }
 
@@ -38,14 +39,12 @@ static void addr_check_family(struct kunit *test)
 	struct sockaddr_vm svm;
 
 	vmsock_addr_init(&svm, AF_INET, 2, 1234);
-	KUNIT_EXPECT_EQ(test, vmsock_addr_check((struct sockaddr *)&svm, sizeof(svm),
-						TEST_FAMILY), -EINVAL);
+	KUNIT_EXPECT_EQ(test, addr_check_vm(&svm, sizeof(svm), TEST_FAMILY), -EINVAL);
 	vmsock_addr_init(&svm, AF_UNSPEC, 2, 1234);
-	KUNIT_EXPECT_EQ(test, vmsock_addr_check((struct sockaddr *)&svm, sizeof(svm),
-						TEST_FAMILY), -EINVAL);
+	KUNIT_EXPECT_EQ(test, addr_check_vm(&svm, sizeof(svm), TEST_FAMILY), -EINVAL);
 	/* The family is the socket's, whichever number it got. */
 	vmsock_addr_init(&svm, 13, 2, 1234);
-	KUNIT_EXPECT_EQ(test, vmsock_addr_check((struct sockaddr *)&svm, sizeof(svm), 13), 0);
+	KUNIT_EXPECT_EQ(test, addr_check_vm(&svm, sizeof(svm), 13), 0);
 }
 
 static void addr_init_zeroes(struct kunit *test)
