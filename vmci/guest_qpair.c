@@ -15,6 +15,10 @@
  *   forgot every pair, the entry is marked @gone: the client may still use
  *   its queues (the memory is ours) until it detaches, but no hypercall is
  *   made for it any more.
+ * - Detach gives the pair back to the hypervisor and unlinks the entry at
+ *   once; the pages, and with them the budget charge, go on vmci's removal
+ *   worker after an RCU grace period, so that no close waits for one (under
+ *   TCG that wait was most of a guest close's 858 ms, docs/performance.md).
  * - If a DETACH hypercall fails the peer may still write into the pages, so
  *   they are not freed but parked until the module goes.
  *
@@ -65,6 +69,12 @@ static void entry_free(struct guest_entry *e)
 	vmci_queue_free(e->produce_q);
 	vmci_queue_free(e->consume_q);
 	kfree(e);
+}
+
+/* Runs once no lookup can reach the entry and nobody holds a reference. */
+static void entry_release(struct vmci_resource *res)
+{
+	entry_free(container_of(res, struct guest_entry, qres.res));
 }
 
 static u64 queue_pfn_at(const struct vmci_queue *q, unsigned int i)
@@ -191,7 +201,6 @@ err_unlock:
 static void guest_detach(struct vmcix_qpair *qp)
 {
 	struct guest_entry *e = qp->backend_data;
-	bool keep = false;
 	int result;
 
 	mutex_lock(&gqp_lock);
@@ -206,13 +215,13 @@ static void guest_detach(struct vmcix_qpair *qp)
 		}
 	}
 	if (e->park) {
+		/* Parked pages stay until the module goes: no hurry here. */
 		list_add(&e->node, &orphans);
-		keep = true;
+		vmci_resource_remove(&e->qres.res);
+	} else {
+		vmci_resource_remove_deferred(&e->qres.res, entry_release);
 	}
-	vmci_resource_remove(&e->qres.res);
 	mutex_unlock(&gqp_lock);
-	if (!keep)
-		entry_free(e);
 }
 
 static const struct vmci_qpair_backend guest_backend = {

@@ -16,10 +16,15 @@
  *  ring CTL RID          the device rings our doorbell RID (made by
  *                        vmci_test_endpoint, which counts the rings) and
  *                        refuses one nobody linked
+ *  share PORT PERCENT    an unprivileged user fills its share (PERCENT of
+ *                        the guest queue-pair budget), closes everything
+ *                        and gets it all back within seconds, no more
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdbool.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -479,6 +484,118 @@ static void ring(unsigned int ctl, unsigned int rid)
 	tap_report(model_control(ctl, cmd), "doorbell_unlinked_refused", "device rang it");
 }
 
+#define SHARE_PARAM	"/sys/module/vmci/parameters/qp_user_percent"
+#define SHARE_MAX_CONNS	200
+#define NOBODY		65534
+/* How long closed pairs may take to give their charge back. */
+#define SHARE_SETTLE_MS	5000
+
+/* Connects until refused or @max; the count, and errno of the refusal. */
+static unsigned int connect_until_refused(unsigned int port, int *fds, unsigned int max,
+					  int *err)
+{
+	unsigned int n = 0;
+
+	*err = 0;
+	while (n < max) {
+		fds[n] = model_connect(port);
+		if (fds[n] < 0) {
+			*err = errno;
+			break;
+		}
+		n++;
+	}
+	return n;
+}
+
+static void close_all(int *fds, unsigned int n)
+{
+	while (n)
+		close(fds[--n]);
+}
+
+/* Connects, retrying a refusal for up to @ms: -1 with errno if never. */
+static int connect_within(unsigned int port, int ms, unsigned int *retries)
+{
+	int s;
+
+	while ((s = model_connect(port)) < 0 && errno == ENOBUFS && ms > 0) {
+		usleep(10000);
+		ms -= 10;
+		++*retries;
+	}
+	return s;
+}
+
+/*
+ * The child, as nobody: 3 checks. A closed pair's pages, and its charge
+ * with them, go a grace period after the close (guest_qpair.c): until then
+ * a user at its share may be refused, after that it must get it all back.
+ */
+static void share_as_nobody(unsigned int port)
+{
+	int fds[SHARE_MAX_CONNS], err;
+	unsigned int n, again, retries = 0;
+
+	n = connect_until_refused(port, fds, SHARE_MAX_CONNS, &err);
+	tap_report(n > 0 && n < SHARE_MAX_CONNS && err == ENOBUFS, "share_refused_at_limit",
+		   "%u connections, then %s", n, strerror(err));
+	close_all(fds, n);
+	for (again = 0, err = 0; again < n; again++) {
+		fds[again] = connect_within(port, SHARE_SETTLE_MS, &retries);
+		if (fds[again] < 0) {
+			err = errno;
+			break;
+		}
+	}
+	printf("# %u connections again, %u refusals retried while closed pairs settled\n",
+	       again, retries);
+	tap_report(again == n, "share_back_after_close", "%u of %u connected again (%s)",
+		   again, n, strerror(err));
+	tap_report(again == n && model_connect(port) < 0 && errno == ENOBUFS,
+		   "share_still_bounded", "one more than the share: %s", strerror(errno));
+	close_all(fds, again);
+}
+
+static void share(unsigned int port, const char *percent)
+{
+	char old[16] = "";
+	int fd, status;
+	ssize_t r;
+	pid_t pid;
+
+	fd = open(SHARE_PARAM, O_RDWR);
+	r = fd < 0 ? -1 : read(fd, old, sizeof(old) - 1);
+	if (r <= 0 || pwrite(fd, percent, strlen(percent), 0) != (ssize_t)strlen(percent)) {
+		tap_report(0, "share_setup", "%s: %s", SHARE_PARAM, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	tap_report(1, "share_setup", "share %s%% (was %.*s)", percent, (int)strcspn(old, "\n"),
+		   old);
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY)) {
+			tap_report(0, "share_refused_at_limit", "setuid: %s", strerror(errno));
+			_exit(1);
+		}
+		share_as_nobody(port);
+		fflush(stdout);
+		_exit(tap_exit_code());
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status)) {
+		/* Its own lines say which check; the exit code must say it too. */
+		tap_failures++;
+		printf("# the unprivileged child failed\n");
+	}
+	if (pwrite(fd, old, strlen(old), 0) != (ssize_t)strlen(old))
+		printf("# could not restore %s\n", SHARE_PARAM);
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int port;
@@ -495,6 +612,10 @@ int main(int argc, char **argv)
 	} else if (argc == 4 && !strcmp(argv[1], "ring")) {
 		tap_plan(4);
 		ring(strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0));
+	} else if (argc == 4 && !strcmp(argv[1], "share")) {
+		/* share_setup, then the child's three */
+		tap_plan(4);
+		share(strtoul(argv[2], NULL, 0), argv[3]);
 	} else if (argc == 6 && !strcmp(argv[1], "faults")) {
 		unsigned int ctl = strtoul(argv[3], NULL, 0);
 
@@ -517,7 +638,7 @@ int main(int argc, char **argv)
 	} else {
 		printf("usage: guest_faults many PORT N BYTES | unload PORT LPORT N |\n"
 		       "       guest_faults faults PORT CONTROL_PORT BDF mmio|io |\n"
-		       "       guest_faults ring CONTROL_PORT RID\n");
+		       "       guest_faults ring CONTROL_PORT RID | share PORT PERCENT\n");
 		return 2;
 	}
 	return tap_exit_code();
