@@ -13,30 +13,9 @@
 
 #include "../vmci_bridge.h"
 #include "../../user/tap.h"
+#include "guest_mem.h"
 
 #define CID 300u
-
-#define GUEST_MEM (1u << 20)
-
-static uint8_t guest[GUEST_MEM];
-
-static int mem_read(void *opaque, uint64_t gpa, void *buf, size_t len)
-{
-	(void)opaque;
-	if (gpa > GUEST_MEM || len > GUEST_MEM - gpa)
-		return -1;
-	memcpy(buf, guest + gpa, len);
-	return 0;
-}
-
-static int mem_write(void *opaque, uint64_t gpa, const void *buf, size_t len)
-{
-	(void)opaque;
-	if (gpa > GUEST_MEM || len > GUEST_MEM - gpa)
-		return -1;
-	memcpy(guest + gpa, buf, len);
-	return 0;
-}
 
 static struct vmm_bridge bridge;
 

@@ -10,32 +10,13 @@
 
 #include "../vmci_model.h"
 #include "../../user/tap.h"
+#include "guest_mem.h"
 
-#define GUEST_MEM (1u << 20)
 #define CID 77u
 
-static uint8_t guest[GUEST_MEM];
 static uint32_t irq_causes;
 static int irq_count;
 static bool irq_level;
-
-static int mem_read(void *opaque, uint64_t gpa, void *buf, size_t len)
-{
-	(void)opaque;
-	if (gpa > GUEST_MEM || len > GUEST_MEM - gpa)
-		return -1;
-	memcpy(buf, guest + gpa, len);
-	return 0;
-}
-
-static int mem_write(void *opaque, uint64_t gpa, const void *buf, size_t len)
-{
-	(void)opaque;
-	if (gpa > GUEST_MEM || len > GUEST_MEM - gpa)
-		return -1;
-	memcpy(guest + gpa, buf, len);
-	return 0;
-}
 
 static void irq(void *opaque, uint32_t causes, bool level)
 {

@@ -12,12 +12,10 @@
 
 #include "../vmci_model.h"
 #include "../../user/tap.h"
+#include "guest_mem.h"
 
-#define GUEST_MEM (1u << 20)
 #define CID 77u
 #define NPAGES 4u	/* one-page queues: 1 + 1 + 2 headers */
-
-static uint8_t guest[GUEST_MEM];
 
 /* What the fake host saw, and what it answers next. */
 static struct {
@@ -27,24 +25,6 @@ static struct {
 	uint8_t hdr_at_alloc[8];
 	int64_t answer;
 } host;
-
-static int mem_read(void *opaque, uint64_t gpa, void *buf, size_t len)
-{
-	(void)opaque;
-	if (gpa > GUEST_MEM || len > GUEST_MEM - gpa)
-		return -1;
-	memcpy(buf, guest + gpa, len);
-	return 0;
-}
-
-static int mem_write(void *opaque, uint64_t gpa, const void *buf, size_t len)
-{
-	(void)opaque;
-	if (gpa > GUEST_MEM || len > GUEST_MEM - gpa)
-		return -1;
-	memcpy(guest + gpa, buf, len);
-	return 0;
-}
 
 static void irq(void *opaque, uint32_t causes, bool level)
 {
