@@ -143,7 +143,7 @@ int main(int argc, char **argv)
 			if (run(sizes[i], &open_us[i][r], &close_us[i][r]))
 				return 1;
 	printf("%-8s %12s %14s %8s %12s %14s %8s   (%d rounds, median, low-high)\n",
-	       "open", "open us/conn", "spread", "ratio", "close us/conn", "spread", "ratio",
+	       "N", "open us/conn", "spread", "ratio", "close us/conn", "spread", "ratio",
 	       rounds);
 	for (i = 0; i < nsizes; i++) {
 		open_med[i] = median(open_us[i], rounds);
