@@ -8,7 +8,8 @@
  *   fault=warn     a WARN() splat
  *   fault=kasan    a one-byte read past a kmalloc'd buffer (KASAN report)
  *   fault=lockdep  two mutexes taken in both orders (lockdep splat)
- *   fault=leak     kmalloc'd buffers whose pointers are dropped (kmemleak)
+ *   fault=leak     kmalloc'd buffers, slab and page-backed, whose pointers
+ *                  are dropped (kmemleak)
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -55,18 +56,31 @@ static noinline void faults_lockdep(void)
 }
 
 /*
- * Several buffers, so a stale copy of one pointer left on some stack
- * cannot hide them all from kmemleak.
+ * Buffers whose pointers are dropped, eight slab objects (kmalloc-128 to
+ * kmalloc-1k) and eight page-backed ones (past KMALLOC_MAX_CACHE_SIZE,
+ * which kmalloc takes from the page allocator; kmemleak tracks both).
+ * Since 7.0 every slab cache hands objects out of per-CPU arrays
+ * (sheaves) that keep a copy of each pointer until the slot is reused,
+ * and kmemleak, scanning those arrays, takes the copy for a reference:
+ * a fresh slab leak may stay hidden there. Nothing of the allocator's
+ * points at a page-backed buffer, so those are named on every series.
+ * Eight of each, so a stale copy left on some stack cannot hide them all.
  */
 static noinline void faults_leak(void)
 {
 	unsigned int i;
+	size_t len;
 	void *p;
 
 	for (i = 0; i < 8; i++) {
-		p = kmalloc(128 + 64 * i, GFP_KERNEL);
+		len = 128 + 64 * i;
+		p = kmalloc(len, GFP_KERNEL);
 		if (p)
-			memset(p, 0x5a, 128 + 64 * i);
+			memset(p, 0x5a, len);
+		len = KMALLOC_MAX_CACHE_SIZE + PAGE_SIZE * (i + 1);
+		p = kmalloc(len, GFP_KERNEL);
+		if (p)
+			memset(p, 0x5b, len);
 	}
 }
 

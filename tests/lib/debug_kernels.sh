@@ -98,6 +98,23 @@ make() {
 	dk_run "${DK_ROOT:-}" make "$@"
 }
 
+# gcov, while DK_ROOT names a build root, runs in it too: the .gcda files
+# the VM wrote follow the format of the gcc that instrumented the modules,
+# which only that gcc's gcov reads (the host's gcov-12 read none of sid's
+# gcc-16 files, so debug-sid:gcov_collected failed on 2026-12-03).
+gcov() {
+	dk_run "${DK_ROOT:-}" gcov "$@"
+}
+
+# dk_debug_vm ROOT KTREE LABEL KUNIT: debug_vm (tests/lib/vm.sh) with its
+# coverage summary made by the gcov of ROOT, where the modules were built
+# (the host's when ROOT is empty).
+dk_debug_vm() {
+	local root=$1
+	shift
+	DK_ROOT=$root debug_vm "$@"
+}
+
 # dk_build_root SUITE: prints the path of a cached copy of SUITE's root
 # (tests/lib/suites.sh) with the kernel build's packages added. A copy: the
 # suite root itself stays as the suite phase made it, for its DKMS checks.

@@ -152,7 +152,7 @@ SELFTEST_FAULTS=(
 # real run's, in the console section and in the kernel log of that fault
 # alone; the leak by the kmemleak check, naming the module.
 check_selftest() {
-	local label=$1 logdir=$2 report console line fault want hits leaks
+	local label=$1 logdir=$2 report console line fault want hits leaks slab page
 	report=$logdir/report.log.clean
 	console=$(tr -d '\r' <"$logdir/console.log")
 	if grep -q '^SELFTEST_END$' "$report"; then
@@ -186,9 +186,43 @@ check_selftest() {
 	done
 	if ! leaks=$(kmemleak_leaks SELFTEST_KMEMLEAK "$report"); then
 		record FAIL "$label:selftest:leak_reported" "$leaks"
-	elif [ "$leaks" -gt 0 ] && grep -q '^SELFTEST_KMEMLEAK .*vmci_test_faults' "$report"; then
-		record PASS "$label:selftest:leak_reported"
-	else
-		record FAIL "$label:selftest:leak_reported" "$leaks leaks, none from vmci_test_faults"
+		return
 	fi
+	read -r slab page <<<"$(selftest_leaks "$report")"
+	# The page-backed buffers decide: slab ones may hide behind the
+	# allocator's own stale copies of their pointers on 7.x
+	# (tests/kmod/vmci_test_faults.c); their count is for the record.
+	if [ "$page" -gt 0 ]; then
+		record PASS "$label:selftest:leak_reported" \
+			"$page of 8 page-backed and $slab of 8 slab buffers named"
+	else
+		record FAIL "$label:selftest:leak_reported" \
+			"$leaks leaks, no page-backed one from vmci_test_faults ($slab slab ones)"
+	fi
+}
+
+# selftest_leaks REPORT: "SLAB PAGE", how many of the planted slab and
+# page-backed buffers kmemleak named: objects whose backtrace is in
+# vmci_test_faults, told apart by size (slab objects are at most
+# KMALLOC_MAX_CACHE_SIZE, 8 KiB on x86).
+selftest_leaks() {
+	awk '
+		function close_object() {
+			if (open && ours)
+				(size > 8192) ? page++ : slab++
+			open = 0
+		}
+		/^SELFTEST_KMEMLEAK unreferenced object / {
+			close_object()
+			size = $0
+			sub(/.*\(size /, "", size)
+			sub(/\).*/, "", size)
+			size += 0
+			open = 1
+			ours = 0
+			next
+		}
+		/^SELFTEST_KMEMLEAK / && /vmci_test_faults/ { ours = 1 }
+		END { close_object(); print slab + 0, page + 0 }
+	' "$1"
 }
