@@ -85,6 +85,20 @@ struct reply {
 	char why[160];		/* the first failure */
 };
 
+/*
+ * Wall and busy time when the connect (and the close) of the connection
+ * with global index 0, CONNS/10, CONNS*9/10 and CONNS began, in memory
+ * shared with the parent: the phases go through the connections in
+ * index order, so the first and last tenth show whether a connection's
+ * cost grows with the connections already open (or still open).
+ */
+enum { MARK_0, MARK_10, MARK_90, MARK_END, NMARKS };
+
+struct marks {
+	double wall[2][NMARKS], cpu[2][NMARKS];
+};
+
+static struct marks *marks;
 static int conns_total;
 static int n_ctx;
 static int corrupt;
@@ -138,6 +152,18 @@ static void gen(uint8_t *buf, size_t len, uint32_t seed)
 
 	for (i = 0; i < len; i++)
 		buf[i] = (uint8_t)(((uint32_t)i * 2654435761u + seed) >> 13);
+}
+
+/* Notes the time if connection @idx is a mark; @which: 0 connect, 1 close. */
+static void mark(int which, int idx)
+{
+	int m = idx == 0 ? MARK_0 : idx == conns_total / 10 ? MARK_10 :
+		idx == conns_total * 9 / 10 ? MARK_90 : idx == conns_total ? MARK_END : -1;
+
+	if (m < 0)
+		return;
+	marks->wall[which][m] = mono_now();
+	marks->cpu[which][m] = cpu_busy_s();
 }
 
 /* --- A worker: up to max_contexts_per_process contexts ---------------------- */
@@ -587,12 +613,15 @@ static void close_batch(struct vctx *v, int j0, struct reply *r)
 	int j, end = j0 + CLOSE_BATCH < v->nconns ? j0 + CLOSE_BATCH : v->nconns;
 
 	for (j = j0; j < end; j++) {
+		mark(1, first_conn(v->g) + j);
 		close(v->conns[j].sock);
 		v->conns[j].sock = -1;
 	}
 	for (j = j0; j < end && !r->failed; j++)
 		if (!conn_close(v, j, r))
 			r->done++;
+	if (end == v->nconns)
+		mark(1, first_conn(v->g) + end);
 }
 
 static void ctx_teardown(struct vctx *v, struct reply *r)
@@ -627,9 +656,12 @@ static void worker_phase(enum phase ph, struct reply *r)
 			ctx_use(v, r);
 			break;
 		case PH_CONNECT:
-			for (j = 0; j < v->nconns && !r->failed; j++)
+			for (j = 0; j < v->nconns && !r->failed; j++) {
+				mark(0, first_conn(v->g) + j);
 				if (!conn_open(v, j, r))
 					r->done++;
+			}
+			mark(0, first_conn(v->g) + j);
 			break;
 		case PH_DATA:
 			for (j = 0; j < v->nconns && !r->failed; j++) {
@@ -701,6 +733,7 @@ struct round {
 	long long conn_avail, conn_slab;	/* all connections open */
 	long long pins_setup, pins_conn;
 	long long socks_conn;
+	struct marks mk;
 };
 
 static long long count_lines(const char *path)
@@ -779,6 +812,7 @@ static void one_round(struct round *rd, int per, long long base_dg_handles,
 	long long want_pins;
 
 	n_ctx = rd->n;
+	memset(marks, 0, sizeof(*marks));
 	rd->nproc = nproc;
 	rd->per = per;
 	mem_settle(&base);
@@ -828,6 +862,7 @@ static void one_round(struct round *rd, int per, long long base_dg_handles,
 	run_phase(rd, PH_DATA, cmd, rep, up);
 	run_phase(rd, PH_CLOSE, cmd, rep, up);
 	run_phase(rd, PH_TEARDOWN, cmd, rep, up);
+	rd->mk = *marks;
 	for (i = 0; i < up; i++) {
 		if (waitpid(pids[i], &status, 0) == pids[i] && WIFEXITED(status) &&
 		    !WEXITSTATUS(status))
@@ -886,6 +921,17 @@ static double us(double s, int n)
 	return n > 0 ? s * 1e6 / n : 0;
 }
 
+/* Per connection over the tenth starting at mark @m (MARK_0 or MARK_90). */
+static double tenth(const struct round *r, int which, int m, int cpu)
+{
+	const double *t = cpu ? r->mk.cpu[which] : r->mk.wall[which];
+	int n = m == MARK_0 ? conns_total / 10 : conns_total - conns_total * 9 / 10;
+
+	if (!t[m] || !t[m + 1])
+		return 0;
+	return us(t[m + 1] - t[m], n);
+}
+
 static void print_table(struct round *rd, int nr)
 {
 	const struct round *a = &rd[0], *z = &rd[nr - 1];
@@ -935,6 +981,12 @@ static void print_table(struct round *rd, int nr)
 	    us(r->ph[PH_CONNECT].wall + r->ph[PH_CLOSE].wall, conns_total));
 	ROW("connect+close, machine CPU", "us/conn",
 	    us(r->ph[PH_CONNECT].cpu + r->ph[PH_CLOSE].cpu, conns_total));
+	ROW("connect, first tenth, wall", "us/conn", tenth(r, 0, MARK_0, 0));
+	ROW("connect, last tenth, wall", "us/conn", tenth(r, 0, MARK_90, 0));
+	ROW("connect, first tenth, machine CPU", "us/conn", tenth(r, 0, MARK_0, 1));
+	ROW("connect, last tenth, machine CPU", "us/conn", tenth(r, 0, MARK_90, 1));
+	ROW("close, first tenth, wall", "us/conn", tenth(r, 1, MARK_0, 0));
+	ROW("close, last tenth, wall", "us/conn", tenth(r, 1, MARK_90, 0));
 	ROW("memory per context, MemAvailable", "KiB/ctx",
 	    (double)(r->base_avail - r->setup_avail) / r->n);
 	ROW("memory per context, Slab", "KiB/ctx", (double)(r->setup_slab - r->base_slab) / r->n);
@@ -976,6 +1028,12 @@ int main(int argc, char **argv)
 	if (conns_total <= 0)
 		conns_total = 10000;
 	tap_plan(2 + nr * ROUND_CHECKS);
+	marks = mmap(NULL, sizeof(*marks), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		     -1, 0);
+	if (marks == MAP_FAILED) {
+		printf("# mmap: %s\n", strerror(errno));
+		return 1;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	f = fopen(LIMIT_PARAM, "r");
 	if (f) {
