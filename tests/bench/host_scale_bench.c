@@ -484,7 +484,6 @@ static int conn_open(struct vctx *v, int j, struct reply *r)
 	struct handle h = { v->cid, CONN_QP_RID + j };
 	struct ctl_packet p;
 	int32_t res;
-	int w;
 
 	c->sock = -1;
 	c->vport = VMM_PORT_BASE + j;
@@ -494,7 +493,7 @@ static int conn_open(struct vctx *v, int j, struct reply *r)
 		return -1;
 	}
 	if (send_ctl(v, PKT_REQUEST2, PROTO_QSTATE, c->vport, c->hport, QSIZE) ||
-	    (w = wait_ctl(v, PKT_NEGOTIATE2, c->vport, &p))) {
+	    wait_ctl(v, PKT_NEGOTIATE2, c->vport, &p)) {
 		fail(r, "context %d conn %d: no NEGOTIATE2", v->g, j);
 		return -1;
 	}
@@ -511,7 +510,7 @@ static int conn_open(struct vctx *v, int j, struct reply *r)
 		return -1;
 	}
 	if (send_ctl(v, PKT_OFFER, 0, c->vport, c->hport, handle_u64(h)) ||
-	    (w = wait_ctl(v, PKT_ATTACH, c->vport, &p)) || p.u0 != handle_u64(h)) {
+	    wait_ctl(v, PKT_ATTACH, c->vport, &p) || p.u0 != handle_u64(h)) {
 		fail(r, "context %d conn %d: no ATTACH", v->g, j);
 		return -1;
 	}
