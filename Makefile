@@ -29,7 +29,7 @@ CHECKPATCH_FLAGS = --strict --no-tree --terse --show-types \
 
 .PHONY: all modules clean check style install install-files install-package-files \
 	install-policy dkms-install dkms-remove deb test canary demo bench bench-guest \
-	bench-close bench-stall tools install-tools stress fuzz fuzz-plant fuzz-device \
+	bench-close bench-stall bench-host-scale tools install-tools stress fuzz fuzz-plant fuzz-device \
 	test-nested test-debug-kernels
 
 all: modules
@@ -165,6 +165,14 @@ bench-guest:
 # Cost of closing N local stream connections, per connection (stock 6.12).
 bench-close:
 	tests/bench/close-run $(BENCH_CLOSE_N)
+
+# Scale of the host personality (issue 16): 10,000 guest-played connections
+# over N = 10, 100, 1,000 VMM contexts, cost per context and per connection
+# at each N, correctness checked (stock 6.12). BENCH_HOST_SCALE="CONNS N..."
+# changes the sizes; HOST_SCALE_KERNEL=debug runs it on the debug kernel.
+BENCH_HOST_SCALE ?=
+bench-host-scale:
+	tests/bench/host-scale-run $(BENCH_HOST_SCALE)
 
 # The nested run (issue 16): an outer VM with our host personality runs our
 # QEMU with the device model in VMX mode, which boots a tiny inner guest on

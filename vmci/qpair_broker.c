@@ -28,8 +28,9 @@
  *    teardown and protects broker_list, the party fields, the totals and
  *    the budget. Nothing waits under it for a per-pair lock or for user
  *    memory: its holders never fault, pin or wait for a mem_lock (they
- *    may already hold one), and wait only for memory, an RCU grace
- *    period and the resource table's short lookups, so every VMM's
+ *    may already hold one), and wait only for memory and the resource
+ *    table's short lookups (never for a grace period: a pair's removal
+ *    from the table is finished by vmci's removal worker), so every VMM's
  *    ioctls get through it in bounded time.
  * An operation on a pair finds the entry and takes a reference under
  * broker_lock, drops it, waits for mem_lock, takes broker_lock again and
@@ -231,18 +232,26 @@ static void take_mem_locked(struct broker_entry *e, struct broker_mem *mem)
 	pinned_pages -= mem->num_pages;
 }
 
+/* A grace period after the unlink, no lookup of the table holds the entry. */
+static void entry_release(struct vmci_resource *res)
+{
+	entry_put(container_of(res, struct broker_entry, qres.res));
+}
+
 /*
  * Caller holds broker_lock; the last party has gone, and the VMM's memory
  * went with the VMM. Entries still referenced are freed by the last put.
+ * The handle is free at once; the list's reference is dropped by vmci's
+ * removal worker after a grace period. Waiting for that here would hold
+ * broker_lock, and with it every VMM's alloc, SETVA and detach, for a
+ * grace period per pair that goes.
  */
 static void unlink_locked(struct broker_entry *e)
 {
 	WARN_ON_ONCE(e->mapped);
 	list_del(&e->node);
 	live_pairs--;
-	/* Waits until no lookup of the table still holds the entry. */
-	vmci_resource_remove(&e->qres.res);
-	entry_put(e);
+	vmci_resource_remove_deferred(&e->qres.res, entry_release);
 }
 
 /* Caller holds broker_lock; only sizes, flags and privileges are compared. */
