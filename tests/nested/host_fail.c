@@ -139,7 +139,7 @@ struct side {
 	unsigned long long limit;	/* stop moving bytes here (close mode) */
 	unsigned long long moved;
 	size_t bad_at;			/* first wrong byte's offset, or moved */
-	volatile int stalled;		/* set once the guest stopped */
+	int stalled;			/* set once the guest stopped (atomic) */
 	ssize_t last;			/* the call that ended the loop */
 	int err;
 	double ended;
@@ -171,7 +171,7 @@ static void *reader(void *arg)
 			d->bad_at = d->moved + bad;
 		d->moved += r;
 		if (d->moved >= d->total / 2)
-			d->stalled = 1;
+			__atomic_store_n(&d->stalled, 1, __ATOMIC_RELEASE);
 	}
 	d->last = r;
 	d->err = r < 0 ? errno : 0;
@@ -199,7 +199,7 @@ static void *writer(void *arg)
 		r = send(d->s, buf, n, (d->stalled ? 0 : MSG_DONTWAIT) | MSG_NOSIGNAL);
 		if (r < 0 && errno == EAGAIN && !d->stalled) {
 			if (d->moved >= d->total / 2)
-				d->stalled = 1;
+				__atomic_store_n(&d->stalled, 1, __ATOMIC_RELEASE);
 			else
 				poll(&p, 1, 1000);
 			continue;
@@ -297,7 +297,8 @@ static const char *how(const struct side *d)
 
 	k ^= 1;
 	snprintf(text[k], sizeof(text[k]), "last call %zd (%s) after %llu of %llu bytes", d->last,
-		 d->last < 0 ? strerror(d->err) : d->last ? "more data" : "EOF", d->moved, d->total);
+		 d->last < 0 ? strerror(d->err) : d->last ? "more data" : "EOF", d->moved,
+		 d->total);
 	return text[k];
 }
 
@@ -310,32 +311,39 @@ static int ended_cleanly(const struct side *d, int sending)
 }
 
 /*
- * Once QEMU is gone, so is the guest's context: a stream connect and a
- * datagram to its CID fail at once with EHOSTUNREACH (a context that
- * still existed would take the request, and only time out).
+ * Once QEMU is gone, so is the guest's context: a datagram and a stream
+ * connect to its CID fail at once with EHOSTUNREACH (a context that still
+ * existed would take the request, and the connect would only time out).
+ * The driver detaches a dying context's pairs (which woke us) just before
+ * it drops the context, so the datagram is retried for up to 2 s first.
  */
 static void cid_gone(const char *prefix, unsigned int port)
 {
 	struct sockaddr_vm a = { .svm_family = af, .svm_cid = guest_cid, .svm_port = port };
 	char name[64];
-	double t0;
+	double t0 = now();
 	int s, r, err;
 
+	s = socket(af, SOCK_DGRAM, 0);
+	do {
+		r = s < 0 ? -1 : sendto(s, "x", 1, 0, (struct sockaddr *)&a, sizeof(a));
+		err = errno;
+		if (r < 0 && err == EHOSTUNREACH)
+			break;
+		usleep(100000);
+	} while (now() - t0 < 2);
+	snprintf(name, sizeof(name), "%s_stale_cid_dgram_refused", prefix);
+	tap_report(r < 0 && err == EHOSTUNREACH, name, "sendto %u: %d (%s) after %.3f s",
+		   guest_cid, r, strerror(err), now() - t0);
+	if (s >= 0)
+		close(s);
 	s = socket(af, SOCK_STREAM, 0);
 	t0 = now();
 	r = s < 0 ? -1 : connect(s, (struct sockaddr *)&a, sizeof(a));
 	err = errno;
 	snprintf(name, sizeof(name), "%s_stale_cid_connect_refused", prefix);
-	tap_report(r < 0 && err == EHOSTUNREACH && now() - t0 < 2, name,
+	tap_report(r < 0 && err == EHOSTUNREACH && now() - t0 < 1, name,
 		   "connect to %u: %d (%s) in %.3f s", guest_cid, r, strerror(err), now() - t0);
-	if (s >= 0)
-		close(s);
-	s = socket(af, SOCK_DGRAM, 0);
-	r = s < 0 ? -1 : sendto(s, "x", 1, 0, (struct sockaddr *)&a, sizeof(a));
-	err = errno;
-	snprintf(name, sizeof(name), "%s_stale_cid_dgram_refused", prefix);
-	tap_report(r < 0 && err == EHOSTUNREACH, name, "sendto %u: %d (%s)", guest_cid, r,
-		   strerror(err));
 	if (s >= 0)
 		close(s);
 }
@@ -382,7 +390,8 @@ static int kill_mode(unsigned int port, unsigned long long bytes, const char *pi
 		printf("# setup failed: listener %d, requests %s\n", l, ok ? "ok" : "bad");
 		return 1;
 	}
-	while (time(NULL) < deadline && !(side[0].stalled && side[1].stalled))
+	while (time(NULL) < deadline && !(__atomic_load_n(&side[0].stalled, __ATOMIC_ACQUIRE) &&
+					  __atomic_load_n(&side[1].stalled, __ATOMIC_ACQUIRE)))
 		usleep(100000);
 	tap_report(side[0].stalled && side[0].moved == bytes / 2, "kill_g2h_stalled_in_middle",
 		   "%llu of %llu bytes received", side[0].moved, bytes);

@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 	ud = bound(SOCK_DGRAM, strtoul(argv[5], NULL, 0));
 	us = socket(af, SOCK_STREAM, 0);
 	tap_report(af >= 0 && !r && geteuid() == NOBODY && trusted(tl) == 1 && trusted(td) == 1 &&
-		   trusted(ul) == 0 && trusted(ud) == 0 && trusted(us) == 0 && trusted(tc) == 1, "host_setup",
+		   trusted(tc) == 1 && !trusted(ul) && !trusted(ud) && !trusted(us), "host_setup",
 		   "family %d, uid %d, trusted: tl %d td %d tc %d ul %d ud %d us %d", af,
 		   geteuid(), trusted(tl), trusted(td), trusted(tc), trusted(ul), trusted(ud),
 		   trusted(us));
@@ -178,8 +178,8 @@ int main(int argc, char **argv)
 	errno = 0;
 	r = guest.svm_cid ? sendto(ud, "x", 1, 0, (struct sockaddr *)&guest, sizeof(guest)) : 0;
 	err = errno;
-	tap_report(r < 0 && err == EPERM, "untrusted_dgram_to_guest_refused", "sendto %u:%u: %d (%s)",
-		   guest.svm_cid, guest.svm_port, r, strerror(err));
+	tap_report(r < 0 && err == EPERM, "untrusted_dgram_to_guest_refused",
+		   "sendto %u:%u: %d (%s)", guest.svm_cid, guest.svm_port, r, strerror(err));
 	guest.svm_port = strtoul(argv[6], NULL, 0);
 	guest.svm_cid = guest_cid;
 	guest.svm_family = af;
