@@ -93,6 +93,10 @@ NESTED_MIB=${NESTED_MIB:-16}
 # as the tiny kernel built them) or ours (vmci.ko + vmsock.ko built against
 # the tiny tree; AF_VSOCK is then our family, as the guest programs expect).
 NESTED_STACK=${NESTED_STACK:-intree}
+# The inner kernel: tiny (tests/nested/tiny.config, built and cached) or
+# stock (the outer VM's own Debian 6.12 kernel and its in-tree modules:
+# nothing to build; our modules are then the outer VM's).
+NESTED_INNER=${NESTED_INNER:-tiny}
 # How long each QEMU run may take inside the outer VM.
 NESTED_INNER_LIMIT=${NESTED_INNER_LIMIT:-1200}
 
@@ -109,18 +113,18 @@ nested_base_root() {
 	cp "$TESTS_DIR/vm/vmlib" "$root/bin/"
 }
 
-# make_inner_initramfs IMAGE TINY_TREE [OUR_MODULE_DIR]: the inner guest:
-# the in-tree guest stack as the tiny kernel built it (and, given
-# OUR_MODULE_DIR, our vmci.ko and vmsock.ko built for it; NESTED_STACK
-# says which one loads), and the model phase's guest programs (written
-# for AF_VSOCK, the family of whichever stack loaded).
+# make_inner_initramfs IMAGE INTREE_DIR [OUR_MODULE_DIR]: the inner guest:
+# the in-tree guest stack of the inner kernel (vsock.ko, vmw_vmci.ko and
+# vmw_vsock_vmci_transport.ko in INTREE_DIR) and, given OUR_MODULE_DIR,
+# our vmci.ko and vmsock.ko built for it (NESTED_STACK says which one
+# loads), and the guest programs (written for AF_VSOCK, the family of
+# whichever stack loaded).
 make_inner_initramfs() {
-	local image=$1 tree=$2 ours=${3:-} root m
+	local image=$1 intree=$2 ours=${3:-} root m
 	root=$(mktemp -d)
 	nested_base_root "$root" "$TESTS_DIR/nested/inner-init"
-	for m in net/vmw_vsock/vsock.ko drivers/misc/vmw_vmci/vmw_vmci.ko \
-		net/vmw_vsock/vmw_vsock_vmci_transport.ko; do
-		cp "$tree/$m" "$root/lib/intree/" || { rm -rf "$root"; return 1; }
+	for m in vsock vmw_vmci vmw_vsock_vmci_transport; do
+		cp "$intree/$m.ko" "$root/lib/intree/" || { rm -rf "$root"; return 1; }
 	done
 	if [ -n "$ours" ]; then
 		cp "$ours"/vmci/vmci.ko "$ours"/vsock/vmsock.ko "$root/lib/test/" ||
@@ -205,39 +209,67 @@ nested_fail() {
 # recording into the current results (make test-nested, and tests/run's
 # short job). Builds what is not cached: the tiny kernel, QEMU, modules.
 run_nested() {
-	local rel qemu tree ours label start nphases
+	local rel qemu tree ours label start nphases kernel
 	rel=$(basename "$(ls -d /boot/vmlinuz-6.12.* 2>/dev/null | head -n 1)")
 	rel=${rel#vmlinuz-}
 	[ -n "$rel" ] && [ -d "/lib/modules/$rel/build" ] ||
 		nested_fail setup "needs Debian's 6.12 kernel and its headers" || return 1
 	qemu=$(qemu_binary) || nested_fail qemu "no QEMU with the VMCI device model" || return 1
-	start=$SECONDS
-	tree=$(tiny_kernel_tree) || nested_fail tiny_kernel "no tiny kernel" || return 1
-	say "tiny kernel ready after $((SECONDS - start)) s"
 	say "building the modules for the outer VM ($rel)"
 	build_modules "nested-$rel" "/lib/modules/$rel/build" ||
 		nested_fail build "module build failed" || return 1
 
-	ours=
-	if [ "$NESTED_STACK" = ours ]; then
-		say "building our modules for the tiny inner kernel"
-		build_modules nested-tiny "$tree" ||
-			nested_fail build_tiny "module build for the tiny kernel failed" || return 1
-		ours=$(build_dir nested-tiny)
-	elif [ "$NESTED_STACK" != intree ]; then
+	# The inner kernel, its in-tree guest stack, and our modules for it.
+	local intree=$OUT_DIR/inner-intree m
+	rm -rf "$intree"
+	mkdir -p "$intree"
+	case "$NESTED_INNER" in
+	stock)
+		kernel=/boot/vmlinuz-$rel
+		collect_intree_modules "/lib/modules/$rel/kernel" "$intree"
+		ours=$(build_dir "nested-$rel")
+		;;
+	tiny)
+		start=$SECONDS
+		tree=$(tiny_kernel_tree) || nested_fail tiny_kernel "no tiny kernel" || return 1
+		say "tiny kernel ready after $((SECONDS - start)) s"
+		kernel=$tree/arch/x86/boot/bzImage
+		for m in net/vmw_vsock/vsock drivers/misc/vmw_vmci/vmw_vmci \
+			net/vmw_vsock/vmw_vsock_vmci_transport; do
+			cp "$tree/$m.ko" "$intree/" || nested_fail setup "no $m.ko" || return 1
+		done
+		ours=
+		if [ "$NESTED_STACK" = ours ]; then
+			say "building our modules for the tiny inner kernel"
+			build_modules nested-tiny "$tree" ||
+				nested_fail build_tiny "module build for the tiny kernel failed" ||
+				return 1
+			ours=$(build_dir nested-tiny)
+		fi
+		;;
+	*)
+		nested_fail setup "NESTED_INNER must be tiny or stock"
+		return 1
+		;;
+	esac
+	case "$NESTED_STACK" in
+	intree) ours= ;;
+	ours) ;;
+	*)
 		nested_fail setup "NESTED_STACK must be intree or ours"
 		return 1
-	fi
+		;;
+	esac
 
 	label=nested-$rel
-	make_inner_initramfs "$OUT_DIR/inner.gz" "$tree" "$ours" ||
+	make_inner_initramfs "$OUT_DIR/inner.gz" "$intree" "$ours" ||
 		nested_fail initramfs "inner initramfs failed" || return 1
 	make_outer_initramfs "$OUT_DIR/outer.gz" "$label" "$(build_dir "nested-$rel")" "$qemu" \
-		"$tree/arch/x86/boot/bzImage" "$OUT_DIR/inner.gz" ||
+		"$kernel" "$OUT_DIR/inner.gz" ||
 		nested_fail initramfs "outer initramfs failed" || return 1
 	say "outer initramfs $(($(stat -c %s "$OUT_DIR/outer.gz") >> 20)) MiB," \
 		"inner $(($(stat -c %s "$OUT_DIR/inner.gz") >> 10)) KiB," \
-		"tiny kernel $(($(stat -c %s "$tree/arch/x86/boot/bzImage") >> 10)) KiB"
+		"inner kernel ($NESTED_INNER) $(($(stat -c %s "$kernel") >> 10)) KiB"
 
 	say "booting $rel: inner guest CID $NESTED_CID ($NESTED_STACK stack)," \
 		"$NESTED_MIB MiB each way, phases: $NESTED_PHASES"
