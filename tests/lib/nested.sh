@@ -284,7 +284,8 @@ run_nested() {
 }
 
 # The short nested job of tests/run: the in-tree guest stack, the full
-# phase only, 1 MiB each way (make test-nested is the whole run).
+# phase only, 1 MiB each way (make test-nested is the whole run). The inner
+# kernel is NESTED_INNER's (tiny unless the environment says stock).
 run_nested_short() {
 	local NESTED_PHASES=full NESTED_MIB=1 NESTED_STACK=intree
 	OUT_DIR=$OUT_DIR/nested
