@@ -911,7 +911,7 @@ int main(int argc, char **argv)
 	if (r)
 		goto report;
 
-	r = vmm_vmx_open(&vmx, &model, dev, ram_lookup, NULL);
+	r = vmm_vmx_open(&vmx, &model, dev, 0, ram_lookup, NULL);
 	set(C_OPEN, !r && vmx.cid == model.cid && model.cid >= 16,
 	    "open %d (%s), cid %u model %u", r, strerror(-r), vmx.cid, model.cid);
 	if (r)

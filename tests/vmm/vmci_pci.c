@@ -4,7 +4,8 @@
  * DMA. All behaviour lives in vmci_model_*.c, which knows nothing of QEMU.
  *
  *   -device vmci-model,cid=N,mmio=on|off,msix=on|off,msi=on|off,
- *           ppn64=on|off,notifications=on|off,host-dir=DIR | vmx=on[,vmx-dev=PATH]
+ *           ppn64=on|off,notifications=on|off,host-dir=DIR |
+ *           vmx=on[,vmx-dev=PATH][,vmx-restricted=on]
  *
  * mmio=on is the newer device (256 KiB BAR1, register window at 128 KiB,
  * three vectors, DMA datagrams); mmio=off the older one (8 KiB BAR1 with
@@ -14,6 +15,8 @@
  * on (vmci_vmx.h); guest RAM must be a shared memfd backend
  * (-object memory-backend-memfd,id=ram,size=..,share=on
  *  -machine memory-backend=ram), whose pages queue pairs are pinned from.
+ * vmx-restricted=on: the context is created RESTRICTED, as an isolated
+ * VMware VM's is; only trusted host endpoints may deal with it.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -56,6 +59,8 @@ struct VMCIModelState {
 	char *host_dir;
 	bool vmx_mode;
 	char *vmx_dev;
+	/* The context is RESTRICTED: only trusted host endpoints reach it. */
+	bool vmx_restricted;
 
 	unsigned int vectors;
 	struct vmci_model model;
@@ -320,6 +325,10 @@ static void vmci_realize(PCIDevice *pd, Error **errp)
 	s->bridge.control_fd = -1;
 	s->bridge.listen_fd = -1;
 	s->vmx.fd = -1;
+	if (s->vmx_restricted && !s->vmx_mode) {
+		error_setg(errp, "vmci-model: vmx-restricted needs vmx=on");
+		return;
+	}
 	if (s->vmx_mode && s->host_dir) {
 		error_setg(errp, "vmci-model: vmx=on and host-dir exclude each other");
 		return;
@@ -403,6 +412,7 @@ static void vmci_realize(PCIDevice *pd, Error **errp)
 		/* The driver may grant another CID; the model takes it. */
 		ret = vmm_vmx_open(&s->vmx, &s->model,
 				   s->vmx_dev ? s->vmx_dev : "/dev/vmci",
+				   s->vmx_restricted ? VMX_PRIV_RESTRICTED : 0,
 				   vmci_ram_lookup, s);
 		if (ret) {
 			error_setg_errno(errp, -ret, "vmci-model: vmx-dev %s",
@@ -433,6 +443,7 @@ static Property vmci_properties[] = {
 	DEFINE_PROP_STRING("host-dir", VMCIModelState, host_dir),
 	DEFINE_PROP_BOOL("vmx", VMCIModelState, vmx_mode, false),
 	DEFINE_PROP_STRING("vmx-dev", VMCIModelState, vmx_dev),
+	DEFINE_PROP_BOOL("vmx-restricted", VMCIModelState, vmx_restricted, false),
 	DEFINE_PROP_END_OF_LIST(),
 };
 

@@ -121,11 +121,12 @@ static int64_t ioctl_result(int fd, unsigned long nr, void *arg, int32_t *result
 }
 
 int vmm_vmx_open(struct vmm_vmx *x, struct vmci_model *m, const char *dev,
+		 uint32_t priv_flags,
 		 int (*ram_lookup)(void *opaque, uint64_t gpa, int *fd,
 				   uint64_t *offset),
 		 void *ram_opaque)
 {
-	struct vmx_init_blk blk = { .cid = m->cid };
+	struct vmx_init_blk blk = { .cid = m->cid, .flags = priv_flags };
 	struct vmx_set_notify_info sn = { 0 };
 	void *page;
 	int err;

@@ -30,6 +30,9 @@
 
 #include "vmci_model.h"
 
+/* INIT_CONTEXT's flag for an isolated VM (VMCI_PRIVILEGE_FLAG_RESTRICTED). */
+#define VMX_PRIV_RESTRICTED	0x1
+
 /* A pair the host driver holds for the guest, and its window. */
 struct vmm_vmx_pair {
 	uint32_t context;
@@ -61,11 +64,14 @@ struct vmm_vmx {
 };
 
 /*
- * Opens DEV and creates the guest's context with the model's CID; if the
- * driver grants another CID (taken or reserved), the model takes it
- * before the guest runs. Returns 0 or -errno.
+ * Opens DEV and creates the guest's context with the model's CID and
+ * PRIV_FLAGS (0, or VMX_PRIV_RESTRICTED: an isolated VM, which only
+ * trusted host endpoints may reach); if the driver grants
+ * another CID (taken or reserved), the model takes it before the guest
+ * runs. Returns 0 or -errno.
  */
 int vmm_vmx_open(struct vmm_vmx *x, struct vmci_model *m, const char *dev,
+		 uint32_t priv_flags,
 		 int (*ram_lookup)(void *opaque, uint64_t gpa, int *fd,
 				   uint64_t *offset),
 		 void *ram_opaque);
