@@ -37,7 +37,12 @@ done
 sed -n '/^\.SH EXAMPLES/,/^\.SH/p' "$REPO_DIR/man/vmci_sockets.3" |
 	sed -n '/^\.nf/,/^\.fi/p' | sed '1d;$d' |
 	sed -e 's/\\-/-/g' -e 's/\\en/\\n/g' >"$TMP/example.c"
-out=$(gcc -Wall -Wextra -Werror -I"$REPO_DIR/include/uapi" -o "$TMP/example" \
+# The page names the header where the package installs it,
+# <vmci/vmci_sockets.h>; lay the tree's copy out the same way, so the
+# check never depends on whether another job installed the package first.
+mkdir -p "$TMP/include/vmci"
+ln -s "$REPO_DIR/include/uapi/vmci_sockets.h" "$TMP/include/vmci/vmci_sockets.h"
+out=$(gcc -Wall -Wextra -Werror -I"$TMP/include" -o "$TMP/example" \
 	-x c "$TMP/example.c" 2>&1)
 report "example:vmci_sockets.3" "$([ -s "$TMP/example.c" ] && [ -z "$out" ] && echo 0 || echo 1)" \
 	"$(echo "$out" | head -n 1)"
