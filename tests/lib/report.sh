@@ -189,15 +189,17 @@ check_selftest() {
 		return
 	fi
 	read -r slab page <<<"$(selftest_leaks "$report")"
-	# The page-backed buffers decide: slab ones may hide behind the
-	# allocator's own stale copies of their pointers on 7.x
-	# (tests/kmod/vmci_test_faults.c); their count is for the record.
-	if [ "$page" -gt 0 ]; then
+	# Either kind may hide, never both: slab buffers behind the
+	# allocator's stale copies of their pointers on 7.x, page-backed ones
+	# behind stale struct page words on 6.12 after the run has churned
+	# slabs (tests/kmod/vmci_test_faults.c). One named buffer of the 16
+	# proves the scanner reads kmemleak; both counts are for the record.
+	if [ $((slab + page)) -gt 0 ]; then
 		record PASS "$label:selftest:leak_reported" \
 			"$page of 8 page-backed and $slab of 8 slab buffers named"
 	else
 		record FAIL "$label:selftest:leak_reported" \
-			"$leaks leaks, no page-backed one from vmci_test_faults ($slab slab ones)"
+			"$leaks leaks, none of the 16 planted by vmci_test_faults"
 	fi
 }
 
