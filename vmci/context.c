@@ -52,6 +52,7 @@ static struct vmci_ctx *ctx_alloc(u32 priv_flags)
 	INIT_LIST_HEAD(&ctx->subscriptions);
 	INIT_LIST_HEAD(&ctx->doorbells);
 	INIT_LIST_HEAD(&ctx->dbell_pending);
+	INIT_LIST_HEAD(&ctx->qp_pairs);
 	return ctx;
 }
 

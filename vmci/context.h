@@ -60,6 +60,15 @@ struct vmci_ctx {
 	struct rcu_head rcu;
 	wait_queue_head_t wait;		/* woken when a datagram is queued */
 
+	/*
+	 * The broker's pairs this VMM is a party of, and their count and
+	 * bytes: under the broker's lock (qpair_broker.c), so that charging
+	 * a pair and tearing the context down cost no walk of every pair.
+	 */
+	struct list_head qp_pairs;
+	u32 qp_pair_count;
+	u64 qp_bytes;
+
 	spinlock_t lock;		/* protects the members below */
 	bool dead;
 	struct list_head pending;	/* struct vmci_ctx_dg, oldest first */

@@ -5,7 +5,10 @@
  * Life of an entry:
  * - The first party's alloc creates it (published in the resource table
  *   as VMCI_RESOURCE_TYPE_QPAIR_HOST, which also hands out the host's
- *   dynamic resource IDs) and puts it on broker_list.
+ *   dynamic resource IDs and is where the broker finds it by handle) and
+ *   puts it on broker_list. While a VMM is a party, the entry is also on
+ *   that context's qp_pairs, which carries the count and bytes its
+ *   budget is checked against.
  * - The second party's alloc attaches; the entry never takes another.
  * - The VMM's SETVA pins its pages and maps both header pages into the
  *   kernel; unmap (SETVA with va 0), the VMM's detach and its context's
@@ -25,8 +28,9 @@
  *    holds no other lock while it waits, so only the parties of that one
  *    pair can wait for it.
  * 2. broker_lock (mutex, global) serialises alloc, set_va, detach and
- *    teardown and protects broker_list, the party fields, the totals and
- *    the budget. Nothing waits under it for a per-pair lock or for user
+ *    teardown and protects broker_list, the party fields, every VMM
+ *    context's qp_pairs and its count and bytes, the totals and the
+ *    budget. Nothing waits under it for a per-pair lock or for user
  *    memory: its holders never fault, pin or wait for a mem_lock (they
  *    may already hold one), and wait only for memory and the resource
  *    table's short lookups (never for a grace period: a pair's removal
@@ -66,6 +70,7 @@
 struct broker_entry {
 	struct vmci_qpair_resource qres;
 	struct list_head node;		/* in broker_list while it has a party */
+	struct list_head vmm_node;	/* in vmm->qp_pairs while vmm is set */
 	/* One for broker_list, one per operation that dropped broker_lock. */
 	struct kref refs;
 	/* Fixed at creation; sizes and queues are from the VMM's viewpoint. */
@@ -107,35 +112,59 @@ static u64 entry_bytes(const struct broker_entry *e)
 	return e->produce_size + e->consume_size;
 }
 
-/* Caller holds broker_lock. */
+/*
+ * Caller holds broker_lock. The resource table's lookup is O(log n) in the
+ * IDs in use; under broker_lock, the entries it can find are exactly those
+ * on broker_list, since both are joined and left together. Its reference
+ * is dropped at once: the table's own keeps the entry while we hold the
+ * lock.
+ */
 static struct broker_entry *find_locked(struct vmci_handle handle)
 {
+	struct vmci_resource *res;
 	struct broker_entry *e;
 
-	list_for_each_entry(e, &broker_list, node)
-		if (vmci_handle_equal(e->qres.res.handle, handle))
-			return e;
-	return NULL;
+	res = vmci_resource_by_handle(handle, VMCI_RESOURCE_TYPE_QPAIR_HOST);
+	if (!res)
+		return NULL;
+	e = container_of(res, struct broker_entry, qres.res);
+	vmci_resource_put(res);
+	/* A wildcard never reaches the broker; match the handle exactly. */
+	return vmci_handle_equal(res->handle, handle) ? e : NULL;
 }
 
 /* Caller holds broker_lock: may @ctx take @bytes more of pair memory? */
 static int ctx_charge_ok_locked(const struct vmci_ctx *ctx, u64 bytes)
 {
-	const struct broker_entry *e;
-	u32 pairs = 0;
-	u64 used = 0;
-
-	list_for_each_entry(e, &broker_list, node) {
-		if (e->vmm != ctx)
-			continue;
-		pairs++;
-		used += entry_bytes(e);
-	}
-	if (pairs >= VMCI_QP_BROKER_MAX_PAIRS_PER_CTX)
+	if (ctx->qp_pair_count >= VMCI_QP_BROKER_MAX_PAIRS_PER_CTX)
 		return VMCI_ERROR_NO_RESOURCES;
-	if (used > ctx_budget || bytes > ctx_budget - used)
+	if (ctx->qp_bytes > ctx_budget || bytes > ctx_budget - ctx->qp_bytes)
 		return VMCI_ERROR_NO_RESOURCES;
 	return VMCI_SUCCESS;
+}
+
+/* Caller holds broker_lock; @ctx becomes @e's VMM party and is charged. */
+static void set_vmm_locked(struct broker_entry *e, struct vmci_ctx *ctx)
+{
+	kref_get(&ctx->refs);
+	e->vmm = ctx;
+	list_add_tail(&e->vmm_node, &ctx->qp_pairs);
+	ctx->qp_pair_count++;
+	ctx->qp_bytes += entry_bytes(e);
+}
+
+/*
+ * Caller holds broker_lock; @e's VMM party leaves and is uncharged. The
+ * caller puts the context's reference once the lock is dropped.
+ */
+static void clear_vmm_locked(struct broker_entry *e)
+{
+	struct vmci_ctx *ctx = e->vmm;
+
+	list_del(&e->vmm_node);
+	ctx->qp_pair_count--;
+	ctx->qp_bytes -= entry_bytes(e);
+	e->vmm = NULL;
 }
 
 /*
@@ -341,8 +370,7 @@ static int vmm_attach_locked(struct vmci_ctx *ctx, struct broker_entry *e, u32 f
 	result = ctx_charge_ok_locked(ctx, entry_bytes(e));
 	if (result < VMCI_SUCCESS)
 		return result;
-	kref_get(&ctx->refs);
-	e->vmm = ctx;
+	set_vmm_locked(e, ctx);
 	e->attached_once = true;
 	return VMCI_SUCCESS;
 }
@@ -382,10 +410,8 @@ int vmci_qp_broker_vmm_alloc(struct vmci_ctx *ctx, struct vmci_handle handle, u3
 		if (result == VMCI_SUCCESS)
 			result = create_locked(handle, ctx->cid, peer, flags, produce_size,
 					       consume_size, ctx->priv_flags, &e);
-		if (result == VMCI_SUCCESS) {
-			kref_get(&ctx->refs);
-			e->vmm = ctx;
-		}
+		if (result == VMCI_SUCCESS)
+			set_vmm_locked(e, ctx);
 	}
 	mutex_unlock(&broker_lock);
 
@@ -624,7 +650,7 @@ static int vmm_leave(struct vmci_ctx *ctx, struct broker_entry *e)
 		return VMCI_ERROR_QUEUEPAIR_NOTATTACHED;
 	trace_vmci_qp_detach(ctx->cid, handle);
 	take_mem_locked(e, &mem);
-	e->vmm = NULL;
+	clear_vmm_locked(e);
 	tell = e->host;
 	if (!tell)
 		unlink_locked(e);
@@ -655,21 +681,21 @@ int vmci_qp_broker_vmm_detach(struct vmci_ctx *ctx, struct vmci_handle handle)
 	return result;
 }
 
-/* One pair at a time, so that no lock is held while waiting or raising events. */
+/*
+ * One pair at a time, so that no lock is held while waiting or raising
+ * events; each is the first of the context's own, so a teardown costs no
+ * walk of every pair.
+ */
 void vmci_qp_broker_ctx_shutdown(struct vmci_ctx *ctx)
 {
-	struct broker_entry *e, *found;
+	struct broker_entry *found;
 
 	for (;;) {
-		found = NULL;
 		mutex_lock(&broker_lock);
-		list_for_each_entry(e, &broker_list, node) {
-			if (e->vmm == ctx) {
-				found = e;
-				kref_get(&found->refs);
-				break;
-			}
-		}
+		found = list_first_entry_or_null(&ctx->qp_pairs, struct broker_entry,
+						 vmm_node);
+		if (found)
+			kref_get(&found->refs);
 		mutex_unlock(&broker_lock);
 		if (!found)
 			return;

@@ -372,8 +372,11 @@ static void ctx_budget_enforced(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, vmci_qp_broker_vmm_alloc(vmm, a, VMCI_INVALID_ID, 0, 4096, 4096),
 			VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmm->qp_pair_count, 1U);
+	KUNIT_EXPECT_EQ(test, vmm->qp_bytes, 2 * 4096ULL);
 	KUNIT_EXPECT_EQ(test, vmci_qp_broker_vmm_alloc(vmm, b, VMCI_INVALID_ID, 0, 4096, 4096),
 			VMCI_ERROR_NO_RESOURCES);
+	KUNIT_EXPECT_EQ(test, vmm->qp_pair_count, 1U);
 	/* Attaching to the host's pair is charged too. */
 	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(qp, &hh, 4096, 4096, vmm->cid, 0, 0),
 			VMCI_SUCCESS);
@@ -382,7 +385,47 @@ static void ctx_budget_enforced(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vmci_qp_broker_vmm_detach(vmm, a), VMCI_SUCCESS);
 	KUNIT_EXPECT_EQ(test, vmci_qp_broker_vmm_alloc(vmm, hh, VMCI_INVALID_ID, 0, 4096, 4096),
 			VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmm->qp_pair_count, 1U);
+	KUNIT_EXPECT_EQ(test, vmm->qp_bytes, 2 * 4096ULL);
 	vmci_qp_broker_set_ctx_budget(old);
+}
+
+/*
+ * Pairs are found by their whole handle: two VMMs may use the same
+ * resource ID, and neither reaches the other's pair. Each context's
+ * count and bytes follow its own pairs only.
+ */
+static void same_id_other_context(struct kunit *test)
+{
+	struct vmci_ctx *one = new_vmm(test, 0);
+	struct vmci_ctx *two = new_vmm(test, 0);
+	struct vmci_handle h1 = vmci_make_handle(one->cid, RID + 11);
+	struct vmci_handle h2 = vmci_make_handle(two->cid, RID + 11);
+
+	KUNIT_EXPECT_EQ(test, vmci_qp_broker_vmm_alloc(one, h1, VMCI_INVALID_ID, 0, 64, 128),
+			VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmci_qp_broker_vmm_alloc(two, h2, VMCI_INVALID_ID, 0, 256, 64),
+			VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmci_qp_broker_count(), start_pairs + 2);
+	/* Found, and refused as another VMM's: no VM-to-VM pairs. */
+	KUNIT_EXPECT_EQ(test, vmci_qp_broker_vmm_alloc(one, h2, VMCI_INVALID_ID,
+						       VMCI_QPFLAG_ATTACH_ONLY, 64, 256),
+			VMCI_ERROR_DST_UNREACHABLE);
+	KUNIT_EXPECT_EQ(test, vmci_qp_broker_vmm_detach(one, h2),
+			VMCI_ERROR_QUEUEPAIR_NOTATTACHED);
+	KUNIT_EXPECT_EQ(test, one->qp_pair_count, 1U);
+	KUNIT_EXPECT_EQ(test, one->qp_bytes, 192ULL);
+	KUNIT_EXPECT_EQ(test, two->qp_pair_count, 1U);
+	KUNIT_EXPECT_EQ(test, two->qp_bytes, 320ULL);
+
+	KUNIT_EXPECT_EQ(test, vmci_qp_broker_vmm_detach(one, h1), VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, one->qp_pair_count, 0U);
+	KUNIT_EXPECT_EQ(test, one->qp_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, two->qp_pair_count, 1U);
+	/* Gone for good: a second detach finds nothing. */
+	KUNIT_EXPECT_EQ(test, vmci_qp_broker_vmm_detach(one, h1), VMCI_ERROR_NOT_FOUND);
+	KUNIT_EXPECT_EQ(test, vmci_qp_broker_vmm_detach(two, h2), VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmci_qp_broker_count(), start_pairs);
 }
 
 static void teardown_with_live_pairs(struct kunit *test)
@@ -405,8 +448,12 @@ static void teardown_with_live_pairs(struct kunit *test)
 	got = a;
 	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(qp, &got, 64, 64, vmm->cid, 0, 0), VMCI_SUCCESS);
 	KUNIT_EXPECT_EQ(test, vmci_qp_broker_count(), start_pairs + 2);
+	KUNIT_EXPECT_EQ(test, vmm->qp_pair_count, 2U);
 
 	vmci_qp_broker_ctx_shutdown(vmm);
+	KUNIT_EXPECT_EQ(test, vmm->qp_pair_count, 0U);
+	KUNIT_EXPECT_EQ(test, vmm->qp_bytes, 0ULL);
+	KUNIT_EXPECT_TRUE(test, list_empty(&vmm->qp_pairs));
 	vmci_ctx_destroy(vmm);
 	KUNIT_EXPECT_EQ(test, det_a->calls, 1U);
 	KUNIT_EXPECT_EQ(test, det_b->calls, 0U);
@@ -428,6 +475,7 @@ static struct kunit_case vmci_qp_broker_cases[] = {
 	KUNIT_CASE(privileges_enforced),
 	KUNIT_CASE(set_va_checked),
 	KUNIT_CASE(ctx_budget_enforced),
+	KUNIT_CASE(same_id_other_context),
 	KUNIT_CASE(teardown_with_live_pairs),
 	{}
 };
