@@ -13,6 +13,7 @@
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/xarray.h>
 
 #include "context.h"
 #include "doorbell.h"
@@ -20,8 +21,14 @@
 #include "privilege.h"
 #include "route.h"
 
-/* Table of live contexts; see the locking rules in context.h. */
+/*
+ * Table of live contexts; see the locking rules in context.h. The list is
+ * for walks; ctx_by_cid indexes the same contexts by CID, so that a
+ * lookup (every datagram to a context, every CID picked) costs no walk of
+ * every context. Both change together under ctx_table_lock.
+ */
 static LIST_HEAD(ctx_table);
+static DEFINE_XARRAY(ctx_by_cid);
 static DEFINE_MUTEX(ctx_table_lock);
 static u32 ctx_table_size;
 static atomic_t vmm_count = ATOMIC_INIT(0);
@@ -59,12 +66,7 @@ static struct vmci_ctx *ctx_alloc(u32 priv_flags)
 /* Caller holds ctx_table_lock. */
 static struct vmci_ctx *ctx_find_locked(u32 cid)
 {
-	struct vmci_ctx *ctx;
-
-	list_for_each_entry(ctx, &ctx_table, table_node)
-		if (ctx->cid == cid)
-			return ctx;
-	return NULL;
+	return xa_load(&ctx_by_cid, cid);
 }
 
 static u32 cid_after(u32 cid)
@@ -94,11 +96,19 @@ static u32 pick_cid(u32 wanted)
 	return VMCI_INVALID_ID;
 }
 
-/* Caller holds ctx_table_lock; publication makes the context findable. */
-static void ctx_publish_locked(struct vmci_ctx *ctx)
+/*
+ * Caller holds ctx_table_lock; publication makes the context findable.
+ * Fails only when the index cannot allocate (-ENOMEM); @ctx->cid is free.
+ */
+static int ctx_publish_locked(struct vmci_ctx *ctx)
 {
+	int err = xa_insert(&ctx_by_cid, ctx->cid, ctx, GFP_KERNEL);
+
+	if (err)
+		return err;
 	list_add_tail_rcu(&ctx->table_node, &ctx_table);
 	ctx_table_size++;
+	return 0;
 }
 
 /* Caller holds ctx_table_lock: contexts the process @owner created and still has. */
@@ -147,7 +157,12 @@ static int ctx_create(u32 wanted_cid, u32 priv_flags, struct pid *owner, u32 own
 	}
 	ctx->cid = cid;
 	ctx->owner = get_pid(owner);
-	ctx_publish_locked(ctx);
+	if (ctx_publish_locked(ctx)) {
+		mutex_unlock(&ctx_table_lock);
+		put_pid(ctx->owner);
+		kfree(ctx);
+		return VMCI_ERROR_NO_MEM;
+	}
 	atomic_inc(&vmm_count);
 	mutex_unlock(&ctx_table_lock);
 
@@ -166,20 +181,17 @@ int vmci_ctx_create_for_process(u32 wanted_cid, u32 priv_flags, u32 max_per_proc
 	return ctx_create(wanted_cid, priv_flags, task_tgid(current), max_per_process, ctx_out);
 }
 
+/* Any context: the index is read under RCU, and contexts are freed after a grace period. */
 struct vmci_ctx *vmci_ctx_get(u32 cid)
 {
-	struct vmci_ctx *ctx, *found = NULL;
+	struct vmci_ctx *ctx;
 
 	rcu_read_lock();
-	list_for_each_entry_rcu(ctx, &ctx_table, table_node) {
-		if (ctx->cid == cid) {
-			if (kref_get_unless_zero(&ctx->refs))
-				found = ctx;
-			break;
-		}
-	}
+	ctx = xa_load(&ctx_by_cid, cid);
+	if (ctx && !kref_get_unless_zero(&ctx->refs))
+		ctx = NULL;
 	rcu_read_unlock();
-	return found;
+	return ctx;
 }
 
 static void ctx_release(struct kref *kref)
@@ -252,6 +264,7 @@ static void ctx_unlink_locked(struct vmci_ctx *ctx)
 {
 	unsigned long flags;
 
+	xa_erase(&ctx_by_cid, ctx->cid);
 	list_del_rcu(&ctx->table_node);
 	ctx_table_size--;
 	spin_lock_irqsave(&ctx->lock, flags);
@@ -367,14 +380,20 @@ u32 vmci_ctx_vmm_count(void)
 /* The host context is findable by CID like any other, for the whole module life. */
 int vmci_ctx_init(void)
 {
+	int err;
+
 	host_ctx = ctx_alloc(VMCI_NO_PRIVILEGE_FLAGS);
 	if (!host_ctx)
 		return -ENOMEM;
 	host_ctx->cid = VMCI_HOST_CONTEXT_ID;
 	mutex_lock(&ctx_table_lock);
-	ctx_publish_locked(host_ctx);
+	err = ctx_publish_locked(host_ctx);
 	mutex_unlock(&ctx_table_lock);
-	return 0;
+	if (err) {
+		kfree(host_ctx);
+		host_ctx = NULL;
+	}
+	return err;
 }
 
 /* Every /dev/vmci file is closed by now, so only the host context is left. */
@@ -382,7 +401,7 @@ void vmci_ctx_exit(void)
 {
 	mutex_lock(&ctx_table_lock);
 	ctx_unlink_locked(host_ctx);
-	WARN_ON_ONCE(!list_empty(&ctx_table));
+	WARN_ON_ONCE(!list_empty(&ctx_table) || !xa_empty(&ctx_by_cid));
 	mutex_unlock(&ctx_table_lock);
 	vmci_ctx_queue_shutdown(host_ctx);
 	vmci_ctx_put(host_ctx);
