@@ -191,17 +191,36 @@ static int limited_vmm(int fd)
 static void test_memlock(void)
 {
 	long long base_pinned = stat_value("broker_pinned_pages");
-	int fd = open(dev_path, O_RDWR | O_CLOEXEC), status, ok;
+	int fd = open(dev_path, O_RDWR | O_CLOEXEC), status, ok, started, go[2];
+	char byte = 0;
 	pid_t pid;
 
 	tap_report(fd >= 0 && base_pinned >= 0, "memlock_open", "%s", strerror(errno));
 	if (fd < 0)
 		return;
+	/*
+	 * The child's close() must drop the file's last reference, so it
+	 * starts only once the parent has closed its copy: on a slow VM the
+	 * child could otherwise get to close_uncharges first.
+	 */
+	if (pipe(go)) {
+		tap_report(0, "memlock_child_passed", "pipe: %s", strerror(errno));
+		close(fd);
+		return;
+	}
 	pid = fork();
-	if (pid == 0)
+	if (pid == 0) {
+		close(go[1]);
+		if (read(go[0], &byte, 1) != 1)
+			_exit(2);
 		_exit(limited_vmm(fd));
+	}
 	close(fd);
-	ok = child_ok(pid, &status);
+	close(go[0]);
+	/* If the write fails the child reads EOF and exits 2: a failure below. */
+	started = write(go[1], &byte, 1) == 1;
+	close(go[1]);
+	ok = child_ok(pid, &status) && started;
 	tap_report(ok, "memlock_child_passed", "status %#x", status);
 	tap_check_int("memlock_pins_released", stat_value("broker_pinned_pages"), base_pinned);
 }
