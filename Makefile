@@ -176,7 +176,7 @@ bench-host-scale:
 
 # The nested run (issue 16): an outer VM with our host personality runs our
 # QEMU with the device model in VMX mode, which boots a tiny inner guest on
-# the in-tree guest stack (tests/nested/run). Not part of tests/run yet.
+# the in-tree guest stack (tests/nested/run); tests/run has a short form.
 test-nested:
 	tests/nested/run
 
