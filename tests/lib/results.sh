@@ -3,9 +3,12 @@
 
 RESULTS_FILE=
 
+# VMS_BOOTED_FILE: one line per VM booted (boot_vm), beside the results,
+# wherever a job has moved its own OUT_DIR.
 results_init() {
 	mkdir -p "$OUT_DIR"
 	RESULTS_FILE=$OUT_DIR/results.txt
+	VMS_BOOTED_FILE=$OUT_DIR/vms-booted
 	: >"$RESULTS_FILE"
 }
 
@@ -24,11 +27,12 @@ results_count() {
 # the VM's label (the part before the first ":" when it names a booted VM,
 # whose log directory is vm-<label>) is left out of the name.
 results_distinct() {
-	sed 's|.*/vm-||' "$OUT_DIR/vms-booted" 2>/dev/null |
-		awk 'NR == FNR { vm[$0] = 1; next }
-		     { name = $2; i = index(name, ":")
-		       if (i && (substr(name, 1, i - 1) in vm)) name = substr(name, i + 1)
-		       print name }' - "$RESULTS_FILE" | sort -u | wc -l
+	local vms
+	vms=$(sed 's|.*/vm-||' "$VMS_BOOTED_FILE" 2>/dev/null)
+	awk -v vms="$vms" 'BEGIN { n = split(vms, l, "\n"); for (i = 1; i <= n; i++) vm[l[i]] = 1 }
+		{ name = $2; i = index(name, ":")
+		  if (i && (substr(name, 1, i - 1) in vm)) name = substr(name, i + 1)
+		  print name }' "$RESULTS_FILE" | sort -u | wc -l
 }
 
 # Prints the closing line and returns non-zero when anything failed or
@@ -43,7 +47,7 @@ results_summary() {
 		grep '^FAIL ' "$RESULTS_FILE" | sed 's/^/  /'
 	fi
 	echo "$(results_distinct) distinct checks," \
-		"$(cat "$OUT_DIR/vms-booted" 2>/dev/null | wc -l) VMs booted"
+		"$(cat "$VMS_BOOTED_FILE" 2>/dev/null | wc -l) VMs booted"
 	echo "$passed passed, $failed failed, $skipped skipped"
 	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
 }

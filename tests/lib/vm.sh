@@ -93,7 +93,7 @@ VM_CMDLINE+=" watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300"
 
 # count_vm_boot: one more VM booted, for the closing summary.
 count_vm_boot() {
-	echo "$1" >>"$OUT_DIR/vms-booted"
+	echo "$1" >>"${VMS_BOOTED_FILE:-$OUT_DIR/vms-booted}"
 }
 
 # boot_vm KERNEL INITRAMFS LOGDIR TIMEOUT_SECONDS
