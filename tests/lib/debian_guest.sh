@@ -235,7 +235,7 @@ run_debian_guest_tests() {
 	stall="watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300"
 	timeout --foreground "$DEBIAN_GUEST_TIMEOUT" "$qemu" \
 		-L /usr/share/qemu -L /usr/share/seabios -net none \
-		-machine pc,vmport=on -cpu max,hypervisor=off -smp 2 -m 2G \
+		"${QEMU_ACCEL[@]}" -machine pc,vmport=on -cpu max,hypervisor=off -smp 2 -m 2G \
 		-display none -monitor none \
 		-smbios "type=1,manufacturer=VMware,, Inc.,product=VMware Virtual Platform,serial=VMware-56 4d 00 00 00 00 00 00-00 00 00 00 00 00 44 20" \
 		-device "vmci-model,cid=$DEBIAN_GUEST_CID,mmio=on,msix=on,msi=on,host-dir=$hostdir" \

@@ -24,7 +24,7 @@ boot_fuzz_vm() {
 	: >"$logdir/report.log"
 	count_vm_boot "$logdir"
 	timeout --foreground "$limit" qemu-system-x86_64 \
-		-machine pc -cpu max -smp 2 -m 2G -no-reboot -display none \
+		"${QEMU_ACCEL[@]}" -machine pc -cpu max -smp 2 -m 2G -no-reboot -display none \
 		-monitor none -net none \
 		-kernel "$kernel" -initrd "$initrd" \
 		-append "${VM_CMDLINE/ oops=panic/}" \

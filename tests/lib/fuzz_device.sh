@@ -64,7 +64,7 @@ run_fuzz_device() {
 	say "booting $rel with the hostile device ($label: ${secs}s, seed $seed, plant $plant)"
 	timeout --foreground $((secs + 600)) "$OUT_DIR/qemu-$label" \
 		-L /usr/share/qemu -L /usr/share/seabios -net none \
-		-machine pc -cpu max -smp 2 -m 2G -no-reboot -display none -monitor none \
+		"${QEMU_ACCEL[@]}" -machine pc -cpu max -smp 2 -m 2G -no-reboot -display none -monitor none \
 		-device "$device" -kernel "/boot/vmlinuz-$rel" -initrd "$OUT_DIR/initrd-$label.gz" \
 		-append "$VM_CMDLINE $append" \
 		-serial stdio -serial "file:$logdir/report.log" </dev/null |

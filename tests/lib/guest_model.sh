@@ -143,7 +143,7 @@ boot_guest_model_vm() {
 	# The same lenient stall thresholds as boot_vm: TCG on a busy host.
 	timeout --foreground 900 "$qemu" \
 		-L /usr/share/qemu -L /usr/share/seabios -net none \
-		-machine pc -cpu max -smp 2 -m 2G -no-reboot -display none -monitor none \
+		"${QEMU_ACCEL[@]}" -machine pc -cpu max -smp 2 -m 2G -no-reboot -display none -monitor none \
 		-device "$device" -kernel "$kernel" -initrd "$OUT_DIR/initrd-$label.gz" \
 		-append "$VM_CMDLINE $append" \
 		-serial stdio -serial "file:$OUT_DIR/vm-$label/report.log" </dev/null |

@@ -74,7 +74,7 @@ boot_model_vm() {
 	# Our build carries no firmware or option ROMs: Debian's, and no NIC.
 	timeout --foreground "$limit" "$qemu" \
 		-L /usr/share/qemu -L /usr/share/seabios -net none \
-		-machine pc -cpu max -smp 2 -m 1G -no-reboot -display none -monitor none \
+		"${QEMU_ACCEL[@]}" -machine pc -cpu max -smp 2 -m 1G -no-reboot -display none -monitor none \
 		-device "$device" \
 		-kernel "$kernel" -initrd "$initrd" \
 		-append "$VM_CMDLINE $append" \

@@ -97,6 +97,10 @@ NESTED_STACK=${NESTED_STACK:-intree}
 # stock (the outer VM's own Debian 6.12 kernel and its in-tree modules:
 # nothing to build; our modules are then the outer VM's).
 NESTED_INNER=${NESTED_INNER:-tiny}
+# NESTED_PLANT=pin_leak builds the outer VM's vmci with a planted bug that
+# keeps one page of every queue pair pinned (vmci/pin_leak_plant.h): a
+# negative control, under which every pins check must fail.
+NESTED_PLANT=${NESTED_PLANT:-}
 # How long each QEMU run may take inside the outer VM.
 NESTED_INNER_LIMIT=${NESTED_INNER_LIMIT:-1200}
 
@@ -215,8 +219,20 @@ run_nested() {
 	[ -n "$rel" ] && [ -d "/lib/modules/$rel/build" ] ||
 		nested_fail setup "needs Debian's 6.12 kernel and its headers" || return 1
 	qemu=$(qemu_binary) || nested_fail qemu "no QEMU with the VMCI device model" || return 1
-	say "building the modules for the outer VM ($rel)"
-	build_modules "nested-$rel" "/lib/modules/$rel/build" ||
+	local outer_label=nested-$rel plant=()
+	case "$NESTED_PLANT" in
+	'') ;;
+	pin_leak)
+		outer_label=nested-$rel-pin-leak
+		plant=(VMCI_PLANT_PIN_LEAK=y)
+		;;
+	*)
+		nested_fail setup "NESTED_PLANT must be empty or pin_leak"
+		return 1
+		;;
+	esac
+	say "building the modules for the outer VM ($rel${NESTED_PLANT:+, planted: $NESTED_PLANT})"
+	build_modules "$outer_label" "/lib/modules/$rel/build" "${plant[@]}" ||
 		nested_fail build "module build failed" || return 1
 
 	# The inner kernel, its in-tree guest stack, and our modules for it.
@@ -227,7 +243,7 @@ run_nested() {
 	stock)
 		kernel=/boot/vmlinuz-$rel
 		collect_intree_modules "/lib/modules/$rel/kernel" "$intree"
-		ours=$(build_dir "nested-$rel")
+		ours=$(build_dir "$outer_label")
 		;;
 	tiny)
 		start=$SECONDS
@@ -267,7 +283,7 @@ run_nested() {
 	[ "$NESTED_STACK" = ours ] && label=$label-ours
 	make_inner_initramfs "$OUT_DIR/inner.gz" "$intree" "$ours" ||
 		nested_fail initramfs "inner initramfs failed" || return 1
-	make_outer_initramfs "$OUT_DIR/outer.gz" "$label" "$(build_dir "nested-$rel")" "$qemu" \
+	make_outer_initramfs "$OUT_DIR/outer.gz" "$label" "$(build_dir "$outer_label")" "$qemu" \
 		"$kernel" "$OUT_DIR/inner.gz" ||
 		nested_fail initramfs "outer initramfs failed" || return 1
 	say "outer initramfs $(($(stat -c %s "$OUT_DIR/outer.gz") >> 20)) MiB," \

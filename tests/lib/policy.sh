@@ -64,7 +64,7 @@ run_policy_vm() {
 	say "booting $rel with the package's module policy"
 	timeout --foreground 600 "$qemu" \
 		-L /usr/share/qemu -L /usr/share/seabios -net none \
-		-machine pc -cpu max -smp 2 -m 1G -no-reboot -display none -monitor none \
+		"${QEMU_ACCEL[@]}" -machine pc -cpu max -smp 2 -m 1G -no-reboot -display none -monitor none \
 		-device "vmci-model,cid=$POLICY_CID,mmio=on,msix=on,msi=on,host-dir=$hostdir" \
 		-kernel "/boot/vmlinuz-$rel" -initrd "$OUT_DIR/initrd-$label.gz" \
 		-append "$VM_CMDLINE" \
