@@ -60,6 +60,7 @@
 
 #include "context.h"
 #include "pin_account.h"
+#include "pin_leak_plant.h"
 #include "event.h"
 #include "privilege.h"
 #include "qpair.h"
@@ -219,7 +220,11 @@ static void release_mem(struct broker_mem *mem)
 {
 	vunmap(mem->headers);
 	if (mem->pages) {
-		unpin_pages(mem->pages, mem->num_pages);
+		/* Nonzero only in a planted build (pin_leak_plant.h). */
+		unsigned int kept = min(VMCI_PAGES_KEPT_PINNED, mem->num_pages);
+
+		unpin_user_pages_dirty_lock(mem->pages + kept, mem->num_pages - kept, true);
+		kvfree(mem->pages);
 		vmci_pin_uncharge(mem->pin_mm, mem->num_pages);
 	}
 }
