@@ -398,6 +398,12 @@ out:
  * Locked. The queue was empty and the call short of its target: sleeps
  * and returns 0, or returns 1 when the call should end with what it has,
  * or an error.
+ *
+ * The copy that found the queue empty ran unlocked, so the peer may have
+ * written its last bytes and then shut down or closed since. A peer's
+ * bytes are in the queue before its SHUTDOWN or RST leaves it, so once
+ * the shutdown is seen here, a queue that is still empty stays empty; a
+ * queue that is not gets copied first (returning 0 goes round again).
  */
 static int vmsock_wait_data(struct sock *sk, struct wait_queue_entry *wait, bool *queued,
 			    long *timeo)
@@ -405,7 +411,7 @@ static int vmsock_wait_data(struct sock *sk, struct wait_queue_entry *wait, bool
 	if (sk->sk_err)
 		return sock_error(sk);
 	if (vmsock_recv_closed(sk))
-		return 1;
+		return vmsock_recv_ready(sk) > 0 ? 0 : 1;
 	return vmsock_sleep(sk, wait, queued, timeo, true);
 }
 

@@ -549,6 +549,69 @@ static void test_peer_close_while_reading(int lfd, unsigned int port)
 	close(a);
 }
 
+/*
+ * Bytes written before a shutdown or close are read before EOF, however
+ * the reader's queue copy and the peer's shutdown interleave. recvmsg()
+ * drops the socket lock while it copies, so the peer's data and then its
+ * SHUTDOWN or RST can both land while a reader's copy is finding the
+ * queue empty; a reader that then took the shutdown for "no more data"
+ * lost the bytes (CI, 2026-12-04: 16 KiB of one of concurrent_200_echo's
+ * connections on sid). The reader spins on non-blocking reads so that it
+ * spends its time inside that window; the writer writes one byte and
+ * shuts down (even rounds) or closes (odd rounds).
+ */
+#define EOF_RACE_ROUNDS 400
+
+static void *write_then_end(void *arg)
+{
+	int fd = (int)(intptr_t)arg >> 1, closing = (int)(intptr_t)arg & 1;
+
+	if (write(fd, "x", 1) != 1)
+		perror("write_then_end");
+	if (closing)
+		close(fd);
+	else
+		shutdown(fd, SHUT_WR);
+	return NULL;
+}
+
+static void test_data_before_eof(int lfd, unsigned int port)
+{
+	int round, lost = 0, failed = 0, a, b, got;
+	char why[96] = "";
+	pthread_t t;
+	ssize_t n;
+	char c;
+
+	for (round = 0; round < EOF_RACE_ROUNDS && !failed; round++) {
+		if (accept_pair(lfd, connect_sized(port), &a, &b) ||
+		    start_thread(&t, write_then_end, (void *)(intptr_t)(b << 1 | (round & 1)))) {
+			snprintf(why, sizeof(why), "round %d: setup: %s", round, strerror(errno));
+			failed = 1;
+			break;
+		}
+		got = 0;
+		while ((n = recv(a, &c, 1, MSG_DONTWAIT)) != 0) {
+			if (n == 1) {
+				got++;
+			} else if (errno != EAGAIN) {
+				snprintf(why, sizeof(why), "round %d: recv: %s", round,
+					 strerror(errno));
+				failed = 1;
+				break;
+			}
+		}
+		pthread_join(t, NULL);
+		if (!(round & 1))
+			close(b);
+		close(a);
+		lost += got != 1;
+	}
+	tap_report(!failed && !lost, "data_before_eof_race",
+		   "%d of %d rounds read EOF before the byte written ahead of it%s%s", lost, round,
+		   *why ? "; " : "", why);
+}
+
 static void test_close_listener_with_queue(void)
 {
 	unsigned int port;
@@ -1174,12 +1237,12 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/*
 	 * main 1, errors 19, options 10, no_listener 4, nonblock_connect 8,
-	 * shutdown_and_io 15, peer_close_while_reading 1, close_listener 2,
-	 * eintr_accept 1, recv_signals 2, send_signals 5, blocked_writer 2
-	 * twice, peer_close_poll 7, unanswered_peer 14, echo 11, concurrent 2,
+	 * shutdown_and_io 15, peer_close_while_reading 1, data_before_eof 1,
+	 * close_listener 2, eintr_accept 1, recv_signals 2, send_signals 5,
+	 * blocked_writer 2 twice, peer_close_poll 7, unanswered_peer 14, echo 11, concurrent 2,
 	 * small_queue 1, old_request 2; *_pair and setup only on failure.
 	 */
-	tap_plan(109);
+	tap_plan(110);
 	srand(time(NULL) ^ getpid());
 	af = VMCISock_GetAFValueFd(&afd);
 	local_cid = VMCISock_GetLocalCID();
@@ -1208,6 +1271,7 @@ int main(void)
 	test_nonblock_connect(lfd, port);
 	test_shutdown_and_io(lfd, port);
 	test_peer_close_while_reading(lfd, port);
+	test_data_before_eof(lfd, port);
 	test_close_listener_with_queue();
 	test_eintr_accept();
 	test_recv_signals(lfd, port);
