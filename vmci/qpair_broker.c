@@ -202,8 +202,11 @@ static void tell_host(u32 event, struct vmci_handle handle, u32 acting_cid)
 
 static void unpin_pages(struct page **pages, unsigned int n)
 {
-	if (n)
-		unpin_user_pages_dirty_lock(pages, n, true);
+	/* Nonzero only in a planted build (pin_leak_plant.h). */
+	unsigned int kept = min(VMCI_PAGES_KEPT_PINNED, n);
+
+	if (n > kept)
+		unpin_user_pages_dirty_lock(pages + kept, n - kept, true);
 	kvfree(pages);
 }
 
@@ -220,11 +223,7 @@ static void release_mem(struct broker_mem *mem)
 {
 	vunmap(mem->headers);
 	if (mem->pages) {
-		/* Nonzero only in a planted build (pin_leak_plant.h). */
-		unsigned int kept = min(VMCI_PAGES_KEPT_PINNED, mem->num_pages);
-
-		unpin_user_pages_dirty_lock(mem->pages + kept, mem->num_pages - kept, true);
-		kvfree(mem->pages);
+		unpin_pages(mem->pages, mem->num_pages);
 		vmci_pin_uncharge(mem->pin_mm, mem->num_pages);
 	}
 }
