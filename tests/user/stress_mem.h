@@ -34,9 +34,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "kernel_release.h"
 
 #define SLAB_CACHES	640
 
@@ -260,10 +261,9 @@ static inline void drop_caches(void)
  */
 static inline int slab_shrink_all(void)
 {
-	int n = 0, fd, major = 0, minor = 0;
 	struct dirent *e;
-	struct utsname u;
 	char path[512];
+	int n = 0, fd;
 	DIR *d;
 
 	/*
@@ -275,7 +275,7 @@ static inline int slab_shrink_all(void)
 	 * 2026-12-04, in vsock_dgram's first settle). Linux 6.0 deletes the
 	 * kobject outside those locks. Older kernels go without the shrink.
 	 */
-	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2 || major < 6)
+	if (!kernel_release_at_least(6, 0, 0))
 		return 0;
 	d = opendir("/sys/kernel/slab");
 	if (!d)

@@ -23,8 +23,7 @@
 #ifndef VMCI_TESTS_UFFD_PIN_H
 #define VMCI_TESTS_UFFD_PIN_H
 
-#include <stdio.h>
-#include <sys/utsname.h>
+#include "kernel_release.h"
 
 #define UFFD_PIN_NO_WAIT_WHY \
 	"before 6.3 a long-term pin cannot wait in a userfaultfd fault (no FAULT_FLAG_ALLOW_RETRY)"
@@ -32,13 +31,8 @@
 /* 1 when a long-term pin of a missing userfaultfd page waits for it. */
 static inline int uffd_longterm_pin_waits(void)
 {
-	int major = 0, minor = 0;
-	struct utsname u;
-
 	/* A release we cannot read is taken as new: the check then runs. */
-	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
-		return 1;
-	return major > 6 || (major == 6 && minor >= 3);
+	return kernel_release_at_least(6, 3, 1);
 }
 
 #endif
