@@ -56,6 +56,8 @@ void vmsock_note_ctl_drop(u32 src_cid, const struct vmsock_packet *pkt,
 /* Every sk_state change of a stream socket goes through here (locked). */
 void vmsock_stream_set_state(struct sock *sk, int state);
 void vmsock_note_dgram(bool sent, bool dropped);
+/* A stream connect done without packets (stream_local.c). */
+void vmsock_note_local_connect(void);
 
 /* "ESTABLISHED", "LISTEN"...: the name ss uses for an sk_state. */
 const char *vmsock_state_name(int state);

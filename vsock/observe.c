@@ -25,7 +25,7 @@ static atomic_long_t vmsock_ctl_sent[VMSOCK_PKT_MAX];
 static atomic_long_t vmsock_ctl_recv[VMSOCK_PKT_MAX];
 static atomic_long_t vmsock_ctl_dropped[VMSOCK_DROP_MAX];
 static atomic_long_t vmsock_dgram_sent, vmsock_dgram_recv, vmsock_dgram_dropped;
-static atomic_long_t vmsock_stream_opened;
+static atomic_long_t vmsock_stream_opened, vmsock_stream_local_connects;
 
 static const char *const vmsock_pkt_names[VMSOCK_PKT_MAX] = {
 	[VMSOCK_PKT_INVALID] = "invalid",
@@ -122,6 +122,11 @@ void vmsock_note_dgram(bool sent, bool dropped)
 		atomic_long_inc(&vmsock_dgram_recv);
 }
 
+void vmsock_note_local_connect(void)
+{
+	atomic_long_inc(&vmsock_stream_local_connects);
+}
+
 static void vmsock_show_table(struct seq_file *m, const char *prefix,
 			      const char *const *names, atomic_long_t *table,
 			      unsigned int n)
@@ -146,4 +151,6 @@ void vmsock_counters_show(struct seq_file *m)
 		   (unsigned long)atomic_long_read(&vmsock_dgram_dropped));
 	seq_printf(m, "stream_established %lu\n",
 		   (unsigned long)atomic_long_read(&vmsock_stream_opened));
+	seq_printf(m, "stream_local_connects %lu\n",
+		   (unsigned long)atomic_long_read(&vmsock_stream_local_connects));
 }

@@ -84,6 +84,42 @@ int vmsock_stream_send_ctl(struct sock *sk, u8 type, u64 arg);
 /* proto.release_cb: the control worker may have work the owner held up. */
 void vmsock_stream_release_cb(struct sock *sk);
 
+/*
+ * stream_conn.c's handshake steps, shared with the local connect in
+ * stream_local.c; each one's rules are at its definition.
+ */
+struct vmsock_packet;
+bool vmsock_stream_trylock(struct sock *sk, int subclass, bool owe_retry);
+bool vmsock_peer_allowed(const struct sock *sk, u32 cid);
+u64 vmsock_child_queue_size(struct sock *listener, u64 asked);
+struct sock *vmsock_child_new(struct sock *listener, u32 local_cid, u32 remote_cid,
+			      u32 remote_port, u64 size, bool notify_pkt, int subclass);
+void vmsock_child_ready(struct sock *listener, struct sock *child);
+void vmsock_child_destroy(struct sock *listener, struct sock *child);
+int vmsock_qpair_open(struct sock *sk, struct vmci_handle handle, bool attach);
+
+/*
+ * stream_local.c. Locked client of a blocking connect() to a peer in this
+ * kernel, in TCP_SYN_SENT and in the connection table, nothing sent yet:
+ * 0 when connected here and now, -EAGAIN when the packets must do it,
+ * another error when the attempt failed as the packets would have failed
+ * it (the caller ends it with that error).
+ */
+int vmsock_stream_connect_local(struct sock *sk);
+/*
+ * Locked socket, before it leaves its queue pair on close: a local peer
+ * is told at once, when that can be done without sleeping and without
+ * overtaking a packet; otherwise the detach event tells it, as ever.
+ */
+void vmsock_local_close(struct sock *sk);
+/*
+ * Any context: a control packet joins the worker's queue. Returns the
+ * bucket it was counted in (-1: not from this kernel), for
+ * vmsock_local_pkt_done() once the worker is finished with it.
+ */
+int vmsock_local_pkt_queued(const struct vmsock_packet *pkt);
+void vmsock_local_pkt_done(int bucket);
+
 /* stream_io.c */
 int vmsock_stream_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
 int vmsock_stream_recvmsg(struct socket *sock, struct msghdr *msg, size_t len, int flags);

@@ -102,8 +102,18 @@ struct vmsock_rx_pkt {
 	struct list_head node;
 	bool unknown_type;
 	bool requeued;		/* looked up again once already */
+	int local_bucket;	/* vmsock_local_pkt_queued()'s, for _done() */
 	struct vmsock_packet pkt;
 };
+
+/* Every queued packet leaves through here, so the local count stays right. */
+static void vmsock_rx_free(struct vmsock_rx_pkt *rx)
+{
+	if (!rx)
+		return;
+	vmsock_local_pkt_done(rx->local_bucket);
+	kfree(rx);
+}
 
 /* What vmsock_ctl_packet() did with a packet. */
 enum vmsock_ctl_result { VMSOCK_CTL_DONE, VMSOCK_CTL_CHILD_GONE, VMSOCK_CTL_STRAY };
@@ -204,7 +214,7 @@ int vmsock_stream_send_ctl(struct sock *sk, u8 type, u64 arg)
  * stream control packets all travel on our one trusted handle, so the
  * core cannot apply it for us.
  */
-static bool vmsock_peer_allowed(const struct sock *sk, u32 cid)
+bool vmsock_peer_allowed(const struct sock *sk, u32 cid)
 {
 	return vmsock_sk((struct sock *)sk)->trusted ||
 	       !(vmcix_context_priv_flags(cid) & VMCI_PRIVILEGE_FLAG_RESTRICTED);
@@ -292,7 +302,7 @@ static struct notifier_block vmsock_personality_nb = {
  * of vmci's budgets (unless trusted, i.e. CAP_NET_ADMIN) and its memory
  * cgroup.
  */
-static int vmsock_qpair_open(struct sock *sk, struct vmci_handle handle, bool attach)
+int vmsock_qpair_open(struct sock *sk, struct vmci_handle handle, bool attach)
 {
 	struct vmsock_sock *vsk = vmsock_sk(sk);
 
@@ -395,7 +405,7 @@ static void vmsock_connect_fail(struct sock *sk, int err, bool tell_peer)
  * caller still owns the reference the list held and drops it after
  * unlocking the child.
  */
-static void vmsock_child_destroy(struct sock *listener, struct sock *child)
+void vmsock_child_destroy(struct sock *listener, struct sock *child)
 {
 	struct vmsock_sock *cvsk = vmsock_sk(child);
 
@@ -435,10 +445,68 @@ static struct sock *vmsock_child_alloc(struct sock *listener)
 	return child;
 }
 
+/* What a child's queue is when its client asks for @asked bytes. */
+u64 vmsock_child_queue_size(struct sock *listener, u64 asked)
+{
+	const struct vmsock_sock *lvsk = vmsock_sk(listener);
+
+	if (asked < lvsk->st.buffer_min || asked > lvsk->st.buffer_max)
+		return lvsk->st.buffer_size;
+	return asked;
+}
+
+/*
+ * Locked listener: a pending child for the client at @remote_cid:
+ * @remote_port, reached at @local_cid on the listener's port, with a
+ * queue of @size. Returned locked (with @subclass), in TCP_SYN_RECV, on
+ * the listener's pending list (which owns the reference sk_alloc() gave)
+ * and in the connection table; NULL when there is no memory.
+ */
+struct sock *vmsock_child_new(struct sock *listener, u32 local_cid, u32 remote_cid,
+			      u32 remote_port, u64 size, bool notify_pkt, int subclass)
+{
+	struct vmsock_sock *lvsk = vmsock_sk(listener);
+	struct vmsock_sock *cvsk;
+	struct sock *child;
+
+	child = vmsock_child_alloc(listener);
+	if (!child)
+		return NULL;
+	vmsock_stream_sock_init(child, listener);
+	cvsk = vmsock_sk(child);
+	vmsock_addr_init(&cvsk->local_addr, listener->sk_family, local_cid,
+			 lvsk->local_addr.svm_port);
+	vmsock_addr_init(&cvsk->remote_addr, listener->sk_family, remote_cid, remote_port);
+	cvsk->st.queue_size = size;
+	cvsk->st.notify_pkt = notify_pkt;
+	vmsock_stream_set_state(child, TCP_SYN_RECV);
+
+	lock_sock_nested(child, subclass);
+	sock_hold(listener);
+	vmsock_stream_set_listener(child, listener);
+	list_add_tail(&cvsk->st.accept_node, &lvsk->st.pending);
+	sk_acceptq_added(listener);
+	vmsock_stream_conn_insert(child);
+	return child;
+}
+
+/*
+ * Listener and child locked, the child attached to its client's pair:
+ * connected, and ready for accept() (the caller wakes the listener).
+ */
+void vmsock_child_ready(struct sock *listener, struct sock *child)
+{
+	struct vmsock_sock *cvsk = vmsock_sk(child);
+
+	vmsock_stream_set_state(child, TCP_ESTABLISHED);
+	list_move_tail(&cvsk->st.accept_node, &vmsock_sk(listener)->st.accept_q);
+	if (cancel_delayed_work(&cvsk->st.timeout_work))
+		sock_put(child);
+}
+
 /* Locked listener: a REQUEST2 makes a pending child. */
 static void vmsock_listen_rx(struct sock *listener, const struct vmsock_packet *pkt)
 {
-	struct vmsock_sock *lvsk = vmsock_sk(listener);
 	struct vmsock_sock *cvsk;
 	struct sock *child;
 	u64 size;
@@ -452,32 +520,16 @@ static void vmsock_listen_rx(struct sock *listener, const struct vmsock_packet *
 		vmsock_reply(pkt, VMSOCK_PKT_RST);
 		return;
 	}
-	child = vmsock_child_alloc(listener);
+	size = vmsock_child_queue_size(listener, pkt->u.size);
+	/* An old peer knows only the packet protocol. */
+	child = vmsock_child_new(listener, pkt->dg.dst.context, pkt->dg.src.context,
+				 pkt->src_port, size, pkt->type == VMSOCK_PKT_REQUEST,
+				 SINGLE_DEPTH_NESTING);
 	if (!child) {
 		vmsock_reply(pkt, VMSOCK_PKT_RST);
 		return;
 	}
-	vmsock_stream_sock_init(child, listener);
 	cvsk = vmsock_sk(child);
-	vmsock_addr_init(&cvsk->local_addr, listener->sk_family, pkt->dg.dst.context,
-			 pkt->dst_port);
-	vmsock_addr_init(&cvsk->remote_addr, listener->sk_family, pkt->dg.src.context,
-			 pkt->src_port);
-	size = pkt->u.size;
-	if (size < lvsk->st.buffer_min || size > lvsk->st.buffer_max)
-		size = lvsk->st.buffer_size;
-	cvsk->st.queue_size = size;
-	/* An old peer knows only the packet protocol. */
-	cvsk->st.notify_pkt = pkt->type == VMSOCK_PKT_REQUEST;
-	vmsock_stream_set_state(child, TCP_SYN_RECV);
-
-	lock_sock_nested(child, SINGLE_DEPTH_NESTING);
-	sock_hold(listener);
-	vmsock_stream_set_listener(child, listener);
-	/* The reference sk_alloc() gave us now belongs to the list. */
-	list_add_tail(&cvsk->st.accept_node, &lvsk->st.pending);
-	sk_acceptq_added(listener);
-	vmsock_stream_conn_insert(child);
 	if (vmsock_stream_send_ctl(child, cvsk->st.notify_pkt ? VMSOCK_PKT_NEGOTIATE :
 				   VMSOCK_PKT_NEGOTIATE2, size)) {
 		vmsock_child_destroy(listener, child);
@@ -494,7 +546,6 @@ static bool vmsock_pending_rx(struct sock *listener, struct sock *child,
 			      const struct vmsock_packet *pkt)
 {
 	struct vmsock_sock *cvsk = vmsock_sk(child);
-	struct vmsock_sock *lvsk = vmsock_sk(listener);
 
 	if (pkt->type != VMSOCK_PKT_OFFER) {
 		if (pkt->type != VMSOCK_PKT_RST)
@@ -510,10 +561,7 @@ static bool vmsock_pending_rx(struct sock *listener, struct sock *child,
 		return true;
 	}
 	/* Connected before ATTACH goes out: the client may write at once. */
-	vmsock_stream_set_state(child, TCP_ESTABLISHED);
-	list_move_tail(&cvsk->st.accept_node, &lvsk->st.accept_q);
-	if (cancel_delayed_work(&cvsk->st.timeout_work))
-		sock_put(child);
+	vmsock_child_ready(listener, child);
 	vmsock_stream_send_ctl(child, VMSOCK_PKT_ATTACH, 0);
 	/*
 	 * A readable-event wakeup, not a state change: it wakes one
@@ -700,19 +748,20 @@ static enum vmsock_ctl_result vmsock_ctl_packet(struct sock *sk, struct sock *li
 }
 
 /*
- * lock_sock_nested() that never sleeps: false when a task owns @sk, which
- * then owes the worker a retry from its release_sock(). The flag is set
- * under the spinlock release_sock() holds, so no retry is lost.
+ * lock_sock_nested() that never sleeps: false when a task owns @sk. With
+ * @owe_retry the owner then owes the worker a retry from its
+ * release_sock(); the flag is set under the spinlock release_sock()
+ * holds, so no retry is lost.
  */
-static bool vmsock_ctl_trylock(struct sock *sk, int subclass)
+bool vmsock_stream_trylock(struct sock *sk, int subclass, bool owe_retry)
 {
 	bool owned;
 
 	spin_lock_bh(&sk->sk_lock.slock);
 	owned = sock_owned_by_user_nocheck(sk);
-	if (owned)
+	if (owned && owe_retry)
 		set_bit(VMSOCK_KICK, &vmsock_sk(sk)->st.work_flags);
-	else
+	else if (!owned)
 		sk->sk_lock.owned = 1;
 	spin_unlock_bh(&sk->sk_lock.slock);
 	if (owned)
@@ -747,11 +796,11 @@ static bool vmsock_ctl_lock(struct sock *sk, struct sock **listener)
 	struct sock *l = vmsock_stream_get_listener(sk);
 
 	*listener = NULL;
-	if (l && !vmsock_ctl_trylock(l, 0)) {
+	if (l && !vmsock_stream_trylock(l, 0, true)) {
 		sock_put(l);
 		return false;
 	}
-	if (!vmsock_ctl_trylock(sk, l ? SINGLE_DEPTH_NESTING : 0)) {
+	if (!vmsock_stream_trylock(sk, l ? SINGLE_DEPTH_NESTING : 0, true)) {
 		if (l) {
 			release_sock(l);
 			sock_put(l);
@@ -816,7 +865,7 @@ retry:
 	 * a child with packets of its own has them first.
 	 */
 	if (vmsock_sk(sk)->st.listener != listener || !list_empty(&vmsock_sk(sk)->st.backlog) ||
-	    !vmsock_ctl_trylock(sk, SINGLE_DEPTH_NESTING)) {
+	    !vmsock_stream_trylock(sk, SINGLE_DEPTH_NESTING, true)) {
 		sock_put(sk);
 		return false;
 	}
@@ -892,14 +941,14 @@ static void vmsock_ctl_run(struct sock *sk)
 		vsk->st.backlog_len--;
 		if (sk->sk_state == TCP_LISTEN) {
 			if (vmsock_listener_pkt(sk, &rx->pkt)) {
-				kfree(rx);
+				vmsock_rx_free(rx);
 				continue;
 			}
 		} else {
 			ret = vmsock_ctl_packet(sk, listener, &rx->pkt, rx->requeued);
 			if (ret != VMSOCK_CTL_STRAY) {
 				put_child |= ret == VMSOCK_CTL_CHILD_GONE;
-				kfree(rx);
+				vmsock_rx_free(rx);
 				continue;
 			}
 			rx->requeued = true;
@@ -1016,7 +1065,7 @@ static void vmsock_stream_rx_work(struct work_struct *work)
 			vmsock_reply(&rx->pkt, VMSOCK_PKT_INVALID);
 		else if (vmsock_stream_rx(rx))
 			rx = NULL;
-		kfree(rx);
+		vmsock_rx_free(rx);
 		vmsock_retry_deferred();
 		cond_resched();
 	}
@@ -1063,6 +1112,7 @@ static int vmsock_ctl_recv_cb(void *client_data, struct vmci_datagram *dg)
 	}
 	rx->unknown_type = ret == -EPROTONOSUPPORT;
 	rx->requeued = false;
+	rx->local_bucket = -1;
 	memcpy(&rx->pkt, dg, sizeof(rx->pkt));
 
 	spin_lock_irqsave(&vmsock_rx_lock, flags);
@@ -1070,9 +1120,11 @@ static int vmsock_ctl_recv_cb(void *client_data, struct vmci_datagram *dg)
 		vmsock_rx_dropped++;
 		spin_unlock_irqrestore(&vmsock_rx_lock, flags);
 		vmsock_note_ctl_drop(dg->src.context, pkt, VMSOCK_DROP_QUEUE_FULL);
-		kfree(rx);
+		vmsock_rx_free(rx);
 		return VMCI_ERROR_NO_RESOURCES;
 	}
+	/* Counted before the worker can see it, so it cannot be done first. */
+	rx->local_bucket = vmsock_local_pkt_queued(&rx->pkt);
 	list_add_tail(&rx->node, &vmsock_rx_list);
 	vmsock_rx_count++;
 	spin_unlock_irqrestore(&vmsock_rx_lock, flags);
@@ -1221,6 +1273,22 @@ int vmsock_stream_connect(struct socket *sock, struct sockaddr_unsized *addr, in
 		vsk->st.sent_old_request = READ_ONCE(vmsock_old_request);
 		vsk->st.ignore_rst = false;
 		vsk->st.notify_pkt = false;
+		/*
+		 * A listener in this kernel: both ends made here and now,
+		 * unless stream_local.c leaves it to the packets (-EAGAIN).
+		 * Non-blocking callers keep the EINPROGRESS they expect.
+		 */
+		if (!(flags & O_NONBLOCK) && !vsk->st.sent_old_request &&
+		    vmsock_stream_local_peer(vsk)) {
+			ret = vmsock_stream_connect_local(sk);
+			if (ret != -EAGAIN) {
+				if (ret) {
+					vmsock_connect_fail(sk, -ret, false);
+					ret = sock_error(sk);
+				}
+				goto out;
+			}
+		}
 		ret = vmsock_stream_send_ctl(sk, vsk->st.sent_old_request ? VMSOCK_PKT_REQUEST :
 					     VMSOCK_PKT_REQUEST2, vsk->st.buffer_size);
 		if (ret) {
@@ -1368,6 +1436,7 @@ int vmsock_stream_release(struct socket *sock)
 	/* A peer that never got our OFFER has no pair to see us leave. */
 	if (sk->sk_state == TCP_SYN_SENT && !vmsock_sk(sk)->st.qpair)
 		vmsock_stream_send_ctl(sk, VMSOCK_PKT_RST, 0);
+	vmsock_local_close(sk);
 	vmsock_stream_teardown(sk);
 	vmsock_stream_unbind_port(sk);
 	vmsock_stream_set_state(sk, TCP_CLOSE);
@@ -1465,7 +1534,7 @@ void vmsock_stream_exit(void)
 	/* Runs what is queued; no socket is left for the packets to find. */
 	destroy_workqueue(vmsock_stream_wq);
 	list_for_each_entry_safe(rx, tmp, &vmsock_rx_list, node)
-		kfree(rx);
+		vmsock_rx_free(rx);
 	INIT_LIST_HEAD(&vmsock_rx_list);
 	vmsock_rx_count = 0;
 	if (vmsock_rx_dropped)
