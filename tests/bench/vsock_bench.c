@@ -11,8 +11,9 @@
  * a line with the spread (lowest-highest pass) and a line with the CPU
  * time of the whole machine per unit of work (/proc/stat: it counts the
  * workers and softirqs a family runs on, which the process's own times
- * miss). "vmsock pkt" is vmsock with stream_local_wakeups=0: local streams
- * then send the WROTE/READ datagrams a guest connection sends. The
+ * miss). "vmsock pkt" is vmsock with stream_local_wakeups=0 and
+ * stream_local_connect=0: local streams then send the WROTE/READ datagrams
+ * and connects the handshake packets a guest connection sends. The
  * datagram row reports loss beside the rate.
  *
  * Usage: vsock_bench [scale [rows]]
@@ -51,7 +52,7 @@ struct family {
 	int domain;
 	unsigned int cid;	/* vSockets families */
 	int usable;
-	int packets;		/* turn stream_local_wakeups off around its passes */
+	int packets;		/* local shortcuts off around its passes */
 };
 
 static struct family fams[NFAM];
@@ -64,6 +65,7 @@ static double units;
 static double dgram_lost;
 
 #define LOCAL_WAKEUPS	"/sys/module/vmsock/parameters/stream_local_wakeups"
+#define LOCAL_CONNECT	"/sys/module/vmsock/parameters/stream_local_connect"
 
 static double now(void)
 {
@@ -90,15 +92,23 @@ static double cpu_busy(void)
 	return (double)(user + nice + sys + irq + softirq) / sysconf(_SC_CLK_TCK);
 }
 
-static int local_wakeups(int on)
+static int param_write(const char *path, int on)
 {
-	FILE *f = fopen(LOCAL_WAKEUPS, "w");
+	FILE *f = fopen(path, "w");
 	int ok;
 
 	if (!f)
 		return -1;
 	ok = fputs(on ? "1" : "0", f) >= 0;
 	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* vmsock's two local shortcuts, on (the default) or off ("vmsock pkt"). */
+static int local_shortcuts(int on)
+{
+	int ret = param_write(LOCAL_WAKEUPS, on);
+
+	return param_write(LOCAL_CONNECT, on) || ret ? -1 : 0;
 }
 
 static socklen_t make_addr(const struct family *f, unsigned int port,
@@ -233,7 +243,7 @@ static double run_pair(const struct family *f, int type, serve_fn serve, drive_f
 
 	if (pipe(ready))
 		return -1;
-	if (f->packets && local_wakeups(0)) {
+	if (f->packets && local_shortcuts(0)) {
 		close(ready[0]);
 		close(ready[1]);
 		return -1;
@@ -260,7 +270,7 @@ static double run_pair(const struct family *f, int type, serve_fn serve, drive_f
 		if (!WIFEXITED(status) || WEXITSTATUS(status))
 			result = -1;
 	}
-	if (f->packets && local_wakeups(1))
+	if (f->packets && local_shortcuts(1))
 		result = -1;
 	return result;
 }
@@ -595,7 +605,6 @@ static void row(const char *what, const char *unit, const char *cpu_unit, int ty
 		serve_fn serve, drive_fn drive, long arg, int higher_better, int reps)
 {
 	struct cells v = { 0 }, cpu = { 0 }, lost = { 0 };
-	int streams_data = drive == drive_stream || drive == drive_pingpong;
 	double value, c;
 	int i, r;
 
@@ -603,8 +612,8 @@ static void row(const char *what, const char *unit, const char *cpu_unit, int ty
 		return;
 	for (r = -1; r < reps; r++)
 		for (i = 0; i < NFAM; i++) {
-			/* The switch changes only WROTE/READ, which these rows never send. */
-			if (!fams[i].usable || (fams[i].packets && !streams_data))
+			/* The switches change nothing for datagrams. */
+			if (!fams[i].usable || (fams[i].packets && !drive))
 				continue;
 			value = one_pass(&fams[i], type, serve, drive, arg, &c);
 			if (r < 0 || value < 0 || c < 0)
@@ -645,7 +654,7 @@ int main(int argc, char **argv)
 	fams[PKT].packets = 1;
 	if (fams[0].domain < 0)
 		fams[0].usable = fams[PKT].usable = 0;
-	if (access(LOCAL_WAKEUPS, W_OK))
+	if (access(LOCAL_WAKEUPS, W_OK) || access(LOCAL_CONNECT, W_OK))
 		fams[PKT].usable = 0;
 	/* Both vSockets entries must be different families, or one is not there. */
 	if (fams[0].domain == AF_VSOCK_INTREE)
@@ -658,7 +667,7 @@ int main(int argc, char **argv)
 
 	printf("# vmsock family %d, local CID %u; in-tree vsock_loopback %s; vmsock pkt %s\n",
 	       fams[0].domain, fams[0].cid, fams[3].usable ? "present" : "absent",
-	       fams[PKT].usable ? "present" : "absent (no " LOCAL_WAKEUPS ")");
+	       fams[PKT].usable ? "present" : "absent (no " LOCAL_WAKEUPS " or " LOCAL_CONNECT ")");
 	printf("# each cell: the median of the passes after a warm-up, families in turns\n");
 	printf("# transfers: %zu MiB (4 KiB writes), %zu MiB (larger writes)\n",
 	       stream_total(4096) >> 20, stream_total(65536) >> 20);
