@@ -109,7 +109,13 @@ coverage_summary() {
 				function total(name, h, n, what) {
 					if (n) printf "  %-28s %6.2f%% of %d lines%s\n", name, 100 * h / n, n, what
 				}
-				/^File / { f = substr($2, 2, length($2) - 2); next }
+				# gcc 16 (sid) names our files relative to the build
+				# directory, as newer kbuild passes them; older ones absolute.
+				/^File / {
+					f = substr($2, 2, length($2) - 2)
+					if (substr(f, 1, 1) != "/") f = root f
+					next
+				}
 				/^Lines executed:/ && index(f, root) == 1 {
 					split(substr($2, 10), p, "%"); n = $4; h = int(p[1] * n / 100 + 0.5)
 					rel = substr(f, length(root) + 1)
