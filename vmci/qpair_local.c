@@ -31,7 +31,11 @@
  * entry and is given back when the queues are freed, from whichever
  * context frees them; attaching costs nothing.
  *
- * Ring pages are not zeroed (vmci_queue_alloc()). Nothing outside this
+ * Ring pages are allocated on the first write that reaches them
+ * (vmci_queue_alloc_lazy(): a connection that carries a few bytes never
+ * allocates, and under init_on_alloc never zeroes, 2 x 256 KiB), charged
+ * to the creator's memory cgroup like the rest, and not zeroed beyond
+ * what init_on_alloc does. Nothing outside this
  * kernel maps them: no hypercall names them, and the host broker never
  * takes VMCI_QPFLAG_LOCAL. The headers are kernel memory that only
  * vmci_queue_enqueue() and vmci_queue_dequeue() write, and both ends
@@ -116,8 +120,9 @@ static int create_locked(struct vmcix_qpair *qp, struct vmci_handle handle, u32 
 		return VMCI_ERROR_NO_MEM;
 	}
 	e->charge = charge;
-	e->produce_q = vmci_queue_alloc(qp->produce_size, false);
-	e->consume_q = vmci_queue_alloc(qp->consume_size, false);
+	/* Both charged to the creator, the consume queue's pages too. */
+	e->produce_q = vmci_queue_alloc_lazy(qp->produce_size, qp->owner->memcg);
+	e->consume_q = vmci_queue_alloc_lazy(qp->consume_size, qp->owner->memcg);
 	if (!e->produce_q || !e->consume_q) {
 		entry_free(e);
 		return VMCI_ERROR_NO_MEM;

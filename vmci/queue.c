@@ -6,8 +6,10 @@
  */
 #include <linux/gfp.h>
 #include <linux/highmem.h>
+#include <linux/memcontrol.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <asm/barrier.h>
@@ -36,7 +38,7 @@ void vmci_queue_header_init(struct vmci_queue_header *hdr, struct vmci_handle ha
  * vmcix_qpair_alloc_for() points the charge at that user's memory cgroup
  * (kvcalloc's vmalloc fallback charges its pages the same way).
  */
-struct vmci_queue *vmci_queue_alloc(u64 size, bool zero)
+static struct vmci_queue *queue_alloc(u64 size, bool zero, bool lazy)
 {
 	gfp_t gfp = GFP_KERNEL_ACCOUNT | (zero ? __GFP_ZERO : 0);
 	struct vmci_queue *q;
@@ -51,6 +53,7 @@ struct vmci_queue *vmci_queue_alloc(u64 size, bool zero)
 
 	q->size = size;
 	q->num_pages = DIV_ROUND_UP(size, PAGE_SIZE);
+	q->lazy = lazy;
 	q->pages = kvcalloc(q->num_pages, sizeof(*q->pages), GFP_KERNEL_ACCOUNT);
 	if (!q->pages)
 		goto fail;
@@ -60,7 +63,7 @@ struct vmci_queue *vmci_queue_alloc(u64 size, bool zero)
 	if (!q->q_header)
 		goto fail;
 
-	for (i = 0; i < q->num_pages; i++) {
+	for (i = 0; !lazy && i < q->num_pages; i++) {
 		q->pages[i] = alloc_page(gfp);
 		if (!q->pages[i])
 			goto fail;
@@ -70,6 +73,41 @@ struct vmci_queue *vmci_queue_alloc(u64 size, bool zero)
 fail:
 	vmci_queue_free(q);
 	return NULL;
+}
+
+struct vmci_queue *vmci_queue_alloc(u64 size, bool zero)
+{
+	return queue_alloc(size, zero, false);
+}
+
+struct vmci_queue *vmci_queue_alloc_lazy(u64 size, struct mem_cgroup *memcg)
+{
+	struct vmci_queue *q = queue_alloc(size, false, true);
+
+#ifdef CONFIG_MEMCG
+	if (q && memcg) {
+		css_get(&memcg->css);
+		q->memcg = memcg;
+	}
+#endif
+	return q;
+}
+
+/*
+ * A lazy queue's ring page for its first write, charged to the queue's
+ * owner rather than to whoever writes (the peer fills our consume queue).
+ */
+static struct page *queue_page_alloc(const struct vmci_queue *q)
+{
+	struct mem_cgroup *old = NULL;
+	struct page *page;
+
+	if (q->memcg)
+		old = set_active_memcg(q->memcg);
+	page = alloc_page(GFP_KERNEL_ACCOUNT);
+	if (q->memcg)
+		set_active_memcg(old);
+	return page;
 }
 
 void vmci_queue_free(struct vmci_queue *q)
@@ -87,6 +125,10 @@ void vmci_queue_free(struct vmci_queue *q)
 		kvfree(q->pages);
 	}
 	free_page((unsigned long)q->q_header);
+#ifdef CONFIG_MEMCG
+	if (q->memcg)
+		css_put(&q->memcg->css);
+#endif
 	kfree(q);
 }
 
@@ -157,13 +199,34 @@ s64 vmci_queue_ready_bytes(const struct vmci_queue *produce_q,
 }
 
 /*
+ * The ring page holding @offset; a lazy queue's writer allocates it on its
+ * first visit. Only the producer stores into pages[] (one at a time, as
+ * for the tail), and its release of producer_tail after the copy
+ * publishes the pointer to the consumer, which reads only below that
+ * tail. A reader that finds no page (nothing can lead it there but a
+ * bug) gets NULL, not a crash.
+ */
+static struct page *vmci_ring_page(const struct vmci_queue *q, u64 offset, bool into_ring)
+{
+	struct page **slot = &q->pages[offset >> PAGE_SHIFT];
+	struct page *page = READ_ONCE(*slot);
+
+	if (!page && q->lazy && into_ring) {
+		page = queue_page_alloc(q);
+		WRITE_ONCE(*slot, page);
+	}
+	return page;
+}
+
+/*
  * Copies @len bytes between the ring, starting at @offset, and @iter, one
  * page at a time and wrapping at the end of the ring; @len is at most
  * size - 1, so the copy wraps at most once. Returns the bytes copied,
- * fewer than @len only when @iter faulted.
+ * fewer than @len only when @iter faulted or a lazy page could not be
+ * had, or VMCI_ERROR_NO_MEM when not even the first page could.
  */
-static size_t vmci_ring_copy(const struct vmci_queue *q, u64 offset,
-			     struct iov_iter *iter, size_t len, bool into_ring)
+static ssize_t vmci_ring_copy(const struct vmci_queue *q, u64 offset,
+			      struct iov_iter *iter, size_t len, bool into_ring)
 {
 	size_t done = 0;
 
@@ -171,9 +234,13 @@ static size_t vmci_ring_copy(const struct vmci_queue *q, u64 offset,
 		size_t in_page = offset_in_page(offset);
 		size_t chunk = min3((u64)(PAGE_SIZE - in_page), (u64)(len - done),
 				    q->size - offset);
-		void *va = kmap_local_page(q->pages[offset >> PAGE_SHIFT]);
+		struct page *page = vmci_ring_page(q, offset, into_ring);
+		void *va;
 		size_t n;
 
+		if (!page)
+			return done ? done : VMCI_ERROR_NO_MEM;
+		va = kmap_local_page(page);
 		if (into_ring)
 			n = copy_from_iter(va + in_page, chunk, iter);
 		else
@@ -194,7 +261,8 @@ ssize_t vmci_queue_enqueue(struct vmci_queue *produce_q,
 {
 	struct vmci_queue_header *hdr = produce_q->q_header;
 	u64 tail, head;
-	size_t want, done;
+	size_t want;
+	ssize_t done;
 	s64 space;
 
 	tail = vmci_queue_header_producer_tail(hdr);
@@ -215,6 +283,8 @@ ssize_t vmci_queue_enqueue(struct vmci_queue *produce_q,
 		return 0;
 
 	done = vmci_ring_copy(produce_q, tail, from, want, true);
+	if (done < 0)
+		return done;
 	if (!done)
 		return VMCI_ERROR_INVALID_ARGS;
 
@@ -230,7 +300,8 @@ ssize_t vmci_queue_dequeue(struct vmci_queue *produce_q,
 {
 	struct vmci_queue_header *hdr = produce_q->q_header;
 	u64 tail, head;
-	size_t want, done;
+	size_t want;
+	ssize_t done;
 	s64 ready;
 
 	/*
@@ -251,6 +322,8 @@ ssize_t vmci_queue_dequeue(struct vmci_queue *produce_q,
 		return 0;
 
 	done = vmci_ring_copy(consume_q, head, to, want, false);
+	if (done < 0)
+		return done;
 	if (!done)
 		return VMCI_ERROR_INVALID_ARGS;
 

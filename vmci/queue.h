@@ -24,7 +24,8 @@
  * offset moves by exactly the bytes copied and that count is returned, so
  * the caller's iov_iter and the queue stay in step and no byte is lost or
  * sent twice. VMCI_ERROR_INVALID_ARGS means nothing could be copied and
- * nothing moved.
+ * nothing moved; VMCI_ERROR_NO_MEM, that a lazy queue could not get the
+ * page its first byte needed.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -36,6 +37,7 @@
 #include <vmci/vmci_abi.h>
 
 struct iov_iter;
+struct mem_cgroup;
 struct page;
 
 /*
@@ -50,6 +52,8 @@ struct vmci_queue {
 	u64 size;				/* ring bytes, header excluded */
 	unsigned int num_pages;			/* DIV_ROUND_UP(size, PAGE_SIZE) */
 	struct page **pages;			/* ring pages, may be highmem */
+	bool lazy;				/* pages appear on first write */
+	struct mem_cgroup *memcg;		/* lazy: whom they are charged to */
 };
 
 /* Snapshots of the offsets; validate before use, the peer may lie. */
@@ -74,6 +78,16 @@ void vmci_queue_header_init(struct vmci_queue_header *hdr, struct vmci_handle ha
  * vmci_queue_free() only takes queues from here.
  */
 struct vmci_queue *vmci_queue_alloc(u64 size, bool zero);
+
+/*
+ * Queue that only this kernel ever touches (a local pair): the header now,
+ * each ring page when the first enqueue reaches it, so a connection that
+ * carries little data never allocates (and, under init_on_alloc, never
+ * zeroes) a whole ring. The pages are charged to @memcg (a reference is
+ * kept) or, when it is NULL, to the writer's memory cgroup. Never hand its
+ * pages to a device or a VMM: some may not exist.
+ */
+struct vmci_queue *vmci_queue_alloc_lazy(u64 size, struct mem_cgroup *memcg);
 void vmci_queue_free(struct vmci_queue *q);
 
 /*

@@ -885,7 +885,56 @@ static void concurrent_stream_is_intact(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, b_ready(qp), 0);
 }
 
+static unsigned int pages_present(const struct vmci_queue *q)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < q->num_pages; i++)
+		n += q->pages[i] != NULL;
+	return n;
+}
+
+/*
+ * A local pair's lazy queue: no ring page until a write reaches it, only
+ * the pages the bytes touch, reads allocate nothing, and the data and the
+ * wrap are as in an eager queue.
+ */
+static void lazy_queue_pages_appear_on_write(struct kunit *test)
+{
+	const u64 size = 4 * PAGE_SIZE;
+	struct qp *qp = test->priv;
+	u8 src[64], dst[64];
+	u64 start;
+
+	qp->a_to_b = vmci_queue_alloc_lazy(size, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, qp->a_to_b);
+	qp->b_to_a = vmci_queue_alloc_lazy(PAGE_SIZE, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, qp->b_to_a);
+	vmci_queue_header_init(qp->a_to_b->q_header, QP_HANDLE);
+	vmci_queue_header_init(qp->b_to_a->q_header, QP_HANDLE);
+	KUNIT_EXPECT_EQ(test, pages_present(qp->a_to_b), 0);
+	KUNIT_EXPECT_EQ(test, b_recv(qp, dst, sizeof(dst), false), VMCI_ERROR_QUEUEPAIR_NODATA);
+	KUNIT_EXPECT_EQ(test, pages_present(qp->a_to_b), 0);
+
+	fill_pattern(src, sizeof(src), 0);
+	KUNIT_EXPECT_EQ(test, a_send(qp, src, 10), 10);
+	KUNIT_EXPECT_EQ(test, pages_present(qp->a_to_b), 1);
+	KUNIT_EXPECT_EQ(test, b_recv(qp, dst, sizeof(dst), false), 10);
+	KUNIT_EXPECT_EQ(test, first_difference(src, dst, 10), 10);
+	KUNIT_EXPECT_EQ(test, pages_present(qp->b_to_a), 0);
+
+	/* Across the end of the ring: the last page and the first one. */
+	start = size - 20;
+	a_to_b_place(qp, start, start);
+	KUNIT_EXPECT_EQ(test, a_send(qp, src, sizeof(src)), sizeof(src));
+	KUNIT_EXPECT_EQ(test, pages_present(qp->a_to_b), 2);
+	KUNIT_EXPECT_NOT_NULL(test, qp->a_to_b->pages[3]);
+	KUNIT_EXPECT_EQ(test, b_recv(qp, dst, sizeof(dst), false), sizeof(dst));
+	KUNIT_EXPECT_EQ(test, first_difference(src, dst, sizeof(src)), sizeof(src));
+}
+
 static struct kunit_case vmci_queue_copy_cases[] = {
+	KUNIT_CASE(lazy_queue_pages_appear_on_write),
 	KUNIT_CASE(round_trip_moves_the_right_offsets),
 	KUNIT_CASE(full_queue_is_nospace),
 	KUNIT_CASE(empty_queue_is_nodata),
