@@ -890,7 +890,7 @@ static unsigned int pages_present(const struct vmci_queue *q)
 	unsigned int i, n = 0;
 
 	for (i = 0; i < q->num_pages; i++)
-		n += q->pages[i] != NULL;
+		n += !!q->pages[i];
 	return n;
 }
 
