@@ -37,50 +37,11 @@
 #include "vsock_conn.h"
 
 #define PARAM	"/sys/module/vmsock/parameters/stream_local_connect"
-#define STAT	"/proc/net/vmsock_stat"
 #define CONNS	20
 #define ROUNDS	300
 #define BIG	(64 * 1024)
 
-static long stat_value(const char *key)
-{
-	char name[64];
-	unsigned long v;
-	long found = -1;
-	FILE *f = fopen(STAT, "r");
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lu", name, &v) == 2)
-		if (!strcmp(name, key))
-			found = (long)v;
-	fclose(f);
-	return found;
-}
-
-static int param_write(const char *v)
-{
-	FILE *f = fopen(PARAM, "w");
-	int ok;
-
-	if (!f)
-		return -1;
-	ok = fputs(v, f) >= 0;
-	return fclose(f) == 0 && ok ? 0 : -1;
-}
-
-static char param_read(void)
-{
-	char c = '?';
-	FILE *f = fopen(PARAM, "r");
-
-	if (f) {
-		if (fread(&c, 1, 1, f) != 1)
-			c = '?';
-		fclose(f);
-	}
-	return c;
-}
+#include "vmsock_switch.h"
 
 /* Reads exactly @n bytes; 0 when they all came. */
 static int read_full(int fd, char *buf, size_t n)
