@@ -91,6 +91,9 @@ void vmsock_stream_release_cb(struct sock *sk);
 struct vmsock_packet;
 bool vmsock_stream_trylock(struct sock *sk, int subclass, bool owe_retry);
 bool vmsock_peer_allowed(const struct sock *sk, u32 cid);
+/* Whether the socket's peer is in this kernel (its CID is ours). */
+bool vmsock_stream_local_peer(const struct vmsock_sock *vsk);
+void vmsock_stream_peer_gone(struct sock *sk);
 u64 vmsock_child_queue_size(struct sock *listener, u64 asked);
 struct sock *vmsock_child_new(struct sock *listener, u32 local_cid, u32 remote_cid,
 			      u32 remote_port, u64 size, bool notify_pkt, int subclass);

@@ -147,7 +147,7 @@ static unsigned long vmsock_retry_due;
 static void vmsock_retry_work(struct work_struct *work);
 static DECLARE_WORK(vmsock_retry, vmsock_retry_work);
 
-static bool vmsock_stream_local_peer(const struct vmsock_sock *vsk)
+bool vmsock_stream_local_peer(const struct vmsock_sock *vsk)
 {
 	return vsk->remote_addr.svm_cid == vmcix_get_context_id();
 }
@@ -637,6 +637,17 @@ static void vmsock_connecting_rx(struct sock *sk, const struct vmsock_packet *pk
 	}
 }
 
+/*
+ * Locked, TCP_ESTABLISHED: the peer is gone (RST, detach, or a local
+ * peer's close). An orderly end: what is queued can still be read.
+ */
+void vmsock_stream_peer_gone(struct sock *sk)
+{
+	vmsock_sk(sk)->st.peer_shutdown = VMSOCK_SHUTDOWN_ALL;
+	sock_set_flag(sk, SOCK_DONE);
+	vmsock_stream_wake(sk);
+}
+
 /* Locked, TCP_ESTABLISHED. */
 static void vmsock_connected_rx(struct sock *sk, const struct vmsock_packet *pkt)
 {
@@ -647,10 +658,8 @@ static void vmsock_connected_rx(struct sock *sk, const struct vmsock_packet *pkt
 		vsk->st.peer_shutdown |= pkt->u.mode;
 		break;
 	case VMSOCK_PKT_RST:
-		/* An orderly close: what is queued can still be read. */
-		vsk->st.peer_shutdown = VMSOCK_SHUTDOWN_ALL;
-		sock_set_flag(sk, SOCK_DONE);
-		break;
+		vmsock_stream_peer_gone(sk);
+		return;
 	case VMSOCK_PKT_WAITING_READ:
 	case VMSOCK_PKT_WAITING_WRITE:
 		vmsock_stream_peer_waiting(sk, pkt->type);
@@ -1140,13 +1149,10 @@ static void vmsock_detach(struct sock *sk)
 	struct vmsock_sock *vsk = vmsock_sk(sk);
 	bool reset = test_and_clear_bit(VMSOCK_RESET_PENDING, &vsk->st.work_flags);
 
-	if ((vsk->st.qpair || reset) && sk->sk_state == TCP_SYN_SENT) {
+	if ((vsk->st.qpair || reset) && sk->sk_state == TCP_SYN_SENT)
 		vmsock_connect_fail(sk, ECONNRESET, false);
-	} else if (vsk->st.qpair && sk->sk_state == TCP_ESTABLISHED) {
-		vsk->st.peer_shutdown = VMSOCK_SHUTDOWN_ALL;
-		sock_set_flag(sk, SOCK_DONE);
-		vmsock_stream_wake(sk);
-	}
+	else if (vsk->st.qpair && sk->sk_state == TCP_ESTABLISHED)
+		vmsock_stream_peer_gone(sk);
 }
 
 static void vmsock_detach_work(struct work_struct *work)

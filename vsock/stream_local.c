@@ -94,6 +94,12 @@ void vmsock_local_pkt_done(int bucket)
 		atomic_dec(&vmsock_local_queued[bucket]);
 }
 
+/* Whether a local packet between ports @a and @b may still wait (either way). */
+static bool vmsock_local_pair_busy(u32 a, u32 b)
+{
+	return atomic_read(&vmsock_local_queued[vmsock_local_bucket(a, b)]);
+}
+
 /* Locked client and listener: makes the pair and the child; 0 or an error. */
 static int vmsock_local_join(struct sock *sk, struct sock *listener, u64 size)
 {
@@ -140,8 +146,7 @@ int vmsock_stream_connect_local(struct sock *sk)
 	int ret = -EAGAIN;
 	u64 size;
 
-	if (!READ_ONCE(vmsock_local_connect) ||
-	    atomic_read(&vmsock_local_queued[vmsock_local_bucket(port, lport)]))
+	if (!READ_ONCE(vmsock_local_connect) || vmsock_local_pair_busy(port, lport))
 		return -EAGAIN;
 	listener = vmsock_stream_lookup(cid, port, lport);
 	if (!listener)
@@ -179,8 +184,8 @@ void vmsock_local_close(struct sock *sk)
 	struct sock *peer;
 
 	if (!READ_ONCE(vmsock_local_connect) || sk->sk_state != TCP_ESTABLISHED ||
-	    !vsk->st.qpair || cid != vmcix_get_context_id() ||
-	    atomic_read(&vmsock_local_queued[vmsock_local_bucket(port, rport)]))
+	    !vsk->st.qpair || !vmsock_stream_local_peer(vsk) ||
+	    vmsock_local_pair_busy(port, rport))
 		return;
 	peer = vmsock_stream_lookup(cid, port, rport);
 	if (!peer)
@@ -188,11 +193,8 @@ void vmsock_local_close(struct sock *sk)
 	if (peer != sk && vmsock_local_is_peer(vsk, peer) &&
 	    vmsock_stream_trylock(peer, SINGLE_DEPTH_NESTING, false)) {
 		/* What vmsock_detach() does once the worker gets to it. */
-		if (vmsock_local_is_peer(vsk, peer)) {
-			vmsock_sk(peer)->st.peer_shutdown = VMSOCK_SHUTDOWN_ALL;
-			sock_set_flag(peer, SOCK_DONE);
-			vmsock_stream_wake(peer);
-		}
+		if (vmsock_local_is_peer(vsk, peer))
+			vmsock_stream_peer_gone(peer);
 		release_sock(peer);
 	}
 	sock_put(peer);
