@@ -172,6 +172,15 @@ static int connect_from(unsigned int port, unsigned int lport)
 	return fd;
 }
 
+/* One stale_rounds() result as a check named @name. */
+static void report_stale(const char *name, int bad, const char *why)
+{
+	if (bad < 0)
+		tap_report(0, name, "setup failed at %s", why);
+	else
+		tap_report(!bad, name, "%d rounds: the new connection saw the old SHUTDOWN", bad);
+}
+
 /* Whether @fd shows EOF or hang-up within 20 ms (it must not). */
 static int shows_eof(int fd)
 {
@@ -302,21 +311,13 @@ int main(void)
 	bad = stale_rounds(1, &fails, &direct, &why);
 	printf("# client's SHUTDOWN: %d of %d second connects refused, %ld made directly\n",
 	       fails, ROUNDS, direct);
-	if (bad < 0)
-		tap_report(0, "stale_client_shutdown", "setup failed at %s", why);
-	else
-		tap_report(!bad, "stale_client_shutdown",
-			   "%d rounds: the new connection saw the old SHUTDOWN", bad);
+	report_stale("stale_client_shutdown", bad, why);
 	tap_report(direct > 0, "stale_rounds_some_direct",
 		   "no second connect was made directly: the rounds tested nothing");
 	bad = stale_rounds(0, &fails, &direct, &why);
 	printf("# server's SHUTDOWN: %d of %d second connects refused, %ld made directly\n",
 	       fails, ROUNDS, direct);
-	if (bad < 0)
-		tap_report(0, "stale_server_shutdown", "setup failed at %s", why);
-	else
-		tap_report(!bad, "stale_server_shutdown",
-			   "%d rounds: the new connection saw the old SHUTDOWN", bad);
+	report_stale("stale_server_shutdown", bad, why);
 
 	tap_report(!param_write("0") && param_read() == 'N', "switch_off", "%s",
 		   strerror(errno));
