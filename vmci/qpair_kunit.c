@@ -447,11 +447,7 @@ static void restore_budget(void *old)
 	vmci_qpair_local_set_budget(*(u64 *)old);
 }
 
-/*
- * Detached pairs give their charge back when a worker frees them, a
- * grace period later: waits up to WAIT_LONG for the local budget to hold
- * @want, and returns what it holds.
- */
+/* Waits up to WAIT_LONG for the local budget to hold @want; returns what it holds. */
 static u64 settle_charged(u64 want)
 {
 	unsigned long deadline = jiffies + WAIT_LONG;
@@ -584,7 +580,8 @@ static void tiny_pairs_charged_by_page(struct kunit *test)
 
 /*
  * The creator pays, whoever detaches last: the attacher's detach, after
- * the creator left, gives the creator's share back.
+ * the creator left, gives the creator's share back, at once, not when
+ * the queues are freed a grace period later.
  */
 static void charge_follows_the_pair(struct kunit *test)
 {
@@ -605,7 +602,7 @@ static void charge_follows_the_pair(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vmcix_qpair_detach(a), VMCI_SUCCESS);
 	KUNIT_EXPECT_EQ(test, vmci_qpair_local_user_memory(creator.uid), 16384ULL);
 	KUNIT_EXPECT_EQ(test, vmcix_qpair_detach(b), VMCI_SUCCESS);
-	KUNIT_EXPECT_EQ(test, settle_charged(base), base);
+	KUNIT_EXPECT_EQ(test, vmci_qpair_local_charged(), base);
 	KUNIT_EXPECT_EQ(test, vmci_qpair_local_user_memory(creator.uid), 0ULL);
 }
 

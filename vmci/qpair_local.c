@@ -27,9 +27,12 @@
  *
  * The creator pays for both queues: the pair is charged to its owner's
  * share of local_budget (page-rounded ring bytes, see qpair_budget.h)
- * and its pages to the owner's memory cgroup. The charge stays with the
- * entry and is given back when the queues are freed, from whichever
- * context frees them; attaching costs nothing.
+ * and its pages to the owner's memory cgroup; attaching costs nothing.
+ * The budget's charge is given back at the last detach, when nobody can
+ * use the pair any more, not when the queues are freed a grace period
+ * later: a user who connects and closes faster than grace periods pass
+ * would otherwise find its share full of closed pairs. Until they are
+ * freed, their pages stay charged to the memory cgroup.
  *
  * Ring pages are allocated on the first write that reaches them
  * (vmci_queue_alloc_lazy(): a connection that carries a few bytes never
@@ -79,10 +82,11 @@ static u64 entry_bytes(const struct local_entry *e)
 	return e->produce_q->size + e->consume_q->size;
 }
 
-/* The charge goes with the memory, not before: it stays charged while it exists. */
+/* A pair that was never published still holds its charge. */
 static void entry_free(struct local_entry *e)
 {
-	vmci_qp_budget_uncharge(&local_budget, &e->charge);
+	if (e->charge.bytes)
+		vmci_qp_budget_uncharge(&local_budget, &e->charge);
 	vmci_queue_free(e->produce_q);
 	vmci_queue_free(e->consume_q);
 	kfree(e);
@@ -232,6 +236,7 @@ static void local_detach(struct vmcix_qpair *qp)
 	}
 	live_pairs--;
 	live_bytes -= entry_bytes(e);
+	vmci_qp_budget_uncharge(&local_budget, &e->charge);
 	/*
 	 * The handle is free for a new pair at once; the grace period before
 	 * the queues go is waited for elsewhere, not by every closing socket.

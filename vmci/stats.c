@@ -13,7 +13,7 @@
  *   queue_pairs        live local queue pairs
  *   queue_pair_bytes   their ring bytes (produce + consume)
  *   queue_pair_charged what the local budget holds for them (page-rounded,
- *                      until their queues are freed)
+ *                      until their last detach)
  *   broker_queue_pairs live pairs in the host broker (VMM <-> host)
  *   broker_pinned_pages VMM pages pinned for them
  *

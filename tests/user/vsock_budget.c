@@ -4,10 +4,11 @@
  * asks for 64 MiB buffers and opens as many connections to its own
  * listener as it can; root must still connect with the default size and
  * move data, and the user's memory must come back when it closes.
- * Also: unaccepted children are bounded by the backlog, and a
- * connection's queue pages are charged to the memory cgroup of the
- * process that made it (when cgroup v2 with the memory controller is
- * there; otherwise those checks are skipped).
+ * Also: a user who connects and closes in a loop is never refused,
+ * unaccepted children are bounded by the backlog, and a connection's
+ * queue pages are charged to the memory cgroup of the process that made
+ * it (when cgroup v2 with the memory controller is there; otherwise
+ * those checks are skipped).
  *
  * Usage: vsock_budget   (vmci and vmsock loaded with defaults, as root)
  *
@@ -280,6 +281,70 @@ static void check_root_connects(void)
 }
 
 /*
+ * A user who connects and closes in a loop holds one pair at a time, and
+ * its share must say so: a closed pair's charge comes back at its last
+ * detach, not a grace period later when its queues are freed. With
+ * 8 MiB queues two pairs fill the share, so a share still holding
+ * closed pairs refuses within a few rounds.
+ */
+#define CHURN_ROUNDS	300
+
+static void churn(int report_fd)
+{
+	int refused = 0, err = 0, i;
+	unsigned int port;
+	int lfd, c, a;
+
+	if (drop_to_nobody())
+		_exit(3);
+	lfd = listener(&port, 4, DEFAULT_CAP);
+	if (lfd < 0)
+		_exit(3);
+	for (i = 0; i < CHURN_ROUNDS; i++) {
+		c = connect_to(port, DEFAULT_CAP);
+		if (c < 0) {
+			if (!err)
+				err = errno;
+			refused++;
+			continue;
+		}
+		a = accept(lfd, NULL, NULL);
+		if (a >= 0)
+			close(a);
+		close(c);
+	}
+	if (write(report_fd, &refused, sizeof(refused)) != sizeof(refused) ||
+	    write(report_fd, &err, sizeof(err)) != sizeof(err))
+		_exit(2);
+	_exit(0);
+}
+
+static void check_churn_within_share(void)
+{
+	int fds[2], refused = -1, err = 0, status = -1;
+	pid_t pid;
+
+	if (pipe(fds) || (pid = fork()) < 0) {
+		tap_report(0, "user_churn_within_share", "setup: %s", strerror(errno));
+		return;
+	}
+	if (!pid) {
+		close(fds[0]);
+		churn(fds[1]);
+	}
+	close(fds[1]);
+	if (read(fds[0], &refused, sizeof(refused)) != sizeof(refused) ||
+	    read(fds[0], &err, sizeof(err)) != sizeof(err))
+		refused = -1;
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	tap_report(refused == 0 && WIFEXITED(status) && !WEXITSTATUS(status),
+		   "user_churn_within_share",
+		   "%d of %d connect-and-close rounds of 8 MiB queues refused (first: %s), exit %d",
+		   refused, CHURN_ROUNDS, err ? strerror(err) : "none", status);
+}
+
+/*
  * Unaccepted children, half-open or ready, are bounded by the listener's
  * backlog together: with backlog 2, at most 3 connects complete without
  * an accept, and the next is reset.
@@ -434,7 +499,7 @@ int main(void)
 	struct attacker first, second;
 	int fd = -1;
 
-	tap_plan(14);
+	tap_plan(15);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	af = VMCISock_GetAFValueFd(&fd);
 	local_cid = VMCISock_GetLocalCID();
@@ -491,6 +556,7 @@ int main(void)
 		   strerror(second.r.err), first.r.conns);
 	attacker_stop(&second);
 
+	check_churn_within_share();
 	check_backlog_bounds_children();
 	check_memcg();
 	VMCISock_ReleaseAFValueFd(fd);
