@@ -244,8 +244,19 @@ static void vmsock_queue_detach(struct sock *sk, bool reset)
 		sock_put(sk);
 }
 
+/*
+ * Under the table lock, not the socket's. A connection already ended
+ * (a local close told this end directly, an RST, a corrupt queue) has
+ * nothing left for the detach work to do, so it is not woken for it:
+ * a local close would otherwise cost every peer a worker run. Read
+ * without the lock: a stale miss only queues the work as before, and
+ * once both are seen the work would find nothing to do until the
+ * socket closes, which takes it out of the table.
+ */
 static void vmsock_peer_left(struct sock *sk)
 {
+	if (READ_ONCE(sk->sk_state) == TCP_ESTABLISHED && sock_flag(sk, SOCK_DONE))
+		return;
 	vmsock_queue_detach(sk, false);
 }
 

@@ -39,8 +39,8 @@
  * wakeup). vmsock_local_close() tells the peer on the closing task
  * instead, under the same two conditions: its lock can be had without
  * sleeping, and no packet of the pair waits (a SHUTDOWN sent before the
- * close must still come first). The detach work still runs later and
- * finds nothing left to do.
+ * close must still come first). The pair's detach event then finds the
+ * peer told and wakes no worker for it (vmsock_peer_left()).
  *
  * Lock order: the client (connect()'s), then the listener (trylock, one
  * level down), then the new child (two levels down), which nobody else
