@@ -9,6 +9,7 @@
 #include <linux/memcontrol.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/overflow.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
@@ -38,7 +39,7 @@ void vmci_queue_header_init(struct vmci_queue_header *hdr, struct vmci_handle ha
  * vmcix_qpair_alloc_for() points the charge at that user's memory cgroup
  * (kvcalloc's vmalloc fallback charges its pages the same way).
  */
-static struct vmci_queue *queue_alloc(u64 size, bool zero, bool lazy)
+struct vmci_queue *vmci_queue_alloc(u64 size, bool zero)
 {
 	gfp_t gfp = GFP_KERNEL_ACCOUNT | (zero ? __GFP_ZERO : 0);
 	struct vmci_queue *q;
@@ -53,17 +54,16 @@ static struct vmci_queue *queue_alloc(u64 size, bool zero, bool lazy)
 
 	q->size = size;
 	q->num_pages = DIV_ROUND_UP(size, PAGE_SIZE);
-	q->lazy = lazy;
 	q->pages = kvcalloc(q->num_pages, sizeof(*q->pages), GFP_KERNEL_ACCOUNT);
 	if (!q->pages)
 		goto fail;
 
-	/* A lowmem page, so the header keeps one mapping for its lifetime. */
+	/* A lowmem page of its own: a guest pair hands its PFN to the device. */
 	q->q_header = (struct vmci_queue_header *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!q->q_header)
 		goto fail;
 
-	for (i = 0; !lazy && i < q->num_pages; i++) {
+	for (i = 0; i < q->num_pages; i++) {
 		q->pages[i] = alloc_page(gfp);
 		if (!q->pages[i])
 			goto fail;
@@ -75,22 +75,42 @@ fail:
 	return NULL;
 }
 
-struct vmci_queue *vmci_queue_alloc(u64 size, bool zero)
-{
-	return queue_alloc(size, zero, false);
-}
+/*
+ * A lazy queue is one allocation: nothing outside this kernel maps its
+ * header, so the header need not be a page of its own, and its page
+ * array starts empty. Three allocations and a zeroed page per queue were
+ * a measurable part of a local connect (docs/performance.md).
+ */
+struct vmci_lazy_queue {
+	struct vmci_queue q;
+	/* Both ends write it: kept off the lines the struct's readers use. */
+	struct vmci_queue_header hdr ____cacheline_aligned;
+	struct page *pages[];
+};
 
 struct vmci_queue *vmci_queue_alloc_lazy(u64 size, struct mem_cgroup *memcg)
 {
-	struct vmci_queue *q = queue_alloc(size, false, true);
+	struct vmci_lazy_queue *lq;
+	unsigned int n;
 
+	if (!size || size > VMCI_QUEUE_MAX_SIZE)
+		return NULL;
+	n = DIV_ROUND_UP(size, PAGE_SIZE);
+	lq = kvzalloc(struct_size(lq, pages, n), GFP_KERNEL_ACCOUNT);
+	if (!lq)
+		return NULL;
+	lq->q.q_header = &lq->hdr;
+	lq->q.size = size;
+	lq->q.num_pages = n;
+	lq->q.pages = lq->pages;
+	lq->q.lazy = true;
 #ifdef CONFIG_MEMCG
-	if (q && memcg) {
+	if (memcg) {
 		css_get(&memcg->css);
-		q->memcg = memcg;
+		lq->q.memcg = memcg;
 	}
 #endif
-	return q;
+	return &lq->q;
 }
 
 /*
@@ -122,13 +142,17 @@ void vmci_queue_free(struct vmci_queue *q)
 			if (q->pages[i])
 				__free_page(q->pages[i]);
 		}
-		kvfree(q->pages);
 	}
-	free_page((unsigned long)q->q_header);
 #ifdef CONFIG_MEMCG
 	if (q->memcg)
 		css_put(&q->memcg->css);
 #endif
+	if (q->lazy) {
+		kvfree(container_of(q, struct vmci_lazy_queue, q));
+		return;
+	}
+	kvfree(q->pages);
+	free_page((unsigned long)q->q_header);
 	kfree(q);
 }
 

@@ -75,7 +75,8 @@ void vmci_queue_header_init(struct vmci_queue_header *hdr, struct vmci_handle ha
  * outside this kernel maps (guest pairs: the hypervisor) must ask for.
  * All of it is charged to the current (or active) memory cgroup.
  * NULL for size 0, sizes over VMCI_QUEUE_MAX_SIZE or no memory.
- * vmci_queue_free() only takes queues from here.
+ * vmci_queue_free() only takes queues from here and from
+ * vmci_queue_alloc_lazy().
  */
 struct vmci_queue *vmci_queue_alloc(u64 size, bool zero);
 
@@ -85,7 +86,8 @@ struct vmci_queue *vmci_queue_alloc(u64 size, bool zero);
  * carries little data never allocates (and, under init_on_alloc, never
  * zeroes) a whole ring. The pages are charged to @memcg (a reference is
  * kept) or, when it is NULL, to the writer's memory cgroup. Never hand its
- * pages to a device or a VMM: some may not exist.
+ * pages or its header to a device or a VMM: some pages may not exist, and
+ * the header is not a page of its own.
  */
 struct vmci_queue *vmci_queue_alloc_lazy(u64 size, struct mem_cgroup *memcg);
 void vmci_queue_free(struct vmci_queue *q);
