@@ -8,6 +8,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/export.h>
 #include <linux/mutex.h>
@@ -53,6 +54,12 @@ struct vmci_subscription {
 static DEFINE_MUTEX(deliver_lock);
 static struct task_struct *deliver_owner;
 static DEFINE_MUTEX(subs_lock);
+/*
+ * Callbacks made since load: shows what an event costs, as a count that
+ * does not depend on the machine's speed (a close must cost one callback
+ * per subscriber, not one per open connection).
+ */
+static atomic64_t callbacks_made = ATOMIC64_INIT(0);
 static struct xarray subs;
 static u32 next_id;
 
@@ -215,6 +222,7 @@ static void deliver(const struct vmci_event_data_max *ev)
 			continue;
 		sub->active++;
 		mutex_unlock(&subs_lock);
+		atomic64_inc(&callbacks_made);
 		sub->cb(sub->id, &ev->event_data, sub->client_data);
 		mutex_lock(&subs_lock);
 		callback_ended(sub);
@@ -278,6 +286,11 @@ int vmci_event_raise(u32 event, const void *payload, size_t payload_size)
 	if (payload_size)
 		memcpy(&ev.payload, payload, payload_size);
 	return deliver_checked(&ev, sizeof(ev.event_data) + payload_size);
+}
+
+u64 vmci_event_callback_count(void)
+{
+	return atomic64_read(&callbacks_made);
 }
 
 void vmci_event_set_next_id(u32 id)

@@ -50,5 +50,7 @@ int vmci_event_raise(u32 event, const void *payload, size_t payload_size);
 
 /* For the KUnit suite: where the search for the next subscription ID starts. */
 void vmci_event_set_next_id(u32 id);
+/* Subscriber callbacks made since load (stats). */
+u64 vmci_event_callback_count(void);
 
 #endif /* VMCI_EVENT_H */

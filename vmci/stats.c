@@ -16,6 +16,7 @@
  *                      until their last detach)
  *   broker_queue_pairs live pairs in the host broker (VMM <-> host)
  *   broker_pinned_pages VMM pages pinned for them
+ *   event_callbacks    event subscriber callbacks made since load
  *
  * The same counters, every VMM context and every broker queue pair are
  * also in /proc/driver/vmci/{stats,contexts,queue_pairs}, root only (they
@@ -31,6 +32,7 @@
 #include "context.h"
 #include "datagram.h"
 #include "doorbell.h"
+#include "event.h"
 #include "qpair.h"
 #include "qpair_broker.h"
 #include "stats.h"
@@ -56,6 +58,7 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "queue_pair_charged %llu\n", vmci_qpair_local_charged());
 	seq_printf(m, "broker_queue_pairs %u\n", vmci_qp_broker_count());
 	seq_printf(m, "broker_pinned_pages %llu\n", vmci_qp_broker_pinned_pages());
+	seq_printf(m, "event_callbacks %llu\n", vmci_event_callback_count());
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
