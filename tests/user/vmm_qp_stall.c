@@ -6,9 +6,9 @@
  * - setva: A maps its pair with SETVA over such memory, so pinning its
  *   pages waits in the fault, inside A's ioctl;
  * - copy: A, playing a guest, connects a vSockets stream to a host
- *   listener; the host user send()s from such a page, so the copy into
- *   A's pair waits in the fault, and A then detaches, which has to wait
- *   for that copy to finish with its memory.
+ *   listener of an unprivileged user (uid 65534); that user send()s from
+ *   such a page, so the copy into A's pair waits in the fault, and A then
+ *   detaches, which has to wait for that copy to finish with its memory.
  * Meanwhile VMM B, another context in a child process, allocates, maps
  * and detaches a pair of its own and must be done within B_BOUND_MS. In
  * the copy case A also sends WAITING_WRITE for the stalled stream, and a
@@ -26,6 +26,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
@@ -40,6 +41,7 @@
 
 #include "../../include/uapi/vmci_sockets.h"
 #include "tap.h"
+#include "uffd_page.h"
 #include "uffd_pin.h"
 #include "vmci_stats.h"
 #include "vmm_dev.h"
@@ -58,6 +60,10 @@
 #define STREAM_SIZE	(4 * PAGE)
 #define SEND_LEN	(2 * PAGE)
 #define PKT_WAITING_WRITE 9
+#define NOBODY		65534
+
+/* The vSockets family number, for the sender child too. */
+static int af_family;
 
 /* The VMM's pairs here are all with the host. */
 static int32_t qp_alloc(int fd, struct handle h, uint64_t psize, uint64_t csize)
@@ -330,15 +336,14 @@ static int ctl_wait(int fd, uint8_t type, struct ctl_packet *p)
 }
 
 /*
- * VMM A connects as a guest would to the host's listener @lfd: REQUEST2,
- * NEGOTIATE2, its own pair mapped from @mem, OFFER, ATTACH. Returns the
- * accepted host socket, or -1.
+ * VMM A connects as a guest would to the host's listener on HOST_PORT:
+ * REQUEST2, NEGOTIATE2, its own pair mapped from @mem, OFFER, ATTACH.
+ * 0 once the host attached; the listener's owner accepts.
  */
-static int vmm_connect(int fd, uint32_t cid, int lfd, struct handle h, uint8_t *mem)
+static int vmm_connect(int fd, uint32_t cid, struct handle h, uint8_t *mem)
 {
 	struct queue_header *ph = (struct queue_header *)mem;
 	struct queue_header *ch = (struct queue_header *)(mem + PAGE + STREAM_SIZE);
-	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
 	struct ctl_packet p;
 	uint64_t packed;
 
@@ -354,15 +359,14 @@ static int vmm_connect(int fd, uint32_t cid, int lfd, struct handle h, uint8_t *
 	memcpy(&packed, &h, sizeof(packed));
 	if (ctl_send(fd, cid, PKT_OFFER, packed) || ctl_wait(fd, PKT_ATTACH, &p))
 		return -1;
-	if (poll(&pfd, 1, 3000) != 1)
-		return -1;
-	return accept(lfd, NULL, NULL);
+	return 0;
 }
 
 struct stalled_send {
 	int fd;
 	void *buf;
 	ssize_t result;
+	int err;
 	volatile int done;
 };
 
@@ -371,8 +375,119 @@ static void *send_thread(void *arg)
 	struct stalled_send *s = arg;
 
 	s->result = send(s->fd, s->buf, SEND_LEN, 0);
+	s->err = errno;
 	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+/*
+ * The host user who stalls the copy is uid 65534, in a child: it makes
+ * its own userfaultfd (vm.unprivileged_userfaultfd, set by the parent),
+ * listens on HOST_PORT, accepts VMM A's connection and send()s from a
+ * missing page. It tells the parent each step as an int32 on @wfd: set
+ * up (0 or errno), accepted (0 or errno), stalled in the fault (1 or 0);
+ * then waits for a byte on @rfd, serves the fault and reports whether
+ * that worked and what send() returned (or -errno).
+ */
+static void host_sender(int rfd, int wfd)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct sockaddr_vm addr = { .svm_family = af_family, .svm_cid = VMADDR_CID_ANY,
+				    .svm_port = HOST_PORT };
+	struct stalled_send snd = { .fd = -1 };
+	struct pollfd pfd = { .events = POLLIN };
+	int32_t step[2];
+	pthread_t sender;
+	int uffd, lfd;
+	char go;
+
+	alarm(60);
+	step[0] = 0;
+	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
+	    setresuid(NOBODY, NOBODY, NOBODY))
+		step[0] = errno;
+	uffd = step[0] ? -1 : (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (!step[0] && (uffd < 0 || ioctl(uffd, UFFDIO_API, &api)))
+		step[0] = errno;
+	snd.buf = step[0] ? NULL : uffd_area(uffd, SEND_LEN);
+	lfd = socket(af_family, SOCK_STREAM, 0);
+	if (!step[0] && (!snd.buf || lfd < 0 ||
+			 bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) || listen(lfd, 4)))
+		step[0] = errno ? errno : EINVAL;
+	if (write(wfd, step, sizeof(step[0])) != sizeof(step[0]) || step[0])
+		_exit(1);
+
+	pfd.fd = lfd;
+	snd.fd = poll(&pfd, 1, 5000) == 1 ? accept(lfd, NULL, NULL) : -1;
+	step[0] = snd.fd < 0 ? (errno ? errno : ETIMEDOUT) : 0;
+	if (write(wfd, step, sizeof(step[0])) != sizeof(step[0]) || step[0])
+		_exit(1);
+
+	step[0] = !pthread_create(&sender, NULL, send_thread, &snd) &&
+		  fault_seen(uffd, snd.buf, SEND_LEN) &&
+		  !__atomic_load_n(&snd.done, __ATOMIC_ACQUIRE);
+	if (write(wfd, step, sizeof(step[0])) != sizeof(step[0]) || !step[0])
+		_exit(1);
+
+	if (read(rfd, &go, 1) != 1)
+		_exit(1);
+	step[0] = !serve_faults(uffd, snd.buf, SEND_LEN);
+	pthread_join(sender, NULL);
+	step[1] = snd.result >= 0 ? (int32_t)snd.result : -snd.err;
+	if (write(wfd, step, sizeof(step)) != sizeof(step))
+		_exit(1);
+	close(snd.fd);
+	close(lfd);
+	_exit(0);
+}
+
+/* The sender child and the two pipes to it. */
+struct sender_run {
+	pid_t pid;
+	int to;		/* the parent writes "serve" here */
+	int from;	/* the child's reports */
+};
+
+static int sender_start(struct sender_run *r)
+{
+	int down[2], up[2];
+
+	r->pid = -1;
+	if (pipe(down) || pipe(up))
+		return -1;
+	r->pid = fork();
+	if (r->pid < 0)
+		return -1;
+	if (!r->pid) {
+		close(down[1]);
+		close(up[0]);
+		host_sender(down[0], up[1]);
+	}
+	close(down[0]);
+	close(up[1]);
+	r->to = down[1];
+	r->from = up[0];
+	return 0;
+}
+
+/* The child's next report, if it comes within @ms; -1000 if it does not. */
+static int32_t sender_report(struct sender_run *r, int ms)
+{
+	int32_t v;
+
+	return read_within(r->from, &v, sizeof(v), ms) ? v : -1000;
+}
+
+/* Ends the child whatever state it is in (killing it ends its fault). */
+static void sender_stop(struct sender_run *r)
+{
+	if (r->pid <= 0)
+		return;
+	close(r->to);
+	close(r->from);
+	kill(r->pid, SIGKILL);
+	waitpid(r->pid, NULL, 0);
+	r->pid = -1;
 }
 
 /*
@@ -417,43 +532,43 @@ static void *detach_thread(void *arg)
  * Part 2: a host user's send() on a stream to VMM A copies from a buffer
  * whose page faults into the userfaultfd, so it waits with A's pair
  * locked for the copy; A then detaches, which must wait for that copy,
- * but must not make VMM B wait too.
+ * but must not make VMM B wait too. The host user is uid 65534: any
+ * local user can hold a copy this way.
  */
-static void test_host_copy_stall(int uffd, int family)
+static void test_host_copy_stall(void)
 {
-	struct sockaddr_vm addr = { .svm_family = family, .svm_cid = VMADDR_CID_ANY,
-				    .svm_port = HOST_PORT };
 	struct stalled_setva a = { .result = -2000 };
-	struct stalled_send snd = { .result = -2 };
-	pthread_t sender, detacher;
+	int32_t setup = -1000, accepted = -1000, stalled = 0, done[2] = { 0, -1000 };
+	struct sender_run snd = { .pid = -1 };
+	int old_sysctl = uffd_sysctl_set(1);
+	int detaching = 0;
+	pthread_t detacher;
 	struct vmm_b_run b;
-	int lfd, detaching = 0;
 	uint32_t cid;
 
 	a.fd = vmm_open_ctx(0, &cid);
 	a.mem = mmap(NULL, STREAM_PAGES * PAGE, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	snd.buf = uffd_area(uffd, SEND_LEN);
-	lfd = socket(family, SOCK_STREAM, 0);
-	tap_report(a.fd >= 0 && a.mem != MAP_FAILED && snd.buf && lfd >= 0 &&
-		   !bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) && !listen(lfd, 4),
-		   "copy_setup", "%s", strerror(errno));
-	if (a.fd < 0 || a.mem == MAP_FAILED || !snd.buf || lfd < 0)
-		return;
+	if (a.fd >= 0 && a.mem != MAP_FAILED && !sender_start(&snd))
+		setup = sender_report(&snd, 5000);
+	tap_report(a.fd >= 0 && a.mem != MAP_FAILED && old_sysctl >= 0 && setup == 0,
+		   "copy_setup", "vmm %d sysctl %d uid %d sender: %s", a.fd, old_sysctl, NOBODY,
+		   setup > 0 ? strerror(setup) : setup ? "no report" : "ok");
+	if (setup)
+		goto out;
 	a.handle = (struct handle){ cid, C_RID };
-	snd.fd = vmm_connect(a.fd, cid, lfd, a.handle, a.mem);
-	tap_report(snd.fd >= 0, "copy_vmm_connects", "handshake or accept failed: %s",
-		   strerror(errno));
-	if (snd.fd < 0)
-		return;
+	if (!vmm_connect(a.fd, cid, a.handle, a.mem))
+		accepted = sender_report(&snd, 5000);
+	tap_report(accepted == 0, "copy_vmm_connects", "handshake or accept failed: %s",
+		   accepted > 0 ? strerror(accepted) : "no report");
+	if (accepted)
+		goto out;
 
-	if (pthread_create(&sender, NULL, send_thread, &snd)) {
-		tap_report(0, "copy_thread", "%s", strerror(errno));
-		return;
-	}
-	tap_report(fault_seen(uffd, snd.buf, SEND_LEN) &&
-		   !__atomic_load_n(&snd.done, __ATOMIC_ACQUIRE), "copy_host_send_stalled_in_fault",
-		   "no fault seen; send done %d result %zd", snd.done, snd.result);
+	stalled = sender_report(&snd, 6000) == 1;
+	tap_report(stalled, "copy_host_send_stalled_in_fault",
+		   "uid %d's send() was not seen waiting in its fault", NOBODY);
+	if (!stalled)
+		goto out;
 
 	/* A leaves its pair while the host copies into it. */
 	detaching = !pthread_create(&detacher, NULL, detach_thread, &a);
@@ -468,25 +583,28 @@ static void test_host_copy_stall(int uffd, int family)
 	 */
 	tap_report(!ctl_send(a.fd, cid, PKT_WAITING_WRITE, 0), "copy_a_sends_waiting_write",
 		   "%s", strerror(errno));
-	tap_report(local_connect_in_time(family), "copy_control_worker_not_held",
+	tap_report(local_connect_in_time(af_family), "copy_control_worker_not_held",
 		   "a local connect was not made within %d ms", B_BOUND_MS);
 
 	b_check(&b, "copy");
 
-	tap_report(!serve_faults(uffd, snd.buf, SEND_LEN), "copy_serve_fault", "%s",
-		   strerror(errno));
-	pthread_join(sender, NULL);
-	tap_report(snd.result > 0, "copy_host_send_completes", "send returned %zd: %s",
-		   snd.result, strerror(errno));
+	if (write(snd.to, "s", 1) != 1 || !read_within(snd.from, done, sizeof(done), 10000))
+		done[0] = 0;
+	tap_report(done[0] == 1, "copy_serve_fault", "the sender could not serve its fault");
+	tap_report(done[1] > 0, "copy_host_send_completes", "send returned %d", done[1]);
 	tap_report(detaching && wait_done(&a, 5000) && a.result == VMCI_SUCCESS,
 		   "copy_a_detach_completes", "done %d result %d", a.done, a.result);
 	if (detaching)
 		pthread_join(detacher, NULL);
 	b_finish(&b, "copy");
-	close(snd.fd);
-	close(lfd);
-	close(a.fd);
-	munmap(a.mem, STREAM_PAGES * PAGE);
+out:
+	sender_stop(&snd);
+	if (old_sysctl >= 0)
+		uffd_sysctl_set(old_sysctl);
+	if (a.fd >= 0)
+		close(a.fd);
+	if (a.mem != MAP_FAILED)
+		munmap(a.mem, STREAM_PAGES * PAGE);
 }
 
 int main(int argc, char **argv)
@@ -500,13 +618,14 @@ int main(int argc, char **argv)
 	tap_plan(PLAN);
 	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	family = VMCISock_GetAFValueFd(&afd);
+	af_family = family;
 	tap_report(uffd >= 0 && !ioctl(uffd, UFFDIO_API, &api) && family >= 0,
 		   "setup_userfaultfd_and_family", "uffd %d family %d: %s", uffd, family,
 		   strerror(errno));
 	if (uffd < 0 || family < 0)
 		return 1;
 	test_setva_stall(uffd);
-	test_host_copy_stall(uffd, family);
+	test_host_copy_stall();
 	tap_report(wait_stat("broker_pinned_pages", 0, 3000) &&
 		   wait_stat("broker_queue_pairs", 0, 3000), "nothing_left",
 		   "pairs %lld pinned %lld", stat_value("broker_queue_pairs"),
