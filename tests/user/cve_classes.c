@@ -20,6 +20,10 @@
  *   (datagram sockets) closed and doorbells destroyed while other threads
  *   deliver to them.
  *
+ * The first three are what any local user can do with sockets, so each
+ * runs in a child that becomes uid 65534 as soon as its silent VMM (on
+ * /dev/vmci, which is root's) is open; the fourth plays VMMs throughout.
+ *
  * Needs vmci_test_endpoint.ko (echo 1500, doorbell 1502, arming 1503).
  *
  * Usage: cve_classes [seconds-per-test]   (default 8)
@@ -28,6 +32,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -36,6 +41,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +59,7 @@
 #define ACT_DESTROY		2
 
 #define RACE_FD			200	/* the one socket the race threads share */
+#define NOBODY			65534
 #define VMM_PORT		7000u	/* nobody answers there */
 #define PORT_REBIND		6200u
 #define PORT_DG_VICTIM		6201u
@@ -211,15 +218,31 @@ static void *drain_loop(void *arg)
 	return NULL;
 }
 
+/* Set in the child of run_as_nobody(): drop privileges once the VMM is open. */
+static int drop_after_vmm;
+
+static int drop_to_nobody(void)
+{
+	return setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
+	       setresuid(NOBODY, NOBODY, NOBODY) ? -1 : 0;
+}
+
 static int silent_vmm_start(struct silent_vmm *v)
 {
 	v->fd = vmm_open_ctx(0, &v->cid);
 	if (v->fd < 0)
 		return -1;
+	/* The open context keeps working for its drainer after the drop. */
+	if (drop_after_vmm && drop_to_nobody()) {
+		close(v->fd);
+		return -1;
+	}
 	if (start_thread(&v->drainer, drain_loop, v)) {
 		close(v->fd);
 		return -1;
 	}
+	if (drop_after_vmm)
+		printf("# sockets of uid %u from here on\n", (unsigned int)geteuid());
 	return 0;
 }
 
@@ -523,7 +546,7 @@ static void test_cve_2024_50264(void)
 	pthread_join(kick, NULL);
 	silent_vmm_stop(&v);
 	signal(SIGALRM, SIG_IGN);
-	printf("# cve_2024_50264: %ld sockets, %ld interrupted connects, %ld reused and connected, %ld refused (full backlog or budget) and retried, %d signals\n",
+	printf("# cve_2024_50264: %ld sockets, %ld interrupted connects, %ld reused and connected, %ld refused (full backlog) and retried, %d signals\n",
 	       rounds, eintr, reused_ok, backlog_full, (int)alarms);
 	echo = echo_works(port, acc);
 	tap_report(!t.unexpected && eintr > 0 && reused_ok > 0 && echo,
@@ -825,6 +848,29 @@ static void test_cve_2024_46738(void)
 		   stat_value("vmm_contexts"));
 }
 
+/*
+ * Runs @test in a child that is uid 65534 from its silent VMM on; its
+ * checks are printed by the child, and a child that fails or dies counts
+ * as a failure here too.
+ */
+static void run_as_nobody(void (*test)(void))
+{
+	int status = -1;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		drop_after_vmm = 1;
+		test();
+		fflush(stdout);
+		_exit(tap_exit_code());
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		tap_failures++;
+}
+
 static void *watchdog(void *arg)
 {
 	(void)arg;
@@ -850,9 +896,9 @@ int main(int argc, char **argv)
 	tap_report(af > 0 && local_cid != VMADDR_CID_ANY, "setup_family", "af %d cid %u", af,
 		   local_cid);
 	start_thread(&wd, watchdog, NULL);
-	test_cve_2021_26708();
-	test_cve_2024_50264();
-	test_cve_2025_21756();
+	run_as_nobody(test_cve_2021_26708);
+	run_as_nobody(test_cve_2024_50264);
+	run_as_nobody(test_cve_2025_21756);
 	test_cve_2024_46738();
 	VMCISock_ReleaseAFValueFd(afd);
 	return tap_exit_code();
