@@ -107,13 +107,24 @@ static int vbind(int fd, unsigned int port)
 	return bind(fd, (struct sockaddr *)&a, sizeof(a));
 }
 
+/*
+ * 64 KiB queues: as uid 65534 a loop's live pairs (the backlog of 64 and
+ * a few accepted) take 8 MiB of the user's 32 MiB queue-pair share, not
+ * all of it as default-sized pairs would.
+ */
+#define RACE_QUEUE	65536ULL
+
 static int timeout_socket(long usec)
 {
 	struct timeval tv = { .tv_sec = usec / 1000000, .tv_usec = usec % 1000000 };
+	unsigned long long size = RACE_QUEUE;
 	int fd = socket(af, SOCK_STREAM, 0);
 
-	if (fd >= 0)
+	if (fd >= 0) {
 		setsockopt(fd, af, SO_VMCI_CONNECT_TIMEOUT, &tv, sizeof(tv));
+		setsockopt(fd, af, SO_VMCI_BUFFER_MIN_SIZE, &size, sizeof(size));
+		setsockopt(fd, af, SO_VMCI_BUFFER_SIZE, &size, sizeof(size));
+	}
 	return fd;
 }
 
