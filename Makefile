@@ -29,7 +29,7 @@ CHECKPATCH_FLAGS = --strict --no-tree --terse --show-types \
 
 .PHONY: all modules clean check style install install-files install-package-files \
 	install-policy dkms-install dkms-remove deb test canary demo bench bench-guest \
-	bench-close bench-stall bench-host-scale tools install-tools stress fuzz fuzz-plant fuzz-device \
+	bench-close bench-stall bench-budget bench-host-scale tools install-tools stress fuzz fuzz-plant fuzz-device \
 	test-nested test-debug-kernels test-tcg
 
 all: modules
@@ -165,6 +165,10 @@ bench-guest:
 # Cost of closing N local stream connections, per connection (stock 6.12).
 bench-close:
 	tests/bench/close-run $(BENCH_CLOSE_N)
+
+# Connects one user's queue-pair hoarding refuses to others (stock 6.12).
+bench-budget:
+	tests/bench/budget-run $(BENCH_BUDGET_ROUNDS)
 
 # Scale of the host personality (issue 16): 10,000 guest-played connections
 # over N = 10, 100, 1,000 VMM contexts, cost per context and per connection
