@@ -32,7 +32,6 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -46,6 +45,7 @@
 #include <unistd.h>
 
 #include "../../include/uapi/vmci_sockets.h"
+#include "nobody.h"
 #include "tap.h"
 #include "vsock_addr.h"
 #include "vmci_stats.h"
@@ -59,7 +59,6 @@
 #define ACT_DESTROY		2
 
 #define RACE_FD			200	/* the one socket the race threads share */
-#define NOBODY			65534
 #define VMM_PORT		7000u	/* nobody answers there */
 #define PORT_REBIND		6200u
 #define PORT_DG_VICTIM		6201u
@@ -231,12 +230,6 @@ static void *drain_loop(void *arg)
 
 /* Set in the child of run_as_nobody(): drop privileges once the VMM is open. */
 static int drop_after_vmm;
-
-static int drop_to_nobody(void)
-{
-	return setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	       setresuid(NOBODY, NOBODY, NOBODY) ? -1 : 0;
-}
 
 static int silent_vmm_start(struct silent_vmm *v)
 {

@@ -19,7 +19,6 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <grp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -29,12 +28,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "nobody.h"
 #include "tap.h"
 #include "vmci_stats.h"
 #include "vmm_dev.h"
 
 #define PAGE			4096u
-#define NOBODY			65534
 #define MEMLOCK_LIMIT		(16u * PAGE)
 #define LIMIT_PARAM		"/sys/module/vmci/parameters/max_contexts_per_process"
 #define MAX_CTX_TRIED		64
@@ -120,8 +119,7 @@ static int become_limited_nobody(void)
 
 	if (setrlimit(RLIMIT_MEMLOCK, &rl))
 		return -1;
-	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	    setresuid(NOBODY, NOBODY, NOBODY))
+	if (drop_to_nobody())
 		return -1;
 	/* Changing uid made us undumpable: /proc/self/status would be root's. */
 	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))

@@ -26,7 +26,6 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
@@ -40,6 +39,7 @@
 #include <unistd.h>
 
 #include "../../include/uapi/vmci_sockets.h"
+#include "nobody.h"
 #include "tap.h"
 #include "uffd_page.h"
 #include "uffd_pin.h"
@@ -60,7 +60,6 @@
 #define STREAM_SIZE	(4 * PAGE)
 #define SEND_LEN	(2 * PAGE)
 #define PKT_WAITING_WRITE 9
-#define NOBODY		65534
 
 /* The vSockets family number, for the sender child too. */
 static int af_family;
@@ -403,8 +402,7 @@ static void host_sender(int rfd, int wfd)
 
 	alarm(60);
 	step[0] = 0;
-	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	    setresuid(NOBODY, NOBODY, NOBODY))
+	if (drop_to_nobody())
 		step[0] = errno;
 	uffd = step[0] ? -1 : (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (!step[0] && (uffd < 0 || ioctl(uffd, UFFDIO_API, &api)))

@@ -16,7 +16,6 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,10 +26,10 @@
 #include <unistd.h>
 
 #include "../../include/uapi/vmci_sockets.h"
+#include "nobody.h"
 #include "tap.h"
 #include "vmci_stats.h"
 
-#define NOBODY		65534
 #define HUGE_BUFFER	(64ULL * 1024 * 1024)
 #define MAX_CONNS	64
 /* What vmci and vmsock default to, when their parameters are missing. */
@@ -115,12 +114,6 @@ static int connect_to(unsigned int port, unsigned long long size)
 		return -1;
 	}
 	return fd;
-}
-
-static int drop_to_nobody(void)
-{
-	return setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	       setresuid(NOBODY, NOBODY, NOBODY) ? -1 : 0;
 }
 
 /* What an attacking child tells its parent. */

@@ -16,7 +16,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <grp.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,10 +23,10 @@
 #include <unistd.h>
 
 #include "../../include/uapi/vmci_sockets.h"
+#include "nobody.h"
 #include "tap.h"
 #include "vmci_stats.h"
 
-#define NOBODY		65534
 #define SMALL		40
 #define LARGE		400
 /* Both ends' closes, the attach and a little slack: far below SMALL or LARGE. */
@@ -53,8 +52,7 @@ static int open_and_close(int n)
 	int *fds = calloc(2 * n, sizeof(*fds));
 	int lfd, i, made = 0;
 
-	if (!fds || setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	    setresuid(NOBODY, NOBODY, NOBODY))
+	if (!fds || drop_to_nobody())
 		return -1;
 	lfd = socket(af, SOCK_STREAM, 0);
 	if (lfd < 0)

@@ -13,7 +13,6 @@
  * Copyright (C) 2026 The vmci-vmsock authors
  */
 #define _GNU_SOURCE
-#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -26,6 +25,7 @@
 #include <unistd.h>
 
 #include "../../include/uapi/vmci_sockets.h"
+#include "nobody.h"
 #include "tap.h"
 #include "vsock_addr.h"
 
@@ -34,7 +34,6 @@
 #define ROOT_BINDS	5
 #define BIND_BOUND_US	20000
 #define BIND_FACTOR	20
-#define NOBODY		65534
 #define PLAN		7
 
 static long long now_us(void)
@@ -99,8 +98,7 @@ static void squatter(unsigned int first, int count, int wfd, int rfd)
 	char c;
 
 	alarm(600);
-	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	    setresuid(NOBODY, NOBODY, NOBODY)) {
+	if (drop_to_nobody()) {
 		got = -1;
 		goto report;
 	}

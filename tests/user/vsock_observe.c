@@ -15,7 +15,6 @@
  * Copyright (C) 2026 The vmci-vmsock authors
  */
 #define _GNU_SOURCE
-#include <grp.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <linux/vm_sockets_diag.h>
@@ -26,9 +25,9 @@
 #include <unistd.h>
 
 #include "../../include/uapi/vmci_sockets.h"
+#include "nobody.h"
 #include "tap.h"
 
-#define NOBODY	65534
 #define ANY	4294967295U
 #define TCP_ESTABLISHED_STATE	1
 #define TCP_LISTEN_STATE	10
@@ -200,8 +199,7 @@ static int nobody_view(unsigned long root_ino, unsigned int root_port)
 	int status = 0, fd;
 	char want[16];
 
-	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	    setresuid(NOBODY, NOBODY, NOBODY))
+	if (drop_to_nobody())
 		return 8;
 	if (!proc_find(root_ino, &l) || l.lport != root_port)
 		status |= 1;

@@ -20,7 +20,6 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
@@ -37,9 +36,9 @@
 #include "../../include/uapi/vmci_sockets.h"
 #include "uffd_page.h"
 #include "vsock_conn.h"
+#include "nobody.h"
 #include "tap.h"
 
-#define NOBODY		65534
 /* What root's operations may take while another user's socket is stuck. */
 #define BOUND_MS	5000
 /* When the fault is served at the latest: root's ops end by then or fail. */
@@ -99,12 +98,6 @@ static void *stuck_io_thread(void *arg)
 	return NULL;
 }
 
-static int drop_privileges(void)
-{
-	return setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	       setresuid(NOBODY, NOBODY, NOBODY) ? -1 : 0;
-}
-
 static int uffd_serve(int uffd, void *page, unsigned char seed)
 {
 	unsigned char *src = malloc(page_size);
@@ -147,7 +140,7 @@ static void __attribute__((noreturn)) attacker(enum stuck_op op, int to_parent, 
 	int uffd, a, b;
 	char go;
 
-	if (drop_privileges()) {
+	if (drop_to_nobody()) {
 		say(to_parent, "cannot become uid %d: %s", NOBODY, strerror(errno));
 		_exit(1);
 	}
