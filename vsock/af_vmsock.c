@@ -205,6 +205,7 @@ static void vmsock_sk_init(struct sock *sk)
 {
 	mutex_init(&vmsock_sk(sk)->tx_lock);
 	mutex_init(&vmsock_sk(sk)->rx_lock);
+	init_waitqueue_head(&vmsock_sk(sk)->dg_room);
 	/* From here sk_free() drops the hold on the family and leaves the list. */
 	sk->sk_destruct = vmsock_sk_destruct;
 	vmsock_diag_track(sk);

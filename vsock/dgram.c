@@ -29,6 +29,7 @@
 #include <vmci/vmcix.h>
 
 #include "addr.h"
+#include "dgram.h"
 #include "diag.h"
 #include "sock.h"
 #include "vmci_errno.h"
@@ -43,21 +44,11 @@ static bool vmsock_dgram_connected(const struct vmsock_sock *vsk)
 	return vsk->remote_addr.svm_family != AF_UNSPEC;
 }
 
-/*
- * What a bound socket's datagram handle delivers to. Release detaches the
- * socket under @lock and destroys the handle without waiting for an RCU
- * grace period (a program closing thousands of datagram sockets would wait
- * one per socket): callbacks still running or queued find @sk NULL and
- * drop. vmci calls vmsock_dgram_ep_gone() once no callback can run.
- */
-struct vmsock_dgram_ep {
-	spinlock_t lock;	/* callbacks may run with interrupts off */
-	struct sock *sk;	/* NULL once the socket is released */
-};
-
 static void vmsock_dgram_ep_gone(void *client_data)
 {
-	kfree(client_data);
+	struct vmsock_dgram_ep *ep = client_data;
+
+	kfree_rcu(ep, rcu);
 }
 
 /* Up to this much payload shares the skb's head with the header. */
@@ -111,9 +102,11 @@ static struct sk_buff *vmsock_dgram_skb(const struct vmci_datagram *dg, size_t p
 /*
  * Runs in whatever context delivered the datagram, possibly atomic, and
  * possibly after release (see struct vmsock_dgram_ep). sk_rcvbuf bounds
- * what waits unread; the rest is dropped and counted in sk_drops. A drop
- * still reports success, as UDP does: a local sender would otherwise see
- * ENOMEM for a slow reader, which a sender in a guest could never see.
+ * what waits unread; the rest is dropped and counted in sk_drops, which
+ * the reader sees with SO_RXQ_OVFL. A drop still reports success, as UDP
+ * does: a local sender would otherwise see ENOMEM for a slow reader,
+ * which a sender in a guest could never see. A blocking local sender of
+ * the reader's own user waits for room before it gets here (dgram_room.c).
  */
 static void vmsock_dgram_deliver(struct sock *sk, const struct vmci_datagram *dg,
 				 u64 payload)
@@ -208,6 +201,8 @@ static int vmsock_dgram_do_bind(struct sock *sk, u32 cid, u32 port)
 
 	vsk->dg_handle = handle;
 	vsk->dg_ep = ep;
+	ep->port = handle.resource;
+	vmsock_dgram_room_publish(ep);
 	vmsock_addr_init(&vsk->local_addr, sk->sk_family, cid, handle.resource);
 	return 0;
 }
@@ -330,6 +325,18 @@ static int vmsock_dgram_sendmsg(struct socket *sock, struct msghdr *msg, size_t 
 	ret = vmsock_dgram_autobind(sk);
 	if (ret)
 		goto unlock;
+	if (vmcix_is_local_cid(cid)) {
+		long timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
+
+		/* Without our lock: bind, connect and shutdown need not wait. */
+		release_sock(sk);
+		ret = vmsock_dgram_room_wait(sk, port, &timeo);
+		lock_sock(sk);
+		if (!ret && (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN))
+			ret = -EPIPE;
+		if (ret)
+			goto unlock;
+	}
 
 	dg->dst = vmci_make_handle(cid, port);
 	dg->src = vmci_make_handle(vmcix_get_context_id(), vsk->dg_handle.resource);
@@ -381,10 +388,13 @@ static int vmsock_dgram_recvmsg(struct socket *sock, struct msghdr *msg,
 		vmsock_addr_init(svm, sk->sk_family, dg->src.context, dg->src.resource);
 		msg->msg_namelen = sizeof(*svm);
 	}
+	/* SO_RXQ_OVFL: how many datagrams this socket dropped so far. */
+	sock_recv_cmsgs(msg, sk, skb);
 	/* Like UDP: MSG_TRUNC asks for the datagram's real length. */
 	ret = flags & MSG_TRUNC ? payload : len;
 out:
 	skb_free_datagram(sk, skb);
+	vmsock_dgram_room_made(sk);
 	return ret;
 }
 
@@ -455,15 +465,18 @@ static int vmsock_dgram_release(struct socket *sock)
 	if (vmsock_dgram_bound(vsk)) {
 		struct vmsock_dgram_ep *ep = vsk->dg_ep;
 
+		vmsock_dgram_room_unpublish(ep);
 		/* After this no callback touches sk; the purge below is final. */
 		spin_lock_irq(&ep->lock);
 		ep->sk = NULL;
 		spin_unlock_irq(&ep->lock);
 		if (vmcix_datagram_destroy_handle_async(vsk->dg_handle,
 							vmsock_dgram_ep_gone) < VMCI_SUCCESS)
-			kfree(ep);
+			kfree_rcu(ep, rcu);
 	}
 	skb_queue_purge(&sk->sk_receive_queue);
+	/* Senders waiting for room find it now, and then a closed port. */
+	vmsock_dgram_room_made(sk);
 	return vmsock_release(sock);
 }
 

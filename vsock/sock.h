@@ -13,6 +13,7 @@
 #include <linux/net.h>
 #include <linux/stddef.h>
 #include <linux/vm_sockets.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <net/sock.h>
 
@@ -92,6 +93,7 @@ struct vmsock_sock {
 	struct sockaddr_vm remote_addr;
 	struct vmci_handle dg_handle;
 	struct vmsock_dgram_ep *dg_ep;	/* dgram.c's; set with dg_handle */
+	wait_queue_head_t dg_room;	/* SOCK_DGRAM: local senders waiting for room */
 	struct vmsock_stream st;	/* SOCK_STREAM only */
 };
 

@@ -68,6 +68,11 @@
 #define sk_uid(sk)	sock_i_uid(sk)
 #endif
 
+/* Before 6.1 the same cmsgs came from sock_recv_ts_and_drops(). */
+#ifndef COMPAT_HAVE_SOCK_RECV_CMSGS
+#define sock_recv_cmsgs(msg, sk, skb)	sock_recv_ts_and_drops(msg, sk, skb)
+#endif
+
 /*
  * 6.9 added sock_diag_handler.owner for sock_diag to pin the module with;
  * before, netlink_dump_start() pinned the module that called it.

@@ -93,6 +93,12 @@ COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_SK_UID,\
 	$(H)include <net/sock.h>\nkuid_t f(const struct sock *sk);\n\
 	kuid_t f(const struct sock *sk) { return sk_uid(sk); }\n)
 
+# 6.1 renamed sock_recv_ts_and_drops() (SO_RXQ_OVFL, timestamps) to
+# sock_recv_cmsgs().
+COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_SOCK_RECV_CMSGS,\
+	$(H)include <net/sock.h>\nvoid f(struct msghdr *m, struct sock *sk, struct sk_buff *skb);\n\
+	void f(struct msghdr *m, struct sock *sk, struct sk_buff *skb) { sock_recv_cmsgs(m, sk, skb); }\n)
+
 # 6.9 added sock_diag_handler.owner (sock_diag pins the module itself).
 COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_SOCK_DIAG_OWNER,\
 	$(H)include <linux/sock_diag.h>\n\
