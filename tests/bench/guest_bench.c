@@ -12,11 +12,12 @@
  *  BULK port: tests/vmm/host/stream_bulk.py ("recv N" / "send N", the
  *             host answers with byte count and CRC-32)
  *  ECHO port: tests/vmm/host/stream_echo.py (echoes whatever arrives)
+ *  DGRAM port: tests/vmm/host/dgram_sink.py (counts datagrams; optional)
  *
  * Prints "BENCH <key> <in-tree value> <our value>" lines, one set per
  * run, on stdout; the host takes the medians and the paired ratios.
  *
- * Usage: guest_bench BULK_PORT ECHO_PORT BYTES ROUNDS REPS
+ * Usage: guest_bench BULK_PORT ECHO_PORT BYTES ROUNDS REPS [DGRAM_PORT]
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -288,6 +289,78 @@ static double connect_rate(unsigned int port)
 	return CONNS / (now() - t0);
 }
 
+/*
+ * Datagram rate: DGRAMS 1 KiB datagrams to the host's counting port
+ * (tests/vmm/host/dgram_sink.py), then "Q" for the count that arrived.
+ * Delivered per second, from the first send to the answer; the share
+ * delivered goes to *@kept (percent), so a stack that drops is not
+ * flattered by its send rate. Sends the stack refused count as lost too.
+ */
+#define DGRAMS		2000
+#define DGRAM_SIZE	1024
+
+static double dgram_rate(unsigned int port, double *kept)
+{
+	struct sockaddr_vm to = {
+		.svm_family = family, .svm_cid = VMADDR_CID_HOST, .svm_port = port,
+	};
+	struct sockaddr_vm any = {
+		.svm_family = family, .svm_cid = VMADDR_CID_ANY, .svm_port = VMADDR_PORT_ANY,
+	};
+	struct timeval tv = { .tv_sec = 2 };
+	char buf[DGRAM_SIZE], answer[32];
+	long got = -1, accepted = 0;
+	int s, i, asked;
+	double t0;
+	ssize_t n;
+
+	s = socket(family, SOCK_DGRAM, 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&any, sizeof(any))) {
+		printf("# datagrams: socket: %s\n", strerror(errno));
+		if (s >= 0)
+			close(s);
+		return -1;
+	}
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* Starts the host's count from zero; its answer is not needed. */
+	sendto(s, "Q", 1, 0, (struct sockaddr *)&to, sizeof(to));
+	recv(s, answer, sizeof(answer), 0);
+	memset(buf, 'D', sizeof(buf));
+	cpu_spent = cpu_busy();
+	t0 = now();
+	for (i = 0; i < DGRAMS; i++)
+		if (sendto(s, buf, sizeof(buf), 0, (struct sockaddr *)&to, sizeof(to)) == DGRAM_SIZE)
+			accepted++;
+	/*
+	 * The answer comes after every datagram the host queued before it.
+	 * While the host's queue is still full the model refuses the "Q"
+	 * too: ask again for up to 2 s.
+	 */
+	for (i = 0, asked = 0; i < 200 && asked < 3 && got < 0; i++) {
+		if (sendto(s, "Q", 1, 0, (struct sockaddr *)&to, sizeof(to)) != 1) {
+			usleep(10000);
+			continue;
+		}
+		asked++;
+		n = recv(s, answer, sizeof(answer) - 1, 0);
+		if (n > 0) {
+			answer[n] = 0;
+			got = strtol(answer, NULL, 10);
+		}
+	}
+	cpu_spent = cpu_busy() - cpu_spent;
+	close(s);
+	if (got <= 0) {
+		printf("# datagrams: the host counted %ld\n", got);
+		return -1;
+	}
+	/* Refused sends are reported to the sender; the rest lost is silent. */
+	printf("# datagrams on family %d: %d sent, %ld accepted, %ld delivered, %ld lost unreported\n",
+	       family, DGRAMS, accepted, got, accepted > got ? accepted - got : 0);
+	*kept = 100.0 * got / DGRAMS;
+	return got / (now() - t0);
+}
+
 /* Ours: the family vmsock.ko reserved; @fd keeps it reserved. */
 static int our_family(int *fd)
 {
@@ -304,11 +377,12 @@ static int our_family(int *fd)
 /* Throughputs in MiB/s, times in us; cpu_* in us of guest CPU per MiB or round. */
 struct run {
 	double g2h, h2g, rtt_mean, rtt_p50, cpu_g2h, cpu_h2g, cpu_rtt, conn, cpu_conn;
+	double dgram, dgram_kept;	/* datagrams/s delivered; percent delivered */
 };
 
 static int measure(const unsigned char *chunk, unsigned char *buf, unsigned int bulk_port,
-		   unsigned int echo_port, unsigned long long total, long rounds, double *rtt,
-		   struct run *r)
+		   unsigned int echo_port, unsigned int dgram_port, unsigned long long total,
+		   long rounds, double *rtt, struct run *r)
 {
 	double sum = 0, mib = total / 1048576.0;
 	long j;
@@ -324,6 +398,9 @@ static int measure(const unsigned char *chunk, unsigned char *buf, unsigned int 
 	if (r->conn < 0)
 		return -1;
 	r->cpu_conn = cpu_spent * 1e6 / CONNS;
+	r->dgram = r->dgram_kept = 0;
+	if (dgram_port && (r->dgram = dgram_rate(dgram_port, &r->dgram_kept)) < 0)
+		return -1;
 	for (j = 0; j < rounds; j++)
 		sum += rtt[j];
 	r->rtt_mean = sum / rounds;
@@ -337,15 +414,17 @@ int main(int argc, char **argv)
 	struct run r[STACKS];
 	unsigned long long total;
 	unsigned char *buf, chunk[CHUNK];
-	unsigned int bulk_port, echo_port, reps, i;
+	unsigned int bulk_port, echo_port, dgram_port = 0, reps, i;
 	uint64_t x = 0x9e3779b97f4a7c15ull;
 	double *rtt;
 	long rounds, j;
 
-	if (argc != 6) {
-		printf("usage: guest_bench BULK_PORT ECHO_PORT BYTES ROUNDS REPS\n");
+	if (argc != 6 && argc != 7) {
+		printf("usage: guest_bench BULK_PORT ECHO_PORT BYTES ROUNDS REPS [DGRAM_PORT]\n");
 		return 2;
 	}
+	if (argc == 7)
+		dgram_port = strtoul(argv[6], NULL, 0);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	bulk_port = strtoul(argv[1], NULL, 0);
 	echo_port = strtoul(argv[2], NULL, 0);
@@ -390,8 +469,8 @@ int main(int argc, char **argv)
 		first = i % 2 ? OURS : INTREE;
 		for (k = 0; k < STACKS; k++) {
 			family = af[first ^ k];
-			if (measure(chunk, buf, bulk_port, echo_port, total, rounds, rtt,
-				    &r[first ^ k]))
+			if (measure(chunk, buf, bulk_port, echo_port, dgram_port, total, rounds,
+				    rtt, &r[first ^ k]))
 				return 1;
 		}
 		printf("BENCH g2h %.2f %.2f\n", r[INTREE].g2h, r[OURS].g2h);
@@ -403,6 +482,11 @@ int main(int argc, char **argv)
 		printf("BENCH cpu_rtt %.2f %.2f\n", r[INTREE].cpu_rtt, r[OURS].cpu_rtt);
 		printf("BENCH conn %.2f %.2f\n", r[INTREE].conn, r[OURS].conn);
 		printf("BENCH cpu_conn %.1f %.1f\n", r[INTREE].cpu_conn, r[OURS].cpu_conn);
+		if (dgram_port) {
+			printf("BENCH dgram %.1f %.1f\n", r[INTREE].dgram, r[OURS].dgram);
+			printf("BENCH dgram_kept %.2f %.2f\n", r[INTREE].dgram_kept,
+			       r[OURS].dgram_kept);
+		}
 	}
 	close(fd);
 	free(rtt);
