@@ -293,9 +293,15 @@ static int vmsock_dgram_sendmsg(struct socket *sock, struct msghdr *msg, size_t 
 		port = svm->svm_port;
 	}
 
-	dg = kzalloc(VMCI_DG_HEADERSIZE + len, GFP_KERNEL);
+	/*
+	 * Not zeroed: the header is written below and the payload copied in;
+	 * only the padding to 8 bytes, which a VMM's queue may carry, is
+	 * cleared.
+	 */
+	dg = kmalloc(VMCI_DG_HEADERSIZE + ALIGN(len, 8), GFP_KERNEL);
 	if (!dg)
 		return -ENOMEM;
+	memset((u8 *)VMCI_DG_PAYLOAD(dg) + len, 0, ALIGN(len, 8) - len);
 	if (!copy_from_iter_full(VMCI_DG_PAYLOAD(dg), len, &msg->msg_iter)) {
 		ret = -EFAULT;
 		goto free;
@@ -328,12 +334,7 @@ static int vmsock_dgram_sendmsg(struct socket *sock, struct msghdr *msg, size_t 
 	if (vmcix_is_local_cid(cid)) {
 		long timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
 
-		/* Without our lock: bind, connect and shutdown need not wait. */
-		release_sock(sk);
 		ret = vmsock_dgram_room_wait(sk, port, &timeo);
-		lock_sock(sk);
-		if (!ret && (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN))
-			ret = -EPIPE;
 		if (ret)
 			goto unlock;
 	}

@@ -37,9 +37,10 @@ void vmsock_dgram_room_unpublish(struct vmsock_dgram_ep *ep);
 
 /*
  * Waits, up to *@timeo, while the local receiver bound to @port is full,
- * if it belongs to @sk's user. 0 when the datagram may go (room, no such
- * receiver, another user's receiver), -EAGAIN once *@timeo ran out, or
- * the errno of a signal.
+ * if it belongs to @sk's user. Called with @sk locked; the lock is dropped
+ * only while waiting. 0 when the datagram may go (room, no such receiver,
+ * another user's receiver), -EAGAIN once *@timeo ran out, -EPIPE if @sk
+ * was shut down meanwhile, or the errno of a signal.
  */
 int vmsock_dgram_room_wait(struct sock *sk, u32 port, long *timeo);
 

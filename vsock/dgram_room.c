@@ -88,14 +88,19 @@ int vmsock_dgram_room_wait(struct sock *sk, u32 port, long *timeo)
 	 */
 	if (vmsock_dgram_has_room(rsk) || rsk == sk || !uid_eq(sk_uid(rsk), sk_uid(sk)))
 		goto out;
+	/* Without our lock: bind, connect and shutdown need not wait. */
+	release_sock(sk);
 	left = wait_event_interruptible_timeout(vmsock_sk(rsk)->dg_room,
 						vmsock_dgram_has_room(rsk), *timeo);
+	lock_sock(sk);
 	if (left > 0)
 		*timeo = left;
 	else if (!left)
 		ret = -EAGAIN;
 	else
 		ret = sock_intr_errno(*timeo);
+	if (!ret && (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN))
+		ret = -EPIPE;
 out:
 	sock_put(rsk);
 	return ret;
