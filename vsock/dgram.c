@@ -114,7 +114,7 @@ static void vmsock_dgram_deliver(struct sock *sk, const struct vmci_datagram *dg
 	struct sk_buff *skb;
 
 	/* Cheap early drop: no allocation for a queue that is already full. */
-	if (atomic_read(&sk->sk_rmem_alloc) >= READ_ONCE(sk->sk_rcvbuf)) {
+	if (vmsock_dgram_rcvq_full(sk)) {
 		atomic_inc(&sk->sk_drops);
 		vmsock_note_dgram(false, true);
 		return;

@@ -11,8 +11,7 @@
 #include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
-
-struct sock;
+#include <net/sock.h>
 
 /*
  * What a bound socket's datagram handle delivers to. Release detaches the
@@ -29,6 +28,15 @@ struct vmsock_dgram_ep {
 	bool published;		/* it holds that key */
 	struct rcu_head rcu;
 };
+
+/*
+ * Whether @sk's receive queue takes no more: the receive callback drops
+ * then, and a waiting sender waits while it holds.
+ */
+static inline bool vmsock_dgram_rcvq_full(const struct sock *sk)
+{
+	return atomic_read(&sk->sk_rmem_alloc) >= READ_ONCE(sk->sk_rcvbuf);
+}
 
 /* Makes @ep findable by local senders, if its port is free there. */
 void vmsock_dgram_room_publish(struct vmsock_dgram_ep *ep);

@@ -63,11 +63,10 @@ static struct sock *vmsock_dgram_receiver(u32 port)
 	return rsk;
 }
 
-/* The same test as the receive callback's, which drops at or above it. */
+/* A released receiver takes nothing, but a sender waits for it no more. */
 static bool vmsock_dgram_has_room(struct sock *rsk)
 {
-	return atomic_read(&rsk->sk_rmem_alloc) < READ_ONCE(rsk->sk_rcvbuf) ||
-	       sock_flag(rsk, SOCK_DEAD);
+	return !vmsock_dgram_rcvq_full(rsk) || sock_flag(rsk, SOCK_DEAD);
 }
 
 int vmsock_dgram_room_wait(struct sock *sk, u32 port, long *timeo)
@@ -84,7 +83,8 @@ int vmsock_dgram_room_wait(struct sock *sk, u32 port, long *timeo)
 	/*
 	 * The owners are compared only for a full queue, and not under
 	 * ep->lock: before 7.x sk_uid() takes a BH lock. A socket sending to
-	 * itself would wait for its own reader, as AF_UNIX's does not.
+	 * itself does not wait (its reader may be this very thread), nor
+	 * does AF_UNIX's.
 	 */
 	if (vmsock_dgram_has_room(rsk) || rsk == sk || !uid_eq(sk_uid(rsk), sk_uid(sk)))
 		goto out;

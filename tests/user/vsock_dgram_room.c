@@ -92,6 +92,38 @@ static int fill(int tx, unsigned int port)
 }
 
 /*
+ * One datagram from @fd: its size, or -1. *@drops gets the socket's
+ * drop count from the SO_RXQ_OVFL control message, when one came.
+ */
+static ssize_t recv_with_drops(int fd, int flags, long long *drops)
+{
+	char cbuf[CMSG_SPACE(sizeof(uint32_t))];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+	ssize_t n = recvmsg(fd, &m, flags);
+
+	if (n < 0)
+		return n;
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL)
+			*drops = *(uint32_t *)CMSG_DATA(c);
+	return n;
+}
+
+/* One blocking send to @port: its result, errno in *@err, its time in *@ms. */
+static ssize_t timed_send(int fd, unsigned int port, int *err, long long *ms)
+{
+	long long t0 = now_ms();
+	ssize_t ret = send_to(fd, port, 0);
+
+	*err = errno;
+	*ms = now_ms() - t0;
+	return ret;
+}
+
+/*
  * The reader lags: it starts reading LOSSLESS_COUNT datagrams 300 ms
  * after the sender began. A sender of the same user must wait for it;
  * every datagram arrives and the reader saw no drop.
@@ -117,21 +149,8 @@ static void test_own_user_lossless(void)
 		setsockopt(rx, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on));
 		set_timeo(rx, SO_RCVTIMEO, 5000);
 		usleep(300000);
-		for (;;) {
-			char cbuf[CMSG_SPACE(sizeof(uint32_t))];
-			struct iovec iov = { buf, sizeof(buf) };
-			struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-					    .msg_control = cbuf,
-					    .msg_controllen = sizeof(cbuf) };
-			struct cmsghdr *c;
-
-			if (n == LOSSLESS_COUNT || recvmsg(rx, &m, 0) != DG_SIZE)
-				break;
+		while (n < LOSSLESS_COUNT && recv_with_drops(rx, 0, &last) == DG_SIZE)
 			n++;
-			for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
-				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL)
-					last = *(uint32_t *)CMSG_DATA(c);
-		}
 		dprintf(fds[1], "%d %lld\n", n, last);
 		_exit(0);
 	}
@@ -168,8 +187,7 @@ static void test_own_user_full(void)
 	unsigned int port;
 	int rx = receiver(&port), tx = socket(af, SOCK_DGRAM, 0);
 	int on = 1, queued, dropped = 0, i, err, seen = 0;
-	uint32_t ovfl = 0;
-	long long t0, ms;
+	long long ovfl = 0, ms;
 	ssize_t ret;
 
 	if (rx < 0 || tx < 0) {
@@ -186,36 +204,23 @@ static void test_own_user_full(void)
 			dropped++;
 
 	set_timeo(tx, SO_SNDTIMEO, 300);
-	t0 = now_ms();
-	ret = send_to(tx, port, 0);
-	err = errno;
-	ms = now_ms() - t0;
+	ret = timed_send(tx, port, &err, &ms);
 	tap_report(ret < 0 && err == EAGAIN && ms >= 250, "own_user_sender_times_out",
 		   "send returned %zd (%s) after %lld ms", ret, ret < 0 ? strerror(err) : "-", ms);
 
 	/* Empty the queue; the next datagram's cmsg says what was lost. */
 	while (recv(rx, buf, sizeof(buf), MSG_DONTWAIT) == DG_SIZE)
 		seen++;
-	if (send_to(tx, port, MSG_DONTWAIT) == DG_SIZE) {
-		char cbuf[CMSG_SPACE(sizeof(uint32_t))];
-		struct iovec iov = { buf, sizeof(buf) };
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-				    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-		struct cmsghdr *c;
-
-		if (recvmsg(rx, &m, MSG_DONTWAIT) == DG_SIZE)
-			for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
-				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL)
-					ovfl = *(uint32_t *)CMSG_DATA(c);
-	}
-	printf("# %d of %d fill sends and %d of 200 more succeeded, %d queued, SO_RXQ_OVFL %u\n",
+	if (send_to(tx, port, MSG_DONTWAIT) == DG_SIZE)
+		recv_with_drops(rx, MSG_DONTWAIT, &ovfl);
+	printf("# %d of %d fill sends and %d of 200 more succeeded, %d queued, SO_RXQ_OVFL %lld\n",
 	       queued, FILL_COUNT, dropped, seen, ovfl);
 	tap_report(queued == FILL_COUNT && dropped == 200 && seen > 0 && seen < FILL_COUNT,
 		   "nonblocking_sender_drops",
 		   "%d of %d and %d of 200 sends succeeded, %d queued", queued, FILL_COUNT,
 		   dropped, seen);
-	tap_report(seen > 0 && ovfl == (uint32_t)(FILL_COUNT + 200 - seen),
-		   "rxq_ovfl_reports_drops", "SO_RXQ_OVFL said %u, %d were dropped", ovfl,
+	tap_report(seen > 0 && ovfl == FILL_COUNT + 200 - seen,
+		   "rxq_ovfl_reports_drops", "SO_RXQ_OVFL said %lld, %d were dropped", ovfl,
 		   FILL_COUNT + 200 - seen);
 	close(rx);
 	close(tx);
@@ -233,11 +238,11 @@ static int timed_sends(int fd, unsigned int port, long long *worst)
 	*worst = 0;
 	set_timeo(fd, SO_SNDTIMEO, 2000);
 	for (i = 0; i < CROSS_COUNT; i++) {
-		long long t0 = now_ms(), ms;
+		long long ms;
+		int err;
 
-		if (send_to(fd, port, 0) == DG_SIZE)
+		if (timed_send(fd, port, &err, &ms) == DG_SIZE)
 			ok++;
-		ms = now_ms() - t0;
 		if (ms > *worst)
 			*worst = ms;
 		if (ms >= 1000)
@@ -347,7 +352,7 @@ static void test_wait_ends(void)
 	int rx = receiver(&port), tx = socket(af, SOCK_DGRAM, 0), err;
 	struct closer c;
 	pthread_t th;
-	long long t0, ms;
+	long long ms;
 	ssize_t ret;
 
 	if (rx < 0 || tx < 0) {
@@ -358,10 +363,7 @@ static void test_wait_ends(void)
 	fill(tx, port);
 	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART */
 	alarm(1);
-	t0 = now_ms();
-	ret = send_to(tx, port, 0);
-	err = errno;
-	ms = now_ms() - t0;
+	ret = timed_send(tx, port, &err, &ms);
 	alarm(0);
 	tap_report(ret < 0 && err == EINTR && ms >= 900, "signal_ends_wait",
 		   "send returned %zd (%s) after %lld ms", ret, ret < 0 ? strerror(err) : "-", ms);
@@ -376,10 +378,7 @@ static void test_wait_ends(void)
 		return;
 	}
 	alarm(5);
-	t0 = now_ms();
-	ret = send_to(tx, port, 0);
-	err = errno;
-	ms = now_ms() - t0;
+	ret = timed_send(tx, port, &err, &ms);
 	alarm(0);
 	pthread_join(th, NULL);
 	printf("# send after the receiver's close: %zd (%s) after %lld ms\n", ret,

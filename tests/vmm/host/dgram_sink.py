@@ -20,7 +20,7 @@ path = os.path.join(directory, "dgram-%d" % port)
 if os.path.exists(path):
     os.unlink(path)
 sink = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-# The model's sends block while this is full: room for a burst.
+# The model refuses a datagram (NO_RESOURCES to the guest) while this is full.
 sink.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
 sink.bind(path)
 print("counting on port", port, flush=True)
