@@ -60,6 +60,12 @@ static DEFINE_MUTEX(subs_lock);
  * per subscriber, not one per open connection).
  */
 static atomic64_t callbacks_made = ATOMIC64_INIT(0);
+/*
+ * Live subscriptions per event. An event nobody listens to (every local
+ * pair raises QP_PEER_ATTACH, which vmsock does not watch) returns before
+ * deliver_lock, which every other raise on the machine takes.
+ */
+static atomic_t listeners[VMCI_EVENT_MAX];
 static struct xarray subs;
 static u32 next_id;
 
@@ -95,6 +101,10 @@ static bool in_callback(void)
 
 int vmci_event_init(void)
 {
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(listeners); i++)
+		atomic_set(&listeners[i], 0);
 	xa_init_flags(&subs, XA_FLAGS_ALLOC);
 	next_id = 1;
 	return 0;
@@ -147,6 +157,7 @@ int vmci_event_subscribe(u32 event, vmci_event_cb cb, void *client_data, u32 *su
 		kfree(sub);
 		return err == -EBUSY ? VMCI_ERROR_NO_HANDLE : VMCI_ERROR_NO_MEM;
 	}
+	atomic_inc(&listeners[event]);
 	*subscription_id = sub->id;
 	return VMCI_SUCCESS;
 }
@@ -177,6 +188,7 @@ int vmci_event_unsubscribe(u32 subscription_id)
 		return VMCI_ERROR_NOT_FOUND;
 	}
 	sub->dead = true;
+	atomic_dec(&listeners[sub->event]);
 	running = sub->active;
 	if (running && in_callback()) {
 		/*
@@ -211,6 +223,8 @@ static void deliver(const struct vmci_event_data_max *ev)
 	bool outermost = !in_callback();
 	unsigned long id;
 
+	if (!atomic_read(&listeners[ev->event_data.event]))
+		return;
 	if (outermost) {
 		mutex_lock(&deliver_lock);
 		WRITE_ONCE(deliver_owner, current);

@@ -185,6 +185,22 @@ int vmcix_qpair_detach(struct vmcix_qpair **qpair)
 EXPORT_SYMBOL_GPL(vmcix_qpair_detach);
 
 /*
+ * For an endpoint whose owner has already told the other end's owner
+ * that it is leaving, as vmsock does when both ends of a local pair are
+ * its sockets: a local pair then raises no QP_PEER_DETACH for it, which
+ * would reach only that owner, and which every other event raise on the
+ * machine would wait behind. A pair with a peer elsewhere detaches as
+ * usual; that peer learns it from its own side.
+ */
+int vmcix_qpair_detach_told(struct vmcix_qpair **qpair)
+{
+	if (qpair && *qpair)
+		(*qpair)->peer_told = true;
+	return vmcix_qpair_detach(qpair);
+}
+EXPORT_SYMBOL_GPL(vmcix_qpair_detach_told);
+
+/*
  * Snapshots; "produce" and "consume" are from this endpoint's side. What
  * the peer has ready in our produce queue is seen from the peer's side,
  * with the roles of the two queues exchanged (@peer_view).

@@ -231,7 +231,8 @@ static void local_detach(struct vmcix_qpair *qp)
 	mutex_lock(&qp_lock);
 	if (--e->users) {
 		mutex_unlock(&qp_lock);
-		raise_qp_event(VMCI_EVENT_QP_PEER_DETACH, qp->handle);
+		if (!qp->peer_told)
+			raise_qp_event(VMCI_EVENT_QP_PEER_DETACH, qp->handle);
 		return;
 	}
 	live_pairs--;
