@@ -19,20 +19,8 @@ build_fuzzer() {
 # and command line, but an oops ends the executor, not the kernel (the
 # fuzzer must see the report to save its program).
 boot_fuzz_vm() {
-	local kernel=$1 initrd=$2 logdir=$3 limit=$4 rc
-	mkdir -p "$logdir"
-	: >"$logdir/report.log"
-	count_vm_boot "$logdir"
-	timeout --foreground "$limit" qemu-system-x86_64 \
-		"${QEMU_ACCEL[@]}" -machine pc -cpu max -smp 2 -m 2G -no-reboot -display none \
-		-monitor none -net none \
-		-kernel "$kernel" -initrd "$initrd" \
-		-append "${VM_CMDLINE/ oops=panic/}" \
-		-serial stdio -serial "file:$logdir/report.log" </dev/null |
-		tee "$logdir/console.log" | sed -u 's/^/  vm| /'
-	rc=${PIPESTATUS[0]}
-	[ "$rc" -eq 124 ] && say "VM timed out after ${limit}s"
-	return 0
+	run_qemu qemu-system-x86_64 "$4" "$3" 2G -kernel "$1" -initrd "$2" \
+		-append "${VM_CMDLINE/ oops=panic/}"
 }
 
 # Instrumented basic blocks of a module: its calls to KCOV's hook.

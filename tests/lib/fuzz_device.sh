@@ -58,18 +58,10 @@ run_fuzz_device() {
 	device="vmci-model,cid=$FUZZ_DEVICE_CID,mmio=on,msix=on,msi=on,host-dir=$hostdir"
 	append="vmci_guest.irq_param=auto vmci_guest.fuzz_secs=$secs"
 	logdir=$OUT_DIR/vm-$label
-	mkdir -p "$logdir"
-	: >"$logdir/report.log"
-	count_vm_boot "$logdir"
 	say "booting $rel with the hostile device ($label: ${secs}s, seed $seed, plant $plant)"
-	timeout --foreground $((secs + 600)) "$OUT_DIR/qemu-$label" \
-		-L /usr/share/qemu -L /usr/share/seabios -net none \
-		"${QEMU_ACCEL[@]}" -machine pc -cpu max -smp 2 -m 2G -no-reboot -display none -monitor none \
+	run_qemu "$OUT_DIR/qemu-$label" $((secs + 600)) "$logdir" 2G \
 		-device "$device" -kernel "/boot/vmlinuz-$rel" -initrd "$OUT_DIR/initrd-$label.gz" \
-		-append "$VM_CMDLINE $append" \
-		-serial stdio -serial "file:$logdir/report.log" </dev/null |
-		tee "$logdir/console.log" | sed -u 's/^/  vm| /'
-	[ "${PIPESTATUS[0]}" -eq 124 ] && say "VM timed out after $((secs + 600))s"
+		-append "$VM_CMDLINE $append"
 	for pid in $pids; do
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null

@@ -108,7 +108,7 @@ make_guest_model_initramfs() {
 		fi
 	fi
 	printf 'LABEL=%s\nGCOV=%s\nTOOLS=%s\n' "$label" "$gcov" "$tools" >"$root/etc/testplan"
-	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$image"
+	pack_initramfs "$root" "$image"
 	rm -rf "$root"
 }
 
@@ -137,18 +137,10 @@ boot_guest_model_vm() {
 	# datagrams and control on 6000/6001), as model.sh starts them,
 	# and the hypervisor's VMware Tools endpoints (tools_host.py).
 	echo_pid+=" $(start_model_host_side "$hostdir" "$OUT_DIR/host-$label.log.model" | tr '\n' ' ')"
-	mkdir -p "$OUT_DIR/vm-$label"
-	: >"$OUT_DIR/vm-$label/report.log"
-	count_vm_boot "$OUT_DIR/vm-$label"
 	# The same lenient stall thresholds as boot_vm: TCG on a busy host.
-	timeout --foreground 900 "$qemu" \
-		-L /usr/share/qemu -L /usr/share/seabios -net none \
-		"${QEMU_ACCEL[@]}" -machine pc -cpu max -smp 2 -m 2G -no-reboot -display none -monitor none \
+	run_qemu "$qemu" 900 "$OUT_DIR/vm-$label" 2G \
 		-device "$device" -kernel "$kernel" -initrd "$OUT_DIR/initrd-$label.gz" \
-		-append "$VM_CMDLINE $append" \
-		-serial stdio -serial "file:$OUT_DIR/vm-$label/report.log" </dev/null |
-		tee "$OUT_DIR/vm-$label/console.log" | sed -u 's/^/  vm| /'
-	[ "${PIPESTATUS[0]}" -eq 124 ] && say "VM timed out after 900s"
+		-append "$VM_CMDLINE $append"
 	for pid in $echo_pid; do
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null

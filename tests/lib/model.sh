@@ -61,28 +61,14 @@ make_model_initramfs() {
 	done
 	find "$intree" -maxdepth 1 -name '*.ko' -exec cp {} "$root/lib/intree/" \;
 	printf 'LABEL=%s\n' "$label" >"$root/etc/testplan"
-	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$image"
+	pack_initramfs "$root" "$image"
 	rm -rf "$root"
 }
 
 # boot_model_vm QEMU KERNEL INITRD LOGDIR TIMEOUT APPEND DEVICE
 boot_model_vm() {
-	local qemu=$1 kernel=$2 initrd=$3 logdir=$4 limit=$5 append=$6 device=$7 rc
-	mkdir -p "$logdir"
-	: >"$logdir/report.log"
-	count_vm_boot "$logdir"
-	# Our build carries no firmware or option ROMs: Debian's, and no NIC.
-	timeout --foreground "$limit" "$qemu" \
-		-L /usr/share/qemu -L /usr/share/seabios -net none \
-		"${QEMU_ACCEL[@]}" -machine pc -cpu max -smp 2 -m 1G -no-reboot -display none -monitor none \
-		-device "$device" \
-		-kernel "$kernel" -initrd "$initrd" \
-		-append "$VM_CMDLINE $append" \
-		-serial stdio -serial "file:$logdir/report.log" </dev/null |
-		tee "$logdir/console.log" | sed -u 's/^/  vm| /'
-	rc=${PIPESTATUS[0]}
-	[ "$rc" -eq 124 ] && say "VM timed out after ${limit}s"
-	return 0
+	run_qemu "$1" "$5" "$4" 1G -device "$7" -kernel "$2" -initrd "$3" \
+		-append "$VM_CMDLINE $6"
 }
 
 # Host programs the guest tests talk to through the device's Unix sockets.

@@ -156,7 +156,7 @@ R_LISTEN=$NESTED_R_LISTEN
 SMALL=$NESTED_SMALL
 BYTES=$((NESTED_MIB * 1048576))
 PLAN
-	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$image"
+	pack_initramfs "$root" "$image"
 	rm -rf "$root"
 }
 
@@ -199,7 +199,7 @@ LIMIT=$NESTED_INNER_LIMIT
 PHASES="$NESTED_PHASES"
 RESTRICTED=$NESTED_RESTRICTED
 PLAN
-	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$image"
+	pack_initramfs "$root" "$image"
 	rm -rf "$root"
 }
 

@@ -44,7 +44,7 @@ make_policy_initramfs() {
 	cp "$TESTS_DIR/vm/policy-init" "$root/init"
 	cp "$OUT_DIR/user-bin/af_probe" "$root/lib/test/"
 	printf 'LABEL=%s\nCID=%s\n' "$label" "$POLICY_CID" >"$root/etc/testplan"
-	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$image"
+	pack_initramfs "$root" "$image"
 	rm -rf "$root"
 }
 
@@ -58,19 +58,11 @@ run_policy_vm() {
 		return
 	fi
 	hostdir=$(mktemp -d /tmp/vmci-policy.XXXXXX)
-	mkdir -p "$logdir"
-	: >"$logdir/report.log"
-	count_vm_boot "$logdir"
 	say "booting $rel with the package's module policy"
-	timeout --foreground 600 "$qemu" \
-		-L /usr/share/qemu -L /usr/share/seabios -net none \
-		"${QEMU_ACCEL[@]}" -machine pc -cpu max -smp 2 -m 1G -no-reboot -display none -monitor none \
+	run_qemu "$qemu" 600 "$logdir" 1G \
 		-device "vmci-model,cid=$POLICY_CID,mmio=on,msix=on,msi=on,host-dir=$hostdir" \
 		-kernel "/boot/vmlinuz-$rel" -initrd "$OUT_DIR/initrd-$label.gz" \
-		-append "$VM_CMDLINE" \
-		-serial stdio -serial "file:$logdir/report.log" </dev/null |
-		tee "$logdir/console.log" | sed -u 's/^/  vm| /'
-	[ "${PIPESTATUS[0]}" -eq 124 ] && say "VM timed out after 600s"
+		-append "$VM_CMDLINE"
 	rm -rf "$hostdir"
 	check_vm_report "$label" "$logdir"
 }

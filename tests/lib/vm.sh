@@ -38,7 +38,7 @@ GCOV=$gcov
 PLAN=${VM_PLAN:-full}
 SELFTEST=${VM_SELFTEST:-n}
 PLAN
-	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$image"
+	pack_initramfs "$root" "$image"
 	rm -rf "$root"
 }
 
@@ -96,6 +96,38 @@ count_vm_boot() {
 	echo "$1" >>"${VMS_BOOTED_FILE:-$OUT_DIR/vms-booted}"
 }
 
+# pack_initramfs ROOT IMAGE: the tree under ROOT as a gzipped newc cpio
+# archive, the form the kernel unpacks as its initramfs.
+pack_initramfs() {
+	(cd "$1" && find . | cpio -o -H newc --quiet | gzip -1) >"$2"
+}
+
+# run_qemu QEMU LIMIT LOGDIR MEM ARGS...: QEMU (a program) as every test
+# VM runs it: TCG as QEMU_ACCEL says, a pc with two vCPUs and MEM of RAM,
+# no network, display or monitor, and no reboot (the guest's reboot ends
+# it). ARGS give the devices, the kernel and its command line. Debian's
+# firmware is named with -L, since the device model's QEMU build carries
+# none. The first serial port is the console, kept in LOGDIR/console.log
+# and shown indented; the second is the report, LOGDIR/report.log. After
+# LIMIT seconds QEMU is stopped and says so; returns 0 either way, since
+# the report tells what ran.
+run_qemu() {
+	local qemu=$1 limit=$2 logdir=$3 mem=$4 rc
+	shift 4
+	mkdir -p "$logdir"
+	: >"$logdir/report.log"
+	count_vm_boot "$logdir"
+	timeout --foreground "$limit" "$qemu" \
+		-L /usr/share/qemu -L /usr/share/seabios -net none \
+		"${QEMU_ACCEL[@]}" -machine pc -cpu max -smp 2 -m "$mem" -no-reboot \
+		-display none -monitor none "$@" \
+		-serial stdio -serial "file:$logdir/report.log" </dev/null |
+		tee "$logdir/console.log" | sed -u 's/^/  vm| /'
+	rc=${PIPESTATUS[0]}
+	[ "$rc" -eq 124 ] && say "VM timed out after ${limit}s"
+	return 0
+}
+
 # boot_vm KERNEL INITRAMFS LOGDIR TIMEOUT_SECONDS
 # Under TCG on a busy host a vCPU can stall for tens of seconds without any
 # bug, so the lockup and RCU stall detectors get the longest thresholds;
@@ -103,20 +135,7 @@ count_vm_boot() {
 # Console goes to LOGDIR/console.log (and, indented, to our stdout); the
 # structured report to LOGDIR/report.log.
 boot_vm() {
-	local kernel=$1 initrd=$2 logdir=$3 limit=$4 rc
-	mkdir -p "$logdir"
-	: >"$logdir/report.log"
-	count_vm_boot "$logdir"
-	timeout --foreground "$limit" qemu-system-x86_64 \
-		"${QEMU_ACCEL[@]}" -machine pc -cpu max -smp 2 -m 2G -no-reboot -display none \
-		-monitor none -net none \
-		-kernel "$kernel" -initrd "$initrd" \
-		-append "$VM_CMDLINE" \
-		-serial stdio -serial "file:$logdir/report.log" </dev/null |
-		tee "$logdir/console.log" | sed -u 's/^/  vm| /'
-	rc=${PIPESTATUS[0]}
-	[ "$rc" -eq 124 ] && say "VM timed out after ${limit}s"
-	return 0
+	run_qemu qemu-system-x86_64 "$4" "$3" 2G -kernel "$1" -initrd "$2" -append "$VM_CMDLINE"
 }
 
 # debug_vm KTREE [LABEL [KUNIT]]: a debug kernel's VM (initramfs
