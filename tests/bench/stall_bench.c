@@ -22,7 +22,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
@@ -39,9 +38,9 @@
 
 #include "../../include/uapi/vmci_sockets.h"
 #include "../user/uffd_page.h"
+#include "../user/nobody.h"
 #include "../user/vsock_conn.h"
 
-#define NOBODY		65534
 #define ROUNDS		50
 #define MAX_ROUNDS	100000
 #define MSG_LEN		64
@@ -134,8 +133,7 @@ static void __attribute__((noreturn)) stuck_child(enum stuck_op op, int to_paren
 	int uffd, a, b;
 	char *page;
 
-	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	    setresuid(NOBODY, NOBODY, NOBODY))
+	if (drop_to_nobody())
 		_exit(1);
 	page = uffd_page(&uffd);
 	if (!page || make_pair(&a, &b))

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../../include/uapi/vmci_sockets.h"
+#include "nobody.h"
 #include "stress_mem.h"
 #include "tap.h"
 #include "vsock_addr.h"
@@ -226,7 +227,7 @@ static void test_bind_errors(void)
 		int fd = socket(af, SOCK_DGRAM, 0);
 
 		addr = vm_addr(VMADDR_CID_ANY, 1000);
-		if (fd < 0 || setuid(65534))
+		if (fd < 0 || drop_to_nobody())
 			_exit(2);
 		_exit(bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == -1 &&
 		      errno == EACCES ? 0 : 1);

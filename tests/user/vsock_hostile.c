@@ -20,7 +20,6 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,9 +32,9 @@
 
 #include "../../include/uapi/vmci_sockets.h"
 #include "tap.h"
+#include "nobody.h"
 #include "vsock_ctl.h"
 
-#define NOBODY		65534
 #define CHURN_ROUNDS	1000
 #define CHURN_MAX_LINES	4
 
@@ -65,13 +64,6 @@ static unsigned int local_port(int fd)
 	if (getsockname(fd, (struct sockaddr *)&a, &len))
 		return 0;
 	return a.svm_port;
-}
-
-static int drop_to_nobody(void)
-{
-	gid_t g = NOBODY;
-
-	return setgroups(0, NULL) || setresgid(g, g, g) || setresuid(NOBODY, NOBODY, NOBODY);
 }
 
 /* A connected local pair: *c the client, *s the accepted end; *lfd listens. */

@@ -25,11 +25,11 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
-#include <grp.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../../include/uapi/vmci_sockets.h"
+#include "nobody.h"
 #include "tap.h"
 #include "vsock_ctl.h"
 
@@ -432,8 +432,7 @@ static int trusted_as_nobody(int type)
 	if (pid == 0) {
 		int fd;
 
-		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
-		    setresuid(65534, 65534, 65534))
+		if (drop_to_nobody())
 			_exit(2);
 		fd = socket(af, type, 0);
 		v = fd < 0 ? -300 : trusted_flag(fd);
@@ -809,8 +808,7 @@ static void as_nobody(int to_parent, int from_parent, uint32_t connect_cid)
 	int fd, v;
 	char c;
 
-	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
-	    setresuid(65534, 65534, 65534))
+	if (drop_to_nobody())
 		_exit(2);
 	if (connect_cid) {
 		struct sockaddr_vm a = vm_addr(connect_cid, 7200);

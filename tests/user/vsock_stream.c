@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "../../include/uapi/vmci_sockets.h"
+#include "nobody.h"
 #include "tap.h"
 #include "vsock_conn.h"
 #include "vsock_ctl.h"
@@ -450,7 +451,7 @@ static void test_errors(int lfd, unsigned int lport)
 	if (fork() == 0) {
 		int s;
 
-		if (setuid(65534))
+		if (drop_to_nobody())
 			_exit(2);
 		s = stream_socket();
 		a = vm_addr(VMADDR_CID_ANY, 500);

@@ -22,9 +22,9 @@
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
+#define _GNU_SOURCE		/* setresuid() and setresgid(), in nobody.h */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <stdbool.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "../../user/nobody.h"
 #include "model_net.h"
 
 #define DRV_DIR	"/sys/bus/pci/drivers/vmci"
@@ -486,7 +487,6 @@ static void ring(unsigned int ctl, unsigned int rid)
 
 #define SHARE_PARAM	"/sys/module/vmci/parameters/qp_user_percent"
 #define SHARE_MAX_CONNS	200
-#define NOBODY		65534
 /* How long closed pairs may take to give their charge back. */
 #define SHARE_SETTLE_MS	5000
 
@@ -577,7 +577,7 @@ static void share(unsigned int port, const char *percent)
 	fflush(stdout);
 	pid = fork();
 	if (!pid) {
-		if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY)) {
+		if (drop_to_nobody()) {
 			tap_report(0, "share_refused_at_limit", "setuid: %s", strerror(errno));
 			_exit(1);
 		}

@@ -36,7 +36,6 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -44,6 +43,7 @@
 #include <sys/wait.h>
 
 #include "../../../include/uapi/vmci_sockets.h"
+#include "../../user/nobody.h"
 #include "model_net.h"
 
 #define RPCI_PORT	976
@@ -54,7 +54,6 @@
 #define KIND_DATA	1
 #define MAX_REPLY	(1u << 20)
 #define BIG_VALUE	(48 * 1024)
-#define NOBODY		65534
 
 static int af;
 /* Ours, asked while we may still open /dev/vsock (the child may not). */
@@ -265,12 +264,11 @@ static void rpci_privileged(void)
 /* A child without privilege; its checks print like ours. */
 static void rpci_unprivileged(void)
 {
-	gid_t g = NOBODY;
 	pid_t pid = fork();
 	int s, status = -1;
 
 	if (pid == 0) {
-		if (setgroups(0, NULL) || setresgid(g, g, g) || setresuid(NOBODY, NOBODY, NOBODY))
+		if (drop_to_nobody())
 			_exit(3);
 		s = socket(af, SOCK_STREAM, 0);
 		CHECK_ERRNO("unprivileged_bind_refused", bind_port(s, 1023), EACCES);
