@@ -26,6 +26,12 @@ void vmci_queue_header_init(struct vmci_queue_header *hdr, struct vmci_handle ha
 	WRITE_ONCE(hdr->consumer_head, 0);
 }
 
+/* A ring holds at least one byte and at most what the ABI lets a queue be. */
+static bool queue_size_ok(u64 size)
+{
+	return size && size <= VMCI_QUEUE_MAX_SIZE;
+}
+
 /*
  * Ring pages are zeroed when @zero says a peer outside this kernel maps
  * them, so that it never sees old kernel data. A ring only this kernel
@@ -45,7 +51,7 @@ struct vmci_queue *vmci_queue_alloc(u64 size, bool zero)
 	struct vmci_queue *q;
 	unsigned int i;
 
-	if (!size || size > VMCI_QUEUE_MAX_SIZE)
+	if (!queue_size_ok(size))
 		return NULL;
 
 	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
@@ -93,7 +99,7 @@ struct vmci_queue *vmci_queue_alloc_lazy(u64 size, struct mem_cgroup *memcg)
 	struct vmci_lazy_queue *lq;
 	unsigned int n;
 
-	if (!size || size > VMCI_QUEUE_MAX_SIZE)
+	if (!queue_size_ok(size))
 		return NULL;
 	n = DIV_ROUND_UP(size, PAGE_SIZE);
 	lq = kvzalloc(struct_size(lq, pages, n), GFP_KERNEL_ACCOUNT);
@@ -161,7 +167,7 @@ int vmci_queue_init(struct vmci_queue *q, struct vmci_queue_header *hdr,
 {
 	if (!q || !hdr || !pages)
 		return VMCI_ERROR_INVALID_ARGS;
-	if (!size || size > VMCI_QUEUE_MAX_SIZE)
+	if (!queue_size_ok(size))
 		return VMCI_ERROR_INVALID_SIZE;
 	/* The copy loop indexes pages[] by offset; the two must agree. */
 	if (num_pages != DIV_ROUND_UP(size, PAGE_SIZE))

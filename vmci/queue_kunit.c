@@ -60,17 +60,25 @@ static void qp_test_exit(struct kunit *test)
 	vmci_queue_free(qp->b_to_a);
 }
 
-static struct qp *qp_setup(struct kunit *test, u64 a_to_b_size, u64 b_to_a_size)
+/* The case's two queues, freed by qp_test_exit() even when one is missing. */
+static struct qp *qp_install(struct kunit *test, struct vmci_queue *a_to_b,
+			     struct vmci_queue *b_to_a)
 {
 	struct qp *qp = test->priv;
 
-	qp->a_to_b = vmci_queue_alloc(a_to_b_size, true);
+	qp->a_to_b = a_to_b;
+	qp->b_to_a = b_to_a;
 	KUNIT_ASSERT_NOT_NULL(test, qp->a_to_b);
-	qp->b_to_a = vmci_queue_alloc(b_to_a_size, true);
 	KUNIT_ASSERT_NOT_NULL(test, qp->b_to_a);
 	vmci_queue_header_init(qp->a_to_b->q_header, QP_HANDLE);
 	vmci_queue_header_init(qp->b_to_a->q_header, QP_HANDLE);
 	return qp;
+}
+
+static struct qp *qp_setup(struct kunit *test, u64 a_to_b_size, u64 b_to_a_size)
+{
+	return qp_install(test, vmci_queue_alloc(a_to_b_size, true),
+			  vmci_queue_alloc(b_to_a_size, true));
 }
 
 /* The a_to_b ring as A and B each see it. */
@@ -902,16 +910,11 @@ static unsigned int pages_present(const struct vmci_queue *q)
 static void lazy_queue_pages_appear_on_write(struct kunit *test)
 {
 	const u64 size = 4 * PAGE_SIZE;
-	struct qp *qp = test->priv;
+	struct qp *qp = qp_install(test, vmci_queue_alloc_lazy(size, NULL),
+				   vmci_queue_alloc_lazy(PAGE_SIZE, NULL));
 	u8 src[64], dst[64];
 	u64 start;
 
-	qp->a_to_b = vmci_queue_alloc_lazy(size, NULL);
-	KUNIT_ASSERT_NOT_NULL(test, qp->a_to_b);
-	qp->b_to_a = vmci_queue_alloc_lazy(PAGE_SIZE, NULL);
-	KUNIT_ASSERT_NOT_NULL(test, qp->b_to_a);
-	vmci_queue_header_init(qp->a_to_b->q_header, QP_HANDLE);
-	vmci_queue_header_init(qp->b_to_a->q_header, QP_HANDLE);
 	KUNIT_EXPECT_EQ(test, pages_present(qp->a_to_b), 0);
 	KUNIT_EXPECT_EQ(test, b_recv(qp, dst, sizeof(dst), false), VMCI_ERROR_QUEUEPAIR_NODATA);
 	KUNIT_EXPECT_EQ(test, pages_present(qp->a_to_b), 0);
