@@ -75,18 +75,10 @@ PY
 
 # make_guest_model_initramfs IMAGE LABEL MODULE_DIR GCOV(y|n) [INTREE_MODULE_DIR] [tools]
 make_guest_model_initramfs() {
-	local image=$1 label=$2 mods=$3 gcov=$4 intree=${5:-} tools=n root applet why
-	root=$(mktemp -d)
-	# mktemp makes it 0700, and it becomes the VM's /: users other than
-	# root could not reach anything in it.
-	chmod 0755 "$root"
-	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib/test,lib/intree}
+	local image=$1 label=$2 mods=$3 gcov=$4 intree=${5:-} tools=n root why
+	root=$(busybox_root)
 	# The in-tree driver, to check that we say who owns the device.
 	[ -n "$intree" ] && cp "$intree/vmw_vmci.ko" "$root/lib/intree/"
-	cp /bin/busybox "$root/bin/busybox"
-	for applet in $(/bin/busybox --list); do
-		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
-	done
 	# GUEST_MODEL_INIT: another PID 1 for the same VM (make fuzz-device).
 	cp "${GUEST_MODEL_INIT:-$TESTS_DIR/vm/guest-model-init}" "$root/init"
 	cp "$TESTS_DIR/vm/gcov-dump" "$root/bin/"

@@ -43,16 +43,8 @@ run_model_unit_tests() {
 }
 
 make_model_initramfs() {
-	local image=$1 label=$2 intree=$3 root applet src
-	root=$(mktemp -d)
-	# mktemp makes it 0700, and it becomes the VM's /: users other than
-	# root could not reach anything in it.
-	chmod 0755 "$root"
-	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib/test,lib/intree}
-	cp /bin/busybox "$root/bin/busybox"
-	for applet in $(/bin/busybox --list); do
-		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
-	done
+	local image=$1 label=$2 intree=$3 root src
+	root=$(busybox_root)
 	cp "$TESTS_DIR/vm/model-init" "$root/init"
 	cp "$TESTS_DIR/vm/vmlib" "$root/bin/"
 	for src in "$TESTS_DIR"/vmm/guest/*.c; do

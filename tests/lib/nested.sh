@@ -104,17 +104,14 @@ NESTED_PLANT=${NESTED_PLANT:-}
 # How long each QEMU run may take inside the outer VM.
 NESTED_INNER_LIMIT=${NESTED_INNER_LIMIT:-1200}
 
-# nested_base_root ROOT INIT: busybox, INIT as /init, vmlib.
+# nested_base_root INIT: prints the path of a new busybox_root with INIT
+# as /init and vmlib.
 nested_base_root() {
-	local root=$1 applet
-	chmod 0755 "$root"
-	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib/test,lib/intree}
-	cp /bin/busybox "$root/bin/busybox"
-	for applet in $(/bin/busybox --list); do
-		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
-	done
-	cp "$2" "$root/init"
+	local root
+	root=$(busybox_root) || return 1
+	cp "$1" "$root/init"
 	cp "$TESTS_DIR/vm/vmlib" "$root/bin/"
+	printf '%s\n' "$root"
 }
 
 # make_inner_initramfs IMAGE INTREE_DIR [OUR_MODULE_DIR]: the inner guest:
@@ -125,8 +122,7 @@ nested_base_root() {
 # whichever stack loaded).
 make_inner_initramfs() {
 	local image=$1 intree=$2 ours=${3:-} root m
-	root=$(mktemp -d)
-	nested_base_root "$root" "$TESTS_DIR/nested/inner-init"
+	root=$(nested_base_root "$TESTS_DIR/nested/inner-init")
 	for m in vsock vmw_vmci vmw_vsock_vmci_transport; do
 		cp "$intree/$m.ko" "$root/lib/intree/" || { rm -rf "$root"; return 1; }
 	done
@@ -165,8 +161,7 @@ PLAN
 # (the loader included) and the firmware directories it reads.
 make_outer_initramfs() {
 	local image=$1 label=$2 mods=$3 qemu=$4 root lib
-	root=$(mktemp -d)
-	nested_base_root "$root" "$TESTS_DIR/nested/outer-init"
+	root=$(nested_base_root "$TESTS_DIR/nested/outer-init")
 	mkdir -p "$root"/{usr/bin,usr/share,lib/nested}
 	for m in nested_host host_fail host_restricted; do
 		gcc -static -O2 -Wall -Wextra -Werror -pthread -o "$root/lib/test/$m" \

@@ -10,16 +10,9 @@ POLICY_INTREE_MODULES=(vmw_vmci vmw_balloon vsock vmw_vsock_vmci_transport vsock
 
 # make_policy_initramfs IMAGE LABEL REL MODULE_DIR
 make_policy_initramfs() {
-	local image=$1 label=$2 rel=$3 mods=$4 root applet name f tool
-	root=$(mktemp -d)
-	# mktemp makes it 0700, and it becomes the VM's /: users other than
-	# root could not reach anything in it.
-	chmod 0755 "$root"
-	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib/test,lib/modprobe.d}
-	cp /bin/busybox "$root/bin/busybox"
-	for applet in $(/bin/busybox --list); do
-		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
-	done
+	local image=$1 label=$2 rel=$3 mods=$4 root name f tool
+	root=$(busybox_root)
+	mkdir -p "$root/lib/modprobe.d"
 	# Debian's modprobe, not busybox's: the policy uses softdep and install.
 	copy_dynamic_program "$root" kmod
 	# iproute2's ss, for the sock_diag request "ss --vsock" makes.

@@ -1,6 +1,22 @@
 # Building initramfs images and booting them under QEMU (TCG).
 # shellcheck shell=bash
 
+# busybox_root: prints the path of a new initramfs tree with busybox, an
+# applet link in /bin for each of its commands, and the directories every
+# test VM's /init uses. mktemp makes the tree 0700, and it becomes the
+# VM's /, where users other than root could then reach nothing: 0755.
+busybox_root() {
+	local root applet
+	root=$(mktemp -d) || return 1
+	chmod 0755 "$root"
+	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib/test,lib/intree}
+	cp /bin/busybox "$root/bin/busybox"
+	for applet in $(/bin/busybox --list); do
+		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
+	done
+	printf '%s\n' "$root"
+}
+
 # make_initramfs IMAGE LABEL MODULE_DIR INTREE_DIR KUNIT(y|n) GCOV(y|n) [INIT]
 # MODULE_DIR holds vmci.ko and vmsock.ko; INTREE_DIR the in-tree modules;
 # INIT the script to run as PID 1 (default: the test plan). VM_SELFTEST=y
@@ -9,16 +25,8 @@
 # block's loads (tests/vm/init, phase 1a).
 make_initramfs() {
 	local image=$1 label=$2 mods=$3 intree=$4 kunit=$5 gcov=$6
-	local init=${7:-$TESTS_DIR/vm/init} root applet
-	root=$(mktemp -d)
-	# mktemp makes it 0700, and it becomes the VM's /: users other than
-	# root could not reach anything in it.
-	chmod 0755 "$root"
-	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib/test,lib/intree}
-	cp /bin/busybox "$root/bin/busybox"
-	for applet in $(/bin/busybox --list); do
-		[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
-	done
+	local init=${7:-$TESTS_DIR/vm/init} root
+	root=$(busybox_root)
 	cp "$init" "$root/init"
 	cp "$TESTS_DIR/vm/gcov-dump" "$root/bin/"
 	cp "$TESTS_DIR/vm/vmlib" "$root/bin/"
