@@ -153,28 +153,7 @@ struct vmm {
 static int vmm_send_ctl(struct vmm *v, uint8_t type, uint16_t proto, uint32_t sport,
 			uint32_t dport, uint64_t u0)
 {
-	struct ctl_packet p;
-	struct snd_rcv_info info = { .addr = (uintptr_t)&p, .len = sizeof(p) };
-
-	memset(&p, 0, sizeof(p));
-	p.dst = (struct handle){ HOST_CID, CTL_RID };
-	p.src = (struct handle){ v->cid, CTL_RID };
-	p.payload_size = sizeof(p) - DG_HEADER;
-	p.version = 1;
-	p.type = type;
-	p.proto = proto;
-	p.src_port = sport;
-	p.dst_port = dport;
-	p.u0 = u0;
-	return ioctl(v->fd, IOC_DG_SEND, &info) || info.result < 0 ? -1 : 0;
-}
-
-static uint64_t handle_u64(struct handle h)
-{
-	uint64_t u;
-
-	memcpy(&u, &h, sizeof(u));
-	return u;
+	return vmm_ctl_send(v->fd, v->cid, type, proto, sport, dport, u0);
 }
 
 static struct handle u64_handle(uint64_t u)

@@ -48,6 +48,38 @@ struct ctl_packet {
 
 _Static_assert(sizeof(struct ctl_packet) == 56, "control packet layout");
 
+/*
+ * A VMM context @cid (its /dev/vmci file @fd) sends a vSockets control
+ * packet to the host's control handle: 0, or -1 when the send failed.
+ */
+static inline int vmm_ctl_send(int fd, uint32_t cid, uint8_t type, uint16_t proto,
+			       uint32_t sport, uint32_t dport, uint64_t u0)
+{
+	struct ctl_packet p;
+	struct snd_rcv_info info = { .addr = (uintptr_t)&p, .len = sizeof(p) };
+
+	memset(&p, 0, sizeof(p));
+	p.dst = (struct handle){ HOST_CID, CTL_RID };
+	p.src = (struct handle){ cid, CTL_RID };
+	p.payload_size = sizeof(p) - DG_HEADER;
+	p.version = 1;
+	p.type = type;
+	p.proto = proto;
+	p.src_port = sport;
+	p.dst_port = dport;
+	p.u0 = u0;
+	return ioctl(fd, IOC_DG_SEND, &info) || info.result < 0 ? -1 : 0;
+}
+
+/* A handle as the u64 a control packet carries it in. */
+static inline uint64_t handle_u64(struct handle h)
+{
+	uint64_t u;
+
+	memcpy(&u, &h, sizeof(u));
+	return u;
+}
+
 /* A queue-pair event as the broker queues it to a VMM (facts 3.2). */
 struct qp_event {
 	struct dg_header hdr;
