@@ -55,8 +55,11 @@ vm_job() {
 # in start order.
 vm_jobs_wait() {
 	local i dir name
+	# A job that ended long ago may be unknown to wait: bash forgets a
+	# finished job once a new process gets its pid. Its done file, checked
+	# below, says whether it ran to its end.
 	for i in "${!VM_JOB_PIDS[@]}"; do
-		wait "${VM_JOB_PIDS[$i]}"
+		wait "${VM_JOB_PIDS[$i]}" 2>/dev/null
 	done
 	for i in "${!VM_JOB_DIRS[@]}"; do
 		dir=${VM_JOB_DIRS[$i]}
