@@ -185,20 +185,19 @@ int vmcix_qpair_detach(struct vmcix_qpair **qpair)
 EXPORT_SYMBOL_GPL(vmcix_qpair_detach);
 
 /*
- * For an endpoint whose owner has already told the other end's owner
- * that it is leaving, as vmsock does when both ends of a local pair are
- * its sockets: a local pair then raises no QP_PEER_DETACH for it, which
- * would reach only that owner, and which every other event raise on the
- * machine would wait behind. A pair with a peer elsewhere detaches as
- * usual; that peer learns it from its own side.
+ * The owner of @qpair has told the other end's owner that this end is
+ * leaving, as vmsock does when both ends of a local pair are its
+ * sockets: the detach of a local pair then raises no QP_PEER_DETACH,
+ * which would reach only that owner, and which every other event raise
+ * on the machine would wait behind. A pair with a peer elsewhere
+ * detaches as usual; that peer learns it from its own side.
  */
-int vmcix_qpair_detach_told(struct vmcix_qpair **qpair)
+void vmcix_qpair_peer_told(struct vmcix_qpair *qpair)
 {
-	if (qpair && *qpair)
-		(*qpair)->peer_told = true;
-	return vmcix_qpair_detach(qpair);
+	if (qpair)
+		qpair->peer_told = true;
 }
-EXPORT_SYMBOL_GPL(vmcix_qpair_detach_told);
+EXPORT_SYMBOL_GPL(vmcix_qpair_peer_told);
 
 /*
  * Snapshots; "produce" and "consume" are from this endpoint's side. What

@@ -69,7 +69,7 @@ struct vmcix_qpair {
 	u64 consume_size;
 	u32 peer;
 	u32 flags;
-	bool peer_told;			/* set by vmcix_qpair_detach_told() */
+	bool peer_told;			/* set by vmcix_qpair_peer_told() */
 	const struct vmcix_qp_owner *owner;	/* during alloc only, see above */
 	struct mutex produce_lock;	/* see above */
 	struct mutex consume_lock;	/* see above */

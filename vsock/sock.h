@@ -40,7 +40,6 @@ struct vmsock_stream {
 	bool autobound;			/* client: connect() chose the local port */
 	bool peer_waiting_read;		/* packet protocol: WAITING_READ seen */
 	bool peer_waiting_write;	/* packet protocol: WAITING_WRITE seen */
-	bool peer_told;			/* local peer told of our close directly */
 	struct sock *listener;		/* pending or unaccepted child: its listener */
 	struct list_head accept_node;	/* on the listener's pending or accept list */
 	struct list_head pending;	/* listener: children still connecting */

@@ -366,13 +366,9 @@ static void vmsock_stream_teardown(struct sock *sk)
 		sock_put(sk);
 	clear_bit(VMSOCK_TIMEOUT_DUE, &vsk->st.work_flags);
 	vmsock_stream_qp_remove(sk);
-	/* vmsock_local_close() did what the detach event would have done. */
-	if (vsk->st.qpair && vsk->st.peer_told)
-		vmcix_qpair_detach_told(&vsk->st.qpair);
-	else if (vsk->st.qpair)
+	if (vsk->st.qpair)
 		vmcix_qpair_detach(&vsk->st.qpair);
 	vsk->st.qpair = NULL;
-	vsk->st.peer_told = false;
 }
 
 /*

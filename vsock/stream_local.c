@@ -39,9 +39,9 @@
  * wakeup). vmsock_local_close() tells the peer on the closing task
  * instead, under the same two conditions: its lock can be had without
  * sleeping, and no packet of the pair waits (a SHUTDOWN sent before the
- * close must still come first). The closing end then detaches with
- * vmcix_qpair_detach_told(), so no detach event is raised at all: it
- * would only find the peer told (vmsock_peer_left()).
+ * close must still come first). It then marks its end of the pair
+ * (vmcix_qpair_peer_told()), so that its detach raises no event at all:
+ * the event would only find the peer told (vmsock_peer_left()).
  *
  * Lock order: the client (connect()'s), then the listener (trylock, one
  * level down), then the new child (two levels down), which nobody else
@@ -196,7 +196,8 @@ void vmsock_local_close(struct sock *sk)
 		/* What vmsock_detach() does once the worker gets to it. */
 		if (vmsock_local_is_peer(vsk, peer)) {
 			vmsock_stream_peer_gone(peer);
-			vsk->st.peer_told = true;
+			/* So our detach raises no event that would find it told. */
+			vmcix_qpair_peer_told(vsk->st.qpair);
 		}
 		release_sock(peer);
 	}

@@ -153,7 +153,7 @@ int vmcix_qpair_alloc_for(const struct vmcix_qp_owner *owner, struct vmcix_qpair
 			  struct vmci_handle *handle, u64 produce_size, u64 consume_size,
 			  u32 peer, u32 flags, u32 priv_flags);
 int vmcix_qpair_detach(struct vmcix_qpair **qpair);
-int vmcix_qpair_detach_told(struct vmcix_qpair **qpair);
+void vmcix_qpair_peer_told(struct vmcix_qpair *qpair);
 ssize_t vmcix_qpair_enqueue(struct vmcix_qpair *qpair, const void *buf, size_t len, int mode);
 ssize_t vmcix_qpair_dequeue(struct vmcix_qpair *qpair, void *buf, size_t len, int mode);
 ssize_t vmcix_qpair_peek(struct vmcix_qpair *qpair, void *buf, size_t len, int mode);

@@ -13,7 +13,7 @@
  * its detach event as a close between kernels does.
  *
  * With it on (the default), a closing end tells its local peer itself
- * and detaches with vmcix_qpair_detach_told(): such closes must raise no
+ * and marks its end (vmcix_qpair_peer_told()): such closes must raise no
  * event at all (direct_close_no_event).
  *
  * Usage: vsock_close_fanout   (as root; vmci and vmsock loaded, debugfs)
