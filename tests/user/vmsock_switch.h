@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * For the programs that test one of vmsock's run-time switches: read a
- * counter of /proc/net/vmsock_stat, and read or write the boolean module
+ * counter of /proc/net/vmsock_stat (vmsock_stat(); vmci_stats.h's
+ * stat_value() reads vmci's), and read or write the boolean module
  * parameter the including program names as PARAM before including this.
  *
  * Copyright (C) 2026 The vmci-vmsock authors
@@ -19,7 +20,7 @@
 #define STAT	"/proc/net/vmsock_stat"
 
 /* The counter @key, or -1 when the file or the counter is missing. */
-static long stat_value(const char *key)
+static inline long vmsock_stat(const char *key)
 {
 	char name[64];
 	unsigned long v;
@@ -35,7 +36,7 @@ static long stat_value(const char *key)
 	return found;
 }
 
-static int param_write(const char *v)
+static inline int param_write(const char *v)
 {
 	FILE *f = fopen(PARAM, "w");
 	int ok;
@@ -47,7 +48,7 @@ static int param_write(const char *v)
 }
 
 /* 'Y', 'N', or '?' when unreadable. */
-static char param_read(void)
+static inline char param_read(void)
 {
 	char c = '?';
 	FILE *f = fopen(PARAM, "r");

@@ -43,19 +43,8 @@
 
 #include "vsock_addr.h"
 
-#define LOCAL_CONNECT	"/sys/module/vmsock/parameters/stream_local_connect"
-
-/* Writes "1" or "0" to stream_local_connect; 0 on success. */
-static int set_local_connect(const char *v)
-{
-	int fd = open(LOCAL_CONNECT, O_WRONLY);
-	int ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, v, 1) == 1;
-	return close(fd) == 0 && ok ? 0 : -1;
-}
+#define PARAM	"/sys/module/vmsock/parameters/stream_local_connect"
+#include "vmsock_switch.h"
 
 static void small_queue(int fd)
 {
@@ -150,15 +139,15 @@ int main(void)
 	af = VMCISock_GetAFValueFd(&fd);
 	local_cid = VMCISock_GetLocalCID();
 	tap_report(af > 0 && local_cid != VMADDR_CID_ANY && stat_value("event_callbacks") >= 0 &&
-		   set_local_connect("0") == 0,
+		   param_write("0") == 0,
 		   "setup", "af %d local cid %u event_callbacks %lld, %s writable", af, local_cid,
-		   stat_value("event_callbacks"), LOCAL_CONNECT);
+		   stat_value("event_callbacks"), PARAM);
 	/* /dev/vsock is 0666 in real installs; the user never needs it here. */
 	chmod("/dev/vsock", 0666);
 
 	small = round_cost("callbacks_per_close_small", SMALL, 0, PER_CLOSE_MAX);
 	large = round_cost("callbacks_per_close_large", LARGE, 0, PER_CLOSE_MAX);
-	set_local_connect("1");
+	param_write("1");
 	round_cost("direct_close_no_event", SMALL, 0, 0.1);
 	/* O(N^2) would make the large round's cost per close ten times the small one's. */
 	tap_report(small > 0 && large > 0 && large <= small * 1.5 + 0.5, "close_cost_flat",

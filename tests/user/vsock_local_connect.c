@@ -105,9 +105,9 @@ struct counts {
 
 static void counts_read(struct counts *c)
 {
-	c->local = stat_value("stream_local_connects");
-	c->request2 = stat_value("ctl_sent_request2");
-	c->offer = stat_value("ctl_sent_offer");
+	c->local = vmsock_stat("stream_local_connects");
+	c->request2 = vmsock_stat("ctl_sent_request2");
+	c->offer = vmsock_stat("ctl_sent_offer");
 }
 
 /* CONNS connections on one listener; fills *d with what the counters did. */
@@ -229,13 +229,13 @@ static int stale_rounds(int client_shuts, int *connect_fail, long *direct, const
 		shutdown(client_shuts ? c : s, SHUT_WR);
 		close(s);
 		close(c);
-		before = stat_value("stream_local_connects");
+		before = vmsock_stat("stream_local_connects");
 		c = connect_from(port, lport);
 		if (c < 0) {
 			(*connect_fail)++;
 			continue;
 		}
-		*direct += stat_value("stream_local_connects") - before;
+		*direct += vmsock_stat("stream_local_connects") - before;
 		s = accept(lfd, NULL, NULL);
 		*why = "second accept";
 		if (s < 0) {
@@ -267,8 +267,8 @@ int main(void)
 	local_cid = VMCISock_GetLocalCID();
 	tap_report(af >= 0 && local_cid != (unsigned int)-1, "setup_family", "af %d cid %u", af,
 		   local_cid);
-	tap_report(stat_value("stream_local_connects") >= 0 &&
-		   stat_value("ctl_sent_request2") >= 0, "setup_stat",
+	tap_report(vmsock_stat("stream_local_connects") >= 0 &&
+		   vmsock_stat("ctl_sent_request2") >= 0, "setup_stat",
 		   "no stream_local_connects or ctl_sent_request2 in %s", STAT);
 	tap_report(param_read() == 'Y', "default_on", "%s reads %c", PARAM, param_read());
 

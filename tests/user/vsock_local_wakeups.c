@@ -109,11 +109,11 @@ fail:
 /* The change in the WROTE and READ sent counts across one transfer(). */
 static int counted_transfer(long *wrote, long *read_pkts, const char **why)
 {
-	long w0 = stat_value("ctl_sent_wrote"), r0 = stat_value("ctl_sent_read");
+	long w0 = vmsock_stat("ctl_sent_wrote"), r0 = vmsock_stat("ctl_sent_read");
 	int ret = transfer(why);
 
-	*wrote = stat_value("ctl_sent_wrote") - w0;
-	*read_pkts = stat_value("ctl_sent_read") - r0;
+	*wrote = vmsock_stat("ctl_sent_wrote") - w0;
+	*read_pkts = vmsock_stat("ctl_sent_read") - r0;
 	return ret;
 }
 
@@ -130,7 +130,7 @@ int main(void)
 	local_cid = VMCISock_GetLocalCID();
 	tap_report(af >= 0 && local_cid != (unsigned int)-1, "setup_family", "af %d cid %u", af,
 		   local_cid);
-	tap_report(stat_value("ctl_sent_wrote") >= 0, "setup_stat", "no ctl_sent_wrote in %s",
+	tap_report(vmsock_stat("ctl_sent_wrote") >= 0, "setup_stat", "no ctl_sent_wrote in %s",
 		   STAT);
 	tap_report(param_read() == 'Y', "default_on", "%s reads %c", PARAM, param_read());
 
