@@ -29,7 +29,7 @@ CHECKPATCH_FLAGS = --strict --no-tree --terse --show-types \
 
 .PHONY: all modules clean check style install install-files install-package-files \
 	install-policy dkms-install dkms-remove deb test canary demo bench bench-guest \
-	bench-close bench-stall bench-budget bench-host-scale tools install-tools stress fuzz fuzz-plant fuzz-device \
+	bench-perf bench-close bench-stall bench-budget bench-host-scale tools install-tools stress fuzz fuzz-plant fuzz-device \
 	test-nested test-debug-kernels test-tcg
 
 all: modules
@@ -161,6 +161,13 @@ bench:
 # (one VM each, stock 6.12): 64 KiB stream writes both ways and round trips.
 bench-guest:
 	tests/bench/guest-run $(BENCH_SCALE)
+
+# A sampling profile (perf, every kernel function) of one benchmark row,
+# vmsock against AF_UNIX in interleaved passes (stock 6.12); tests/bench/
+# perf-sum prints it. BENCH_ROWS picks the row (default: connect).
+BENCH_ROWS ?= connect
+bench-perf:
+	tests/bench/perf-run "$(BENCH_ROWS)"
 
 # Cost of closing N local stream connections, per connection (stock 6.12).
 bench-close:

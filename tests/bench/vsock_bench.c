@@ -19,6 +19,11 @@
  * Usage: vsock_bench [scale [rows]]
  *   scale divides the transfer sizes (default 1); rows, when given, runs
  *   only the rows whose name contains that text (say "ping").
+ *   BENCH_FAMILIES, when set, keeps only the columns it names, separated
+ *   by commas (say "vmsock,AF_UNIX"); BENCH_PASSES=1 prints every pass's
+ *   start and end (CLOCK_MONOTONIC seconds), units and family, so that a
+ *   profiler's samples can be given to the family that ran
+ *   (tests/bench/perf-init).
  *
  * Copyright (C) 2026 The vmci-vmsock authors
  */
@@ -61,6 +66,8 @@ static unsigned int next_port = 20000;
 static const char *only_rows;
 /* Units of work the last drive did (MiB, round trips, connections, datagrams). */
 static double units;
+/* Whether to print each pass's times (BENCH_PASSES=1). */
+static int log_passes;
 /* The datagram row's share lost in its last pass, percent. */
 static double dgram_lost;
 
@@ -578,6 +585,21 @@ static void print_row(const char *what, const char *unit, const struct cells *v,
 	fflush(stdout);
 }
 
+/* Whether BENCH_FAMILIES names @name, or is not set. */
+static int family_wanted(const char *name)
+{
+	const char *list = getenv("BENCH_FAMILIES");
+	size_t len = strlen(name);
+	const char *p;
+
+	if (!list || !*list)
+		return 1;
+	for (p = list; (p = strstr(p, name)); p += len)
+		if ((p == list || p[-1] == ',') && (p[len] == ',' || !p[len]))
+			return 1;
+	return 0;
+}
+
 static int row_wanted(const char *what)
 {
 	return !only_rows || strstr(what, only_rows);
@@ -587,11 +609,13 @@ static int row_wanted(const char *what)
 static double one_pass(const struct family *f, int type, serve_fn serve, drive_fn drive,
 		       long arg, double *cpu)
 {
-	double c0 = cpu_busy(), v;
+	double c0 = cpu_busy(), t0 = now(), v;
 
 	units = 0;
 	v = drive ? run_pair(f, type, serve, drive, arg) : measure_dgram(f, arg);
 	*cpu = c0 >= 0 && units > 0 ? (cpu_busy() - c0) * 1e6 / units : -1;
+	if (log_passes)
+		printf("# pass %.6f %.6f %.0f %s\n", t0, now(), units, f->name);
 	return v;
 }
 
@@ -643,6 +667,7 @@ int main(int argc, char **argv)
 		scale = strtoul(argv[1], NULL, 0) ? strtoul(argv[1], NULL, 0) : 1;
 	if (argc > 2 && argv[2][0])
 		only_rows = argv[2];
+	log_passes = getenv("BENCH_PASSES") && !strcmp(getenv("BENCH_PASSES"), "1");
 
 	fams[0] = (struct family){ "vmsock", VMCISock_GetAFValueFd(&afd), VMCISock_GetLocalCID(),
 				   1, 0 };
@@ -659,6 +684,9 @@ int main(int argc, char **argv)
 	/* Both vSockets entries must be different families, or one is not there. */
 	if (fams[0].domain == AF_VSOCK_INTREE)
 		fams[3].usable = 0;
+	for (i = 0; i < NFAM; i++)
+		if (!family_wanted(fams[i].name))
+			fams[i].usable = 0;
 	probe = fams[3].usable ? socket(AF_VSOCK_INTREE, SOCK_STREAM, 0) : -1;
 	if (probe < 0)
 		fams[3].usable = 0;

@@ -25,13 +25,18 @@ busybox_root() {
 # block's loads (tests/vm/init, phase 1a).
 make_initramfs() {
 	local image=$1 label=$2 mods=$3 intree=$4 kunit=$5 gcov=$6
-	local init=${7:-$TESTS_DIR/vm/init} root
+	local init=${7:-$TESTS_DIR/vm/init} root prog
 	root=$(busybox_root)
 	cp "$init" "$root/init"
 	cp "$TESTS_DIR/vm/gcov-dump" "$root/bin/"
 	cp "$TESTS_DIR/vm/vmlib" "$root/bin/"
 	copy_dynamic_program "$root" socat
 	copy_dynamic_program "$root" ss
+	# VM_EXTRA_PROGRAMS: more of the host's programs (perf for
+	# tests/bench/perf-run).
+	for prog in ${VM_EXTRA_PROGRAMS:-}; do
+		copy_dynamic_program "$root" "$prog"
+	done
 	find "$mods" -maxdepth 2 -name '*.ko' -exec cp {} "$root/lib/test/" \;
 	if [ -n "${VM_STRESS_MODS:-}" ]; then
 		mkdir -p "$root/lib/stress"
