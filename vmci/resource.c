@@ -7,6 +7,7 @@
  */
 #include <linux/bug.h>
 #include <linux/errno.h>
+#include <linux/llist.h>
 #include <linux/rculist.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
@@ -349,16 +350,53 @@ void vmci_resource_remove(struct vmci_resource *res)
 		  "vmci: removing a resource that is not registered\n");
 }
 
-/* A grace period after the unlink: readers have left res->node. */
-static void remove_deferred_work(struct work_struct *work)
-{
-	struct vmci_resource *res = container_of(to_rcu_work(work), struct vmci_resource,
-						 remove_work);
+/*
+ * Deferred removals. Each entry waits out a grace period with call_rcu()
+ * and then joins remove_ready; one run of remove_batch releases all the
+ * entries whose grace period ended together. A local connection frees a
+ * queue pair per close, and a worker run (a wakeup and two context
+ * switches) per pair was a visible share of the connection rate
+ * (docs/performance.md, "The path of a connect"). An entry that a lookup
+ * still holds is left to a work item of its own, so that one slow holder
+ * delays only its own release, never the batch.
+ */
+static LLIST_HEAD(remove_ready);
 
-	vmci_resource_put(res);
+static void remove_wait_work(struct work_struct *work)
+{
+	struct vmci_resource *res = container_of(work, struct vmci_resource, remove_wait);
+
 	/* Lookups hold a reference only briefly. */
 	wait_for_completion(&res->released);
 	res->release(res);
+}
+
+static void remove_batch_work(struct work_struct *work)
+{
+	struct llist_node *ready = llist_del_all(&remove_ready);
+	struct vmci_resource *res, *next;
+
+	llist_for_each_entry_safe(res, next, ready, remove_node) {
+		vmci_resource_put(res);
+		if (try_wait_for_completion(&res->released)) {
+			res->release(res);
+			continue;
+		}
+		INIT_WORK(&res->remove_wait, remove_wait_work);
+		queue_work(remove_wq, &res->remove_wait);
+	}
+}
+
+static DECLARE_WORK(remove_batch, remove_batch_work);
+
+/* A grace period after the unlink: readers have left res->node. */
+static void remove_grace_done(struct rcu_head *rcu)
+{
+	struct vmci_resource *res = container_of(rcu, struct vmci_resource, remove_rcu);
+
+	/* Only the first entry of a batch needs to queue the worker. */
+	if (llist_add(&res->remove_node, &remove_ready))
+		queue_work(remove_wq, &remove_batch);
 }
 
 void vmci_resource_remove_deferred(struct vmci_resource *res,
@@ -368,14 +406,15 @@ void vmci_resource_remove_deferred(struct vmci_resource *res,
 		      "vmci: removing a resource that is not registered\n"))
 		return;
 	res->release = release;
-	INIT_RCU_WORK(&res->remove_work, remove_deferred_work);
-	queue_rcu_work(remove_wq, &res->remove_work);
+	call_rcu(&res->remove_rcu, remove_grace_done);
 }
 
 void vmci_resource_barrier(void)
 {
-	/* Each grace period queues its work before rcu_barrier() returns. */
+	/* Every grace period done: each entry is on remove_ready, the batch queued. */
 	rcu_barrier();
+	flush_work(&remove_batch);
+	/* The entries the batch left to a work item of their own. */
 	flush_workqueue(remove_wq);
 }
 

@@ -10,6 +10,7 @@
 #define VMCI_RESOURCE_H
 
 #include <linux/completion.h>
+#include <linux/llist.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -34,7 +35,8 @@ enum vmci_resource_type {
  *   dropped the table's reference; @released then wakes the remover.
  * - @node (in the list of entries sharing its resource ID) is changed only
  *   under the table's lock.
- * - @remove_work and @release are used by a deferred remove only.
+ * - @remove_rcu, @remove_node, @remove_wait and @release are used by a
+ *   deferred remove only.
  * A handle whose context is VMCI_INVALID_ID is a wildcard: it is found by a
  * lookup for its resource ID from any context.
  */
@@ -44,7 +46,9 @@ struct vmci_resource {
 	struct hlist_node node;
 	refcount_t refs;
 	struct completion released;
-	struct rcu_work remove_work;
+	struct rcu_head remove_rcu;
+	struct llist_node remove_node;
+	struct work_struct remove_wait;
 	void (*release)(struct vmci_resource *res);
 };
 
@@ -98,6 +102,7 @@ void vmci_resource_remove(struct vmci_resource *res);
  * leaves the waiting to a worker: @release(res) runs in process context
  * once no reader can reach @res and every reference is gone. For owners
  * that free on a hot path and cannot afford an RCU grace period there.
+ * One worker run releases every entry whose grace period ended together.
  */
 void vmci_resource_remove_deferred(struct vmci_resource *res,
 				   void (*release)(struct vmci_resource *res));

@@ -575,6 +575,43 @@ static void deferred_remove_unlinks_now_releases_later(struct kunit *test)
 	vmci_resource_remove(other);
 }
 
+/*
+ * Deferred removes whose grace periods end together are released by one
+ * worker run. An entry a lookup still holds must not hold up the others:
+ * they are released while it is held, and it is released after the put.
+ */
+static void deferred_held_entry_delays_only_itself(struct kunit *test)
+{
+	struct deferred_owner *own[8];
+	struct vmci_resource *ref;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(own); i++) {
+		own[i] = kunit_kzalloc(test, sizeof(*own[i]), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, own[i]);
+		init_completion(&own[i]->released);
+		KUNIT_ASSERT_EQ(test, vmci_resource_add(&own[i]->res, VMCI_RESOURCE_TYPE_DOORBELL,
+							vmci_make_handle(VMCI_HOST_CONTEXT_ID,
+									 VMCI_INVALID_ID)),
+				VMCI_SUCCESS);
+	}
+	/* The first one is held, and removed first: at the head of its batch. */
+	ref = vmci_resource_by_handle(vmci_resource_handle(&own[0]->res),
+				      VMCI_RESOURCE_TYPE_DOORBELL);
+	KUNIT_ASSERT_PTR_EQ(test, ref, &own[0]->res);
+	for (i = 0; i < ARRAY_SIZE(own); i++)
+		vmci_resource_remove_deferred(&own[i]->res, deferred_release);
+
+	for (i = 1; i < ARRAY_SIZE(own); i++)
+		KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&own[i]->released, 10 * HZ),
+				0UL);
+	KUNIT_EXPECT_FALSE(test, completion_done(&own[0]->released));
+	vmci_resource_put(ref);
+	KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&own[0]->released, 10 * HZ), 0UL);
+	/* Nothing of this test is left for the barrier to wait for. */
+	vmci_resource_barrier();
+}
+
 /* One-shot test threads park here so kthread_stop() can reap them. */
 static void idle_until_stopped(void)
 {
@@ -834,6 +871,7 @@ static struct kunit_case vmci_resource_cases[] = {
 	KUNIT_CASE(dynamic_ids_skip_ids_bound_ahead),
 	KUNIT_CASE(remove_waits_for_outstanding_reference),
 	KUNIT_CASE(deferred_remove_unlinks_now_releases_later),
+	KUNIT_CASE(deferred_held_entry_delays_only_itself),
 	KUNIT_CASE(lookup_races_remove_and_readd),
 	{}
 };
