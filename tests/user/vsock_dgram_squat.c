@@ -6,7 +6,9 @@
  * resource IDs. Root's next dynamic bind must still succeed, on a port
  * nobody holds, and as fast as without the squatter (within BIND_BOUND_US
  * and within BIND_FACTOR times the same bind without it); a search that
- * walks the squatted IDs one by one is what this catches.
+ * walks the squatted IDs one by one is what this catches. A slow trial is
+ * repeated once on a fresh squat, since a walk is slow every time and a
+ * host stall is not.
  *
  * Usage: vsock_dgram_squat [count]   (run as root; vmsock loaded)
  *
@@ -122,35 +124,37 @@ report:
 	_exit(0);
 }
 
-int main(int argc, char **argv)
+/* What one squat and root's binds after it showed. */
+struct trial {
+	int squatted;		/* ports the squatter bound, -1 or -2 on failure */
+	int ok_binds;		/* root's dynamic binds that succeeded */
+	int outside;		/* none of root's ports fell in the squatted run */
+	long long worst;	/* root's slowest bind, us */
+	unsigned int last;	/* root's last port */
+};
+
+/*
+ * Nobody squats @count ports from @next; root then binds ROOT_BINDS
+ * sockets at dynamic ports, kept open so that each takes a new port.
+ * The squatter is gone again on return.
+ */
+static void squat_then_bind(unsigned int next, int count, struct trial *r)
 {
-	int count = argc > 1 ? atoi(argv[1]) : DEFAULT_COUNT;
-	struct rlimit rl = { .rlim_cur = count + 64, .rlim_max = count + 64 };
-	int up[2], down[2], afd = -1, got = -2, i, ok_binds = 0, outside = 1, fd;
-	long long base, t, worst = 0;
-	unsigned int next, port;
+	int up[2], down[2], i, fd;
 	struct pollfd pfd;
-	pid_t child;
+	unsigned int port;
+	pid_t child = -1;
+	long long t;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	tap_plan(PLAN);
-	af = VMCISock_GetAFValueFd(&afd);
-	tap_report(af >= 0 && !setrlimit(RLIMIT_NOFILE, &rl) && !pipe(up) && !pipe(down),
-		   "setup", "af %d: %s", af, strerror(errno));
-	if (af < 0)
-		return 1;
-	/* As installed: every user may open /dev/vsock. */
-	chmod("/dev/vsock", 0666);
-
-	base = baseline_us(BASELINE_BINDS, &port);
-	tap_report(base >= 0, "baseline_binds", "%s", strerror(errno));
-	if (base < 0)
-		return 1;
-	/* Dynamic ports increase, so the next one is right after the last. */
-	next = port + 1;
-	printf("# baseline dynamic bind %lld us; squatting %d ports from %u\n", base, count,
-	       next);
-
+	*r = (struct trial){ .squatted = -2, .outside = 1 };
+	if (pipe(up))
+		return;
+	if (pipe(down)) {
+		close(up[0]);
+		close(up[1]);
+		return;
+	}
+	printf("# squatting %d ports from %u\n", count, next);
 	child = fork();
 	if (child == 0) {
 		close(up[0]);
@@ -160,34 +164,92 @@ int main(int argc, char **argv)
 	close(up[1]);
 	close(down[0]);
 	pfd = (struct pollfd){ .fd = up[0], .events = POLLIN };
-	if (child < 0 || poll(&pfd, 1, 300000) != 1 || read(up[0], &got, sizeof(got)) != sizeof(got))
-		got = -2;
-	tap_report(got == count, "nobody_binds_ports_ahead", "bound %d of %d", got, count);
+	if (child < 0 || poll(&pfd, 1, 300000) != 1 ||
+	    read(up[0], &r->squatted, sizeof(r->squatted)) != sizeof(r->squatted))
+		r->squatted = -2;
+	close(up[0]);
 
-	/* Root's dynamic binds: each must work, outside the squatted run, fast. */
 	for (i = 0; i < ROOT_BINDS; i++) {
 		fd = socket(af, SOCK_DGRAM, 0);
+		t = 0;
 		port = fd >= 0 ? dynamic_bind(fd, &t) : 0;
-		if (port)
-			ok_binds++;
+		if (port) {
+			r->ok_binds++;
+			r->last = port;
+		}
 		if (port >= next && port - next < (unsigned int)count)
-			outside = 0;
-		if (t > worst)
-			worst = t;
+			r->outside = 0;
+		if (t > r->worst)
+			r->worst = t;
 		printf("# root dynamic bind %d: port %u in %lld us\n", i, port, t);
-		/* Kept open, so that each takes a new port. */
 	}
-	tap_check_int("root_dynamic_binds_succeed", ok_binds, ROOT_BINDS);
-	tap_report(outside, "root_ports_not_squatted", "a root port inside [%u, %u)", next,
-		   next + count);
-	tap_report(worst <= BIND_BOUND_US, "root_bind_within_bound",
-		   "worst %lld us, bound %d us (baseline %lld us)", worst, BIND_BOUND_US, base);
-	tap_report(worst <= BIND_FACTOR * base + 1000, "root_bind_near_baseline",
-		   "worst %lld us, baseline %lld us", worst, base);
 
 	close(down[1]);
 	if (child > 0)
 		waitpid(child, NULL, 0);
+}
+
+static int fast_enough(long long worst, long long base)
+{
+	return worst <= BIND_BOUND_US && worst <= BIND_FACTOR * base + 1000;
+}
+
+int main(int argc, char **argv)
+{
+	int count = argc > 1 ? atoi(argv[1]) : DEFAULT_COUNT;
+	/* Root keeps ROOT_BINDS sockets open per trial. */
+	struct rlimit rl = { .rlim_cur = count + 64, .rlim_max = count + 64 };
+	struct trial first, again, *last = &first;
+	int afd = -1, squats_ok, binds_ok, outside;
+	unsigned int port;
+	long long base;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	tap_plan(PLAN);
+	af = VMCISock_GetAFValueFd(&afd);
+	tap_report(af >= 0 && !setrlimit(RLIMIT_NOFILE, &rl), "setup", "af %d: %s", af,
+		   strerror(errno));
+	if (af < 0)
+		return 1;
+	/* As installed: every user may open /dev/vsock. */
+	chmod("/dev/vsock", 0666);
+
+	base = baseline_us(BASELINE_BINDS, &port);
+	tap_report(base >= 0, "baseline_binds", "%s", strerror(errno));
+	if (base < 0)
+		return 1;
+	printf("# baseline dynamic bind %lld us\n", base);
+
+	/* Dynamic ports increase, so the next one is right after the last. */
+	squat_then_bind(port + 1, count, &first);
+	squats_ok = first.squatted == count;
+	binds_ok = first.ok_binds == ROOT_BINDS;
+	outside = first.outside;
+	/*
+	 * A search that walks the squatted run is slow on every squat; the
+	 * host descheduling this VM for a moment is not. So a slow first
+	 * trial is repeated once, on a new run ahead of root's last port, and
+	 * the speed checks judge that one.
+	 */
+	if (squats_ok && binds_ok && !fast_enough(first.worst, base)) {
+		printf("# worst bind %lld us; squatting again to tell a walk from a stall\n",
+		       first.worst);
+		squat_then_bind(first.last + 1, count, &again);
+		squats_ok = again.squatted == count;
+		binds_ok = again.ok_binds == ROOT_BINDS;
+		outside = outside && again.outside;
+		last = &again;
+	}
+	tap_report(squats_ok, "nobody_binds_ports_ahead", "bound %d of %d", last->squatted,
+		   count);
+	tap_check_int("root_dynamic_binds_succeed", last->ok_binds, ROOT_BINDS);
+	tap_report(outside, "root_ports_not_squatted", "a root port inside a squatted run");
+	tap_report(last->worst <= BIND_BOUND_US, "root_bind_within_bound",
+		   "worst %lld us, bound %d us (baseline %lld us)", last->worst, BIND_BOUND_US,
+		   base);
+	tap_report(last->worst <= BIND_FACTOR * base + 1000, "root_bind_near_baseline",
+		   "worst %lld us, baseline %lld us", last->worst, base);
+
 	VMCISock_ReleaseAFValueFd(afd);
 	return tap_exit_code();
 }
