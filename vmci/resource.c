@@ -45,12 +45,58 @@ int vmci_resource_table_init(struct vmci_resource_table *t, u32 first_rid, u32 l
 	t->first_rid = first_rid;
 	t->last_rid = last_rid;
 	t->next_rid = first_rid;
+	t->pin_rid = VMCI_INVALID_ID;
 	return 0;
+}
+
+/*
+ * The placeholder: an entry that is not a list, at the first ID of the
+ * xarray leaf (XA_CHUNK_SIZE IDs) the newest dynamic ID is in. Dynamic IDs
+ * increase, and a connection's queue pair is often the only entry of its
+ * leaf, so without it each close freed that leaf and the next connect
+ * allocated it again (docs/performance.md, "The path of a connect"). It
+ * sits below the search, which therefore never meets it before wrapping;
+ * lookups skip it, and a handle registered at its ID replaces it. There is
+ * one per table, so at most one leaf stays charged to the user who caused
+ * it after that user's entries are gone.
+ */
+#define RID_PLACEHOLDER xa_mk_value(0)
+
+static bool is_placeholder(const void *entry)
+{
+	return xa_is_value(entry);
+}
+
+/* Caller holds the table's lock. Lets the placeholder's leaf go. */
+static void unpin_locked(struct vmci_resource_table *t)
+{
+	if (t->pin_rid != VMCI_INVALID_ID)
+		__xa_erase(&t->ids, t->pin_rid);
+	t->pin_rid = VMCI_INVALID_ID;
+}
+
+/* Caller holds the table's lock and has just stored an entry at @rid. */
+static void pin_leaf_locked(struct vmci_resource_table *t, u32 rid)
+{
+	u32 pin = rid & ~(u32)(XA_CHUNK_SIZE - 1);
+
+	if (pin == t->pin_rid)
+		return;
+	unpin_locked(t);
+	/*
+	 * @rid's leaf exists, so this allocates nothing. It fails if an entry
+	 * is at @pin already, which keeps the leaf just as well.
+	 */
+	if (!__xa_insert(&t->ids, pin, RID_PLACEHOLDER, GFP_NOWAIT))
+		t->pin_rid = pin;
 }
 
 /* The caller guarantees no add, remove or lookup can still be running. */
 void vmci_resource_table_destroy(struct vmci_resource_table *t)
 {
+	xa_lock(&t->ids);
+	unpin_locked(t);
+	xa_unlock(&t->ids);
 	WARN(!xa_empty(&t->ids), "vmci: resource table destroyed while not empty\n");
 	xa_destroy(&t->ids);
 }
@@ -90,6 +136,14 @@ static int alloc_dynamic_locked(struct vmci_resource_table *t, struct rid_slot *
 
 	err = __xa_alloc_cyclic(&t->ids, rid, fresh, XA_LIMIT(t->first_rid, last),
 				&t->next_rid, GFP_KERNEL_ACCOUNT);
+	if (err == -EBUSY && t->pin_rid != VMCI_INVALID_ID) {
+		/* The range is full but for, perhaps, the placeholder's ID. */
+		unpin_locked(t);
+		err = __xa_alloc_cyclic(&t->ids, rid, fresh, XA_LIMIT(t->first_rid, last),
+					&t->next_rid, GFP_KERNEL_ACCOUNT);
+	}
+	if (err >= 0)
+		pin_leaf_locked(t, *rid);
 	if (err == -ENOMEM)
 		return VMCI_ERROR_NO_MEM;
 	return err < 0 ? VMCI_ERROR_NO_HANDLE : VMCI_SUCCESS;
@@ -108,6 +162,15 @@ static int slot_for_locked(struct vmci_resource_table *t, u32 rid, struct rid_sl
 	*used_fresh = false;
 	for (;;) {
 		slot = xa_load(&t->ids, rid);
+		if (is_placeholder(slot)) {
+			/* Replacing it in place keeps its leaf; nothing to allocate. */
+			if (xa_is_err(__xa_cmpxchg(&t->ids, rid, slot, fresh, GFP_NOWAIT)))
+				return VMCI_ERROR_NO_MEM;
+			t->pin_rid = VMCI_INVALID_ID;
+			*out = fresh;
+			*used_fresh = true;
+			return VMCI_SUCCESS;
+		}
 		if (slot) {
 			*out = slot;
 			return VMCI_SUCCESS;
@@ -183,7 +246,7 @@ static bool table_unlink(struct vmci_resource_table *t, struct vmci_resource *re
 
 	xa_lock(&t->ids);
 	slot = xa_load(&t->ids, rid);
-	if (slot) {
+	if (slot && !is_placeholder(slot)) {
 		hlist_for_each_entry(r, &slot->entries, node) {
 			if (r == res) {
 				found = true;
@@ -262,7 +325,7 @@ static struct vmci_resource *grab(struct vmci_resource_table *t, u32 context, u3
 	struct rid_slot *slot;
 
 	slot = xa_load(&t->ids, rid);
-	if (!slot)
+	if (!slot || is_placeholder(slot))
 		return NULL;
 	hlist_for_each_entry_rcu(r, &slot->entries, node) {
 		/* A zero count means remove has already given up on it. */

@@ -58,11 +58,12 @@ struct vmci_resource {
  * shared only by different contexts or types). Lookups, allocation of a
  * dynamic ID and insertion all cost O(log n) in the number of IDs in use,
  * so no number of entries, nor IDs bound just ahead of the next dynamic
- * one, makes any of them search linearly.
+ * one, makes any of them search linearly. One slot may instead hold a
+ * placeholder, @pin_rid (see resource.c), which lookups never return.
  *
  * Locking rules:
  * - @ids' own lock (xa_lock, a plain spinlock: IRQs stay on) serialises
- *   writers: it protects the lists in @ids and @next_rid. Every writer
+ *   writers: it protects the lists in @ids, @next_rid and @pin_rid. Every writer
  *   runs in process context; add and remove may sleep, add dropping the
  *   lock only inside the xarray to allocate a node.
  * - Lookups take no lock; they load the ID's list and walk it under
@@ -78,6 +79,7 @@ struct vmci_resource_table {
 	u32 next_rid;		/* where the next dynamic ID search starts */
 	u32 first_rid;		/* dynamic IDs come from [first_rid, last_rid] */
 	u32 last_rid;
+	u32 pin_rid;		/* the placeholder's ID, or VMCI_INVALID_ID */
 };
 
 int vmci_resource_table_init(struct vmci_resource_table *t, u32 first_rid, u32 last_rid);

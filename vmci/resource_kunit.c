@@ -530,6 +530,76 @@ static void dynamic_ids_skip_ids_bound_ahead(struct kunit *test)
 	vmci_resource_table_destroy(small);
 }
 
+#define LEAF_IDS	((u32)XA_CHUNK_SIZE)
+
+/*
+ * The leaf of the newest dynamic ID outlives the last entry in it: the
+ * next dynamic add would otherwise allocate it again. The placeholder
+ * that keeps it is invisible to lookups and takes no dynamic ID out of
+ * sequence.
+ */
+static void newest_leaf_outlives_its_last_entry(struct kunit *test)
+{
+	struct vmci_resource_table *t = new_table(test, FIRST_DYNAMIC, VMCI_INVALID_ID - 1);
+	struct vmci_resource *res = new_res(test);
+	u32 i, rid, leaf;
+
+	/* As connections come and go: each entry alone in the table. */
+	for (i = 0; i < 2 * LEAF_IDS; i++) {
+		KUNIT_EXPECT_EQ(test, add_dynamic(t, res, 3), FIRST_DYNAMIC + i);
+		KUNIT_EXPECT_TRUE(test, vmci_resource_table_remove(t, res));
+	}
+
+	/* No entry is left, yet the last ID's leaf is still there. */
+	rid = FIRST_DYNAMIC + 2 * LEAF_IDS - 1;
+	leaf = rid & ~(LEAF_IDS - 1);
+	KUNIT_EXPECT_FALSE(test, xa_empty(&t->ids));
+	KUNIT_EXPECT_TRUE(test, xa_is_value(xa_load(&t->ids, leaf)));
+	KUNIT_EXPECT_NULL(test, peek(t, 3, leaf, VMCI_RESOURCE_TYPE_ANY));
+	KUNIT_EXPECT_NULL(test, peek(t, VMCI_INVALID_ID, leaf, VMCI_RESOURCE_TYPE_ANY));
+	KUNIT_EXPECT_EQ(test, add_dynamic(t, res, 3), rid + 1);
+	KUNIT_EXPECT_TRUE(test, vmci_resource_table_remove(t, res));
+	vmci_resource_table_destroy(t);
+}
+
+/*
+ * The placeholder's ID stays usable: a handle registered there explicitly
+ * replaces it, and a full dynamic range hands it out as its last free ID.
+ */
+static void placeholder_gives_way(struct kunit *test)
+{
+	struct vmci_resource_table *t = new_table(test, 2 * LEAF_IDS, 2 * LEAF_IDS + 3);
+	struct vmci_resource *res[5], *fixed = new_res(test);
+	u32 leaf = 2 * LEAF_IDS;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(res); i++)
+		res[i] = new_res(test);
+	KUNIT_ASSERT_EQ(test, add_dynamic(t, res[0], 3), leaf);
+	KUNIT_ASSERT_EQ(test, add_dynamic(t, res[1], 3), leaf + 1);
+	KUNIT_EXPECT_TRUE(test, vmci_resource_table_remove(t, res[0]));
+	/* The next dynamic add leaves the placeholder at the freed first ID. */
+	KUNIT_ASSERT_EQ(test, add_dynamic(t, res[2], 3), leaf + 2);
+	KUNIT_ASSERT_TRUE(test, xa_is_value(xa_load(&t->ids, leaf)));
+
+	KUNIT_EXPECT_EQ(test, vmci_resource_table_add(t, fixed, VMCI_RESOURCE_TYPE_DOORBELL,
+						      vmci_make_handle(5, leaf)),
+			VMCI_SUCCESS);
+	KUNIT_EXPECT_PTR_EQ(test, peek(t, 5, leaf, VMCI_RESOURCE_TYPE_DOORBELL), fixed);
+	KUNIT_EXPECT_TRUE(test, vmci_resource_table_remove(t, fixed));
+
+	/* Placed again, then the only free ID of a full range. */
+	KUNIT_ASSERT_EQ(test, add_dynamic(t, res[3], 3), leaf + 3);
+	KUNIT_ASSERT_TRUE(test, xa_is_value(xa_load(&t->ids, leaf)));
+	KUNIT_EXPECT_EQ(test, add_dynamic(t, res[4], 3), leaf);
+	KUNIT_EXPECT_PTR_EQ(test, peek(t, 3, leaf, VMCI_RESOURCE_TYPE_DATAGRAM), res[4]);
+	KUNIT_EXPECT_EQ(test, add_dynamic(t, res[0], 3), VMCI_INVALID_ID);
+
+	for (i = 1; i < ARRAY_SIZE(res); i++)
+		KUNIT_EXPECT_TRUE(test, vmci_resource_table_remove(t, res[i]));
+	vmci_resource_table_destroy(t);
+}
+
 struct deferred_owner {
 	struct vmci_resource res;
 	struct completion released;
@@ -869,6 +939,8 @@ static struct kunit_case vmci_resource_cases[] = {
 	KUNIT_CASE(global_table_hands_out_unreserved_ids),
 	KUNIT_CASE(ten_thousand_entries),
 	KUNIT_CASE(dynamic_ids_skip_ids_bound_ahead),
+	KUNIT_CASE(newest_leaf_outlives_its_last_entry),
+	KUNIT_CASE(placeholder_gives_way),
 	KUNIT_CASE(remove_waits_for_outstanding_reference),
 	KUNIT_CASE(deferred_remove_unlinks_now_releases_later),
 	KUNIT_CASE(deferred_held_entry_delays_only_itself),
