@@ -327,11 +327,14 @@ int vmsock_qpair_open(struct sock *sk, struct vmci_handle handle, bool attach)
 	u32 priv = VMCI_NO_PRIVILEGE_FLAGS;
 	int ret;
 
+	/*
+	 * The broker pairs a restricted end only with a trusted one. A local
+	 * pair has both ends in this kernel and no broker, so no lookup.
+	 */
 	if (vmsock_stream_local_peer(vsk))
 		flags |= VMCI_QPFLAG_LOCAL;
-	/* The broker pairs a restricted end only with a trusted one. */
-	if (vsk->trusted && (vmcix_context_priv_flags(vsk->remote_addr.svm_cid) &
-			     VMCI_PRIVILEGE_FLAG_RESTRICTED))
+	else if (vsk->trusted && (vmcix_context_priv_flags(vsk->remote_addr.svm_cid) &
+				  VMCI_PRIVILEGE_FLAG_RESTRICTED))
 		priv = VMCI_PRIVILEGE_FLAG_TRUSTED;
 	if (attach) {
 		vsk->st.qp_handle = handle;
