@@ -34,8 +34,9 @@
  * would otherwise find its share full of closed pairs. Until they are
  * freed, their pages stay charged to the memory cgroup.
  *
- * Ring pages are allocated on the first write that reaches them
- * (vmci_queue_alloc_lazy(): a connection that carries a few bytes never
+ * The entry and both queues are one allocation, and ring pages are
+ * allocated on the first write that reaches them
+ * (vmci_queue_pair_alloc_lazy(): a connection that carries a few bytes never
  * allocates, and under init_on_alloc never zeroes, 2 x 256 KiB), charged
  * to the creator's memory cgroup like the rest, and not zeroed beyond
  * what init_on_alloc does. Nothing outside this
@@ -87,9 +88,8 @@ static void entry_free(struct local_entry *e)
 {
 	if (e->charge.bytes)
 		vmci_qp_budget_uncharge(&local_budget, &e->charge);
-	vmci_queue_free(e->produce_q);
-	vmci_queue_free(e->consume_q);
-	kfree(e);
+	/* The entry is the head of its queues' block. */
+	vmci_queue_pair_free_lazy(e, e->produce_q, e->consume_q);
 }
 
 static void raise_qp_event(u32 event, struct vmci_handle handle)
@@ -107,6 +107,7 @@ static void raise_qp_event(u32 event, struct vmci_handle handle)
 static int create_locked(struct vmcix_qpair *qp, struct vmci_handle handle, u32 flags)
 {
 	u64 bytes = qp->produce_size + qp->consume_size;
+	struct vmci_queue *produce_q, *consume_q;
 	struct vmci_qp_charge charge;
 	struct local_entry *e;
 	int result;
@@ -118,19 +119,16 @@ static int create_locked(struct vmcix_qpair *qp, struct vmci_handle handle, u32 
 	if (result < VMCI_SUCCESS)
 		return result;
 
-	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
+	/* Both queues charged to the creator, the consume queue's pages too. */
+	e = vmci_queue_pair_alloc_lazy(sizeof(*e), qp->produce_size, qp->consume_size,
+				       qp->owner->memcg, &produce_q, &consume_q);
 	if (!e) {
 		vmci_qp_budget_uncharge(&local_budget, &charge);
 		return VMCI_ERROR_NO_MEM;
 	}
 	e->charge = charge;
-	/* Both charged to the creator, the consume queue's pages too. */
-	e->produce_q = vmci_queue_alloc_lazy(qp->produce_size, qp->owner->memcg);
-	e->consume_q = vmci_queue_alloc_lazy(qp->consume_size, qp->owner->memcg);
-	if (!e->produce_q || !e->consume_q) {
-		entry_free(e);
-		return VMCI_ERROR_NO_MEM;
-	}
+	e->produce_q = produce_q;
+	e->consume_q = consume_q;
 	e->qres.backend = &vmci_qpair_local_backend;
 	e->flags = flags;
 

@@ -82,10 +82,11 @@ fail:
 }
 
 /*
- * A lazy queue is one allocation: nothing outside this kernel maps its
- * header, so the header need not be a page of its own, and its page
- * array starts empty. Three allocations and a zeroed page per queue were
- * a measurable part of a local connect (docs/performance.md).
+ * A local pair's entry and both its lazy queues are one allocation:
+ * nothing outside this kernel maps a lazy queue's header, so it need not
+ * be a page of its own, and its page array starts empty. Separate
+ * allocations for the header, the page array, each queue and the entry
+ * were a measurable part of a local connect (docs/performance.md).
  */
 struct vmci_lazy_queue {
 	struct vmci_queue q;
@@ -94,17 +95,9 @@ struct vmci_lazy_queue {
 	struct page *pages[];
 };
 
-struct vmci_queue *vmci_queue_alloc_lazy(u64 size, struct mem_cgroup *memcg)
+static void lazy_queue_init(struct vmci_lazy_queue *lq, u64 size, unsigned int n,
+			    struct mem_cgroup *memcg)
 {
-	struct vmci_lazy_queue *lq;
-	unsigned int n;
-
-	if (!queue_size_ok(size))
-		return NULL;
-	n = DIV_ROUND_UP(size, PAGE_SIZE);
-	lq = kvzalloc(struct_size(lq, pages, n), GFP_KERNEL_ACCOUNT);
-	if (!lq)
-		return NULL;
 	lq->q.q_header = &lq->hdr;
 	lq->q.size = size;
 	lq->q.num_pages = n;
@@ -116,7 +109,35 @@ struct vmci_queue *vmci_queue_alloc_lazy(u64 size, struct mem_cgroup *memcg)
 		lq->q.memcg = memcg;
 	}
 #endif
-	return &lq->q;
+}
+
+void *vmci_queue_pair_alloc_lazy(size_t head, u64 produce_size, u64 consume_size,
+				 struct mem_cgroup *memcg, struct vmci_queue **produce_q,
+				 struct vmci_queue **consume_q)
+{
+	const size_t align = __alignof__(struct vmci_lazy_queue);
+	struct vmci_lazy_queue *pq, *cq;
+	size_t off_p, off_c, total;
+	unsigned int np, nc;
+	void *block;
+
+	if (!queue_size_ok(produce_size) || !queue_size_ok(consume_size))
+		return NULL;
+	np = DIV_ROUND_UP(produce_size, PAGE_SIZE);
+	nc = DIV_ROUND_UP(consume_size, PAGE_SIZE);
+	off_p = ALIGN(head, align);
+	off_c = ALIGN(off_p + struct_size(pq, pages, np), align);
+	total = off_c + struct_size(cq, pages, nc);
+	block = kvzalloc(total, GFP_KERNEL_ACCOUNT);
+	if (!block)
+		return NULL;
+	pq = block + off_p;
+	cq = block + off_c;
+	lazy_queue_init(pq, produce_size, np, memcg);
+	lazy_queue_init(cq, consume_size, nc, memcg);
+	*produce_q = &pq->q;
+	*consume_q = &cq->q;
+	return block;
 }
 
 /*
@@ -136,12 +157,10 @@ static struct page *queue_page_alloc(const struct vmci_queue *q)
 	return page;
 }
 
-void vmci_queue_free(struct vmci_queue *q)
+/* The ring pages @q has, and its memory cgroup reference. */
+static void queue_put_pages(struct vmci_queue *q)
 {
 	unsigned int i;
-
-	if (!q)
-		return;
 
 	if (q->pages) {
 		for (i = 0; i < q->num_pages; i++) {
@@ -153,13 +172,29 @@ void vmci_queue_free(struct vmci_queue *q)
 	if (q->memcg)
 		css_put(&q->memcg->css);
 #endif
-	if (q->lazy) {
-		kvfree(container_of(q, struct vmci_lazy_queue, q));
+}
+
+void vmci_queue_free(struct vmci_queue *q)
+{
+	if (!q)
 		return;
-	}
+	/* A lazy queue lives in its pair's block. */
+	if (WARN_ON_ONCE(q->lazy))
+		return;
+	queue_put_pages(q);
 	kvfree(q->pages);
 	free_page((unsigned long)q->q_header);
 	kfree(q);
+}
+
+void vmci_queue_pair_free_lazy(void *block, struct vmci_queue *produce_q,
+			       struct vmci_queue *consume_q)
+{
+	if (!block)
+		return;
+	queue_put_pages(produce_q);
+	queue_put_pages(consume_q);
+	kvfree(block);
 }
 
 int vmci_queue_init(struct vmci_queue *q, struct vmci_queue_header *hdr,

@@ -75,22 +75,28 @@ void vmci_queue_header_init(struct vmci_queue_header *hdr, struct vmci_handle ha
  * outside this kernel maps (guest pairs: the hypervisor) must ask for.
  * All of it is charged to the current (or active) memory cgroup.
  * NULL for size 0, sizes over VMCI_QUEUE_MAX_SIZE or no memory.
- * vmci_queue_free() only takes queues from here and from
- * vmci_queue_alloc_lazy().
+ * vmci_queue_free() only takes queues from here.
  */
 struct vmci_queue *vmci_queue_alloc(u64 size, bool zero);
+void vmci_queue_free(struct vmci_queue *q);
 
 /*
- * Queue that only this kernel ever touches (a local pair): the header now,
- * each ring page when the first enqueue reaches it, so a connection that
- * carries little data never allocates (and, under init_on_alloc, never
- * zeroes) a whole ring. The pages are charged to @memcg (a reference is
- * kept) or, when it is NULL, to the writer's memory cgroup. Never hand its
- * pages or its header to a device or a VMM: some pages may not exist, and
- * the header is not a page of its own.
+ * A pair of queues that only this kernel ever touches (a local pair), in
+ * one allocation with @head zeroed bytes in front for the caller, which
+ * is what it returns (NULL for a bad size or no memory). Each queue has
+ * its header now and each ring page when the first enqueue reaches it, so
+ * a connection that carries little data never allocates (and, under
+ * init_on_alloc, never zeroes) a whole ring. The pages are charged to
+ * @memcg (a reference is kept) or, when it is NULL, to the writer's
+ * memory cgroup. Never hand their pages or headers to a device or a VMM:
+ * some pages may not exist, and a header is not a page of its own. Freed
+ * only together, by vmci_queue_pair_free_lazy().
  */
-struct vmci_queue *vmci_queue_alloc_lazy(u64 size, struct mem_cgroup *memcg);
-void vmci_queue_free(struct vmci_queue *q);
+void *vmci_queue_pair_alloc_lazy(size_t head, u64 produce_size, u64 consume_size,
+				 struct mem_cgroup *memcg, struct vmci_queue **produce_q,
+				 struct vmci_queue **consume_q);
+void vmci_queue_pair_free_lazy(void *block, struct vmci_queue *produce_q,
+			       struct vmci_queue *consume_q);
 
 /*
  * Queue over memory someone else owns (pinned user pages, device-shared

@@ -31,6 +31,7 @@ struct qp {
 	bool stop;
 	size_t stream_len;
 	u8 *producer_buf;
+	void *lazy_block;	/* the queues' block, when they are lazy */
 };
 
 #define QP_HANDLE	vmci_make_handle(7, 4242)
@@ -55,6 +56,10 @@ static void qp_test_exit(struct kunit *test)
 	if (qp->producer_running) {
 		WRITE_ONCE(qp->stop, true);
 		wait_for_completion(&qp->producer_done);
+	}
+	if (qp->lazy_block) {
+		vmci_queue_pair_free_lazy(qp->lazy_block, qp->a_to_b, qp->b_to_a);
+		return;
 	}
 	vmci_queue_free(qp->a_to_b);
 	vmci_queue_free(qp->b_to_a);
@@ -910,10 +915,21 @@ static unsigned int pages_present(const struct vmci_queue *q)
 static void lazy_queue_pages_appear_on_write(struct kunit *test)
 {
 	const u64 size = 4 * PAGE_SIZE;
-	struct qp *qp = qp_install(test, vmci_queue_alloc_lazy(size, NULL),
-				   vmci_queue_alloc_lazy(PAGE_SIZE, NULL));
+	struct vmci_queue *a_to_b = NULL, *b_to_a = NULL;
+	struct qp *qp = test->priv;
 	u8 src[64], dst[64];
+	u64 *head;
 	u64 start;
+
+	/* A caller's head in front of the queues, as a local pair's entry is. */
+	head = vmci_queue_pair_alloc_lazy(3 * sizeof(*head), size, PAGE_SIZE, NULL, &a_to_b,
+					  &b_to_a);
+	qp->lazy_block = head;
+	KUNIT_ASSERT_NOT_NULL(test, head);
+	KUNIT_EXPECT_EQ(test, head[0] | head[1] | head[2], 0);
+	KUNIT_EXPECT_TRUE(test, (void *)a_to_b >= (void *)(head + 3));
+	KUNIT_EXPECT_TRUE(test, (void *)b_to_a >= (void *)(a_to_b->pages + a_to_b->num_pages));
+	qp_install(test, a_to_b, b_to_a);
 
 	KUNIT_EXPECT_EQ(test, pages_present(qp->a_to_b), 0);
 	KUNIT_EXPECT_EQ(test, b_recv(qp, dst, sizeof(dst), false), VMCI_ERROR_QUEUEPAIR_NODATA);
@@ -936,8 +952,27 @@ static void lazy_queue_pages_appear_on_write(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, first_difference(src, dst, sizeof(src)), sizeof(src));
 }
 
+/* A lazy pair takes the sizes an eager queue takes, no others. */
+static void lazy_pair_refuses_bad_sizes(struct kunit *test)
+{
+	struct vmci_queue *p = NULL, *c = NULL;
+	void *block;
+
+	KUNIT_EXPECT_NULL(test, vmci_queue_pair_alloc_lazy(8, 0, PAGE_SIZE, NULL, &p, &c));
+	KUNIT_EXPECT_NULL(test, vmci_queue_pair_alloc_lazy(8, PAGE_SIZE, VMCI_QUEUE_MAX_SIZE + 1,
+							   NULL, &p, &c));
+	KUNIT_EXPECT_NULL(test, p);
+	KUNIT_EXPECT_NULL(test, c);
+	block = vmci_queue_pair_alloc_lazy(0, 1, VMCI_QUEUE_MAX_SIZE, NULL, &p, &c);
+	KUNIT_ASSERT_NOT_NULL(test, block);
+	KUNIT_EXPECT_EQ(test, p->num_pages, 1);
+	KUNIT_EXPECT_EQ(test, c->num_pages, DIV_ROUND_UP(VMCI_QUEUE_MAX_SIZE, PAGE_SIZE));
+	vmci_queue_pair_free_lazy(block, p, c);
+}
+
 static struct kunit_case vmci_queue_copy_cases[] = {
 	KUNIT_CASE(lazy_queue_pages_appear_on_write),
+	KUNIT_CASE(lazy_pair_refuses_bad_sizes),
 	KUNIT_CASE(round_trip_moves_the_right_offsets),
 	KUNIT_CASE(full_queue_is_nospace),
 	KUNIT_CASE(empty_queue_is_nodata),
