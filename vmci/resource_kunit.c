@@ -540,24 +540,24 @@ static void dynamic_ids_skip_ids_bound_ahead(struct kunit *test)
  */
 static void newest_leaf_outlives_its_last_entry(struct kunit *test)
 {
-	struct vmci_resource_table *t = new_table(test, FIRST_DYNAMIC, VMCI_INVALID_ID - 1);
+	/* Four IDs across a leaf boundary: two in one leaf, two in the next. */
+	struct vmci_resource_table *t = new_table(test, LEAF_IDS - 2, VMCI_INVALID_ID - 1);
 	struct vmci_resource *res = new_res(test);
-	u32 i, rid, leaf;
+	u32 i;
 
 	/* As connections come and go: each entry alone in the table. */
-	for (i = 0; i < 2 * LEAF_IDS; i++) {
-		KUNIT_EXPECT_EQ(test, add_dynamic(t, res, 3), FIRST_DYNAMIC + i);
+	for (i = 0; i < 4; i++) {
+		KUNIT_EXPECT_EQ(test, add_dynamic(t, res, 3), LEAF_IDS - 2 + i);
 		KUNIT_EXPECT_TRUE(test, vmci_resource_table_remove(t, res));
 	}
 
 	/* No entry is left, yet the last ID's leaf is still there. */
-	rid = FIRST_DYNAMIC + 2 * LEAF_IDS - 1;
-	leaf = rid & ~(LEAF_IDS - 1);
 	KUNIT_EXPECT_FALSE(test, xa_empty(&t->ids));
-	KUNIT_EXPECT_TRUE(test, xa_is_value(xa_load(&t->ids, leaf)));
-	KUNIT_EXPECT_NULL(test, peek(t, 3, leaf, VMCI_RESOURCE_TYPE_ANY));
-	KUNIT_EXPECT_NULL(test, peek(t, VMCI_INVALID_ID, leaf, VMCI_RESOURCE_TYPE_ANY));
-	KUNIT_EXPECT_EQ(test, add_dynamic(t, res, 3), rid + 1);
+	KUNIT_EXPECT_TRUE(test, xa_is_value(xa_load(&t->ids, LEAF_IDS)));
+	KUNIT_EXPECT_NULL(test, xa_load(&t->ids, 0));
+	KUNIT_EXPECT_NULL(test, peek(t, 3, LEAF_IDS, VMCI_RESOURCE_TYPE_ANY));
+	KUNIT_EXPECT_NULL(test, peek(t, VMCI_INVALID_ID, LEAF_IDS, VMCI_RESOURCE_TYPE_ANY));
+	KUNIT_EXPECT_EQ(test, add_dynamic(t, res, 3), LEAF_IDS + 2);
 	KUNIT_EXPECT_TRUE(test, vmci_resource_table_remove(t, res));
 	vmci_resource_table_destroy(t);
 }
