@@ -54,6 +54,9 @@
 
 #define VMM_BRIDGE_MAX_STREAMS	128
 #define VMM_STREAM_BUF		65536
+/* vmm_stream_tick()'s period; a closed host end waits 250 ticks at most. */
+#define VMM_STREAM_TICK_MS	2
+#define VMM_STREAM_LINGER_TICKS	250
 
 struct vmm_stream {
 	struct vmm_bridge *bridge;
@@ -69,6 +72,8 @@ struct vmm_stream {
 	bool guest_shut;	/* the guest will send no more */
 	bool poisoned;		/* garbage offsets written: no more data moves */
 	bool draining;		/* the guest left; sending what it wrote, then close */
+	bool host_gone;		/* the Unix peer closed; detach once the guest read */
+	unsigned int linger;	/* vmm_stream_tick() calls since host_gone */
 	int fd;
 	uint32_t guest_port;
 	uint32_t host_port;
@@ -90,6 +95,8 @@ struct vmm_bridge {
 	struct vmm_stream streams[VMM_BRIDGE_MAX_STREAMS];
 	/* Set by the embedding: watch FD for reading and/or writing. */
 	void (*watch)(struct vmm_stream *st, bool read, bool write);
+	/* Set by the embedding: call vmm_stream_tick() in VMM_STREAM_TICK_MS. */
+	void (*want_tick)(struct vmm_bridge *b);
 };
 
 /* Returns 0, or -errno; on error the bridge is closed. */
@@ -105,6 +112,8 @@ int64_t vmm_stream_packet(struct vmm_bridge *b, const uint8_t *dg, size_t len);
 /* Call when a stream's socket is readable or writable. */
 void vmm_stream_io(struct vmm_stream *st);
 void vmm_stream_qp_gone(struct vmm_bridge *b, uint32_t context, uint32_t resource);
+/* Detaches closed host ends whose guest has read; true while some still wait. */
+bool vmm_stream_tick(struct vmm_bridge *b);
 /* Call when listen_fd is readable: a host program connects to a guest. */
 void vmm_stream_accept(struct vmm_bridge *b);
 void vmm_stream_close_all(struct vmm_bridge *b);

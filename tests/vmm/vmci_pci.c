@@ -68,6 +68,8 @@ struct VMCIModelState {
 	struct vmm_vmx vmx;
 	/* Retries a datagram the guest's full queue refused (vmm_vmx_poll). */
 	QEMUTimer *vmx_retry;
+	/* Runs vmm_stream_tick() while a closed host end waits for the guest. */
+	QEMUTimer *stream_tick;
 };
 
 static int vmci_mem_read(void *opaque, uint64_t gpa, void *buf, size_t len)
@@ -132,6 +134,24 @@ static void vmci_stream_watch(struct vmm_stream *st, bool read, bool write)
 {
 	qemu_set_fd_handler(st->fd, read ? vmci_stream_ready : NULL,
 			    write ? vmci_stream_ready : NULL, st);
+}
+
+static void vmci_stream_tick(void *opaque)
+{
+	VMCIModelState *s = opaque;
+
+	if (vmm_stream_tick(&s->bridge))
+		timer_mod(s->stream_tick, qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
+					  VMM_STREAM_TICK_MS);
+}
+
+static void vmci_stream_want_tick(struct vmm_bridge *b)
+{
+	VMCIModelState *s = container_of(b, VMCIModelState, bridge);
+
+	if (!timer_pending(s->stream_tick))
+		timer_mod(s->stream_tick, qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
+					  VMM_STREAM_TICK_MS);
 }
 
 static void vmci_qp_gone(void *opaque, uint32_t context, uint32_t resource)
@@ -290,6 +310,10 @@ static void vmci_exit(PCIDevice *pd)
 	if (s->bridge.listen_fd >= 0)
 		qemu_set_fd_handler(s->bridge.listen_fd, NULL, NULL, NULL);
 	vmm_bridge_close(&s->bridge);
+	if (s->stream_tick) {
+		timer_free(s->stream_tick);
+		s->stream_tick = NULL;
+	}
 	if (s->vmx_retry) {
 		timer_free(s->vmx_retry);
 		s->vmx_retry = NULL;
@@ -401,6 +425,9 @@ static void vmci_realize(PCIDevice *pd, Error **errp)
 			return;
 		}
 		s->bridge.watch = vmci_stream_watch;
+		s->stream_tick = timer_new_ms(QEMU_CLOCK_REALTIME,
+					      vmci_stream_tick, s);
+		s->bridge.want_tick = vmci_stream_want_tick;
 		qemu_set_fd_handler(s->bridge.dgram_fd, vmci_dgram_readable,
 				    NULL, s);
 		qemu_set_fd_handler(s->bridge.control_fd,

@@ -11,7 +11,12 @@
  * qpdetach command, a context-ID change) detaches the host from the pair
  * and the guest gets QP_PEER_DETACH, as from a host whose socket closed;
  * a Unix peer that only shut its sending side gives the guest SHUTDOWN
- * {SEND} instead.
+ * {SEND} instead. A Unix peer that closed right after its last bytes
+ * detaches only once the guest has read them (host_left()).
+ *
+ * The guest leaving (its detach, or an RST once the pair is attached)
+ * still delivers what it wrote: the host program gets the rest of the
+ * guest's queue before its socket closes.
  *
  * Guest connections to the hypervisor (CID 0, packets from and to RID
  * 15) work the same way on <dir>/hv-stream-P; that is the path VMware
@@ -182,6 +187,68 @@ static void drain(struct vmm_stream *st)
 	close_stream(st);
 }
 
+/* The guest left: what it wrote still goes to the host program. */
+static void guest_left(struct vmm_stream *st)
+{
+	take_rest(st);
+	st->attached = false;
+	st->host_gone = false;
+	st->draining = true;
+	drain(st);
+}
+
+/* Bytes in the guest's consume queue it has not read yet, or < 0. */
+static int64_t guest_unread(struct vmm_stream *st, struct vmm_qpair *qp)
+{
+	int64_t room = vmm_qp_host_free(st->bridge->model, qp);
+
+	return room < 0 ? room : (int64_t)qp->consume_size - 1 - room;
+}
+
+/*
+ * The Unix peer is gone. A real host detaches some time after its last
+ * write, never in the same instant, and a guest may depend on that:
+ * Linux's in-tree transport takes a detach that lands between its check
+ * for data and its check for the peer's shutdown as end of stream, and
+ * loses what was just written (seen on 6.1 as the bulk test's answer
+ * missing). So the host end detaches once the guest has read its queue,
+ * or after VMM_STREAM_LINGER_TICKS ticks of a guest that does not read.
+ */
+static void host_left(struct vmm_stream *st)
+{
+	struct vmm_bridge *b = st->bridge;
+	struct vmm_qpair *qp = stream_qp(st);
+
+	if (!qp || st->poisoned || guest_unread(st, qp) <= 0 ||
+	    st->linger >= VMM_STREAM_LINGER_TICKS) {
+		detach_stream(st);
+		return;
+	}
+	if (st->host_gone)
+		return;
+	st->host_gone = true;
+	if (b->watch)
+		b->watch(st, false, false);
+	if (b->want_tick)
+		b->want_tick(b);
+}
+
+bool vmm_stream_tick(struct vmm_bridge *b)
+{
+	bool lingering = false;
+
+	for (int i = 0; i < VMM_BRIDGE_MAX_STREAMS; i++) {
+		struct vmm_stream *st = &b->streams[i];
+
+		if (!st->used || !st->host_gone)
+			continue;
+		st->linger++;
+		host_left(st);
+		lingering |= st->used && st->host_gone;
+	}
+	return lingering;
+}
+
 /* Guest to host: drain the guest's produce queue into the socket. */
 static void to_host(struct vmm_stream *st)
 {
@@ -210,7 +277,7 @@ static void to_host(struct vmm_stream *st)
 			break;
 		if (n <= 0) {
 			/* The host program is gone: its end of the pair too. */
-			detach_stream(st);
+			host_left(st);
 			return;
 		}
 		st->out_off += n;
@@ -245,7 +312,11 @@ static void to_guest(struct vmm_stream *st)
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n <= 0 && host_closed(st)) {
-			detach_stream(st);
+			/* The guest hears of what was written before the detach. */
+			if (wrote)
+				send_pkt(st->bridge, st->peer, st->guest_port, st->host_port,
+					 T_WROTE, 0, 0, 0);
+			host_left(st);
 			return;
 		}
 		if (n <= 0) {
@@ -378,15 +449,15 @@ void vmm_stream_io(struct vmm_stream *st)
 	/* A poisoned pair is left alone until the guest gives it up. */
 	if (!st->used || st->poisoned)
 		return;
-	if (st->host_eof && host_closed(st)) {
-		detach_stream(st);
+	if (st->host_gone || (st->host_eof && host_closed(st))) {
+		host_left(st);
 		return;
 	}
-	if (st->used)
-		to_host(st);
-	if (st->used)
+	to_host(st);
+	/* A host end that left waits in host_left(), unwatched. */
+	if (st->used && !st->host_gone)
 		to_guest(st);
-	if (st->used)
+	if (st->used && !st->host_gone)
 		update_watch(st);
 }
 
@@ -554,7 +625,14 @@ int64_t vmm_stream_packet(struct vmm_bridge *b, const uint8_t *dg, size_t len)
 		}
 		break;
 	case T_RST:
-		if (st)
+		/*
+		 * Linux's guest answers a notice for a socket it already
+		 * closed with RST before it detaches: its last bytes are
+		 * still owed to the host program.
+		 */
+		if (st && st->attached)
+			guest_left(st);
+		else if (st)
 			close_stream(st);
 		break;
 	default:
@@ -577,12 +655,8 @@ void vmm_stream_qp_gone(struct vmm_bridge *b, uint32_t context, uint32_t resourc
 		struct vmm_stream *st = &b->streams[i];
 
 		if (st->used && st->attached && st->qp_context == context &&
-		    st->qp_resource == resource) {
-			take_rest(st);
-			st->attached = false;
-			st->draining = true;
-			drain(st);
-		}
+		    st->qp_resource == resource)
+			guest_left(st);
 	}
 }
 

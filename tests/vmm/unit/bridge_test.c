@@ -238,6 +238,15 @@ static struct vmm_stream *stream_of(uint32_t gport)
 	return NULL;
 }
 
+static void guest_detach(uint32_t rid)
+{
+	uint8_t pl[8];
+
+	vmm_put32(pl, bridge.model->cid);
+	vmm_put32(pl + 4, rid);
+	hcall(VMM_RID_QUEUEPAIR_DETACH, pl, sizeof(pl));
+}
+
 /*
  * A guest connection from GPORT to host port 7100, attached to pair
  * {CID, RID}; returns the host program's end, or -1.
@@ -352,6 +361,95 @@ static void test_guest_close_delivers(int lfd)
 	bridge.watch = NULL;
 }
 
+/*
+ * Linux's guest answers a notice for a socket it closed with RST, before
+ * it detaches: what the host took and what is still queued both arrive.
+ */
+static void test_guest_rst_delivers(int lfd)
+{
+	size_t sent = 0, bad = 0;
+	struct vmm_stream *st;
+	long got = -1;
+	int fd;
+
+	fd = open_attached(lfd, 5107, 2107, 0xd0);
+	st = stream_of(5107);
+	guest_produce(0xd0, 3000, &sent);
+	packet(1, 5, 0, 5107, 7100, 0, 56);
+	guest_produce(0xd0, 500, &sent);
+	packet(1, 7, 0, 5107, 7100, 0, 56);
+	if (st && fd >= 0)
+		got = drain_host(fd, st, &bad);
+	tap_report(got == 3500 && !bad && !stream_of(5107), "guest_rst_queue_reaches_host",
+		   "got %ld of 3500, %zu bad", got, bad);
+	if (fd >= 0)
+		close(fd);
+	guest_detach(2107);
+}
+
+static int ticks_wanted;
+
+static void count_tick(struct vmm_bridge *b)
+{
+	(void)b;
+	ticks_wanted++;
+}
+
+/*
+ * A host program that answers and closes at once: the guest is told of
+ * the answer (WROTE) and the detach waits until it read it, or until a
+ * guest that does not read has had VMM_STREAM_LINGER_TICKS ticks.
+ */
+static void test_host_close_lingers(int lfd)
+{
+	struct vmci_model *m = bridge.model;
+	struct vmm_stream *st;
+	int fd, ticks;
+	bool waited;
+
+	bridge.want_tick = count_tick;
+	ticks_wanted = 0;
+	fd = open_attached(lfd, 5108, 2108, 0xb0);
+	st = stream_of(5108);
+	if (fd >= 0) {
+		send(fd, "answer\n", 7, 0);
+		close(fd);
+	}
+	if (st)
+		vmm_stream_io(st);
+	tap_report(st && st->used && last_reply(m) == 5 &&
+		   vmm_get64(guest + 0xb2000 + 8) == 7 &&
+		   !memcmp(guest + 0xb3000, "answer\n", 7) && ticks_wanted == 1,
+		   "host_close_wrote_before_detach", "last %d, %d ticks wanted",
+		   last_reply(m), ticks_wanted);
+	waited = vmm_stream_tick(&bridge) && stream_of(5108) && last_reply(m) == 5;
+	tap_report(waited, "host_close_waits_for_guest_read", "detached unread");
+	/* The guest reads the 7 bytes. */
+	vmm_put64(guest + 0xb0000 + 16, 7);
+	waited = vmm_stream_tick(&bridge);
+	tap_report(!waited && !stream_of(5108) &&
+		   qp_event_is(m->rx_tail, VMM_EVENT_QP_PEER_DETACH, m->cid, 2108),
+		   "host_close_detaches_once_read", "still waiting: %d", waited);
+
+	fd = open_attached(lfd, 5109, 2109, 0xc0);
+	st = stream_of(5109);
+	if (fd >= 0) {
+		send(fd, "x", 1, 0);
+		close(fd);
+	}
+	if (st)
+		vmm_stream_io(st);
+	for (ticks = 1; ticks <= 2 * VMM_STREAM_LINGER_TICKS; ticks++)
+		if (!vmm_stream_tick(&bridge))
+			break;
+	tap_report(ticks == VMM_STREAM_LINGER_TICKS && !stream_of(5109) &&
+		   qp_event_is(m->rx_tail, VMM_EVENT_QP_PEER_DETACH, m->cid, 2109),
+		   "host_close_unread_detaches_in_time", "after %d ticks", ticks);
+	bridge.want_tick = NULL;
+	guest_detach(2108);
+	guest_detach(2109);
+}
+
 static void test_stream_lifecycle(const char *dir)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -438,6 +536,8 @@ static void test_stream_lifecycle(const char *dir)
 		close(fd);
 
 	test_guest_close_delivers(lfd);
+	test_guest_rst_delivers(lfd);
+	test_host_close_lingers(lfd);
 
 	/* A new context ID ends the host's connections to the old one. */
 	fd = open_attached(lfd, 5104, 2104, 0x70);
@@ -568,6 +668,8 @@ static void test_hypervisor_stream(const char *dir)
 		   !memcmp(guest + 0xa3 * 4096, "pong", 4) && last_hv_reply(m) == 5,
 		   "hv_host_to_guest", "tail %llu last %d",
 		   (unsigned long long)vmm_get64(guest + 0xa2 * 4096 + 8), last_hv_reply(m));
+	/* The guest reads "pong"; a closed host end waits for that. */
+	vmm_put64(guest + 0xa0 * 4096 + 16, 4);
 	if (fd2 >= 0)
 		close(fd2);
 	if (st)
