@@ -627,12 +627,12 @@ int64_t vmm_stream_packet(struct vmm_bridge *b, const uint8_t *dg, size_t len)
 	case T_RST:
 		/*
 		 * Linux's guest answers a notice for a socket it already
-		 * closed with RST before it detaches: its last bytes are
-		 * still owed to the host program.
+		 * closed with RST, before or after it detaches: its last
+		 * bytes are still owed to the host program.
 		 */
 		if (st && st->attached)
 			guest_left(st);
-		else if (st)
+		else if (st && !st->draining)
 			close_stream(st);
 		break;
 	default:
