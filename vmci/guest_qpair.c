@@ -23,8 +23,10 @@
  *   they are not freed but parked until the module goes.
  *
  * gqp_lock (mutex: hypercall messages are allocated, resources removed)
- * protects @entries, @gone, @orphans and gqp_dev; guest_budget has its
- * own lock inside it.
+ * protects @entries, @gone, @orphans and gqp_dev. An entry's budget
+ * charge and its rings are taken before it (guest_alloc()), since the
+ * rings may reclaim in their owner's memory cgroup; guest_budget has its
+ * own lock, inside gqp_lock when a parked entry is freed.
  *
  * Every pair, created or attached, is our memory: it is charged to its
  * owner's share of guest_budget (page-rounded ring bytes, see
@@ -162,18 +164,25 @@ static int guest_alloc(struct vmcix_qpair *qp, struct vmci_handle handle, u32 pe
 	e->qres.backend = qp->backend;
 	INIT_LIST_HEAD(&e->node);
 
-	mutex_lock(&gqp_lock);
-	result = VMCI_ERROR_UNAVAILABLE;
-	if (!gqp_dev)
-		goto err_unlock;
+	/*
+	 * Charged and allocated before gqp_lock: the rings are the owner's
+	 * memory cgroup's, and one user's allocation that reclaims there
+	 * must not hold up every other pair's alloc and detach.
+	 */
+	lockdep_assert_not_held(&gqp_lock);
 	result = vmci_qp_budget_charge(&guest_budget, qp->owner, bytes, &e->charge);
 	if (result < VMCI_SUCCESS)
-		goto err_unlock;
+		goto err_free;
 	result = VMCI_ERROR_NO_MEM;
 	/* The hypervisor maps these pages: zeroed, see vmci_queue_alloc(). */
 	e->produce_q = vmci_queue_alloc(qp->produce_size, true);
 	e->consume_q = vmci_queue_alloc(qp->consume_size, true);
 	if (!e->produce_q || !e->consume_q)
+		goto err_free;
+
+	mutex_lock(&gqp_lock);
+	result = VMCI_ERROR_UNAVAILABLE;
+	if (!gqp_dev)
 		goto err_unlock;
 	result = vmci_resource_add(&e->qres.res, VMCI_RESOURCE_TYPE_QPAIR_GUEST, handle);
 	if (result < VMCI_SUCCESS)
@@ -194,6 +203,7 @@ static int guest_alloc(struct vmcix_qpair *qp, struct vmci_handle handle, u32 pe
 
 err_unlock:
 	mutex_unlock(&gqp_lock);
+err_free:
 	entry_free(e);
 	return result;
 }

@@ -19,11 +19,14 @@
  *   peer that is mid-enqueue or mid-dequeue when the other side detaches
  *   still has live queues.
  *
- * qp_lock (a mutex: alloc allocates and may sleep) serialises every alloc
- * and detach, and protects users, attached_once and the totals; the
- * budget has its own lock inside it. Events are raised only after it is
- * dropped, because event callbacks may allocate or detach pairs
- * themselves.
+ * qp_lock (a mutex) serialises the lookup, publication and detach of
+ * entries, and protects users, attached_once and the totals. A creator's
+ * budget charge and allocation come before it (entry_new()): one user's
+ * allocation that waits for memory, or reclaims in that user's memory
+ * cgroup, must not hold up every other local connect and close. The
+ * budget has its own lock, inside qp_lock at the last detach. Events are
+ * raised only after qp_lock is dropped, because event callbacks may
+ * allocate or detach pairs themselves.
  *
  * The creator pays for both queues: the pair is charged to its owner's
  * share of local_budget (page-rounded ring bytes, see qpair_budget.h)
@@ -103,47 +106,58 @@ static void raise_qp_event(u32 event, struct vmci_handle handle)
 	vmci_event_raise(event, &payload, sizeof(payload));
 }
 
-/* Caller holds qp_lock. */
-static int create_locked(struct vmcix_qpair *qp, struct vmci_handle handle, u32 flags)
+/*
+ * The creator's charge and allocation, made before qp_lock: an allocation
+ * that reclaims in the creator's memory cgroup, or waits for memory at
+ * all, then stalls only the creator, not every local connect and close
+ * on the machine.
+ */
+static struct local_entry *entry_new(struct vmcix_qpair *qp, u32 flags, int *result)
 {
-	u64 bytes = qp->produce_size + qp->consume_size;
 	struct vmci_queue *produce_q, *consume_q;
 	struct vmci_qp_charge charge;
 	struct local_entry *e;
-	int result;
 
+	lockdep_assert_not_held(&qp_lock);
 	/* Charged before allocating, so a flood of requests fails cheaply. */
-	result = vmci_qp_budget_charge(&local_budget, qp->owner,
-				       vmci_qp_charge_bytes(qp->produce_size, qp->consume_size),
-				       &charge);
-	if (result < VMCI_SUCCESS)
-		return result;
+	*result = vmci_qp_budget_charge(&local_budget, qp->owner,
+					vmci_qp_charge_bytes(qp->produce_size, qp->consume_size),
+					&charge);
+	if (*result < VMCI_SUCCESS)
+		return NULL;
 
 	/* Both queues charged to the creator, the consume queue's pages too. */
 	e = vmci_queue_pair_alloc_lazy(sizeof(*e), qp->produce_size, qp->consume_size,
 				       qp->owner->memcg, &produce_q, &consume_q);
 	if (!e) {
 		vmci_qp_budget_uncharge(&local_budget, &charge);
-		return VMCI_ERROR_NO_MEM;
+		*result = VMCI_ERROR_NO_MEM;
+		return NULL;
 	}
 	e->charge = charge;
 	e->produce_q = produce_q;
 	e->consume_q = consume_q;
 	e->qres.backend = &vmci_qpair_local_backend;
 	e->flags = flags;
+	return e;
+}
+
+/* Caller holds qp_lock. On failure the caller still owns @e. */
+static int publish_locked(struct vmcix_qpair *qp, struct local_entry *e,
+			  struct vmci_handle handle)
+{
+	int result;
 
 	result = vmci_resource_add(&e->qres.res, VMCI_RESOURCE_TYPE_QPAIR_GUEST, handle);
-	if (result < VMCI_SUCCESS) {
-		entry_free(e);
+	if (result < VMCI_SUCCESS)
 		return result;
-	}
 	/* Nobody can attach before qp_lock is dropped, so this is in time. */
 	handle = vmci_resource_handle(&e->qres.res);
 	vmci_queue_header_init(e->produce_q->q_header, handle);
 	vmci_queue_header_init(e->consume_q->q_header, handle);
 	e->users = 1;
 	live_pairs++;
-	live_bytes += bytes;
+	live_bytes += entry_bytes(e);
 
 	qp->handle = handle;
 	qp->produce_q = e->produce_q;
@@ -179,13 +193,37 @@ static int attach_locked(struct vmcix_qpair *qp, struct vmci_resource *res, u32 
 	return VMCI_SUCCESS;
 }
 
+/* Caller holds qp_lock. Joins the pair @handle names: 1 if there is none. */
+static int join_locked(struct vmcix_qpair *qp, struct vmci_handle handle, u32 flags)
+{
+	struct vmci_resource *res;
+	int result;
+
+	if (handle.resource == VMCI_INVALID_ID)
+		return 1;
+	res = vmci_resource_by_handle(handle, VMCI_RESOURCE_TYPE_QPAIR_GUEST);
+	if (!res)
+		return 1;
+	result = attach_locked(qp, res, flags);
+	vmci_resource_put(res);
+	return result;
+}
+
+/* The end of an alloc that joined an existing pair, or was refused. */
+static int join_result(struct vmcix_qpair *qp, int result)
+{
+	if (result == VMCI_SUCCESS)
+		raise_qp_event(VMCI_EVENT_QP_PEER_ATTACH, qp->handle);
+	return result;
+}
+
 static int local_alloc(struct vmcix_qpair *qp, struct vmci_handle handle, u32 peer,
 		       u32 flags, u32 priv_flags)
 {
 	u32 cid = vmci_route_local_cid();
 	bool attach_only = flags & VMCI_QPFLAG_ATTACH_ONLY;
-	struct vmci_resource *res = NULL;
-	bool attached = false;
+	bool created = false;
+	struct local_entry *e;
 	int result;
 
 	/* Both ends are here, so privileges cannot separate them. */
@@ -197,23 +235,32 @@ static int local_alloc(struct vmcix_qpair *qp, struct vmci_handle handle, u32 pe
 		return VMCI_ERROR_INVALID_ARGS;
 	flags &= ~VMCI_QPFLAG_ATTACH_ONLY;
 
+	/* A named pair that exists is joined; only without one is an entry made. */
+	if (handle.resource != VMCI_INVALID_ID) {
+		mutex_lock(&qp_lock);
+		result = join_locked(qp, handle, flags);
+		mutex_unlock(&qp_lock);
+		if (result <= 0)
+			return join_result(qp, result);
+	}
+	if (attach_only)
+		return VMCI_ERROR_NOT_FOUND;
+
+	e = entry_new(qp, flags, &result);
+	if (!e)
+		return result;
 	mutex_lock(&qp_lock);
-	if (handle.resource != VMCI_INVALID_ID)
-		res = vmci_resource_by_handle(handle, VMCI_RESOURCE_TYPE_QPAIR_GUEST);
-	if (res) {
-		result = attach_locked(qp, res, flags);
-		attached = result == VMCI_SUCCESS;
-		vmci_resource_put(res);
-	} else if (attach_only) {
-		result = VMCI_ERROR_NOT_FOUND;
-	} else {
-		result = create_locked(qp, handle, flags);
+	/* Another alloc may have made the named pair meanwhile: join it. */
+	result = join_locked(qp, handle, flags);
+	if (result > 0) {
+		result = publish_locked(qp, e, handle);
+		created = result == VMCI_SUCCESS;
 	}
 	mutex_unlock(&qp_lock);
-
-	if (attached)
-		raise_qp_event(VMCI_EVENT_QP_PEER_ATTACH, qp->handle);
-	return result;
+	if (created)
+		return VMCI_SUCCESS;
+	entry_free(e);
+	return join_result(qp, result);
 }
 
 /* No lookup can reach the entry any more and nobody holds a reference. */

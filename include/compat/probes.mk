@@ -54,6 +54,11 @@ COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_SIMPLE_DEV_PM_OPS,\
 	DEFINE_SIMPLE_DEV_PM_OPS(compat_probe_pm, s, s);\n\
 	const void *compat_probe_ptr = pm_sleep_ptr(&compat_probe_pm);\n)
 
+# 5.14 added lockdep_assert_not_held().
+COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_LOCKDEP_ASSERT_NOT_HELD,\
+	$(H)include <linux/mutex.h>\n$(H)include <linux/lockdep.h>\n\
+	void f(struct mutex *m);\nvoid f(struct mutex *m) { lockdep_assert_not_held(m); }\n)
+
 # 5.19 dropped skb_recv_datagram()'s noblock argument (flags carry it).
 COMPAT_FLAGS += $(call compat_probe,COMPAT_HAVE_SKB_RECV_DATAGRAM_3,\
 	$(H)include <linux/skbuff.h>\nstruct sk_buff *f(struct sock *sk);\n\
