@@ -397,6 +397,22 @@ static void count_tick(struct vmm_bridge *b)
 	ticks_wanted++;
 }
 
+/* The host program on a new stream sends ANSWER and closes at once. */
+static struct vmm_stream *answer_and_close(int lfd, uint32_t gport, uint32_t rid,
+					   uint32_t ppn, const char *answer)
+{
+	int fd = open_attached(lfd, gport, rid, ppn);
+	struct vmm_stream *st = stream_of(gport);
+
+	if (fd >= 0) {
+		send(fd, answer, strlen(answer), 0);
+		close(fd);
+	}
+	if (st)
+		vmm_stream_io(st);
+	return st;
+}
+
 /*
  * A host program that answers and closes at once: the guest is told of
  * the answer (WROTE) and the detach waits until it read it, or until a
@@ -406,19 +422,12 @@ static void test_host_close_lingers(int lfd)
 {
 	struct vmci_model *m = bridge.model;
 	struct vmm_stream *st;
-	int fd, ticks;
 	bool waited;
+	int ticks;
 
 	bridge.want_tick = count_tick;
 	ticks_wanted = 0;
-	fd = open_attached(lfd, 5108, 2108, 0xb0);
-	st = stream_of(5108);
-	if (fd >= 0) {
-		send(fd, "answer\n", 7, 0);
-		close(fd);
-	}
-	if (st)
-		vmm_stream_io(st);
+	st = answer_and_close(lfd, 5108, 2108, 0xb0, "answer\n");
 	tap_report(st && st->used && last_reply(m) == 5 &&
 		   vmm_get64(guest + 0xb2000 + 8) == 7 &&
 		   !memcmp(guest + 0xb3000, "answer\n", 7) && ticks_wanted == 1,
@@ -433,14 +442,7 @@ static void test_host_close_lingers(int lfd)
 		   qp_event_is(m->rx_tail, VMM_EVENT_QP_PEER_DETACH, m->cid, 2108),
 		   "host_close_detaches_once_read", "still waiting: %d", waited);
 
-	fd = open_attached(lfd, 5109, 2109, 0xc0);
-	st = stream_of(5109);
-	if (fd >= 0) {
-		send(fd, "x", 1, 0);
-		close(fd);
-	}
-	if (st)
-		vmm_stream_io(st);
+	answer_and_close(lfd, 5109, 2109, 0xc0, "x");
 	for (ticks = 1; ticks <= 2 * VMM_STREAM_LINGER_TICKS; ticks++)
 		if (!vmm_stream_tick(&bridge))
 			break;
