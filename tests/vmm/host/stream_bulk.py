@@ -16,6 +16,8 @@ import sys
 import threading
 import zlib
 
+from hostlog import log
+
 directory, port = sys.argv[1], int(sys.argv[2])
 path = os.path.join(directory, "stream-%d" % port)
 if os.path.exists(path):
@@ -39,7 +41,7 @@ def serve(conn):
     with conn:
         words = read_line(conn)
         if len(words) != 2 or words[0] not in ("recv", "send"):
-            print("bad request", words, flush=True)
+            log("bad request", words)
             return
         size = int(words[1])
         if words[0] == "recv":
@@ -51,12 +53,12 @@ def serve(conn):
                 count += len(data)
                 crc = zlib.crc32(data, crc)
             conn.sendall(b"%d %08x\n" % (count, crc))
-            print("received", count, "bytes crc %08x" % crc, flush=True)
+            log("received", count, "bytes crc %08x" % crc)
         else:
             data = random.Random(size).randbytes(size)
             conn.sendall(b"%d %08x\n" % (size, zlib.crc32(data)))
             conn.sendall(data)
-            print("sent", size, "bytes", flush=True)
+            log("sent", size, "bytes")
 
 
 while True:

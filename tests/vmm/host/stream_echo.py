@@ -12,6 +12,8 @@ import socket
 import sys
 import threading
 
+from hostlog import log
+
 directory, port = sys.argv[1], int(sys.argv[2])
 path = os.path.join(directory, "stream-%d" % port)
 if os.path.exists(path):
@@ -31,7 +33,7 @@ def echo(conn):
             conn.sendall(data)
             total += len(data)
         conn.shutdown(socket.SHUT_WR)
-    print("echoed", total, "bytes", flush=True)
+    log("echoed", total, "bytes")
 
 
 while True:

@@ -21,6 +21,8 @@ import socket
 import sys
 import threading
 
+from hostlog import log
+
 directory, port = sys.argv[1], int(sys.argv[2])
 path = os.path.join(directory, "stream-%d" % port)
 if os.path.exists(path):
@@ -40,8 +42,8 @@ def read_all(conn, first):
 
 
 def result(ok, name, detail):
-    print("RESULT %s lifecycle:%s%s" % ("PASS" if ok else "FAIL", name,
-                                        "" if ok else " # " + detail), flush=True)
+    log("RESULT %s lifecycle:%s%s" % ("PASS" if ok else "FAIL", name,
+                                      "" if ok else " # " + detail))
 
 
 def serve(conn):
@@ -54,7 +56,7 @@ def serve(conn):
             buf += chunk
         mode, rest = buf.split(b"\n", 1)
         mode = mode.decode(errors="replace")
-        print("connection:", mode, flush=True)
+        log("connection:", mode)
         if mode == "close":
             return
         if mode == "shut":

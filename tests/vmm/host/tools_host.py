@@ -43,6 +43,8 @@ import struct
 import sys
 import threading
 
+from hostlog import log
+
 directory = sys.argv[1]
 
 F_TYPE, F_PAYLOAD, F_FAST_CLOSE = 1, 2, 3
@@ -56,12 +58,6 @@ RESERVED = "guestinfo.vmm."
 
 store = {}
 store_lock = threading.Lock()
-print_lock = threading.Lock()
-
-
-def log(*words):
-    with print_lock:
-        print(*words, flush=True)
 
 
 class Invalid(Exception):
