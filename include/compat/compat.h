@@ -89,12 +89,12 @@
 #define WQ_PERCPU	0
 #endif
 
-/* Before 6.1 an iov_iter's direction was READ (into it) or WRITE. */
 /* 5.14 added lockdep_assert_not_held(); before it the check is left out. */
 #ifndef COMPAT_HAVE_LOCKDEP_ASSERT_NOT_HELD
 #define lockdep_assert_not_held(l)	((void)(l))
 #endif
 
+/* Before 6.1 an iov_iter's direction was READ (into it) or WRITE. */
 #ifndef COMPAT_HAVE_ITER_SOURCE
 #define ITER_SOURCE	WRITE
 #define ITER_DEST	READ
