@@ -12,9 +12,11 @@
  *   An entry takes one attach in its whole life: any later alloc for the
  *   handle gets VMCI_ERROR_ALREADY_EXISTS, even after the attacher left,
  *   because a second endpoint on the same side would corrupt the rings.
- * - Each detach drops a user. The last one unpublishes the entry, and a
- *   worker frees the queues after an RCU grace period (so the detaching
- *   socket does not wait for one). The user count is the entry's
+ * - Each detach drops a user. The last one unpublishes the entry, and the
+ *   queues are freed after an RCU grace period, in its callback (so the
+ *   detaching socket does not wait for one, and no worker is woken per
+ *   closed connection; a lookup still holding the entry leaves it to
+ *   vmci's removal worker). The user count is the entry's
  *   reference count: an endpoint is a user until its own detach, so a
  *   peer that is mid-enqueue or mid-dequeue when the other side detaches
  *   still has live queues.
@@ -263,10 +265,17 @@ static int local_alloc(struct vmcix_qpair *qp, struct vmci_handle handle, u32 pe
 	return join_result(qp, result);
 }
 
-/* No lookup can reach the entry any more and nobody holds a reference. */
+/*
+ * No lookup can reach the entry any more and nobody holds a reference.
+ * Runs in an RCU callback as a rule (vmci_resource_remove_deferred_atomic()),
+ * so it frees only: the last detach gave the budget's charge back, and
+ * pages, the block and memory cgroup references may go from softirq.
+ */
 static void entry_release(struct vmci_resource *res)
 {
-	entry_free(container_of(res, struct local_entry, qres.res));
+	struct local_entry *e = container_of(res, struct local_entry, qres.res);
+
+	vmci_queue_pair_free_lazy(e, e->produce_q, e->consume_q);
 }
 
 static void local_detach(struct vmcix_qpair *qp)
@@ -287,7 +296,7 @@ static void local_detach(struct vmcix_qpair *qp)
 	 * The handle is free for a new pair at once; the grace period before
 	 * the queues go is waited for elsewhere, not by every closing socket.
 	 */
-	vmci_resource_remove_deferred(&e->qres.res, entry_release);
+	vmci_resource_remove_deferred_atomic(&e->qres.res, entry_release);
 	mutex_unlock(&qp_lock);
 }
 

@@ -462,14 +462,44 @@ static void remove_grace_done(struct rcu_head *rcu)
 		queue_work(remove_wq, &remove_batch);
 }
 
-void vmci_resource_remove_deferred(struct vmci_resource *res,
-				   void (*release)(struct vmci_resource *res))
+/*
+ * The same, for an owner that can be released in the callback. A worker
+ * run is a wakeup and two context switches of another CPU; for local queue
+ * pairs, released at the rate sockets close, it was a visible share of the
+ * connection rate (docs/performance.md, "The path of a connect").
+ */
+static void remove_grace_done_atomic(struct rcu_head *rcu)
+{
+	struct vmci_resource *res = container_of(rcu, struct vmci_resource, remove_rcu);
+
+	/* Only the table's reference is left, and no reader can take another. */
+	if (refcount_dec_if_one(&res->refs)) {
+		res->release(res);
+		return;
+	}
+	remove_grace_done(rcu);
+}
+
+static void remove_deferred(struct vmci_resource *res,
+			    void (*release)(struct vmci_resource *res), rcu_callback_t done)
 {
 	if (WARN_ONCE(!table_unlink(&vmci_resources, res),
 		      "vmci: removing a resource that is not registered\n"))
 		return;
 	res->release = release;
-	call_rcu(&res->remove_rcu, remove_grace_done);
+	call_rcu(&res->remove_rcu, done);
+}
+
+void vmci_resource_remove_deferred(struct vmci_resource *res,
+				   void (*release)(struct vmci_resource *res))
+{
+	remove_deferred(res, release, remove_grace_done);
+}
+
+void vmci_resource_remove_deferred_atomic(struct vmci_resource *res,
+					  void (*release)(struct vmci_resource *res))
+{
+	remove_deferred(res, release, remove_grace_done_atomic);
 }
 
 void vmci_resource_barrier(void)

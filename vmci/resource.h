@@ -108,6 +108,16 @@ void vmci_resource_remove(struct vmci_resource *res);
  */
 void vmci_resource_remove_deferred(struct vmci_resource *res,
 				   void (*release)(struct vmci_resource *res));
+/*
+ * Never sleeps. vmci_resource_remove_deferred() for an owner whose
+ * @release may run in an RCU callback (softirq or an RCU kthread: no
+ * sleeping, no lock taken without disabling softirqs elsewhere). If no
+ * lookup holds @res when its grace period ends, @release runs in the
+ * callback itself and no worker is woken; a held entry goes to the worker
+ * as above.
+ */
+void vmci_resource_remove_deferred_atomic(struct vmci_resource *res,
+					  void (*release)(struct vmci_resource *res));
 /* May sleep. Returns once every release deferred before the call has run. */
 void vmci_resource_barrier(void);
 struct vmci_resource *vmci_resource_by_handle(struct vmci_handle handle,

@@ -645,6 +645,43 @@ static void deferred_remove_unlinks_now_releases_later(struct kunit *test)
 	vmci_resource_remove(other);
 }
 
+/* @n owners, each a doorbell with a dynamic handle in the driver's table. */
+static void add_deferred_owners(struct kunit *test, struct deferred_owner **own,
+				unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		own[i] = kunit_kzalloc(test, sizeof(*own[i]), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, own[i]);
+		init_completion(&own[i]->released);
+		KUNIT_ASSERT_EQ(test, vmci_resource_add(&own[i]->res, VMCI_RESOURCE_TYPE_DOORBELL,
+							vmci_make_handle(VMCI_HOST_CONTEXT_ID,
+									 VMCI_INVALID_ID)),
+				VMCI_SUCCESS);
+	}
+}
+
+typedef void (*deferred_remove_fn)(struct vmci_resource *res,
+				   void (*release)(struct vmci_resource *res));
+
+/* @n owners added, the first held by a lookup, all removed by @remove. */
+static struct vmci_resource *hold_first_remove_all(struct kunit *test,
+						   struct deferred_owner **own, unsigned int n,
+						   deferred_remove_fn remove)
+{
+	struct vmci_resource *ref;
+	unsigned int i;
+
+	add_deferred_owners(test, own, n);
+	ref = vmci_resource_by_handle(vmci_resource_handle(&own[0]->res),
+				      VMCI_RESOURCE_TYPE_DOORBELL);
+	KUNIT_ASSERT_PTR_EQ(test, ref, &own[0]->res);
+	for (i = 0; i < n; i++)
+		remove(&own[i]->res, deferred_release);
+	return ref;
+}
+
 /*
  * Deferred removes whose grace periods end together are released by one
  * worker run. An entry a lookup still holds must not hold up the others:
@@ -656,21 +693,8 @@ static void deferred_held_entry_delays_only_itself(struct kunit *test)
 	struct vmci_resource *ref;
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(own); i++) {
-		own[i] = kunit_kzalloc(test, sizeof(*own[i]), GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, own[i]);
-		init_completion(&own[i]->released);
-		KUNIT_ASSERT_EQ(test, vmci_resource_add(&own[i]->res, VMCI_RESOURCE_TYPE_DOORBELL,
-							vmci_make_handle(VMCI_HOST_CONTEXT_ID,
-									 VMCI_INVALID_ID)),
-				VMCI_SUCCESS);
-	}
 	/* The first one is held, and removed first: at the head of its batch. */
-	ref = vmci_resource_by_handle(vmci_resource_handle(&own[0]->res),
-				      VMCI_RESOURCE_TYPE_DOORBELL);
-	KUNIT_ASSERT_PTR_EQ(test, ref, &own[0]->res);
-	for (i = 0; i < ARRAY_SIZE(own); i++)
-		vmci_resource_remove_deferred(&own[i]->res, deferred_release);
+	ref = hold_first_remove_all(test, own, ARRAY_SIZE(own), vmci_resource_remove_deferred);
 
 	for (i = 1; i < ARRAY_SIZE(own); i++)
 		KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&own[i]->released, 10 * HZ),
@@ -679,6 +703,28 @@ static void deferred_held_entry_delays_only_itself(struct kunit *test)
 	vmci_resource_put(ref);
 	KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&own[0]->released, 10 * HZ), 0UL);
 	/* Nothing of this test is left for the barrier to wait for. */
+	vmci_resource_barrier();
+}
+
+/*
+ * The atomic variant releases an entry nobody holds in the grace period's
+ * callback, and must still leave one a lookup holds alone until the put:
+ * the callback may drop the table's reference only if it is the last.
+ */
+static void deferred_atomic_waits_for_holder(struct kunit *test)
+{
+	struct deferred_owner *own[2];
+	struct vmci_resource *ref;
+
+	ref = hold_first_remove_all(test, own, ARRAY_SIZE(own),
+				    vmci_resource_remove_deferred_atomic);
+	KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&own[1]->released, 10 * HZ), 0UL);
+	/* Its grace period is over and the worker had time: still waiting. */
+	rcu_barrier();
+	msleep(100);
+	KUNIT_EXPECT_FALSE(test, completion_done(&own[0]->released));
+	vmci_resource_put(ref);
+	KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&own[0]->released, 10 * HZ), 0UL);
 	vmci_resource_barrier();
 }
 
@@ -944,6 +990,7 @@ static struct kunit_case vmci_resource_cases[] = {
 	KUNIT_CASE(remove_waits_for_outstanding_reference),
 	KUNIT_CASE(deferred_remove_unlinks_now_releases_later),
 	KUNIT_CASE(deferred_held_entry_delays_only_itself),
+	KUNIT_CASE(deferred_atomic_waits_for_holder),
 	KUNIT_CASE(lookup_races_remove_and_readd),
 	{}
 };
