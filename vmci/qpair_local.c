@@ -15,11 +15,11 @@
  * - Each detach drops a user. The last one unpublishes the entry, and the
  *   queues are freed after an RCU grace period, in its callback (so the
  *   detaching socket does not wait for one, and no worker is woken per
- *   closed connection; a lookup still holding the entry leaves it to
- *   vmci's removal worker). The user count is the entry's
- *   reference count: an endpoint is a user until its own detach, so a
- *   peer that is mid-enqueue or mid-dequeue when the other side detaches
- *   still has live queues.
+ *   closed connection; a lookup still holding the entry, or rings bigger
+ *   than vSockets' default, leave it to vmci's removal worker). The user
+ *   count is the entry's reference count: an endpoint is a user until its
+ *   own detach, so a peer that is mid-enqueue or mid-dequeue when the
+ *   other side detaches still has live queues.
  *
  * qp_lock (a mutex) serialises the lookup, publication and detach of
  * entries, and protects users, attached_once and the totals. A creator's
@@ -77,6 +77,9 @@ struct local_entry {
 	bool attached_once;		/* under qp_lock */
 	struct vmci_qp_charge charge;	/* the creator's; given back at the last detach */
 };
+
+/* Both rings of vSockets' default 256 KiB queues: 128 pages at most. */
+#define LOCAL_RELEASE_ATOMIC_BYTES	(2 * 256 * 1024ULL)
 
 static DEFINE_MUTEX(qp_lock);
 static u32 live_pairs;			/* under qp_lock */
@@ -267,9 +270,10 @@ static int local_alloc(struct vmcix_qpair *qp, struct vmci_handle handle, u32 pe
 
 /*
  * No lookup can reach the entry any more and nobody holds a reference.
- * Runs in an RCU callback as a rule (vmci_resource_remove_deferred_atomic()),
- * so it frees only: the last detach gave the budget's charge back, and
- * pages, the block and memory cgroup references may go from softirq.
+ * Runs in an RCU callback for pairs up to LOCAL_RELEASE_ATOMIC_BYTES
+ * (vmci_resource_remove_deferred_atomic()), so it frees only: the last
+ * detach gave the budget's charge back, and pages, the block and memory
+ * cgroup references may go from softirq.
  */
 static void entry_release(struct vmci_resource *res)
 {
@@ -295,8 +299,13 @@ static void local_detach(struct vmcix_qpair *qp)
 	/*
 	 * The handle is free for a new pair at once; the grace period before
 	 * the queues go is waited for elsewhere, not by every closing socket.
+	 * A pair with bigger rings than vSockets' default may have thousands
+	 * of pages to free: that goes to the worker, not into a softirq.
 	 */
-	vmci_resource_remove_deferred_atomic(&e->qres.res, entry_release);
+	if (entry_bytes(e) <= LOCAL_RELEASE_ATOMIC_BYTES)
+		vmci_resource_remove_deferred_atomic(&e->qres.res, entry_release);
+	else
+		vmci_resource_remove_deferred(&e->qres.res, entry_release);
 	mutex_unlock(&qp_lock);
 }
 
