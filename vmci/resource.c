@@ -466,7 +466,7 @@ static void remove_grace_done(struct rcu_head *rcu)
  * The same, for an owner that can be released in the callback. A worker
  * run is a wakeup and two context switches of another CPU; for local queue
  * pairs, released at the rate sockets close, it was a visible share of the
- * connection rate (docs/performance.md, "The path of a connect").
+ * connection rate (docs/performance.md, "connect+accept+close, local").
  */
 static void remove_grace_done_atomic(struct rcu_head *rcu)
 {
