@@ -81,24 +81,59 @@ static int check_alloc_args(u64 produce_size, u64 consume_size, u32 flags, u32 p
 }
 
 /*
- * Runs the backend's alloc with every __GFP_ACCOUNT allocation on the
- * way (ring pages, page arrays, entries) charged to the owner's memory
- * cgroup rather than to whichever task happens to run this.
+ * Between these two, every __GFP_ACCOUNT allocation on the way (ring
+ * pages, page arrays, entries) is charged to the owner's memory cgroup
+ * rather than to whichever task happens to run this, and @qp tells the
+ * backend whose budget share to charge.
  */
+static struct mem_cgroup *owner_begin(struct vmcix_qpair *qp, const struct vmcix_qp_owner *owner)
+{
+	qp->owner = owner;
+	return owner->memcg ? set_active_memcg(owner->memcg) : NULL;
+}
+
+static void owner_end(struct vmcix_qpair *qp, struct mem_cgroup *old)
+{
+	if (qp->owner->memcg)
+		set_active_memcg(old);
+	qp->owner = NULL;
+}
+
 static int backend_alloc_for(const struct vmcix_qp_owner *owner, struct vmcix_qpair *qp,
 			     struct vmci_handle handle, u32 priv_flags)
 {
-	struct mem_cgroup *old = NULL;
+	struct mem_cgroup *old = owner_begin(qp, owner);
 	int result;
 
-	if (owner->memcg)
-		old = set_active_memcg(owner->memcg);
-	qp->owner = owner;
 	result = qp->backend->alloc(qp, handle, qp->peer, qp->flags, priv_flags);
-	qp->owner = NULL;
-	if (owner->memcg)
-		set_active_memcg(old);
+	owner_end(qp, old);
 	return result;
+}
+
+static struct vmcix_qpair *endpoint_new(const struct vmci_qpair_backend *backend,
+					u64 produce_size, u64 consume_size, u32 peer, u32 flags)
+{
+	struct vmcix_qpair *qp = kzalloc(sizeof(*qp), GFP_KERNEL);
+
+	if (!qp)
+		return NULL;
+	qp->backend = backend;
+	qp->produce_size = produce_size;
+	qp->consume_size = consume_size;
+	qp->peer = peer;
+	qp->flags = flags;
+	mutex_init(&qp->produce_lock);
+	mutex_init(&qp->consume_lock);
+	return qp;
+}
+
+static void endpoint_free(struct vmcix_qpair *qp)
+{
+	if (!qp)
+		return;
+	mutex_destroy(&qp->produce_lock);
+	mutex_destroy(&qp->consume_lock);
+	kfree(qp);
 }
 
 int vmcix_qpair_alloc_for(const struct vmcix_qp_owner *owner, struct vmcix_qpair **qpair,
@@ -122,16 +157,9 @@ int vmcix_qpair_alloc_for(const struct vmcix_qp_owner *owner, struct vmcix_qpair
 
 	/* Naming a pair asks to join it; no name asks for a new one. */
 	attach = !vmci_handle_is_invalid(*handle) && handle->resource != VMCI_INVALID_ID;
-	qp = kzalloc(sizeof(*qp), GFP_KERNEL);
+	qp = endpoint_new(backend, produce_size, consume_size, peer, flags);
 	if (!qp)
 		return VMCI_ERROR_NO_MEM;
-	qp->backend = backend;
-	qp->produce_size = produce_size;
-	qp->consume_size = consume_size;
-	qp->peer = peer;
-	qp->flags = flags;
-	mutex_init(&qp->produce_lock);
-	mutex_init(&qp->consume_lock);
 
 	result = backend_alloc_for(owner, qp, *handle, priv_flags);
 	traced = result < VMCI_SUCCESS ? *handle : qp->handle;
@@ -142,9 +170,7 @@ int vmcix_qpair_alloc_for(const struct vmcix_qp_owner *owner, struct vmcix_qpair
 		trace_vmci_qp_alloc(vmci_route_local_cid(), traced, peer, produce_size,
 				    consume_size, result);
 	if (result < VMCI_SUCCESS) {
-		mutex_destroy(&qp->produce_lock);
-		mutex_destroy(&qp->consume_lock);
-		kfree(qp);
+		endpoint_free(qp);
 		return result;
 	}
 	*handle = qp->handle;
@@ -152,6 +178,48 @@ int vmcix_qpair_alloc_for(const struct vmcix_qp_owner *owner, struct vmcix_qpair
 	return VMCI_SUCCESS;
 }
 EXPORT_SYMBOL_GPL(vmcix_qpair_alloc_for);
+
+int vmcix_qpair_alloc_local_pair(const struct vmcix_qp_owner *owner,
+				 struct vmcix_qpair **creator, struct vmcix_qpair **attacher,
+				 struct vmci_handle *handle, u64 produce_size, u64 consume_size)
+{
+	const struct vmci_qpair_backend *backend = &vmci_qpair_local_backend;
+	u32 cid = vmci_route_local_cid();
+	struct vmcix_qpair *a, *b;
+	struct mem_cgroup *old;
+	int result;
+
+	if (!owner || !creator || !attacher || !handle)
+		return VMCI_ERROR_INVALID_ARGS;
+	result = check_alloc_args(produce_size, consume_size, VMCI_QPFLAG_LOCAL,
+				  VMCI_NO_PRIVILEGE_FLAGS);
+	if (result < VMCI_SUCCESS)
+		return result;
+	a = endpoint_new(backend, produce_size, consume_size, cid, VMCI_QPFLAG_LOCAL);
+	b = endpoint_new(backend, consume_size, produce_size, cid, VMCI_QPFLAG_LOCAL);
+	if (!a || !b) {
+		endpoint_free(a);
+		endpoint_free(b);
+		return VMCI_ERROR_NO_MEM;
+	}
+
+	old = owner_begin(a, owner);
+	result = vmci_qpair_local_alloc_both(a, b);
+	owner_end(a, old);
+	trace_vmci_qp_alloc(cid, result < VMCI_SUCCESS ? VMCI_INVALID_HANDLE : a->handle, cid,
+			    produce_size, consume_size, result);
+	if (result < VMCI_SUCCESS) {
+		endpoint_free(a);
+		endpoint_free(b);
+		return result;
+	}
+	trace_vmci_qp_attach(cid, b->handle, cid, consume_size, produce_size, result);
+	*handle = a->handle;
+	*creator = a;
+	*attacher = b;
+	return VMCI_SUCCESS;
+}
+EXPORT_SYMBOL_GPL(vmcix_qpair_alloc_local_pair);
 
 /* Kernel threads and workers have CAP_NET_ADMIN: the kernel is not a user. */
 int vmcix_qpair_alloc(struct vmcix_qpair **qpair, struct vmci_handle *handle,
@@ -176,9 +244,7 @@ int vmcix_qpair_detach(struct vmcix_qpair **qpair)
 	qp = *qpair;
 	trace_vmci_qp_detach(vmci_route_local_cid(), qp->handle);
 	qp->backend->detach(qp);
-	mutex_destroy(&qp->produce_lock);
-	mutex_destroy(&qp->consume_lock);
-	kfree(qp);
+	endpoint_free(qp);
 	*qpair = NULL;
 	return VMCI_SUCCESS;
 }

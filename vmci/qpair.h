@@ -89,6 +89,13 @@ extern const struct vmci_qpair_backend vmci_qpair_local_backend;
 extern const struct vmci_qpair_backend vmci_qpair_broker_backend;
 
 /*
+ * Both ends of a new local pair (see vmcix_qpair_alloc_local_pair()):
+ * @creator as the local backend's alloc would fill it, charged to its
+ * owner, and @attacher as the attach to the new handle would.
+ */
+int vmci_qpair_local_alloc_both(struct vmcix_qpair *creator, struct vmcix_qpair *attacher);
+
+/*
  * The backend for pairs without VMCI_QPFLAG_LOCAL, or NULL. The backend's
  * code must stay loaded (it is part of vmci.ko) and its alloc must fail
  * cleanly once its device is gone: clearing it does not wait for allocs

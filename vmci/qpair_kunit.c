@@ -26,7 +26,8 @@
 
 /* What a QP event subscriber saw for one handle. */
 struct qp_events {
-	struct vmci_handle handle;
+	struct vmci_handle handle;	/* the pair counted, set by the case */
+	bool any;			/* or: count every pair, keep the first */
 	unsigned int calls;
 	u32 event;
 	u32 peer_id;
@@ -38,6 +39,8 @@ static void qp_event_cb(u32 sub_id, const struct vmci_event_data *ed, void *clie
 	struct qp_events *rec = client_data;
 
 	/* Other pairs may come and go meanwhile; count only ours. */
+	if (rec->any && !rec->calls)
+		rec->handle = max->payload.qp_payload.handle;
 	if (!vmci_handle_equal(max->payload.qp_payload.handle, rec->handle))
 		return;
 	rec->calls++;
@@ -629,6 +632,75 @@ static void charge_follows_the_pair(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vmci_qpair_local_user_memory(creator.uid), 0ULL);
 }
 
+/*
+ * vmcix_qpair_alloc_local_pair(): both ends joined, the owner charged for
+ * both queues, the attach event raised and the attach used up, each end
+ * detached on its own; refused whole, leaving nothing, over the budget.
+ */
+static void local_pair_both_ends(struct kunit *test)
+{
+	const struct vmcix_qp_owner owner = { .uid = KUIDT_INIT(60008) };
+	struct qp_events *att = watch(test, VMCI_EVENT_QP_PEER_ATTACH);
+	struct qp_events *det = watch(test, VMCI_EVENT_QP_PEER_DETACH);
+	struct vmcix_qpair **a = new_slot(test), **b = new_slot(test), **c = new_slot(test);
+	u64 *old = kunit_kzalloc(test, sizeof(*old), GFP_KERNEL);
+	u32 cid = vmcix_get_context_id();
+	u64 base = settled_base(test);
+	struct vmci_handle h;
+	char out[8];
+
+	KUNIT_ASSERT_NOT_NULL(test, old);
+	att->any = true;
+	h = VMCI_INVALID_HANDLE;
+	KUNIT_ASSERT_EQ(test, vmcix_qpair_alloc_local_pair(&owner, a, b, &h, 1000, 3000),
+			VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, h.context, cid);
+	KUNIT_EXPECT_GT(test, h.resource, VMCI_RESERVED_RESOURCE_ID_MAX);
+	KUNIT_EXPECT_EQ(test, att->calls, 1U);
+	KUNIT_EXPECT_TRUE(test, vmci_handle_equal(att->handle, h));
+	expect_totals(test, 1, 4000);
+	KUNIT_EXPECT_EQ(test, vmci_qpair_local_user_memory(owner.uid), 2 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, vmci_qpair_local_charged(), base + 2 * PAGE_SIZE);
+
+	/* The creator's produce queue is the attacher's consume queue. */
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_produce_free_space(*a), 999);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_produce_free_space(*b), 2999);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_enqueue(*a, "ab", 2, 0), 2);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_enqueue(*b, "xyz", 3, 0), 3);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_dequeue(*b, out, sizeof(out), 0), 2);
+	KUNIT_EXPECT_MEMEQ(test, out, "ab", 2);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_dequeue(*a, out, sizeof(out), 0), 3);
+	KUNIT_EXPECT_MEMEQ(test, out, "xyz", 3);
+
+	/* Its one attach is taken: nobody else can join it. */
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc(c, &h, 3000, 1000, cid, ATTACH, 0),
+			VMCI_ERROR_ALREADY_EXISTS);
+	KUNIT_EXPECT_NULL(test, *c);
+
+	det->handle = h;
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_detach(a), VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, det->calls, 1U);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_detach(b), VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, det->calls, 1U);
+	expect_totals(test, 0, 0);
+	KUNIT_EXPECT_EQ(test, vmci_qpair_local_user_memory(owner.uid), 0ULL);
+
+	/* One page short of the pair: refused, both ends untouched. */
+	*old = vmci_qpair_local_set_budget(settled_base(test) + PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, restore_budget, old), 0);
+	h = VMCI_INVALID_HANDLE;
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc_local_pair(&owner, a, b, &h, 1000, 3000),
+			VMCI_ERROR_NO_RESOURCES);
+	KUNIT_EXPECT_NULL(test, *a);
+	KUNIT_EXPECT_NULL(test, *b);
+	KUNIT_EXPECT_TRUE(test, vmci_handle_is_invalid(h));
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc_local_pair(NULL, a, b, &h, 1000, 3000),
+			VMCI_ERROR_INVALID_ARGS);
+	KUNIT_EXPECT_EQ(test, vmcix_qpair_alloc_local_pair(&owner, a, b, &h, 0, 3000),
+			VMCI_ERROR_INVALID_ARGS);
+	expect_totals(test, 0, 0);
+}
+
 /* The budget object alone: limits, shares, and nothing left per uid. */
 static void budget_arithmetic(struct kunit *test)
 {
@@ -809,6 +881,7 @@ static struct kunit_case vmci_qpair_cases[] = {
 	KUNIT_CASE(user_share_enforced),
 	KUNIT_CASE(tiny_pairs_charged_by_page),
 	KUNIT_CASE(charge_follows_the_pair),
+	KUNIT_CASE(local_pair_both_ends),
 	KUNIT_CASE(budget_arithmetic),
 	KUNIT_CASE(esx_flags_refused),
 	KUNIT_CASE(detach_while_peer_dequeues),

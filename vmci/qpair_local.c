@@ -9,6 +9,7 @@
  * - The creator's alloc makes it with one user and publishes it in the
  *   resource table (type VMCI_RESOURCE_TYPE_QPAIR_GUEST, see qpair.h).
  * - One attach, a second alloc with the same handle, makes two users.
+ *   vmcix_qpair_alloc_local_pair() makes an entry with both at once.
  *   An entry takes one attach in its whole life: any later alloc for the
  *   handle gets VMCI_ERROR_ALREADY_EXISTS, even after the attacher left,
  *   because a second endpoint on the same side would corrupt the rings.
@@ -171,6 +172,17 @@ static int publish_locked(struct vmcix_qpair *qp, struct local_entry *e,
 	return VMCI_SUCCESS;
 }
 
+/* Caller holds qp_lock: @qp becomes the attacher of the published @e. */
+static void enter_locked(struct vmcix_qpair *qp, struct local_entry *e)
+{
+	e->users++;
+	e->attached_once = true;
+	qp->handle = vmci_resource_handle(&e->qres.res);
+	qp->produce_q = e->consume_q;
+	qp->consume_q = e->produce_q;
+	qp->backend_data = e;
+}
+
 /* Caller holds qp_lock and the lookup's reference on @res. */
 static int attach_locked(struct vmcix_qpair *qp, struct vmci_resource *res, u32 flags)
 {
@@ -188,13 +200,7 @@ static int attach_locked(struct vmcix_qpair *qp, struct vmci_resource *res, u32 
 		return VMCI_ERROR_QUEUEPAIR_MISMATCH;
 	if (qp->produce_size != e->consume_q->size || qp->consume_size != e->produce_q->size)
 		return VMCI_ERROR_QUEUEPAIR_MISMATCH;
-
-	e->users++;
-	e->attached_once = true;
-	qp->handle = res->handle;
-	qp->produce_q = e->consume_q;
-	qp->consume_q = e->produce_q;
-	qp->backend_data = e;
+	enter_locked(qp, e);
 	return VMCI_SUCCESS;
 }
 
@@ -266,6 +272,33 @@ static int local_alloc(struct vmcix_qpair *qp, struct vmci_handle handle, u32 pe
 		return VMCI_SUCCESS;
 	entry_free(e);
 	return join_result(qp, result);
+}
+
+/*
+ * Both ends of a new pair: what local_alloc() for @creator and then for
+ * @attacher with the new handle would do, in one hold of qp_lock and
+ * without the attacher's lookup. The caller set both endpoints' sizes
+ * (the attacher's swapped) and flags.
+ */
+int vmci_qpair_local_alloc_both(struct vmcix_qpair *creator, struct vmcix_qpair *attacher)
+{
+	struct local_entry *e;
+	int result;
+
+	e = entry_new(creator, creator->flags, &result);
+	if (!e)
+		return result;
+	mutex_lock(&qp_lock);
+	result = publish_locked(creator, e, vmci_make_handle(vmci_route_local_cid(),
+							     VMCI_INVALID_ID));
+	if (result == VMCI_SUCCESS)
+		enter_locked(attacher, e);
+	mutex_unlock(&qp_lock);
+	if (result < VMCI_SUCCESS) {
+		entry_free(e);
+		return result;
+	}
+	return join_result(attacher, result);
 }
 
 /*

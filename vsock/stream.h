@@ -100,6 +100,7 @@ struct sock *vmsock_child_new(struct sock *listener, u32 local_cid, u32 remote_c
 void vmsock_child_ready(struct sock *listener, struct sock *child);
 void vmsock_child_destroy(struct sock *listener, struct sock *child);
 int vmsock_qpair_open(struct sock *sk, struct vmci_handle handle, bool attach);
+int vmsock_qpair_open_local(struct sock *sk, struct sock *child);
 
 /*
  * stream_local.c. Locked client of a blocking connect() to a peer in this

@@ -313,16 +313,20 @@ static struct notifier_block vmsock_personality_nb = {
  * of vmci's budgets (unless trusted, i.e. CAP_NET_ADMIN) and its memory
  * cgroup.
  */
+static struct vmcix_qp_owner vmsock_qp_owner(struct sock *sk)
+{
+	/* We may run in a worker: name the socket's user, not the worker. */
+	return (struct vmcix_qp_owner) {
+		.memcg = sk->sk_memcg,
+		.uid = sk->sk_uid,
+		.privileged = vmsock_sk(sk)->trusted,
+	};
+}
+
 int vmsock_qpair_open(struct sock *sk, struct vmci_handle handle, bool attach)
 {
 	struct vmsock_sock *vsk = vmsock_sk(sk);
-
-	/* We run in a worker: name the socket's user, not the worker. */
-	const struct vmcix_qp_owner owner = {
-		.memcg = sk->sk_memcg,
-		.uid = sk->sk_uid,
-		.privileged = vsk->trusted,
-	};
+	const struct vmcix_qp_owner owner = vmsock_qp_owner(sk);
 	u32 flags = attach ? VMCI_QPFLAG_ATTACH_ONLY : 0;
 	u32 priv = VMCI_NO_PRIVILEGE_FLAGS;
 	int ret;
@@ -352,6 +356,30 @@ int vmsock_qpair_open(struct sock *sk, struct vmci_handle handle, bool attach)
 		vsk->st.qp_handle = handle;
 		vmsock_stream_qp_insert(sk);
 	}
+	return 0;
+}
+
+/*
+ * Locked client and its new child, both of this kernel: one call makes
+ * both ends of their local pair, charged to the client's owner as its
+ * create is on the packet path. Neither end can leave before both are in
+ * the queue-pair table: their locks are held.
+ */
+int vmsock_qpair_open_local(struct sock *sk, struct sock *child)
+{
+	struct vmsock_sock *vsk = vmsock_sk(sk), *cvsk = vmsock_sk(child);
+	const struct vmcix_qp_owner owner = vmsock_qp_owner(sk);
+	struct vmci_handle handle = VMCI_INVALID_HANDLE;
+	int ret;
+
+	ret = vmcix_qpair_alloc_local_pair(&owner, &vsk->st.qpair, &cvsk->st.qpair, &handle,
+					   vsk->st.queue_size, vsk->st.queue_size);
+	if (ret < VMCI_SUCCESS)
+		return vmsock_vmci_errno(ret);
+	vsk->st.qp_handle = handle;
+	cvsk->st.qp_handle = handle;
+	vmsock_stream_qp_insert(sk);
+	vmsock_stream_qp_insert(child);
 	return 0;
 }
 

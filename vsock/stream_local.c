@@ -9,8 +9,8 @@
  * local connection rate (docs/performance.md, "The path of a connect").
  * Here a blocking connect() that finds a listener on the port takes the
  * listener's lock without sleeping and plays both parts at once: the
- * child, the queue pair (made by the client and attached by the child,
- * each charged to its own user as on the packet path), both ends
+ * child, the queue pair (both ends in one call, charged to the client's
+ * user as the client's create is on the packet path), both ends
  * ESTABLISHED, the child on the accept queue, accept() woken. Nothing is
  * sent. From then on the connection is like any other local one.
  *
@@ -116,10 +116,7 @@ static int vmsock_local_join(struct sock *sk, struct sock *listener, u64 size)
 	if (vsk->local_addr.svm_cid == VMADDR_CID_ANY)
 		vsk->local_addr.svm_cid = cid;
 	vsk->st.queue_size = size;
-	ret = vmsock_qpair_open(sk, VMCI_INVALID_HANDLE, false);
-	/* The packet path's answer to an OFFER the child cannot take: RST. */
-	if (!ret && vmsock_qpair_open(child, vsk->st.qp_handle, true))
-		ret = -ECONNRESET;
+	ret = vmsock_qpair_open_local(sk, child);
 	if (ret) {
 		vmsock_child_destroy(listener, child);
 		release_sock(child);

@@ -152,6 +152,18 @@ struct vmcix_qp_owner {
 int vmcix_qpair_alloc_for(const struct vmcix_qp_owner *owner, struct vmcix_qpair **qpair,
 			  struct vmci_handle *handle, u64 produce_size, u64 consume_size,
 			  u32 peer, u32 flags, u32 priv_flags);
+/*
+ * Both ends of a new local pair (VMCI_QPFLAG_LOCAL), for a caller that
+ * holds both, as vmsock does when it connects two of its own sockets:
+ * what a create and an attach to the new handle would do, in one call
+ * that looks nothing up. @owner pays for both queues, as a creator does;
+ * *@creator produces into *@attacher's consume queue, of @produce_size
+ * bytes. The creator's subscribers get VMCI_EVENT_QP_PEER_ATTACH as after
+ * any attach, and each end is detached on its own.
+ */
+int vmcix_qpair_alloc_local_pair(const struct vmcix_qp_owner *owner,
+				 struct vmcix_qpair **creator, struct vmcix_qpair **attacher,
+				 struct vmci_handle *handle, u64 produce_size, u64 consume_size);
 int vmcix_qpair_detach(struct vmcix_qpair **qpair);
 void vmcix_qpair_peer_told(struct vmcix_qpair *qpair);
 ssize_t vmcix_qpair_enqueue(struct vmcix_qpair *qpair, const void *buf, size_t len, int mode);
