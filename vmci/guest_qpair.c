@@ -287,4 +287,5 @@ void vmci_guest_qpair_exit(void)
 		entry_free(e);
 	}
 	mutex_unlock(&gqp_lock);
+	vmci_qp_budget_drop_idle(&guest_budget);
 }

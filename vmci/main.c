@@ -15,6 +15,7 @@
 #include "event.h"
 #include "guest_pci.h"
 #include "host_dev.h"
+#include "qpair.h"
 #include "resource.h"
 #include "stats.h"
 
@@ -67,6 +68,7 @@ err_resource:
 static void __exit vmci_exit(void)
 {
 	vmci_guest_exit();
+	vmci_qpair_local_exit();
 	vmci_host_dev_exit();
 	vmci_stats_exit();
 	vmci_ctx_exit();

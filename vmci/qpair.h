@@ -103,6 +103,9 @@ int vmci_qpair_local_alloc_both(struct vmcix_qpair *creator, struct vmcix_qpair 
  */
 void vmci_qpair_set_remote_backend(const struct vmci_qpair_backend *backend);
 
+/* Module exit: what the local pairs' budget still holds goes. */
+void vmci_qpair_local_exit(void);
+
 /* Totals for debugfs stats: live local pairs, and their queue bytes. */
 u32 vmci_qpair_local_count(void);
 u64 vmci_qpair_local_memory(void);

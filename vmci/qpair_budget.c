@@ -69,14 +69,30 @@ static u64 user_used_locked(struct vmci_qp_budget *b, kuid_t uid)
 	return entry ? xa_to_value(entry) : 0;
 }
 
-/* Caller holds budget_lock. Stores @bytes for @uid, dropping the entry at 0. */
+/* Caller holds budget_lock. Erases the idle entry if its uid is still at 0. */
+static void drop_idle_locked(struct vmci_qp_budget *b)
+{
+	if (b->has_idle && !user_used_locked(b, b->idle_uid))
+		xa_erase(&b->users, uid_index(b->idle_uid));
+	b->has_idle = false;
+}
+
+/*
+ * Caller holds budget_lock. Stores @bytes for @uid. A uid that drops to 0
+ * keeps its entry, at 0, as the idle one (see struct vmci_qp_budget), and
+ * the entry idle until then goes, unless its uid has pairs again.
+ * Overwriting an entry never allocates, so only a new entry can fail.
+ */
 static int user_store_locked(struct vmci_qp_budget *b, kuid_t uid, u64 bytes)
 {
-	if (!bytes) {
-		xa_erase(&b->users, uid_index(uid));
-		return 0;
-	}
-	return xa_err(xa_store(&b->users, uid_index(uid), xa_mk_value(bytes), GFP_KERNEL));
+	if (bytes)
+		return xa_err(xa_store(&b->users, uid_index(uid), xa_mk_value(bytes), GFP_KERNEL));
+	if (!b->has_idle || !uid_eq(b->idle_uid, uid))
+		drop_idle_locked(b);
+	xa_store(&b->users, uid_index(uid), xa_mk_value(0), GFP_KERNEL);
+	b->idle_uid = uid;
+	b->has_idle = true;
+	return 0;
 }
 
 int vmci_qp_budget_charge(struct vmci_qp_budget *b, const struct vmcix_qp_owner *owner,
@@ -120,6 +136,13 @@ void vmci_qp_budget_uncharge(struct vmci_qp_budget *b, struct vmci_qp_charge *c)
 		user_store_locked(b, c->uid, user_used_locked(b, c->uid) - c->bytes);
 	mutex_unlock(&budget_lock);
 	memset(c, 0, sizeof(*c));
+}
+
+void vmci_qp_budget_drop_idle(struct vmci_qp_budget *b)
+{
+	mutex_lock(&budget_lock);
+	drop_idle_locked(b);
+	mutex_unlock(&budget_lock);
 }
 
 u64 vmci_qp_budget_used(struct vmci_qp_budget *b)

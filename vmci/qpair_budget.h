@@ -27,13 +27,19 @@ struct vmcix_qp_owner;
  * One mutex in qpair_budget.c protects @limit, @used and @users of every
  * budget; it nests inside the backends' own locks and takes none itself.
  * @users maps a uid (its value in the initial namespace) to that uid's
- * charged bytes, as an xarray value entry; a uid with nothing charged
- * has no entry, so the map holds only users with live pairs.
+ * charged bytes, as an xarray value entry. A uid with nothing charged
+ * has no entry, except the last one to drop to 0 (@idle_uid), kept at 0:
+ * a user who opens and closes one connection at a time would otherwise
+ * build the xarray's path to its index (up to three nodes) at every
+ * connect and free it, a grace period later, at every close. So the map
+ * holds the users with live pairs and at most one more.
  */
 struct vmci_qp_budget {
 	u64 limit;
 	u64 used;
 	struct xarray users;
+	kuid_t idle_uid;
+	bool has_idle;		/* @idle_uid's entry, at 0, is in @users */
 };
 
 /* The xarray's own lock is not used: the budget mutex covers it. */
@@ -68,6 +74,9 @@ int vmci_qp_budget_charge(struct vmci_qp_budget *b, const struct vmcix_qp_owner 
 			  u64 bytes, struct vmci_qp_charge *c);
 /* Gives back what @c took; @c is empty afterwards. Sleeps. */
 void vmci_qp_budget_uncharge(struct vmci_qp_budget *b, struct vmci_qp_charge *c);
+
+/* Module exit, every pair gone: drops the idle entry, leaving @b empty. */
+void vmci_qp_budget_drop_idle(struct vmci_qp_budget *b);
 
 /* Snapshots for stats and tests. */
 u64 vmci_qp_budget_used(struct vmci_qp_budget *b);

@@ -701,6 +701,17 @@ static void local_pair_both_ends(struct kunit *test)
 	expect_totals(test, 0, 0);
 }
 
+static unsigned int count_entries(struct vmci_qp_budget *b)
+{
+	unsigned int n = 0;
+	unsigned long i;
+	void *entry;
+
+	xa_for_each(&b->users, i, entry)
+		n++;
+	return n;
+}
+
 /* The budget object alone: limits, shares, and nothing left per uid. */
 static void budget_arithmetic(struct kunit *test)
 {
@@ -738,6 +749,49 @@ static void budget_arithmetic(struct kunit *test)
 	/* Uncharging an empty record (a failed charge) changes nothing. */
 	vmci_qp_budget_uncharge(b, &c3);
 	KUNIT_EXPECT_EQ(test, vmci_qp_budget_used(b), 0ULL);
+	/* The user's entry stays, at 0, as the idle one; the exit drops it. */
+	KUNIT_EXPECT_EQ(test, count_entries(b), 1U);
+	vmci_qp_budget_drop_idle(b);
+	KUNIT_EXPECT_TRUE(test, xa_empty(&b->users));
+	xa_destroy(&b->users);
+}
+
+/*
+ * The last uid to drop to 0 keeps its entry, at 0, and only that one: a
+ * second uid at 0 takes its place, and a uid with pairs again is not
+ * erased for being the idle one.
+ */
+static void budget_keeps_one_idle_entry(struct kunit *test)
+{
+	struct vmci_qp_budget *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	const struct vmcix_qp_owner a = { .uid = KUIDT_INIT(60009) };
+	const struct vmcix_qp_owner c = { .uid = KUIDT_INIT(60010) };
+	struct vmci_qp_charge ca, cc;
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	xa_init(&b->users);
+	b->limit = 1 << 20;
+
+	KUNIT_ASSERT_EQ(test, vmci_qp_budget_charge(b, &a, 8192, &ca), VMCI_SUCCESS);
+	vmci_qp_budget_uncharge(b, &ca);
+	KUNIT_EXPECT_TRUE(test, xa_load(&b->users, 60009) == xa_mk_value(0));
+	KUNIT_EXPECT_EQ(test, vmci_qp_budget_user_used(b, a.uid), 0ULL);
+
+	/* The idle uid charges again; another uid comes and goes meanwhile. */
+	KUNIT_ASSERT_EQ(test, vmci_qp_budget_charge(b, &a, 4096, &ca), VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmci_qp_budget_user_used(b, a.uid), 4096ULL);
+	KUNIT_ASSERT_EQ(test, vmci_qp_budget_charge(b, &c, 8192, &cc), VMCI_SUCCESS);
+	vmci_qp_budget_uncharge(b, &cc);
+	KUNIT_EXPECT_EQ(test, vmci_qp_budget_user_used(b, a.uid), 4096ULL);
+	KUNIT_EXPECT_EQ(test, count_entries(b), 2U);
+
+	/* a drops to 0 too: it is the idle one now, and c's entry goes. */
+	vmci_qp_budget_uncharge(b, &ca);
+	KUNIT_EXPECT_NULL(test, xa_load(&b->users, 60010));
+	KUNIT_EXPECT_EQ(test, count_entries(b), 1U);
+	KUNIT_EXPECT_EQ(test, vmci_qp_budget_used(b), 0ULL);
+
+	vmci_qp_budget_drop_idle(b);
 	KUNIT_EXPECT_TRUE(test, xa_empty(&b->users));
 	xa_destroy(&b->users);
 }
@@ -883,6 +937,7 @@ static struct kunit_case vmci_qpair_cases[] = {
 	KUNIT_CASE(charge_follows_the_pair),
 	KUNIT_CASE(local_pair_both_ends),
 	KUNIT_CASE(budget_arithmetic),
+	KUNIT_CASE(budget_keeps_one_idle_entry),
 	KUNIT_CASE(esx_flags_refused),
 	KUNIT_CASE(detach_while_peer_dequeues),
 	KUNIT_CASE(nothing_left_behind),

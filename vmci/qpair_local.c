@@ -347,6 +347,12 @@ const struct vmci_qpair_backend vmci_qpair_local_backend = {
 	.detach = local_detach,
 };
 
+/* Module exit: vmsock and every other client are gone, and so are their pairs. */
+void vmci_qpair_local_exit(void)
+{
+	vmci_qp_budget_drop_idle(&local_budget);
+}
+
 u32 vmci_qpair_local_count(void)
 {
 	u32 n;
