@@ -305,17 +305,12 @@ static struct notifier_block vmsock_personality_nb = {
 };
 
 /*
- * Locked: allocates (client) or attaches to (server) the queue pair. The
- * socket enters the queue-pair table before its peer can know the pair:
- * an attacher before attaching (the creator may leave at once), a
- * creator before its OFFER names the pair. So no detach goes unseen.
- * Whatever it allocates is charged to the socket's owner: its uid's share
- * of vmci's budgets (unless trusted, i.e. CAP_NET_ADMIN) and its memory
- * cgroup.
+ * Whom a socket's pair is charged to: its uid's share of vmci's budgets
+ * (unless trusted, i.e. CAP_NET_ADMIN) and its memory cgroup. We may run
+ * in a worker: name the socket's user, not the worker.
  */
 static struct vmcix_qp_owner vmsock_qp_owner(struct sock *sk)
 {
-	/* We may run in a worker: name the socket's user, not the worker. */
 	return (struct vmcix_qp_owner) {
 		.memcg = sk->sk_memcg,
 		.uid = sk->sk_uid,
@@ -323,6 +318,14 @@ static struct vmcix_qp_owner vmsock_qp_owner(struct sock *sk)
 	};
 }
 
+/*
+ * Locked: allocates (client) or attaches to (server) the queue pair. The
+ * socket enters the queue-pair table before its peer can know the pair:
+ * an attacher before attaching (the creator may leave at once), a
+ * creator before its OFFER names the pair. So no detach goes unseen.
+ * Whatever it allocates is charged to the socket's owner
+ * (vmsock_qp_owner()).
+ */
 int vmsock_qpair_open(struct sock *sk, struct vmci_handle handle, bool attach)
 {
 	struct vmsock_sock *vsk = vmsock_sk(sk);
