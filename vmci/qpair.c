@@ -197,27 +197,27 @@ int vmcix_qpair_alloc_local_pair(const struct vmcix_qp_owner *owner,
 		return result;
 	a = endpoint_new(backend, produce_size, consume_size, cid, VMCI_QPFLAG_LOCAL);
 	b = endpoint_new(backend, consume_size, produce_size, cid, VMCI_QPFLAG_LOCAL);
-	if (!a || !b) {
-		endpoint_free(a);
-		endpoint_free(b);
-		return VMCI_ERROR_NO_MEM;
-	}
+	result = VMCI_ERROR_NO_MEM;
+	if (!a || !b)
+		goto out_free;
 
 	old = owner_begin(a, owner);
 	result = vmci_qpair_local_alloc_both(a, b);
 	owner_end(a, old);
 	trace_vmci_qp_alloc(cid, result < VMCI_SUCCESS ? VMCI_INVALID_HANDLE : a->handle, cid,
 			    produce_size, consume_size, result);
-	if (result < VMCI_SUCCESS) {
-		endpoint_free(a);
-		endpoint_free(b);
-		return result;
-	}
+	if (result < VMCI_SUCCESS)
+		goto out_free;
 	trace_vmci_qp_attach(cid, b->handle, cid, consume_size, produce_size, result);
 	*handle = a->handle;
 	*creator = a;
 	*attacher = b;
 	return VMCI_SUCCESS;
+
+out_free:
+	endpoint_free(a);
+	endpoint_free(b);
+	return result;
 }
 EXPORT_SYMBOL_GPL(vmcix_qpair_alloc_local_pair);
 
