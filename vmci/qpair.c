@@ -242,7 +242,9 @@ int vmcix_qpair_detach(struct vmcix_qpair **qpair)
 	if (!qpair || !*qpair)
 		return VMCI_ERROR_INVALID_ARGS;
 	qp = *qpair;
-	trace_vmci_qp_detach(vmci_route_local_cid(), qp->handle);
+	/* Its argument is a call (to another file) even when nobody traces. */
+	if (trace_vmci_qp_detach_enabled())
+		trace_vmci_qp_detach(vmci_route_local_cid(), qp->handle);
 	qp->backend->detach(qp);
 	endpoint_free(qp);
 	*qpair = NULL;

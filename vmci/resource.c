@@ -236,16 +236,20 @@ int vmci_resource_table_add(struct vmci_resource_table *t, struct vmci_resource 
 	return result;
 }
 
-/* Takes exactly @res out of @t's lookups (see below why by identity). */
+/*
+ * Takes exactly @res out of @t's lookups (see below why by identity). One
+ * walk of the xarray finds the list and, when it empties, erases it: the
+ * last detach of every local connection comes here.
+ */
 static bool table_unlink(struct vmci_resource_table *t, struct vmci_resource *res)
 {
-	u32 rid = res->handle.resource;
+	XA_STATE(xas, &t->ids, res->handle.resource);
 	struct vmci_resource *r;
 	struct rid_slot *slot;
 	bool found = false;
 
-	xa_lock(&t->ids);
-	slot = xa_load(&t->ids, rid);
+	xas_lock(&xas);
+	slot = xas_load(&xas);
 	if (slot && !is_placeholder(slot)) {
 		hlist_for_each_entry(r, &slot->entries, node) {
 			if (r == res) {
@@ -257,11 +261,11 @@ static bool table_unlink(struct vmci_resource_table *t, struct vmci_resource *re
 	if (found) {
 		hlist_del_rcu(&res->node);
 		if (hlist_empty(&slot->entries)) {
-			__xa_erase(&t->ids, rid);
+			xas_store(&xas, NULL);
 			kfree_rcu(slot, rcu);
 		}
 	}
-	xa_unlock(&t->ids);
+	xas_unlock(&xas);
 	return found;
 }
 

@@ -181,8 +181,13 @@ void vmsock_local_close(struct sock *sk)
 	u32 rport = vsk->remote_addr.svm_port;
 	struct sock *peer;
 
+	/*
+	 * SOCK_DONE: the connection has ended (the peer closed first, as a
+	 * server usually does, or reset it); a lookup would find at most the
+	 * listener, and the peer, if any is left, still learns from the detach.
+	 */
 	if (!READ_ONCE(vmsock_local_connect) || sk->sk_state != TCP_ESTABLISHED ||
-	    !vsk->st.qpair || !vmsock_stream_local_peer(vsk) ||
+	    sock_flag(sk, SOCK_DONE) || !vsk->st.qpair || !vmsock_stream_local_peer(vsk) ||
 	    vmsock_local_pair_busy(port, rport))
 		return;
 	peer = vmsock_stream_lookup(cid, port, rport);
