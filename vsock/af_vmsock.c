@@ -80,18 +80,12 @@ static const struct kernel_param_ops vmsock_param_af_value_ops = {
 module_param_cb(af_value, &vmsock_param_af_value_ops, NULL, 0444);
 MODULE_PARM_DESC(af_value, "Address-family number registered now, -1 when none (read-only)");
 
-/* Atomic: release_sock() calls it under the socket's spinlock. */
-static void vmsock_release_cb(struct sock *sk)
-{
-	if (sk->sk_type == SOCK_STREAM)
-		vmsock_stream_release_cb(sk);
-}
-
 static struct proto vmsock_proto = {
 	.name = "VMSOCK",
 	.owner = THIS_MODULE,
 	.obj_size = sizeof(struct vmsock_sock),
-	.release_cb = vmsock_release_cb,
+	/* Datagram sockets never owe the control worker a retry. */
+	.release_cb = vmsock_stream_release_cb,
 };
 
 /*
@@ -269,18 +263,23 @@ struct sock *vmsock_sk_alloc_child(struct sock *parent)
 	return sk;
 }
 
-int vmsock_release(struct socket *sock)
+void vmsock_release_locked(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
 
-	if (!sk)
-		return 0;
-	lock_sock(sk);
 	sock_orphan(sk);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	release_sock(sk);
 	sock->sk = NULL;
 	sock_put(sk);
+}
+
+int vmsock_release(struct socket *sock)
+{
+	if (!sock->sk)
+		return 0;
+	lock_sock(sock->sk);
+	vmsock_release_locked(sock);
 	return 0;
 }
 

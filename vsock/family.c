@@ -283,6 +283,13 @@ int vmsock_family_hold_socket(struct vmsock_family *fam)
 {
 	int af;
 
+	/*
+	 * Beside another socket no lock is needed: while any socket holds
+	 * the number it stays registered (a release needs socket_holds at 0
+	 * under @lock), so one more hold can be added to the others'.
+	 */
+	if (atomic_inc_not_zero(&fam->socket_holds))
+		return READ_ONCE(fam->af);
 	mutex_lock(&fam->lock);
 	af = fam->af;
 	if (af == VMSOCK_AF_NONE)

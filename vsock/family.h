@@ -55,7 +55,7 @@ struct vmsock_family {
 	int af;			/* or VMSOCK_AF_NONE; written under @lock */
 	bool held_by_module;
 	unsigned int fd_holds;
-	atomic_t socket_holds;	/* raised under @lock while registered */
+	atomic_t socket_holds;	/* raised from 0 only under @lock, registered */
 	/*
 	 * Releases the number once nothing has held it for @linger jiffies
 	 * (0: as soon as nothing holds it). @last_put is when the last hold

@@ -105,6 +105,11 @@ static inline struct vmsock_sock *vmsock_sk(struct sock *sk)
 }
 
 int vmsock_release(struct socket *sock);
+/*
+ * The end of every release, @sock's socket locked: orphaned, unlocked,
+ * and the socket's reference dropped.
+ */
+void vmsock_release_locked(struct socket *sock);
 
 /*
  * A socket for a connection a stream listener accepts: same family,

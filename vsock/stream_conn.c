@@ -228,6 +228,20 @@ static void vmsock_queue_timeout(struct sock *sk, unsigned long delay)
 }
 
 /*
+ * Locked: the timeout's reference goes with it. Only a locked socket
+ * queues its timeout, so a timeout that is not pending now cannot become
+ * so; the test spares most connections the cancel, which locks the
+ * timer's base even when there is nothing to cancel.
+ */
+static void vmsock_cancel_timeout(struct sock *sk)
+{
+	struct delayed_work *dw = &vmsock_sk(sk)->st.timeout_work;
+
+	if (delayed_work_pending(dw) && cancel_delayed_work(dw))
+		sock_put(sk);
+}
+
+/*
  * Any context: runs detach_work, which holds a reference. @reset also
  * ends a connect still waiting for NEGOTIATE, which has no pair yet.
  */
@@ -396,8 +410,7 @@ static void vmsock_stream_teardown(struct sock *sk)
 	struct vmsock_sock *vsk = vmsock_sk(sk);
 
 	vmsock_stream_conn_remove(sk);
-	if (cancel_delayed_work(&vsk->st.timeout_work))
-		sock_put(sk);
+	vmsock_cancel_timeout(sk);
 	clear_bit(VMSOCK_TIMEOUT_DUE, &vsk->st.work_flags);
 	vmsock_stream_qp_remove(sk);
 	if (vsk->st.qpair)
@@ -545,8 +558,7 @@ void vmsock_child_ready(struct sock *listener, struct sock *child)
 
 	vmsock_stream_set_state(child, TCP_ESTABLISHED);
 	list_move_tail(&cvsk->st.accept_node, &vmsock_sk(listener)->st.accept_q);
-	if (cancel_delayed_work(&cvsk->st.timeout_work))
-		sock_put(child);
+	vmsock_cancel_timeout(child);
 }
 
 /* Locked listener: a REQUEST2 makes a pending child. */
@@ -649,8 +661,7 @@ static void vmsock_connecting_rx(struct sock *sk, const struct vmsock_packet *pk
 			vmsock_connect_fail(sk, EPROTO, true);
 			return;
 		}
-		if (cancel_delayed_work(&vsk->st.timeout_work))
-			sock_put(sk);
+		vmsock_cancel_timeout(sk);
 		vmsock_stream_set_state(sk, TCP_ESTABLISHED);
 		if (sk->sk_socket)
 			sk->sk_socket->state = SS_CONNECTED;
@@ -827,8 +838,9 @@ bool vmsock_stream_trylock(struct sock *sk, int subclass, bool owe_retry)
 
 /*
  * release_sock() calls it under sk_lock.slock, the socket still owned.
- * Every release of a stream socket comes here: the plain test keeps the
- * common case (no retry owed) to a read.
+ * Every release of a vmsock socket comes here, a datagram socket's too
+ * (its flags stay zero): the plain test keeps the common case (no retry
+ * owed) to a read.
  */
 void vmsock_stream_release_cb(struct sock *sk)
 {
@@ -1491,9 +1503,10 @@ int vmsock_stream_release(struct socket *sock)
 	vmsock_stream_teardown(sk);
 	vmsock_stream_unbind_port(sk);
 	vmsock_stream_set_state(sk, TCP_CLOSE);
-	release_sock(sk);
+	/* Before sock_orphan() takes the wait queue away; one lock for all. */
 	vmsock_stream_wake(sk);
-	return vmsock_release(sock);
+	vmsock_release_locked(sock);
+	return 0;
 }
 
 static u32 vmsock_detach_sub = VMCI_INVALID_ID;

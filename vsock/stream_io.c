@@ -446,8 +446,18 @@ int vmsock_stream_recvmsg(struct socket *sock, struct msghdr *msg, size_t len, i
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 
 	while (copied < len) {
-		n = vmsock_copy(sk, &vsk->rx_lock, flags & MSG_PEEK ? vmcix_qpair_peekv :
-				vmcix_qpair_dequev, msg, len - copied, timeo, &err);
+		/*
+		 * An empty queue needs no unlocked copy to say so (and no second
+		 * round of the socket lock): straight to the wait, which looks
+		 * again before it sleeps. A negative count (a peer away, a
+		 * corrupt queue) still goes to the copy, which tells which.
+		 */
+		if (!vmsock_recv_ready(sk))
+			n = VMCI_ERROR_QUEUEPAIR_NODATA;
+		else
+			n = vmsock_copy(sk, &vsk->rx_lock, flags & MSG_PEEK ?
+					vmcix_qpair_peekv : vmcix_qpair_dequev,
+					msg, len - copied, timeo, &err);
 		if (err)
 			break;
 		if (n == VMCI_ERROR_QUEUEPAIR_NODATA || vmsock_peer_mem_absent(n)) {
