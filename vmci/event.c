@@ -302,6 +302,11 @@ int vmci_event_raise(u32 event, const void *payload, size_t payload_size)
 	return deliver_checked(&ev, sizeof(ev.event_data) + payload_size);
 }
 
+bool vmci_event_wanted(u32 event)
+{
+	return event_is_valid(event) && atomic_read(&listeners[event]);
+}
+
 u64 vmci_event_callback_count(void)
 {
 	return atomic64_read(&callbacks_made);

@@ -47,6 +47,11 @@ int vmci_event_unsubscribe(u32 subscription_id);
 int vmci_event_dispatch(const struct vmci_datagram *dg);
 /* Delivers @event with @payload (the event-specific part only) locally. */
 int vmci_event_raise(u32 event, const void *payload, size_t payload_size);
+/*
+ * Whether anyone subscribes to @event now: a raiser may skip building a
+ * payload nobody would get. Only a hint; the raise itself checks again.
+ */
+bool vmci_event_wanted(u32 event);
 
 /* For the KUnit suite: where the search for the next subscription ID starts. */
 void vmci_event_set_next_id(u32 id);

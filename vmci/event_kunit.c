@@ -102,6 +102,20 @@ static struct vmci_datagram *ctx_dg(struct kunit *test, u32 event, u32 cid)
 	return event_dg(test, event, &p, sizeof(p));
 }
 
+/* The raiser's hint follows subscriptions; invalid events never want. */
+static void wanted_follows_subscriptions(struct kunit *test)
+{
+	bool before = vmci_event_wanted(VMCI_EVENT_QP_PEER_ATTACH);
+	struct rec *r = new_rec(test);
+	u32 id = subscribe(test, VMCI_EVENT_QP_PEER_ATTACH, record_cb, r);
+
+	KUNIT_EXPECT_TRUE(test, vmci_event_wanted(VMCI_EVENT_QP_PEER_ATTACH));
+	KUNIT_EXPECT_EQ(test, vmci_event_unsubscribe(id), VMCI_SUCCESS);
+	KUNIT_EXPECT_EQ(test, vmci_event_wanted(VMCI_EVENT_QP_PEER_ATTACH), before);
+	KUNIT_EXPECT_FALSE(test, vmci_event_wanted(VMCI_EVENT_MAX));
+	KUNIT_EXPECT_FALSE(test, vmci_event_wanted(VMCI_EVENT_MEM_ACCESS_ON));
+}
+
 static void subscribe_deliver_unsubscribe(struct kunit *test)
 {
 	struct rec *r = new_rec(test);
@@ -689,6 +703,7 @@ static void ids_unique_across_cycles_and_wrap(struct kunit *test)
 
 static struct kunit_case vmci_event_cases[] = {
 	KUNIT_CASE(subscribe_deliver_unsubscribe),
+	KUNIT_CASE(wanted_follows_subscriptions),
 	KUNIT_CASE(exported_api_round_trip),
 	KUNIT_CASE(two_subscribers_both_called),
 	KUNIT_CASE(other_event_not_called),

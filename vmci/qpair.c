@@ -202,7 +202,7 @@ int vmcix_qpair_alloc_local_pair(const struct vmcix_qp_owner *owner,
 		goto out_free;
 
 	old = owner_begin(a, owner);
-	result = vmci_qpair_local_alloc_both(a, b);
+	result = vmci_qpair_local_alloc_both(a, b, cid);
 	owner_end(a, old);
 	trace_vmci_qp_alloc(cid, result < VMCI_SUCCESS ? VMCI_INVALID_HANDLE : a->handle, cid,
 			    produce_size, consume_size, result);

@@ -91,9 +91,11 @@ extern const struct vmci_qpair_backend vmci_qpair_broker_backend;
 /*
  * Both ends of a new local pair (see vmcix_qpair_alloc_local_pair()):
  * @creator as the local backend's alloc would fill it, charged to its
- * owner, and @attacher as the attach to the new handle would.
+ * owner, and @attacher as the attach to the new handle would. @cid is
+ * this kernel's context ID, which the caller has already looked up.
  */
-int vmci_qpair_local_alloc_both(struct vmcix_qpair *creator, struct vmcix_qpair *attacher);
+int vmci_qpair_local_alloc_both(struct vmcix_qpair *creator, struct vmcix_qpair *attacher,
+				u32 cid);
 
 /*
  * The backend for pairs without VMCI_QPFLAG_LOCAL, or NULL. The backend's

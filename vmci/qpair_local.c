@@ -103,12 +103,13 @@ static void entry_free(struct local_entry *e)
 
 static void raise_qp_event(u32 event, struct vmci_handle handle)
 {
-	struct vmci_event_payld_qp payload = {
-		.handle = handle,
-		/* Both sides are this machine. */
-		.peer_id = vmci_route_local_cid(),
-	};
+	struct vmci_event_payld_qp payload = { .handle = handle };
 
+	/* Every local connect attaches, and nobody in vmsock listens for it. */
+	if (!vmci_event_wanted(event))
+		return;
+	/* Both sides are this machine. */
+	payload.peer_id = vmci_route_local_cid();
 	vmci_event_raise(event, &payload, sizeof(payload));
 }
 
@@ -280,7 +281,8 @@ static int local_alloc(struct vmcix_qpair *qp, struct vmci_handle handle, u32 pe
  * without the attacher's lookup. The caller set both endpoints' sizes
  * (the attacher's swapped) and flags.
  */
-int vmci_qpair_local_alloc_both(struct vmcix_qpair *creator, struct vmcix_qpair *attacher)
+int vmci_qpair_local_alloc_both(struct vmcix_qpair *creator, struct vmcix_qpair *attacher,
+				u32 cid)
 {
 	struct local_entry *e;
 	int result;
@@ -289,8 +291,7 @@ int vmci_qpair_local_alloc_both(struct vmcix_qpair *creator, struct vmcix_qpair 
 	if (!e)
 		return result;
 	mutex_lock(&qp_lock);
-	result = publish_locked(creator, e, vmci_make_handle(vmci_route_local_cid(),
-							     VMCI_INVALID_ID));
+	result = publish_locked(creator, e, vmci_make_handle(cid, VMCI_INVALID_ID));
 	if (result == VMCI_SUCCESS)
 		enter_locked(attacher, e);
 	mutex_unlock(&qp_lock);

@@ -3,7 +3,6 @@
  * Copyright (C) 2026 The vmci-vmsock authors
  */
 #include <linux/errno.h>
-#include <linux/string.h>
 #include <net/sock.h>
 
 #include "addr.h"
@@ -18,14 +17,6 @@ int vmsock_addr_check(const struct sockaddr_unsized *addr, int len, int family)
 	if (!addr || len < (int)sizeof(struct sockaddr_vm) || addr->sa_family != family)
 		return -EINVAL;
 	return 0;
-}
-
-void vmsock_addr_init(struct sockaddr_vm *addr, int family, u32 cid, u32 port)
-{
-	memset(addr, 0, sizeof(*addr));
-	addr->svm_family = family;
-	addr->svm_cid = cid;
-	addr->svm_port = port;
 }
 
 bool vmsock_dgram_dst_allowed(u32 cid, u32 port)

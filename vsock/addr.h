@@ -9,6 +9,7 @@
 #define VMSOCK_ADDR_H
 
 #include <linux/socket.h>
+#include <linux/string.h>
 #include <linux/types.h>
 #include <linux/vm_sockets.h>
 
@@ -21,8 +22,17 @@
  */
 int vmsock_addr_check(const struct sockaddr_unsized *addr, int len, int family);
 
-/* A fully zeroed address, so no kernel byte reaches user space. */
-void vmsock_addr_init(struct sockaddr_vm *addr, int family, u32 cid, u32 port);
+/*
+ * A fully zeroed address, so no kernel byte reaches user space. Inline:
+ * a connection fills four of them.
+ */
+static inline void vmsock_addr_init(struct sockaddr_vm *addr, int family, u32 cid, u32 port)
+{
+	memset(addr, 0, sizeof(*addr));
+	addr->svm_family = family;
+	addr->svm_cid = cid;
+	addr->svm_port = port;
+}
 
 /*
  * Whether a datagram socket may send to {@cid, @port}: the hypervisor

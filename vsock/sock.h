@@ -30,6 +30,12 @@ struct vmsock_stream {
 	bool in_bound, in_conn, in_qp;
 	struct vmcix_qpair *qpair;
 	struct vmci_handle qp_handle;
+	/*
+	 * With qpair: a local pair, its other end a socket of this kernel.
+	 * Decided once at open, not per call from the peer's CID: every
+	 * read and write asks it.
+	 */
+	bool peer_local;
 	u64 queue_size;
 	u64 buffer_size, buffer_min, buffer_max;
 	long connect_timeout;

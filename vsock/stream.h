@@ -33,6 +33,13 @@ int vmsock_stream_bind_port(struct sock *sk, u32 cid, u32 port);
 void vmsock_stream_unbind_port(struct sock *sk);
 void vmsock_stream_conn_insert(struct sock *sk);
 void vmsock_stream_conn_remove(struct sock *sk);
+/* A new child: its listener set and into the connection table, one hold. */
+void vmsock_stream_child_insert(struct sock *child, struct sock *listener);
+/*
+ * Out of the connection and queue-pair tables, and with @unbind out of
+ * the port table too, in one hold of the table lock: what a close does.
+ */
+void vmsock_stream_unhash(struct sock *sk, bool unbind);
 /* The socket a packet is for, with a reference, or NULL. */
 struct sock *vmsock_stream_lookup(u32 remote_cid, u32 remote_port, u32 local_port);
 /*
@@ -62,6 +69,8 @@ unsigned int vmsock_stream_visit_conns(vmsock_conn_fn fn);
  * before its peer can know the pair until before it detaches from it.
  */
 void vmsock_stream_qp_insert(struct sock *sk);
+/* Both ends of a local pair, in one hold. */
+void vmsock_stream_qp_insert_both(struct sock *a, struct sock *b);
 void vmsock_stream_qp_remove(struct sock *sk);
 /*
  * Any context but hard IRQ: calls @fn, under the table lock (@fn must not

@@ -373,6 +373,7 @@ int vmsock_qpair_open(struct sock *sk, struct vmci_handle handle, bool attach)
 		vsk->st.qp_handle = handle;
 		vmsock_stream_qp_insert(sk);
 	}
+	vsk->st.peer_local = flags & VMCI_QPFLAG_LOCAL;
 	return 0;
 }
 
@@ -395,27 +396,29 @@ int vmsock_qpair_open_local(struct sock *sk, struct sock *child)
 		return vmsock_vmci_errno(ret);
 	vsk->st.qp_handle = handle;
 	cvsk->st.qp_handle = handle;
-	vmsock_stream_qp_insert(sk);
-	vmsock_stream_qp_insert(child);
+	vsk->st.peer_local = true;
+	cvsk->st.peer_local = true;
+	vmsock_stream_qp_insert_both(sk, child);
 	return 0;
 }
 
 /*
  * Locked. Leaves the connection: no more packets, events or timeouts
- * reach the socket through it, and the peer learns from the detach. The
+ * reach the socket through it, and the peer learns from the detach. With
+ * @unbind its port goes too, in the same hold of the table lock. The
  * caller holds a reference besides any this drops.
  */
-static void vmsock_stream_teardown(struct sock *sk)
+static void vmsock_stream_teardown(struct sock *sk, bool unbind)
 {
 	struct vmsock_sock *vsk = vmsock_sk(sk);
 
-	vmsock_stream_conn_remove(sk);
+	vmsock_stream_unhash(sk, unbind);
 	vmsock_cancel_timeout(sk);
 	clear_bit(VMSOCK_TIMEOUT_DUE, &vsk->st.work_flags);
-	vmsock_stream_qp_remove(sk);
 	if (vsk->st.qpair)
 		vmcix_qpair_detach(&vsk->st.qpair);
 	vsk->st.qpair = NULL;
+	vsk->st.peer_local = false;
 }
 
 /*
@@ -445,7 +448,7 @@ static void vmsock_connect_fail(struct sock *sk, int err, bool tell_peer)
 
 	if (tell_peer)
 		vmsock_stream_send_ctl(sk, VMSOCK_PKT_RST, 0);
-	vmsock_stream_teardown(sk);
+	vmsock_stream_teardown(sk, false);
 	/* Before the peer is forgotten: the trace names whom it failed with. */
 	vmsock_stream_set_state(sk, TCP_CLOSE);
 	vmsock_connect_unbind(sk);
@@ -471,7 +474,7 @@ void vmsock_child_destroy(struct sock *listener, struct sock *child)
 	sk_acceptq_removed(listener);
 	vmsock_stream_set_listener(child, NULL);
 	sock_put(listener);
-	vmsock_stream_teardown(child);
+	vmsock_stream_teardown(child, false);
 	vmsock_stream_set_state(child, TCP_CLOSE);
 	sock_set_flag(child, SOCK_DEAD);
 }
@@ -541,10 +544,9 @@ struct sock *vmsock_child_new(struct sock *listener, u32 local_cid, u32 remote_c
 
 	lock_sock_nested(child, subclass);
 	sock_hold(listener);
-	vmsock_stream_set_listener(child, listener);
 	list_add_tail(&cvsk->st.accept_node, &lvsk->st.pending);
 	sk_acceptq_added(listener);
-	vmsock_stream_conn_insert(child);
+	vmsock_stream_child_insert(child, listener);
 	return child;
 }
 
@@ -1410,42 +1412,57 @@ int vmsock_stream_listen(struct socket *sock, int backlog)
 	return ret;
 }
 
-int vmsock_stream_do_accept(struct socket *sock, struct socket *newsock, int flags, bool kern)
+/*
+ * Unlocked: waits until @listener has a child to accept or has stopped
+ * listening; 0, -EAGAIN or a signal's error. The accept queue is read
+ * without the lock, so whoever wakes may find it emptied by another
+ * accept() and wait again; what it finds is decided under the lock. A
+ * blocking accept() that waits thus locks its listener once, after the
+ * wait, instead of before and again after it.
+ */
+static int vmsock_accept_wait(struct sock *listener, long *timeo)
 {
-	struct sock *listener = sock->sk;
-	struct vmsock_sock *lvsk = vmsock_sk(listener);
+	struct list_head *accept_q = &vmsock_sk(listener)->st.accept_q;
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
-	struct vmsock_sock *cvsk;
-	struct sock *child;
-	long timeo;
 	int ret = 0;
 
-	lock_sock(listener);
-	if (listener->sk_state != TCP_LISTEN) {
-		ret = -EINVAL;
-		goto out;
-	}
-	timeo = sock_rcvtimeo(listener, flags & O_NONBLOCK);
 	add_wait_queue(sk_sleep(listener), &wait);
-	while (list_empty(&lvsk->st.accept_q) && listener->sk_state == TCP_LISTEN) {
-		if (!timeo) {
+	while (list_empty(accept_q) && READ_ONCE(listener->sk_state) == TCP_LISTEN) {
+		if (!*timeo) {
 			ret = -EAGAIN;
 			break;
 		}
 		if (signal_pending(current)) {
-			ret = sock_intr_errno(timeo);
+			ret = sock_intr_errno(*timeo);
 			break;
 		}
-		sk_wait_event(listener, &timeo,
-			      !list_empty(&lvsk->st.accept_q) ||
-			      listener->sk_state != TCP_LISTEN, &wait);
+		*timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, *timeo);
 	}
 	remove_wait_queue(sk_sleep(listener), &wait);
-	if (ret)
-		goto out;
-	if (listener->sk_state != TCP_LISTEN) {
-		ret = -EINVAL;
-		goto out;
+	return ret;
+}
+
+int vmsock_stream_do_accept(struct socket *sock, struct socket *newsock, int flags, bool kern)
+{
+	struct sock *listener = sock->sk;
+	struct vmsock_sock *lvsk = vmsock_sk(listener);
+	long timeo = sock_rcvtimeo(listener, flags & O_NONBLOCK);
+	struct vmsock_sock *cvsk;
+	struct sock *child;
+	int ret;
+
+	for (;;) {
+		ret = vmsock_accept_wait(listener, &timeo);
+		if (ret)
+			return ret;
+		lock_sock(listener);
+		if (listener->sk_state != TCP_LISTEN) {
+			ret = -EINVAL;
+			goto out;
+		}
+		if (!list_empty(&lvsk->st.accept_q))
+			break;
+		release_sock(listener);
 	}
 
 	cvsk = list_first_entry(&lvsk->st.accept_q, struct vmsock_sock, st.accept_node);
@@ -1500,8 +1517,7 @@ int vmsock_stream_release(struct socket *sock)
 	if (sk->sk_state == TCP_SYN_SENT && !vmsock_sk(sk)->st.qpair)
 		vmsock_stream_send_ctl(sk, VMSOCK_PKT_RST, 0);
 	vmsock_local_close(sk);
-	vmsock_stream_teardown(sk);
-	vmsock_stream_unbind_port(sk);
+	vmsock_stream_teardown(sk, true);
 	vmsock_stream_set_state(sk, TCP_CLOSE);
 	/* Before sock_orphan() takes the wait queue away; one lock for all. */
 	vmsock_stream_wake(sk);

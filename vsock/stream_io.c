@@ -126,7 +126,7 @@ MODULE_PARM_DESC(stream_local_wakeups,
 /* Locked. The peer lives in this kernel and may be woken directly. */
 static bool vmsock_local_shortcut(const struct vmsock_sock *vsk)
 {
-	return READ_ONCE(vmsock_local_wakeups) && vmsock_stream_local_peer(vsk);
+	return READ_ONCE(vmsock_local_wakeups) && vsk->st.peer_local;
 }
 
 /*

@@ -187,7 +187,7 @@ void vmsock_local_close(struct sock *sk)
 	 * listener, and the peer, if any is left, still learns from the detach.
 	 */
 	if (!READ_ONCE(vmsock_local_connect) || sk->sk_state != TCP_ESTABLISHED ||
-	    sock_flag(sk, SOCK_DONE) || !vsk->st.qpair || !vmsock_stream_local_peer(vsk) ||
+	    sock_flag(sk, SOCK_DONE) || !vsk->st.qpair || !vsk->st.peer_local ||
 	    vmsock_local_pair_busy(port, rport))
 		return;
 	peer = vmsock_stream_lookup(cid, port, rport);

@@ -117,41 +117,85 @@ int vmsock_stream_bind_port(struct sock *sk, u32 cid, u32 port)
 	return ret;
 }
 
-void vmsock_stream_unbind_port(struct sock *sk)
+/* The *_locked helpers run under the table lock; the others take it. */
+static void vmsock_unbind_locked(struct vmsock_sock *vsk)
 {
-	struct vmsock_sock *vsk = vmsock_sk(sk);
-	unsigned long flags;
-
-	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
 	if (vsk->st.in_bound)
 		hash_del(&vsk->st.bound_node);
 	vsk->st.in_bound = false;
-	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
 }
 
-void vmsock_stream_conn_insert(struct sock *sk)
+static void vmsock_conn_insert_locked(struct vmsock_sock *vsk)
 {
-	struct vmsock_sock *vsk = vmsock_sk(sk);
-	unsigned long flags;
-
-	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
 	if (!vsk->st.in_conn)
 		hash_add(vmsock_stream_conns, &vsk->st.conn_node,
 			 vmsock_conn_key(vsk->remote_addr.svm_cid, vsk->remote_addr.svm_port,
 					 vsk->local_addr.svm_port));
 	vsk->st.in_conn = true;
+}
+
+static void vmsock_conn_remove_locked(struct vmsock_sock *vsk)
+{
+	if (vsk->st.in_conn)
+		hash_del(&vsk->st.conn_node);
+	vsk->st.in_conn = false;
+}
+
+static void vmsock_qp_remove_locked(struct vmsock_sock *vsk)
+{
+	if (vsk->st.in_qp)
+		hash_del(&vsk->st.qp_node);
+	vsk->st.in_qp = false;
+}
+
+void vmsock_stream_unbind_port(struct sock *sk)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
+	vmsock_unbind_locked(vmsock_sk(sk));
+	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
+}
+
+void vmsock_stream_conn_insert(struct sock *sk)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
+	vmsock_conn_insert_locked(vmsock_sk(sk));
+	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
+}
+
+void vmsock_stream_child_insert(struct sock *child, struct sock *listener)
+{
+	struct vmsock_sock *cvsk = vmsock_sk(child);
+	unsigned long flags;
+
+	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
+	cvsk->st.listener = listener;
+	vmsock_conn_insert_locked(cvsk);
 	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
 }
 
 void vmsock_stream_conn_remove(struct sock *sk)
 {
+	unsigned long flags;
+
+	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
+	vmsock_conn_remove_locked(vmsock_sk(sk));
+	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
+}
+
+void vmsock_stream_unhash(struct sock *sk, bool unbind)
+{
 	struct vmsock_sock *vsk = vmsock_sk(sk);
 	unsigned long flags;
 
 	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
-	if (vsk->st.in_conn)
-		hash_del(&vsk->st.conn_node);
-	vsk->st.in_conn = false;
+	vmsock_conn_remove_locked(vsk);
+	vmsock_qp_remove_locked(vsk);
+	if (unbind)
+		vmsock_unbind_locked(vsk);
 	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
 }
 
@@ -295,27 +339,38 @@ static u32 vmsock_qp_key(struct vmci_handle handle)
 	return hash_32(handle.context ^ hash_32(handle.resource, 32), 32);
 }
 
-void vmsock_stream_qp_insert(struct sock *sk)
+static void vmsock_qp_insert_locked(struct vmsock_sock *vsk)
 {
-	struct vmsock_sock *vsk = vmsock_sk(sk);
-	unsigned long flags;
-
-	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
 	if (!vsk->st.in_qp)
 		hash_add(vmsock_stream_qps, &vsk->st.qp_node, vmsock_qp_key(vsk->st.qp_handle));
 	vsk->st.in_qp = true;
+}
+
+void vmsock_stream_qp_insert(struct sock *sk)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
+	vmsock_qp_insert_locked(vmsock_sk(sk));
+	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
+}
+
+void vmsock_stream_qp_insert_both(struct sock *a, struct sock *b)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
+	vmsock_qp_insert_locked(vmsock_sk(a));
+	vmsock_qp_insert_locked(vmsock_sk(b));
 	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
 }
 
 void vmsock_stream_qp_remove(struct sock *sk)
 {
-	struct vmsock_sock *vsk = vmsock_sk(sk);
 	unsigned long flags;
 
 	spin_lock_irqsave(&vmsock_stream_table_lock, flags);
-	if (vsk->st.in_qp)
-		hash_del(&vsk->st.qp_node);
-	vsk->st.in_qp = false;
+	vmsock_qp_remove_locked(vmsock_sk(sk));
 	spin_unlock_irqrestore(&vmsock_stream_table_lock, flags);
 }
 

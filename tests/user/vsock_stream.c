@@ -761,6 +761,94 @@ static void test_eintr_accept(void)
 	close(lfd);
 }
 
+/* A thread blocked in accept() on @lfd; fd is its result once done. */
+struct accepter {
+	int lfd, fd, done, started;
+	pthread_t thread;
+};
+
+static void *accepter_loop(void *arg)
+{
+	struct accepter *a = arg;
+
+	a->fd = accept(a->lfd, NULL, NULL);
+	__atomic_store_n(&a->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static int accepters_done(struct accepter *a, int n)
+{
+	int i, done = 0;
+
+	for (i = 0; i < n; i++)
+		done += __atomic_load_n(&a[i].done, __ATOMIC_ACQUIRE);
+	return done;
+}
+
+/*
+ * accept() waits for a child without holding its listener: an empty
+ * queue says EAGAIN at once without O_NONBLOCK's wait or after
+ * SO_RCVTIMEO, and of two accept()s woken by one connection the loser
+ * waits again for the next instead of failing. 4 checks.
+ */
+static void test_accept_waits(void)
+{
+	struct timeval tv = { .tv_usec = 200000 };
+	struct accepter acc[2] = { { 0 } };
+	struct timespec t0, t1;
+	int c1 = -1, c2 = -1, i, served = 0, both;
+	unsigned int port;
+	double waited;
+	int lfd = listener(&port, 4);
+
+	fcntl(lfd, F_SETFL, O_NONBLOCK);
+	CHECK_ERRNO("accept_nonblock_empty_eagain", accept(lfd, NULL, NULL), EAGAIN);
+	fcntl(lfd, F_SETFL, 0);
+
+	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	errno = 0;
+	i = accept(lfd, NULL, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	waited = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	tap_report(i < 0 && errno == EAGAIN && waited >= 0.15,
+		   "accept_rcvtimeo_eagain", "%.3f s, errno %d", waited, errno);
+	if (i >= 0)
+		close(i);
+	tv.tv_usec = 0;
+	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+	for (i = 0; i < 2; i++) {
+		acc[i].lfd = lfd;
+		acc[i].fd = -1;
+		acc[i].started = !start_thread(&acc[i].thread, accepter_loop, &acc[i]);
+	}
+	/* Both asleep in accept() before the first connection comes. */
+	usleep(200000);
+	c1 = connect_to(port);
+	for (i = 0; i < 50 && !accepters_done(acc, 2); i++)
+		usleep(20000);
+	usleep(200000);
+	tap_report(acc[0].started && acc[1].started && c1 >= 0 && accepters_done(acc, 2) == 1,
+		   "accept_two_waiters_one_served", "%d of 2 returned", accepters_done(acc, 2));
+	c2 = connect_to(port);
+	for (i = 0; i < 2; i++)
+		if (acc[i].started)
+			pthread_join(acc[i].thread, NULL);
+	for (i = 0; i < 2; i++)
+		served += acc[i].fd >= 0;
+	both = c2 >= 0 && served == 2;
+	tap_report(both, "accept_two_waiters_both_served", "%d accepted", served);
+	for (i = 0; i < 2; i++)
+		if (acc[i].fd >= 0)
+			close(acc[i].fd);
+	if (c1 >= 0)
+		close(c1);
+	if (c2 >= 0)
+		close(c2);
+	close(lfd);
+}
+
 static void test_recv_signals(int lfd, unsigned int port)
 {
 	struct kicker k;
@@ -1243,7 +1331,7 @@ int main(void)
 	 * blocked_writer 2 twice, peer_close_poll 7, unanswered_peer 14, echo 11, concurrent 2,
 	 * small_queue 1, old_request 2; *_pair and setup only on failure.
 	 */
-	tap_plan(110);
+	tap_plan(114);
 	srand(time(NULL) ^ getpid());
 	af = VMCISock_GetAFValueFd(&afd);
 	local_cid = VMCISock_GetLocalCID();
@@ -1275,6 +1363,7 @@ int main(void)
 	test_data_before_eof(lfd, port);
 	test_close_listener_with_queue();
 	test_eintr_accept();
+	test_accept_waits();
 	test_recv_signals(lfd, port);
 	test_send_signals(lfd, port);
 	test_peer_close_blocked_writer(lfd, port, 0);
