@@ -322,15 +322,11 @@ unsigned int vmci_resource_table_remove_many(struct vmci_resource_table *t,
 }
 
 /* Caller is in an RCU read-side section. */
-static struct vmci_resource *grab(struct vmci_resource_table *t, u32 context, u32 rid,
+static struct vmci_resource *grab(struct rid_slot *slot, u32 context,
 				  enum vmci_resource_type type)
 {
 	struct vmci_resource *r;
-	struct rid_slot *slot;
 
-	slot = xa_load(&t->ids, rid);
-	if (!slot || is_placeholder(slot))
-		return NULL;
 	hlist_for_each_entry_rcu(r, &slot->entries, node) {
 		/* A zero count means remove has already given up on it. */
 		if (r->handle.context == context && type_matches(r, type) &&
@@ -348,15 +344,20 @@ struct vmci_resource *vmci_resource_table_lookup(struct vmci_resource_table *t,
 						 struct vmci_handle handle,
 						 enum vmci_resource_type type)
 {
-	struct vmci_resource *r;
+	struct vmci_resource *r = NULL;
+	struct rid_slot *slot;
 
 	if (!t)
 		return NULL;
 
 	rcu_read_lock();
-	r = grab(t, handle.context, handle.resource, type);
-	if (!r && handle.context != VMCI_INVALID_ID)
-		r = grab(t, VMCI_INVALID_ID, handle.resource, type);
+	/* Handle and wildcard share the ID's slot: one walk of the ID tree. */
+	slot = xa_load(&t->ids, handle.resource);
+	if (slot && !is_placeholder(slot)) {
+		r = grab(slot, handle.context, type);
+		if (!r && handle.context != VMCI_INVALID_ID)
+			r = grab(slot, VMCI_INVALID_ID, type);
+	}
 	rcu_read_unlock();
 	return r;
 }
