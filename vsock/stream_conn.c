@@ -1426,6 +1426,9 @@ static int vmsock_accept_wait(struct sock *listener, long *timeo)
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	int ret = 0;
 
+	/* As vmsock_sleep(): a child already queued costs no wait entry. */
+	if (!list_empty(accept_q) || READ_ONCE(listener->sk_state) != TCP_LISTEN)
+		return 0;
 	add_wait_queue(sk_sleep(listener), &wait);
 	while (list_empty(accept_q) && READ_ONCE(listener->sk_state) == TCP_LISTEN) {
 		if (!*timeo) {
