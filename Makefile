@@ -169,7 +169,7 @@ BENCH_ROWS ?= connect
 bench-perf:
 	tests/bench/perf-run "$(BENCH_ROWS)"
 
-# Cost of closing N local stream connections, per connection (stock 6.12).
+# What a local connection costs while N are open, against AF_UNIX (stock 6.12).
 bench-close:
 	tests/bench/close-run $(BENCH_CLOSE_N)
 
