@@ -854,6 +854,106 @@ static void test_accept_waits(void)
 	close(lfd);
 }
 
+/*
+ * Many accept()s racing for one connection at a time, while a thread
+ * keeps taking the listener's lock (getsockopt()). Every connection
+ * wakes all the waiters; the ones that see it queued then queue on the
+ * listener's lock behind the lock taker, and all but the first find the
+ * queue empty once they hold it. Each of those must wait again, for the
+ * full SO_RCVTIMEO if nothing comes: never fail early, and every
+ * connection is accepted exactly once. The accepters stop at the first
+ * timeout after the last connection. 2 checks.
+ */
+#define RACE_ACCEPTERS	6
+#define RACE_CONNECTS	60
+#define RACE_TIMEO_S	3
+
+struct accept_race {
+	int lfd, stop, accepted, early, early_errno;
+};
+
+static void *race_accepter(void *arg)
+{
+	struct accept_race *r = arg;
+	struct timespec t0;
+	int fd;
+
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		fd = accept(r->lfd, NULL, NULL);
+		if (fd >= 0) {
+			__atomic_add_fetch(&r->accepted, 1, __ATOMIC_ACQ_REL);
+			close(fd);
+			continue;
+		}
+		if (errno != EAGAIN || seconds_since(&t0) < 0.9 * RACE_TIMEO_S) {
+			/* Anything but the whole timeout is a waiter given up. */
+			if (!__atomic_fetch_add(&r->early, 1, __ATOMIC_ACQ_REL))
+				r->early_errno = errno;
+			return NULL;
+		}
+		if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
+			return NULL;
+	}
+}
+
+static void *race_locker(void *arg)
+{
+	struct accept_race *r = arg;
+	unsigned long long q;
+	socklen_t len;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		len = sizeof(q);
+		getsockopt(r->lfd, af, SO_VMCI_BUFFER_SIZE, &q, &len);
+	}
+	return NULL;
+}
+
+static void test_accept_race(void)
+{
+	struct timeval tv = { .tv_sec = RACE_TIMEO_S };
+	pthread_t acc[RACE_ACCEPTERS], locker;
+	int i, c, w, started = 0, locking, refused = 0;
+	struct accept_race r = { 0 };
+	unsigned int port;
+
+	r.lfd = listener(&port, RACE_ACCEPTERS + 1);
+	if (r.lfd < 0 || setsockopt(r.lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv))) {
+		tap_report(0, "accept_race_all_served", "setup: errno %d", errno);
+		tap_report(0, "accept_race_none_early", "setup: errno %d", errno);
+		if (r.lfd >= 0)
+			close(r.lfd);
+		return;
+	}
+	for (i = 0; i < RACE_ACCEPTERS; i++)
+		started += !start_thread(&acc[i], race_accepter, &r);
+	locking = !start_thread(&locker, race_locker, &r);
+	usleep(200000);
+	for (i = 0; i < RACE_CONNECTS; i++) {
+		c = connect_to(port);
+		refused += c < 0;
+		/* One connection in the queue at a time: each is raced for. */
+		for (w = 0; w < 200 && __atomic_load_n(&r.accepted, __ATOMIC_ACQUIRE) <= i; w++)
+			usleep(5000);
+		if (c >= 0)
+			close(c);
+	}
+	/* The accepters see it after their next timeout. */
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < started; i++)
+		pthread_join(acc[i], NULL);
+	if (locking)
+		pthread_join(locker, NULL);
+	close(r.lfd);
+	tap_report(started == RACE_ACCEPTERS && locking && !refused &&
+		   r.accepted == RACE_CONNECTS,
+		   "accept_race_all_served", "%d of %d accepted, %d accepters, %d refused",
+		   r.accepted, RACE_CONNECTS, started, refused);
+	tap_report(started == RACE_ACCEPTERS && !r.early, "accept_race_none_early",
+		   "%d gave up early (first errno %d)", r.early, r.early_errno);
+}
+
 static void test_recv_signals(int lfd, unsigned int port)
 {
 	struct kicker k;
@@ -1332,11 +1432,11 @@ int main(void)
 	/*
 	 * main 1, errors 19, options 10, no_listener 4, nonblock_connect 8,
 	 * shutdown_and_io 15, peer_close_while_reading 1, data_before_eof 1,
-	 * close_listener 2, eintr_accept 1, accept_waits 4, recv_signals 2, send_signals 5,
+	 * close_listener 2, eintr_accept 1, accept_waits 4, accept_race 2, recv_signals 2, send_signals 5,
 	 * blocked_writer 2 twice, peer_close_poll 7, unanswered_peer 14, echo 11, concurrent 2,
 	 * small_queue 1, old_request 2; *_pair and setup only on failure.
 	 */
-	tap_plan(114);
+	tap_plan(116);
 	srand(time(NULL) ^ getpid());
 	af = VMCISock_GetAFValueFd(&afd);
 	local_cid = VMCISock_GetLocalCID();
@@ -1369,6 +1469,7 @@ int main(void)
 	test_close_listener_with_queue();
 	test_eintr_accept();
 	test_accept_waits();
+	test_accept_race();
 	test_recv_signals(lfd, port);
 	test_send_signals(lfd, port);
 	test_peer_close_blocked_writer(lfd, port, 0);
