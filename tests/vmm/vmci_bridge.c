@@ -203,8 +203,11 @@ int vmm_bridge_command(struct vmm_bridge *b, const char *cmd)
 		vmm_set_cid(b->model, x);
 		return 0;
 	}
-	if (!strcmp(verb, "event") && n == 2 && !parse_u32(a, &x))
+	if (!strcmp(verb, "event") && n == 2 && !parse_u32(a, &x)) {
+		if (x == VMM_EVENT_QP_RESUMED)
+			return vmm_qp_resume(b->model) ? -EINVAL : 0;
 		return vmm_raise_event(b->model, x, NULL, 0) ? -EINVAL : 0;
+	}
 	if (!strcmp(verb, "fail") && n == 3 && !parse_u32(a, &x) &&
 	    !parse_u32(c, &y) && x < VMM_RID_RESOURCE_MAX && (int32_t)y < 0) {
 		b->model->fail_rid = x;

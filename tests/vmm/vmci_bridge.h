@@ -29,7 +29,8 @@
  * datagram and answers "OK" or "ERR <why>" to a bound sender:
  *   cid N          change the guest's context ID (raises CTX_ID_UPDATE);
  *                  every open stream's host end detaches first
- *   event E        raise event E without payload (e.g. 2 = QP_RESUMED)
+ *   event E        raise event E without payload; before 2 (QP_RESUMED)
+ *                  the model forgets every queue pair, as a restore does
  *   fail RID ERR   the next hypercall to RID returns ERR instead
  *   reset          device reset, as if the guest wrote CONTROL_RESET
  *   ring C R       ring doorbell {C, R}, which the guest linked: its

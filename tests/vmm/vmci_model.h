@@ -177,6 +177,12 @@ int vmm_deliver(struct vmci_model *m, const uint8_t *dg, size_t len);
 int vmm_raise_event(struct vmci_model *m, uint32_t event, const void *payload,
 		    size_t payload_len);
 void vmm_set_cid(struct vmci_model *m, uint32_t cid);
+/*
+ * What a restore without the VM's queue pairs leaves: the model forgets
+ * every pair (their host ends see the guest leave), then raises
+ * QP_RESUMED, after which the guest frees their pages without a detach.
+ */
+int vmm_qp_resume(struct vmci_model *m);
 int vmm_ring_doorbell(struct vmci_model *m, uint32_t context, uint32_t resource);
 struct vmm_qpair *vmm_qp_find(struct vmci_model *m, uint32_t context,
 			      uint32_t resource);

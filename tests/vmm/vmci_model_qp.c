@@ -38,6 +38,13 @@ void vmm_qp_reset(struct vmci_model *m)
 	memset(m->host_offers, 0, sizeof(m->host_offers));
 }
 
+int vmm_qp_resume(struct vmci_model *m)
+{
+	/* A model that kept them would write pages the guest reuses. */
+	vmm_qp_reset(m);
+	return vmm_raise_event(m, VMM_EVENT_QP_RESUMED, NULL, 0);
+}
+
 struct vmm_qpair *vmm_qp_find(struct vmci_model *m, uint32_t context,
 			      uint32_t resource)
 {

@@ -552,6 +552,22 @@ static void test_stream_lifecycle(const char *dir)
 		   "cid_change_detaches_first", "events wrong");
 	if (fd >= 0)
 		close(fd);
+
+	/*
+	 * QP_RESUMED: the guest frees its pairs' pages without a detach, so
+	 * the model must have forgotten them, or the host end (and junk
+	 * qhead) would write into pages the guest reuses.
+	 */
+	fd = open_attached(lfd, 5105, 2105, 0x80);
+	tap_report(fd >= 0 && vmm_qp_find(m, m->cid, 2105), "resume_stream_open", "no pair");
+	tap_check_int("cmd_event_qp_resumed", vmm_bridge_command(&bridge, "event 2"), 0);
+	tap_report(!vmm_qp_find(m, m->cid, 2105) &&
+		   last_event(m->rx_tail) == VMM_EVENT_QP_RESUMED,
+		   "qp_resumed_forgets_pairs", "pair kept or no event");
+	tap_check_int("qp_resumed_no_qhead_write",
+		      vmm_bridge_command(&bridge, "junk qhead 5105 7100"), -ENOENT);
+	if (fd >= 0)
+		close(fd);
 	close(lfd);
 	unlink(sa.sun_path);
 	vmm_reset(m);
